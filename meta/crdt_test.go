@@ -1,0 +1,188 @@
+package meta
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// exchange applies every op each device queued to every other device, in a
+// random order per device (keeping each device's own ops in seq order, as
+// the server delivers them).
+func allOps(t *testing.T, ss []*Store) [][]Op {
+	var out [][]Op
+	for _, s := range ss {
+		ops, err := s.PendingOps(1 << 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ops)
+	}
+	return out
+}
+
+func deliver(t *testing.T, rng *rand.Rand, to *Store, logs [][]Op) {
+	// interleave the devices' logs randomly, each log in order, in random batches
+	idx := make([]int, len(logs))
+	for {
+		var live []int
+		for i := range logs {
+			if idx[i] < len(logs[i]) {
+				live = append(live, i)
+			}
+		}
+		if len(live) == 0 {
+			return
+		}
+		i := live[rng.IntN(len(live))]
+		n := 1 + rng.IntN(3)
+		end := min(idx[i]+n, len(logs[i]))
+		batch := logs[i][idx[i]:end]
+		// redeliver some ops to check idempotence
+		if idx[i] > 0 && rng.IntN(4) == 0 {
+			batch = append([]Op{logs[i][idx[i]-1]}, batch...)
+		}
+		if _, err := to.ApplyRemote(batch); err != nil {
+			t.Fatal(err)
+		}
+		idx[i] = end
+	}
+}
+
+func state(t *testing.T, s *Store) string {
+	var ps []Paper
+	s.ForEach(func(p Paper) bool { ps = append(ps, p); return true })
+	for i := range ps {
+		ps[i].Missing = false
+	}
+	b, _ := json.Marshal(ps)
+	return string(b)
+}
+
+// TestConvergence makes random concurrent edits on three devices, then
+// exchanges ops in random orders: every device must reach the same state.
+func TestConvergence(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			var ss []*Store
+			for d := 0; d < 3; d++ {
+				skew := time.Duration(rng.IntN(5000)-2500) * time.Millisecond
+				s, err := Open(t.TempDir()+"/m.db", Options{Device: fmt.Sprintf("device%d", d),
+					Now: func() time.Time { return base.Add(skew) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				ss = append(ss, s)
+			}
+			// Shared starting point: device0 creates papers, everyone gets them.
+			var ids []string
+			for i := 0; i < 3; i++ {
+				p := mustCreate(t, ss[0], Paper{Title: fmt.Sprint("P", i), Tags: []string{"a"}})
+				ids = append(ids, p.ID)
+			}
+			first := allOps(t, ss[:1])
+			for _, s := range ss[1:] {
+				deliver(t, rng, s, first)
+			}
+			ss[0].MarkSent(1 << 20)
+			tags := []string{"a", "b", "c"}
+			for step := 0; step < 30; step++ {
+				s := ss[rng.IntN(len(ss))]
+				id := ids[rng.IntN(len(ids))]
+				_, err := s.Update(id, func(p *Paper) error {
+					switch rng.IntN(5) {
+					case 0:
+						p.Title = fmt.Sprintf("T%d-%s", step, s.Device())
+					case 1:
+						p.Year = 1990 + rng.IntN(30)
+					case 2:
+						p.Tags = append(p.Tags, tags[rng.IntN(3)])
+					case 3:
+						if len(p.Tags) > 0 {
+							p.Tags = slices.Delete(p.Tags, 0, 1)
+						}
+					case 4:
+						now := base
+						if p.Trashed == nil {
+							p.Trashed = &now
+						} else {
+							p.Trashed = nil
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			logs := allOps(t, ss)
+			for _, s := range ss {
+				deliver(t, rng, s, logs)
+			}
+			want := state(t, ss[0])
+			for _, s := range ss[1:] {
+				if got := state(t, s); got != want {
+					t.Fatalf("devices diverged:\n%s\n%s", want, got)
+				}
+			}
+		})
+	}
+}
+
+// TestAddWins: a tag added on one device while another removes the same tag
+// (without having seen that add) survives.
+func TestAddWins(t *testing.T) {
+	a, b := openTest(t, "deva01"), openTest(t, "devb01")
+	p := mustCreate(t, a, Paper{Title: "X", Tags: []string{"t"}})
+	ops, _ := a.PendingOps(100)
+	b.ApplyRemote(ops)
+	a.MarkSent(ops[len(ops)-1].Seq)
+	// a removes t; b, concurrently, removes and re-adds t (a new add tag).
+	a.Update(p.ID, func(p *Paper) error { p.Tags = nil; return nil })
+	b.Update(p.ID, func(p *Paper) error { p.Tags = nil; return nil })
+	b.Update(p.ID, func(p *Paper) error { p.Tags = []string{"t"}; return nil })
+	oa, _ := a.PendingOps(100)
+	ob, _ := b.PendingOps(100)
+	a.ApplyRemote(ob)
+	b.ApplyRemote(oa)
+	for _, s := range []*Store{a, b} {
+		got, _ := s.Get(p.ID)
+		if !slices.Equal(got.Tags, []string{"t"}) {
+			t.Errorf("%s: tags %v, want [t]", s.Device(), got.Tags)
+		}
+	}
+}
+
+// TestApplyRemoteGap: ops after a gap wait; the vector never skips.
+func TestApplyRemoteGap(t *testing.T) {
+	a, b := openTest(t, "deva01"), openTest(t, "devb01")
+	for i := 0; i < 3; i++ {
+		mustCreate(t, a, Paper{Title: fmt.Sprint(i)})
+	}
+	ops, _ := a.PendingOps(100)
+	n, err := b.ApplyRemote([]Op{ops[0], ops[2]})
+	if err != nil || n != 1 {
+		t.Fatalf("applied %d, %v", n, err)
+	}
+	vv, _ := b.Vector()
+	if vv["deva01"] != 1 {
+		t.Fatalf("vector %v", vv)
+	}
+	n, _ = b.ApplyRemote(ops)
+	if n != 2 {
+		t.Fatalf("second apply %d", n)
+	}
+	if c, _ := b.Count(View{Kind: All}); c != 3 {
+		t.Fatalf("count %d", c)
+	}
+	// b's own queue holds nothing from a.
+	if n, _ := b.PendingCount(); n != 0 {
+		t.Fatalf("remote ops queued for upload: %d", n)
+	}
+}

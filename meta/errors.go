@@ -1,0 +1,30 @@
+package meta
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Domain errors. fs/ maps them to errno in one place; callers test them with
+// errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid metadata")
+	ErrExists   = errors.New("already exists")
+	ErrReadOnly = errors.New("read-only field")
+	ErrNotEmpty = errors.New("not empty")
+)
+
+// FieldError says which field of a paper is wrong and why.
+type FieldError struct {
+	Field  string
+	Reason string
+	Err    error // ErrInvalid or ErrReadOnly
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrInvalid}
+}

@@ -1,0 +1,290 @@
+package meta
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Op is one immutable change to one paper, made on one device. Ops are the
+// unit of sync: a device uploads its own ops and applies everyone else's.
+// Applying a set of ops gives the same state in any order and any number of
+// times, so devices converge whatever order ops reach them in:
+//   - Set fields are last-writer-wins per field, ordered by Clock;
+//   - Add and Remove work on tags and folders as observed-remove sets: an add
+//     is tagged with its op's ID, a remove names the add tags it saw, so an add
+//     the remover had not seen survives (add wins).
+type Op struct {
+	ID     string                         `json:"id"` // "<device>:<seq>"
+	Device string                         `json:"device"`
+	Seq    uint64                         `json:"seq"`
+	Clock  HLC                            `json:"clock"`
+	Paper  string                         `json:"paper"`
+	Set    map[string]json.RawMessage     `json:"set,omitempty"`
+	Add    map[string][]string            `json:"add,omitempty"`
+	Remove map[string]map[string][]string `json:"remove,omitempty"`
+}
+
+// OpID is the identifier of a device's seq-th op.
+func OpID(device string, seq uint64) string { return device + ":" + strconv.FormatUint(seq, 10) }
+
+// Check verifies an op received from elsewhere is well formed.
+func (o *Op) Check() error {
+	if !validID(o.Device) || o.Seq == 0 || o.ID != OpID(o.Device, o.Seq) {
+		return fmt.Errorf("op %q: bad id/device/seq", o.ID)
+	}
+	if !validID(o.Paper) {
+		return fmt.Errorf("op %s: bad paper id %q", o.ID, o.Paper)
+	}
+	if o.Clock.Device != o.Device {
+		return fmt.Errorf("op %s: clock device %q differs", o.ID, o.Clock.Device)
+	}
+	for f := range o.Set {
+		if !slices.Contains(scalarFields, f) {
+			return fmt.Errorf("op %s: unknown field %q", o.ID, f)
+		}
+	}
+	for f := range o.Add {
+		if !slices.Contains(setFields, f) {
+			return fmt.Errorf("op %s: unknown set %q", o.ID, f)
+		}
+	}
+	for f := range o.Remove {
+		if !slices.Contains(setFields, f) {
+			return fmt.Errorf("op %s: unknown set %q", o.ID, f)
+		}
+	}
+	return nil
+}
+
+// scalarFields are the synced fields merged last-writer-wins. They are the
+// JSON names of Paper's fields, minus the derived (id, modified), local
+// (missing) and set-valued ones.
+var scalarFields = []string{"title", "authors", "year", "venue", "type", "doi", "arxiv", "citekey",
+	"rating", "flag", "note", "url", "abstract", "file", "supplementary", "confidence", "added", "trashed"}
+
+// setFields are merged as observed-remove sets.
+var setFields = []string{"tags", "folders"}
+
+// record is a paper's stored state: each scalar field's value with the stamp
+// that wrote it, and the add/remove tags of each set element.
+type record struct {
+	Values  map[string]json.RawMessage      `json:"v"`
+	Clocks  map[string]HLC                  `json:"c"`
+	Sets    map[string]map[string]*setState `json:"s,omitempty"`
+	Latest  HLC                             `json:"l"`           // newest op applied: the paper's modified time
+	Missing bool                            `json:"m,omitempty"` // local only
+}
+
+type setState struct {
+	Adds    []string `json:"a,omitempty"`
+	Removed []string `json:"r,omitempty"`
+}
+
+func (s *setState) live() bool {
+	for _, a := range s.Adds {
+		if !slices.Contains(s.Removed, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *setState) liveDots() []string {
+	var out []string
+	for _, a := range s.Adds {
+		if !slices.Contains(s.Removed, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func newRecord() *record {
+	return &record{Values: map[string]json.RawMessage{}, Clocks: map[string]HLC{}, Sets: map[string]map[string]*setState{}}
+}
+
+// apply merges op into r. It is commutative, associative and idempotent.
+// It reports whether anything changed.
+func (r *record) apply(op *Op) bool {
+	changed := false
+	for f, v := range op.Set {
+		if cur, ok := r.Clocks[f]; !ok || cur.Less(op.Clock) {
+			r.Values[f] = v
+			r.Clocks[f] = op.Clock
+			changed = true
+		}
+	}
+	for f, elems := range op.Add {
+		for _, e := range elems {
+			st := r.elem(f, e)
+			if !slices.Contains(st.Adds, op.ID) {
+				st.Adds = append(st.Adds, op.ID)
+				slices.Sort(st.Adds)
+				changed = true
+			}
+		}
+	}
+	for f, elems := range op.Remove {
+		for e, dots := range elems {
+			st := r.elem(f, e)
+			for _, d := range dots {
+				if !slices.Contains(st.Removed, d) {
+					st.Removed = append(st.Removed, d)
+					slices.Sort(st.Removed)
+					changed = true
+				}
+			}
+		}
+	}
+	if changed && r.Latest.Less(op.Clock) {
+		r.Latest = op.Clock
+	}
+	return changed
+}
+
+func (r *record) elem(field, e string) *setState {
+	m := r.Sets[field]
+	if m == nil {
+		m = map[string]*setState{}
+		r.Sets[field] = m
+	}
+	st := m[e]
+	if st == nil {
+		st = &setState{}
+		m[e] = st
+	}
+	return st
+}
+
+// paper materializes the record as a Paper.
+func (r *record) paper(id string) (Paper, error) {
+	var p Paper
+	if len(r.Values) > 0 {
+		raw, err := json.Marshal(r.Values)
+		if err != nil {
+			return p, err
+		}
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return p, fmt.Errorf("paper %s: decoding stored fields: %w", id, err)
+		}
+	}
+	p.ID = id
+	p.Tags = r.members("tags")
+	p.Folders = r.members("folders")
+	if p.Authors == nil {
+		p.Authors = []string{}
+	}
+	if p.Type == "" {
+		p.Type = Article
+	}
+	p.Modified = r.Latest.Time()
+	p.Missing = r.Missing
+	return p, nil
+}
+
+func (r *record) members(field string) []string {
+	out := []string{}
+	for e, st := range r.Sets[field] {
+		if st.live() {
+			out = append(out, e)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// diff builds the op that turns old into new. old may be nil for a new
+// paper. It returns nil if nothing changed.
+func diff(old *record, oldP, newP *Paper) (*Op, error) {
+	newVals, err := fieldValues(newP)
+	if err != nil {
+		return nil, err
+	}
+	op := &Op{Paper: newP.ID, Set: map[string]json.RawMessage{}}
+	for _, f := range scalarFields {
+		nv, ok := newVals[f]
+		var ov json.RawMessage
+		if old != nil {
+			ov = old.Values[f]
+		}
+		if !ok {
+			if ov != nil {
+				op.Set[f] = json.RawMessage("null")
+			}
+			continue
+		}
+		if ov == nil || string(ov) != string(nv) {
+			op.Set[f] = nv
+		}
+	}
+	for _, f := range setFields {
+		var before, after []string
+		if oldP != nil {
+			before = setOf(oldP, f)
+		}
+		after = setOf(newP, f)
+		for _, e := range after {
+			if !slices.Contains(before, e) {
+				if op.Add == nil {
+					op.Add = map[string][]string{}
+				}
+				op.Add[f] = append(op.Add[f], e)
+			}
+		}
+		for _, e := range before {
+			if slices.Contains(after, e) {
+				continue
+			}
+			if op.Remove == nil {
+				op.Remove = map[string]map[string][]string{}
+			}
+			if op.Remove[f] == nil {
+				op.Remove[f] = map[string][]string{}
+			}
+			op.Remove[f][e] = old.Sets[f][e].liveDots()
+		}
+	}
+	if len(op.Set) == 0 && op.Add == nil && op.Remove == nil {
+		return nil, nil
+	}
+	return op, nil
+}
+
+func setOf(p *Paper, field string) []string {
+	if field == "tags" {
+		return p.Tags
+	}
+	return p.Folders
+}
+
+// fieldValues is the JSON of each non-empty scalar field of p.
+func fieldValues(p *Paper) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(scalarFields))
+	for _, f := range scalarFields {
+		v, ok := all[f]
+		if !ok || isEmptyJSON(v) {
+			continue
+		}
+		out[f] = v
+	}
+	return out, nil
+}
+
+func isEmptyJSON(v json.RawMessage) bool {
+	switch strings.TrimSpace(string(v)) {
+	case "null", `""`, "0", "false", "[]", "{}":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,123 @@
+// Package meta is the paper library's metadata store: papers, their tags,
+// authors, years and folders, the views over them, and the log of changes
+// that the sync engine exchanges with other devices. It knows nothing of FUSE
+// or MongoDB.
+package meta
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Type is a paper's bibliographic type.
+type Type string
+
+// The paper types. Unknown strings are rejected by Validate.
+const (
+	Article    Type = "article"
+	Conference Type = "conference"
+	Book       Type = "book"
+	Thesis     Type = "thesis"
+	Preprint   Type = "preprint"
+	Other      Type = "other"
+)
+
+// Types lists the valid paper types.
+var Types = []Type{Article, Conference, Book, Thesis, Preprint, Other}
+
+// File locates a paper's PDF inside the library folder. Path is relative to
+// the library folder, slash-separated, so the same record works on every
+// device whatever the folder's absolute path there.
+type File struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Paper is one paper's metadata. Its JSON form is the stable schema shown in
+// the mount's sidecar files and stored in the database; see docs/schema.md.
+type Paper struct {
+	ID            string             `json:"id"`
+	Title         string             `json:"title"`
+	Authors       []string           `json:"authors"`
+	Year          int                `json:"year,omitempty"`
+	Venue         string             `json:"venue,omitempty"`
+	Type          Type               `json:"type"`
+	DOI           string             `json:"doi,omitempty"`
+	ArXiv         string             `json:"arxiv,omitempty"`
+	CiteKey       string             `json:"citekey,omitempty"`
+	Tags          []string           `json:"tags"`
+	Folders       []string           `json:"folders"`
+	Rating        int                `json:"rating"`
+	Flag          bool               `json:"flag"`
+	Note          string             `json:"note,omitempty"`
+	URL           string             `json:"url,omitempty"`
+	Abstract      string             `json:"abstract,omitempty"`
+	File          File               `json:"file"`
+	Supplementary []string           `json:"supplementary,omitempty"`
+	Confidence    map[string]float64 `json:"confidence,omitempty"`
+	Added         time.Time          `json:"added"`
+	Modified      time.Time          `json:"modified"`
+	// Trashed is set when the paper was deleted; its PDF then sits in the
+	// library's trash folder and File.Path points there.
+	Trashed *time.Time `json:"trashed,omitempty"`
+	// Missing is local to this device: the PDF is not (yet) in this
+	// device's library folder. It is never synced.
+	Missing bool `json:"missing,omitempty"`
+}
+
+// Clone returns a deep copy.
+func (p Paper) Clone() Paper {
+	p.Authors = slices.Clone(p.Authors)
+	p.Tags = slices.Clone(p.Tags)
+	p.Folders = slices.Clone(p.Folders)
+	p.Supplementary = slices.Clone(p.Supplementary)
+	if p.Confidence != nil {
+		c := make(map[string]float64, len(p.Confidence))
+		for k, v := range p.Confidence {
+			c[k] = v
+		}
+		p.Confidence = c
+	}
+	if p.Trashed != nil {
+		t := *p.Trashed
+		p.Trashed = &t
+	}
+	return p
+}
+
+// normalize puts a paper in canonical form: sets sorted and deduplicated,
+// nil slices empty, no surrounding space in strings.
+func (p *Paper) normalize() {
+	p.Title = strings.TrimSpace(p.Title)
+	p.Authors = cleanList(p.Authors, false)
+	p.Tags = cleanList(p.Tags, true)
+	p.Folders = cleanList(p.Folders, true)
+	if p.Supplementary == nil {
+		p.Supplementary = nil
+	}
+	if p.Type == "" {
+		p.Type = Article
+	}
+	p.DOI = strings.TrimSpace(p.DOI)
+	p.ArXiv = strings.TrimSpace(p.ArXiv)
+	if p.Added.IsZero() {
+		p.Added = time.Now().UTC().Truncate(time.Millisecond)
+	}
+}
+
+func cleanList(in []string, set bool) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if set {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}

@@ -1,0 +1,207 @@
+package meta
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/buntdb"
+)
+
+// This file is the store's side of sync: the local ops waiting to be sent,
+// applying other devices' ops, and the version vector saying how far each
+// device's ops have been applied here.
+
+// PendingOps returns up to limit of this device's ops not yet confirmed sent,
+// in seq order.
+func (s *Store) PendingOps(limit int) ([]Op, error) {
+	var ops []Op
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		var derr error
+		err := ascendPrefix(tx, pOp+s.device+"\x00", func(_, v string) bool {
+			var op Op
+			if derr = json.Unmarshal([]byte(v), &op); derr != nil {
+				return false
+			}
+			ops = append(ops, op)
+			return len(ops) < limit
+		})
+		if err == nil {
+			err = derr
+		}
+		return err
+	})
+	return ops, err
+}
+
+// PendingCount is the number of local ops not yet confirmed sent.
+func (s *Store) PendingCount() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pOp+s.device+"\x00", func(_, _ string) bool { n++; return true })
+	})
+	return n, err
+}
+
+// MarkSent drops this device's ops up to and including seq from the queue:
+// the server has them. Durable like every commit.
+func (s *Store) MarkSent(seq uint64) error {
+	return s.write(func(tx *buntdb.Tx, _ *writer) error {
+		var keys []string
+		err := tx.AscendRange("", pOp+s.device+"\x00", opKey(s.device, seq)+"\x00", func(k, _ string) bool {
+			keys = append(keys, k)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Vector is the version vector: for each device, the highest seq of its
+// ops applied here (for this device, the last seq issued).
+func (s *Store) Vector() (map[string]uint64, error) {
+	vv := map[string]uint64{}
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pVector, func(dev, v string) bool {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			vv[dev] = n
+			return true
+		})
+	})
+	return vv, err
+}
+
+// ApplyRemote merges other devices' ops. Ops of one device must come in seq
+// order; an op at or below the device's high-water mark is skipped (already
+// applied), and a gap stops that device's ops from being applied, so the
+// vector always means "everything up to here". Papers, indexes and the
+// vector change in one durable commit. It returns how many ops were new.
+func (s *Store) ApplyRemote(ops []Op) (int, error) {
+	var changes []Change
+	applied := 0
+	err := s.write(func(tx *buntdb.Tx, w *writer) error {
+		hw := map[string]uint64{}
+		stopped := map[string]bool{}
+		recs := map[string]*record{}
+		befores := map[string]*Paper{}
+		var order []string
+		for i := range ops {
+			op := &ops[i]
+			if err := op.Check(); err != nil {
+				return err
+			}
+			if op.Device == s.device {
+				continue // our own ops come back from the server; we have them
+			}
+			if stopped[op.Device] {
+				continue
+			}
+			cur, ok := hw[op.Device]
+			if !ok {
+				v, err := tx.Get(pVector + op.Device)
+				if err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+					return err
+				}
+				cur, _ = strconv.ParseUint(v, 10, 64)
+			}
+			if op.Seq <= cur {
+				hw[op.Device] = cur
+				continue
+			}
+			if op.Seq != cur+1 {
+				stopped[op.Device] = true
+				hw[op.Device] = cur
+				continue
+			}
+			hw[op.Device] = op.Seq
+			r, ok := recs[op.Paper]
+			if !ok {
+				var err error
+				r, err = getRecord(tx, op.Paper)
+				if errors.Is(err, ErrNotFound) {
+					r = nil
+				} else if err != nil {
+					return err
+				}
+				if r != nil {
+					b, err := r.paper(op.Paper)
+					if err != nil {
+						return err
+					}
+					befores[op.Paper] = &b
+				} else {
+					r = newRecord()
+				}
+				recs[op.Paper] = r
+				order = append(order, op.Paper)
+			}
+			r.apply(op)
+			s.clock.observe(op.Clock)
+			applied++
+		}
+		for dev, seq := range hw {
+			if err := setVector(tx, dev, seq); err != nil {
+				return err
+			}
+		}
+		for _, id := range order {
+			if s.exists != nil {
+				var path string
+				_ = json.Unmarshal(recs[id].Values["file"], &struct {
+					Path *string `json:"path"`
+				}{&path})
+				if b := befores[id]; path != "" && (b == nil || b.File.Path != path) {
+					recs[id].Missing = !s.exists(path)
+				}
+			}
+			after, err := recs[id].paper(id)
+			if err != nil {
+				return err
+			}
+			if err := w.store(tx, id, recs[id], befores[id], &after); err != nil {
+				return err
+			}
+			changes = append(changes, Change{ID: id, Before: befores[id], After: &after, Remote: true})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("applying remote changes: %w", err)
+	}
+	s.feed.publish(changes...)
+	return applied, nil
+}
+
+// SyncState reads a value the sync engine keeps in the local database.
+func (s *Store) SyncState(name string) (string, error) {
+	var v string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		var err error
+		v, err = tx.Get(pSync + name)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	return v, err
+}
+
+// SetSyncState durably stores a sync engine value.
+func (s *Store) SetSyncState(name, value string) error {
+	if strings.ContainsRune(name, 0) {
+		return fmt.Errorf("sync state name %q: %w", name, ErrInvalid)
+	}
+	return s.write(func(tx *buntdb.Tx, _ *writer) error {
+		_, _, err := tx.Set(pSync+name, value, nil)
+		return err
+	})
+}

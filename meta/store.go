@@ -1,0 +1,458 @@
+package meta
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tidwall/buntdb"
+)
+
+// SchemaVersion is the version of the key layout and record format written by
+// this code. Open migrates older databases step by step (see migrations) and
+// refuses newer ones rather than guess.
+const SchemaVersion = 1
+
+// migrations[n] upgrades a database from schema n to n+1 inside one
+// transaction. Version 1 is the first, so there is nothing to migrate yet;
+// a change to the layout adds a function here and bumps SchemaVersion.
+var migrations = map[int]func(tx *buntdb.Tx) error{}
+
+// Key layout. Every key is prefixed by its kind; "\x00" separates a key's
+// parts because it cannot occur in names, ids or view keys.
+const (
+	keySchema = "m:schema"
+	keyDevice = "m:device"
+	keySeq    = "m:seq" // last local op seq
+	keyHLC    = "m:hlc" // last stamp issued, so the clock never runs back across restarts
+	pRecord   = "p:"    // p:<id> -> record
+	pOp       = "o:"    // o:<device>\x00<seq, 20 digits> -> Op (local ops not yet confirmed sent)
+	pVector   = "v:"    // v:<device> -> highest seq of that device applied here
+	pSync     = "s:"    // s:<name> -> sync engine state
+	pIndex    = "x:"    // x:<view>\x00<id> -> <added, hex ms>\x00<base name>
+	pName     = "n:"    // n:<base name>\x00<id>
+	pGroup    = "g:"    // g:<kind>\x00<group> -> number of papers (may be 0 for an explicit empty group)
+	pPath     = "fp:"   // fp:<rel path> -> id
+	pHash     = "fh:"   // fh:<sha256>\x00<id>
+	pIdent    = "fi:"   // fi:<doi:|arxiv:><value>\x00<id>
+)
+
+// Options tune a store; the zero value is right for production.
+type Options struct {
+	// Device overrides the device id (tests run several devices in one
+	// process). Empty means the id stored in the database, created on first
+	// open.
+	Device string
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time
+	// FileExists tells whether a library-relative PDF path exists on this
+	// device. Papers arriving from other devices are marked missing when it
+	// says no. Nil means assume present.
+	FileExists func(rel string) bool
+	// NoSync turns off the fsync after each commit. For benchmarks that
+	// build throwaway libraries only.
+	NoSync bool
+}
+
+// Store is a library's metadata database. It is safe for concurrent use.
+type Store struct {
+	db     *buntdb.DB
+	path   string
+	device string // read-only after Open
+	clock  *clock
+	feed   feed
+	exists func(rel string) bool // read-only after Open
+
+	writeMu sync.Mutex // serialises read-modify-write transactions so ops get gapless seqs
+}
+
+// Open opens or creates the database at path.
+//
+// It uses buntdb's SyncPolicy Always: every commit is fsynced before Update
+// returns, so an edit acknowledged to an editor or queued for sync survives
+// a crash or power loss. Edits are human-paced, so the cost (one fsync per
+// save, about a millisecond) is invisible; bulk imports batch many papers into
+// one commit.
+func Open(path string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("metadata database %s: %w", path, err)
+	}
+	db, err := buntdb.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("metadata database %s: %w", path, err)
+	}
+	var cfg buntdb.Config
+	if err := db.ReadConfig(&cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	cfg.SyncPolicy = buntdb.Always
+	if opts.NoSync {
+		cfg.SyncPolicy = buntdb.Never
+	}
+	if err := db.SetConfig(cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, path: path, exists: opts.FileExists}
+	if err := s.init(opts); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("metadata database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(opts Options) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return s.db.Update(func(tx *buntdb.Tx) error {
+		ver := 0
+		if v, err := tx.Get(keySchema); err == nil {
+			ver, _ = strconv.Atoi(v)
+		} else if !errors.Is(err, buntdb.ErrNotFound) {
+			return err
+		} else if n, _ := tx.Len(); n == 0 {
+			ver = SchemaVersion // a new database starts current
+		}
+		if ver > SchemaVersion {
+			return fmt.Errorf("written by a newer paperfs (schema %d, this one reads up to %d); upgrade paperfs", ver, SchemaVersion)
+		}
+		for ; ver < SchemaVersion; ver++ {
+			if m := migrations[ver]; m != nil {
+				if err := m(tx); err != nil {
+					return fmt.Errorf("migrating schema %d to %d: %w", ver, ver+1, err)
+				}
+			}
+		}
+		if _, _, err := tx.Set(keySchema, strconv.Itoa(SchemaVersion), nil); err != nil {
+			return err
+		}
+		dev, err := tx.Get(keyDevice)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			dev = opts.Device
+			if dev == "" {
+				dev = newID()
+			}
+			if _, _, err := tx.Set(keyDevice, dev, nil); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if opts.Device != "" && opts.Device != dev {
+			return fmt.Errorf("database belongs to device %s, not %s", dev, opts.Device)
+		}
+		s.device = dev
+		s.clock = &clock{device: dev, now: now}
+		if v, err := tx.Get(keyHLC); err == nil {
+			var h HLC
+			if json.Unmarshal([]byte(v), &h) == nil {
+				s.clock.observe(h)
+			}
+		}
+		return nil
+	})
+}
+
+// Close flushes and closes the database and ends every subscription.
+func (s *Store) Close() error {
+	s.feed.close()
+	return s.db.Close()
+}
+
+// Device is this database's device id.
+func (s *Store) Device() string { return s.device }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// idLen is the length of generated ids: 12 base32 characters, 60 random bits.
+const idLen = 12
+
+// maxIDLen bounds ids imported from other tools.
+const maxIDLen = 32
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+func newID() string {
+	var b [idLen]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	for i := range b {
+		b[i] = idAlphabet[b[i]&31]
+	}
+	return string(b[:])
+}
+
+// validID accepts generated ids and ids imported from other tools (Paperlib
+// uses 24-digit hex ObjectIds): 6 to 32 characters of [0-9a-z].
+func validID(id string) bool {
+	if len(id) < 6 || len(id) > maxIDLen {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func getRecord(tx *buntdb.Tx, id string) (*record, error) {
+	v, err := tx.Get(pRecord + id)
+	if errors.Is(err, buntdb.ErrNotFound) {
+		return nil, fmt.Errorf("paper %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := newRecord()
+	if err := json.Unmarshal([]byte(v), r); err != nil {
+		return nil, fmt.Errorf("paper %s: corrupt record: %w", id, err)
+	}
+	if r.Sets == nil {
+		r.Sets = map[string]map[string]*setState{}
+	}
+	return r, nil
+}
+
+// Get returns a paper by id.
+func (s *Store) Get(id string) (Paper, error) {
+	var p Paper
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		p, err = r.paper(id)
+		return err
+	})
+	return p, err
+}
+
+// Create adds a new paper, assigning an id if p.ID is empty.
+func (s *Store) Create(p Paper) (Paper, error) {
+	out, err := s.CreateMany([]Paper{p})
+	if err != nil {
+		return Paper{}, err
+	}
+	return out[0], nil
+}
+
+// CreateMany adds papers in one durable commit (bulk import).
+func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
+	out := make([]Paper, len(ps))
+	var changes []Change
+	err := s.write(func(tx *buntdb.Tx, w *writer) error {
+		for i, p := range ps {
+			p = p.Clone()
+			if p.ID == "" {
+				p.ID = newID()
+			} else if !validID(p.ID) {
+				return fmt.Errorf("paper id %q: %w", p.ID, ErrInvalid)
+			}
+			if _, err := tx.Get(pRecord + p.ID); err == nil {
+				return fmt.Errorf("paper %s: %w", p.ID, ErrExists)
+			}
+			p.normalize()
+			if err := Validate(&p); err != nil {
+				return fmt.Errorf("paper %q: %w", p.Title, err)
+			}
+			np, ch, err := w.change(tx, p.ID, nil, &p)
+			if err != nil {
+				return err
+			}
+			out[i] = np
+			changes = append(changes, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.feed.publish(changes...)
+	return out, nil
+}
+
+// Update loads a paper, lets fn change it, validates the result and commits
+// it durably as one op. fn must not keep p.
+func (s *Store) Update(id string, fn func(p *Paper) error) (Paper, error) {
+	var out Paper
+	var ch Change
+	changed := false
+	err := s.write(func(tx *buntdb.Tx, w *writer) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		old, err := r.paper(id)
+		if err != nil {
+			return err
+		}
+		p := old.Clone()
+		if err := fn(&p); err != nil {
+			return err
+		}
+		p.ID, p.Modified, p.Missing = id, old.Modified, old.Missing
+		p.normalize()
+		if err := Validate(&p); err != nil {
+			return err
+		}
+		out, ch, err = w.change(tx, id, r, &p)
+		changed = ch.Before != nil || ch.After != nil
+		return err
+	})
+	if err != nil {
+		return Paper{}, err
+	}
+	if changed {
+		s.feed.publish(ch)
+	}
+	return out, nil
+}
+
+// SetMissing records whether this device's library folder lacks the paper's
+// PDF. It is device-local state: no op, nothing synced, the rest of the
+// record untouched.
+func (s *Store) SetMissing(id string, missing bool) error {
+	var ch Change
+	err := s.write(func(tx *buntdb.Tx, w *writer) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Missing == missing {
+			return nil
+		}
+		before, err := r.paper(id)
+		if err != nil {
+			return err
+		}
+		r.Missing = missing
+		after, err := r.paper(id)
+		if err != nil {
+			return err
+		}
+		if err := w.store(tx, id, r, &before, &after); err != nil {
+			return err
+		}
+		ch = Change{ID: id, Before: &before, After: &after}
+		return nil
+	})
+	if err == nil && ch.ID != "" {
+		s.feed.publish(ch)
+	}
+	return err
+}
+
+// writer carries the state of one write transaction.
+type writer struct {
+	s       *Store
+	seq     uint64
+	lastHLC HLC
+}
+
+// write runs fn in a write transaction and persists the op counter and
+// clock with it.
+func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.db.Update(func(tx *buntdb.Tx) error {
+		w := &writer{s: s}
+		if v, err := tx.Get(keySeq); err == nil {
+			w.seq, _ = strconv.ParseUint(v, 10, 64)
+		}
+		start := w.seq
+		if err := fn(tx, w); err != nil {
+			return err
+		}
+		if w.seq != start {
+			if _, _, err := tx.Set(keySeq, strconv.FormatUint(w.seq, 10), nil); err != nil {
+				return err
+			}
+			if err := setVector(tx, s.device, w.seq); err != nil {
+				return err
+			}
+		}
+		if !w.lastHLC.IsZero() {
+			b, _ := json.Marshal(w.lastHLC)
+			if _, _, err := tx.Set(keyHLC, string(b), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// change records the local edit old->p as an op, applies it and updates the
+// indexes. r is nil for a new paper.
+func (w *writer) change(tx *buntdb.Tx, id string, r *record, p *Paper) (Paper, Change, error) {
+	var before *Paper
+	if r != nil {
+		b, err := r.paper(id)
+		if err != nil {
+			return Paper{}, Change{}, err
+		}
+		before = &b
+	}
+	op, err := diff(r, before, p)
+	if err != nil {
+		return Paper{}, Change{}, err
+	}
+	if op == nil {
+		return *before, Change{}, nil
+	}
+	w.seq++
+	op.Device, op.Seq, op.ID = w.s.device, w.seq, OpID(w.s.device, w.seq)
+	op.Clock = w.s.clock.tick()
+	w.lastHLC = op.Clock
+	b, err := json.Marshal(op)
+	if err != nil {
+		return Paper{}, Change{}, err
+	}
+	if _, _, err := tx.Set(opKey(op.Device, op.Seq), string(b), nil); err != nil {
+		return Paper{}, Change{}, err
+	}
+	if r == nil {
+		r = newRecord()
+	}
+	r.apply(op)
+	after, err := r.paper(id)
+	if err != nil {
+		return Paper{}, Change{}, err
+	}
+	if err := w.store(tx, id, r, before, &after); err != nil {
+		return Paper{}, Change{}, err
+	}
+	return after, Change{ID: id, Before: before, After: &after}, nil
+}
+
+// store writes a record and moves its index entries from before to after.
+func (w *writer) store(tx *buntdb.Tx, id string, r *record, before, after *Paper) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, _, err := tx.Set(pRecord+id, string(b), nil); err != nil {
+		return err
+	}
+	return reindex(tx, id, before, after)
+}
+
+func opKey(device string, seq uint64) string {
+	return fmt.Sprintf("%s%s\x00%020d", pOp, device, seq)
+}
+
+func setVector(tx *buntdb.Tx, device string, seq uint64) error {
+	_, _, err := tx.Set(pVector+device, strconv.FormatUint(seq, 10), nil)
+	return err
+}

@@ -1,0 +1,402 @@
+package meta
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Kind is a kind of view over the library.
+type Kind string
+
+// The views. Group kinds (tags, authors, years, folders) have one view per
+// group; the others are single directories.
+const (
+	All      Kind = "all"
+	Tags     Kind = "tags"
+	Authors  Kind = "authors"
+	Years    Kind = "years"
+	Folders  Kind = "folders"
+	Untagged Kind = "untagged"
+	Trash    Kind = "trash"
+	Missing  Kind = "missing"
+)
+
+// GroupKinds are the kinds with one view per group.
+var GroupKinds = []Kind{Tags, Authors, Years, Folders}
+
+// IsGroup reports whether k has one view per group.
+func (k Kind) IsGroup() bool { return slices.Contains(GroupKinds, k) }
+
+// View is one directory of papers: a kind and, for group kinds, the group's
+// directory name.
+type View struct {
+	Kind  Kind
+	Group string
+}
+
+func (v View) key() string {
+	if v.Group == "" {
+		return string(v.Kind)
+	}
+	return string(v.Kind) + "/" + v.Group
+}
+
+func (v View) String() string { return v.key() }
+
+// ViewsOf lists the views a paper appears in. A trashed paper is only in the
+// trash; a paper whose PDF is missing on this device only in missing/.
+func ViewsOf(p *Paper) []View {
+	if p.Trashed != nil {
+		return []View{{Kind: Trash}}
+	}
+	if p.Missing {
+		return []View{{Kind: Missing}}
+	}
+	vs := []View{{Kind: All}}
+	for _, t := range p.Tags {
+		vs = append(vs, View{Tags, GroupName(t)})
+	}
+	if len(p.Tags) == 0 {
+		vs = append(vs, View{Kind: Untagged})
+	}
+	for _, a := range p.Authors {
+		vs = append(vs, View{Authors, GroupName(a)})
+	}
+	if p.Year != 0 {
+		vs = append(vs, View{Years, strconv.Itoa(p.Year)})
+	}
+	for _, f := range p.Folders {
+		vs = append(vs, View{Folders, GroupName(f)})
+	}
+	slices.SortFunc(vs, func(a, b View) int { return strings.Compare(a.key(), b.key()) })
+	return slices.CompactFunc(vs, func(a, b View) bool { return a == b })
+}
+
+// indexEntries is every index key of a paper with its value.
+func indexEntries(p *Paper) map[string]string {
+	if p == nil {
+		return nil
+	}
+	base := BaseName(p)
+	val := strconv.FormatInt(p.Added.UnixMilli(), 16) + "\x00" + base
+	m := map[string]string{pName + base + "\x00" + p.ID: ""}
+	for _, v := range ViewsOf(p) {
+		m[pIndex+v.key()+"\x00"+p.ID] = val
+	}
+	if p.File.Path != "" {
+		m[pPath+p.File.Path] = p.ID
+	}
+	if p.File.SHA256 != "" {
+		m[pHash+p.File.SHA256+"\x00"+p.ID] = ""
+	}
+	if p.DOI != "" {
+		m[pIdent+"doi:"+strings.ToLower(p.DOI)+"\x00"+p.ID] = ""
+	}
+	if p.ArXiv != "" {
+		m[pIdent+"arxiv:"+strings.ToLower(p.ArXiv)+"\x00"+p.ID] = ""
+	}
+	return m
+}
+
+// reindex moves a paper's index entries from before to after and keeps
+// group counts current.
+func reindex(tx *buntdb.Tx, id string, before, after *Paper) error {
+	old, cur := indexEntries(before), indexEntries(after)
+	for k := range old {
+		if _, ok := cur[k]; ok {
+			continue
+		}
+		if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+			return err
+		}
+		if err := countGroup(tx, k, -1); err != nil {
+			return err
+		}
+	}
+	for k, v := range cur {
+		if ov, ok := old[k]; ok && ov == v {
+			continue
+		}
+		if _, _, err := tx.Set(k, v, nil); err != nil {
+			return err
+		}
+		if _, ok := old[k]; !ok {
+			if err := countGroup(tx, k, +1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// countGroup adjusts the member count of the group an index key belongs to.
+func countGroup(tx *buntdb.Tx, indexKey string, delta int) error {
+	if !strings.HasPrefix(indexKey, pIndex) {
+		return nil
+	}
+	vk, _, _ := strings.Cut(indexKey[len(pIndex):], "\x00")
+	kind, group, ok := strings.Cut(vk, "/")
+	if !ok {
+		return nil
+	}
+	gk := pGroup + kind + "\x00" + group
+	n := 0
+	if v, err := tx.Get(gk); err == nil {
+		n, _ = strconv.Atoi(strings.TrimSuffix(v, "+"))
+	}
+	n += delta
+	if n <= 0 {
+		_, err := tx.Delete(gk)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			err = nil
+		}
+		return err
+	}
+	_, _, err := tx.Set(gk, strconv.Itoa(n), nil)
+	return err
+}
+
+// Entry is a paper's name in one view.
+type Entry struct {
+	ID   string
+	Name string // unique in the view, without extension
+}
+
+type member struct {
+	id, base string
+	added    int64
+}
+
+// prefixEnd is the least string greater than every string with prefix p.
+// Keys are valid UTF-8, which never holds 0xff.
+func prefixEnd(p string) string { return p + "\xff" }
+
+func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) error {
+	return tx.AscendRange("", prefix, prefixEnd(prefix), func(k, v string) bool {
+		return fn(k[len(prefix):], v)
+	})
+}
+
+func viewMembers(tx *buntdb.Tx, v View) ([]member, error) {
+	var ms []member
+	err := ascendPrefix(tx, pIndex+v.key()+"\x00", func(id, val string) bool {
+		hex, base, _ := strings.Cut(val, "\x00")
+		added, _ := strconv.ParseInt(hex, 16, 64)
+		ms = append(ms, member{id: id, base: base, added: added})
+		return true
+	})
+	return ms, err
+}
+
+// List returns the papers in a view with their names there. When several
+// papers share a base name, the one added first keeps it and the others get
+// their id as a suffix, so adding a paper never renames an existing one.
+// The cost is proportional to the view's size, not the library's.
+func (s *Store) List(v View) ([]Entry, error) {
+	var ms []member
+	err := s.db.View(func(tx *buntdb.Tx) (err error) {
+		ms, err = viewMembers(tx, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ms, func(a, b member) int {
+		if c := strings.Compare(a.base, b.base); c != 0 {
+			return c
+		}
+		if a.added != b.added {
+			if a.added < b.added {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := make([]Entry, len(ms))
+	for i, m := range ms {
+		name := m.base
+		if i > 0 && ms[i-1].base == m.base {
+			name = WithSuffix(m.base, m.id)
+		}
+		out[i] = Entry{ID: m.id, Name: name}
+	}
+	return out, nil
+}
+
+// Lookup finds the paper named name (without extension) in a view, with the
+// same naming rule as List, at a cost proportional to the number of papers
+// sharing the base name.
+func (s *Store) Lookup(v View, name string) (string, error) {
+	var found string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		holder, n, err := nameHolder(tx, v, name)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			found = holder
+			return nil
+		}
+		base, id, ok := SplitSuffix(name)
+		if !ok {
+			return ErrNotFound
+		}
+		holder, n, err = nameHolder(tx, v, base)
+		if err != nil {
+			return err
+		}
+		if n < 2 || holder == id {
+			return ErrNotFound
+		}
+		if _, err := tx.Get(pName + base + "\x00" + id); err != nil {
+			return ErrNotFound
+		}
+		if _, err := tx.Get(pIndex + v.key() + "\x00" + id); err != nil {
+			return ErrNotFound
+		}
+		found = id
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
+	}
+	return found, err
+}
+
+// nameHolder returns the paper in v that owns base as its plain name, and
+// how many papers in v have that base name.
+func nameHolder(tx *buntdb.Tx, v View, base string) (string, int, error) {
+	var best member
+	n := 0
+	var ierr error
+	err := ascendPrefix(tx, pName+base+"\x00", func(id, _ string) bool {
+		val, err := tx.Get(pIndex + v.key() + "\x00" + id)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			return true
+		}
+		if err != nil {
+			ierr = err
+			return false
+		}
+		hex, _, _ := strings.Cut(val, "\x00")
+		added, _ := strconv.ParseInt(hex, 16, 64)
+		m := member{id: id, added: added}
+		if n == 0 || m.added < best.added || m.added == best.added && m.id < best.id {
+			best = m
+		}
+		n++
+		return true
+	})
+	if err == nil {
+		err = ierr
+	}
+	return best.id, n, err
+}
+
+// Group is one tag, author, year or folder.
+type Group struct {
+	Name  string // directory name
+	Count int
+}
+
+// Groups lists the groups of a kind, in name order.
+func (s *Store) Groups(k Kind) ([]Group, error) {
+	var gs []Group
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pGroup+string(k)+"\x00", func(name, v string) bool {
+			n, _ := strconv.Atoi(strings.TrimSuffix(v, "+"))
+			gs = append(gs, Group{Name: name, Count: n})
+			return true
+		})
+	})
+	return gs, err
+}
+
+// HasGroup reports whether a group exists (has papers or was created empty).
+func (s *Store) HasGroup(k Kind, name string) (bool, error) {
+	ok := false
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		_, err := tx.Get(pGroup + string(k) + "\x00" + name)
+		if err == nil {
+			ok = true
+			return nil
+		}
+		if errors.Is(err, buntdb.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	return ok, err
+}
+
+// Count is the number of papers in a view.
+func (s *Store) Count(v View) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pIndex+v.key()+"\x00", func(_, _ string) bool { n++; return true })
+	})
+	return n, err
+}
+
+// ByPath finds the paper whose PDF is at a library-relative path.
+func (s *Store) ByPath(rel string) (string, error) {
+	var id string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		v, err := tx.Get(pPath + rel)
+		if errors.Is(err, buntdb.ErrNotFound) {
+			return fmt.Errorf("%s: %w", rel, ErrNotFound)
+		}
+		id = v
+		return err
+	})
+	return id, err
+}
+
+// ByHash lists the papers whose PDF has the given SHA-256.
+func (s *Store) ByHash(sum string) ([]string, error) {
+	return s.idsWithPrefix(pHash + sum + "\x00")
+}
+
+// ByIdentifier lists the papers with a DOI or arXiv id (kind "doi" or
+// "arxiv"), case-insensitively.
+func (s *Store) ByIdentifier(kind, value string) ([]string, error) {
+	return s.idsWithPrefix(pIdent + kind + ":" + strings.ToLower(value) + "\x00")
+}
+
+func (s *Store) idsWithPrefix(prefix string) ([]string, error) {
+	var ids []string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, prefix, func(id, _ string) bool { ids = append(ids, id); return true })
+	})
+	return ids, err
+}
+
+// ForEach calls fn for every paper, in id order, until fn returns false.
+func (s *Store) ForEach(fn func(p Paper) bool) error {
+	return s.db.View(func(tx *buntdb.Tx) error {
+		var derr error
+		err := ascendPrefix(tx, pRecord, func(id, v string) bool {
+			r := newRecord()
+			if derr = jsonUnmarshal(v, r); derr != nil {
+				derr = fmt.Errorf("paper %s: corrupt record: %w", id, derr)
+				return false
+			}
+			p, err := r.paper(id)
+			if err != nil {
+				derr = err
+				return false
+			}
+			return fn(p)
+		})
+		if err == nil {
+			err = derr
+		}
+		return err
+	})
+}
