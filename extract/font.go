@@ -1,0 +1,474 @@
+package extract
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/ledongthuc/pdf"
+)
+
+// maxStream bounds how much of one stream (a CMap, a content stream) is read,
+// so a decompression bomb costs memory only up to this size.
+const maxStream = 16 << 20
+
+// font holds what text extraction needs from a font dictionary, read once:
+// the library re-parses objects on every access and has no cache.
+type font struct {
+	name    string
+	twoByte bool              // Type0: codes are split by the CMap's code space
+	uni     *toUnicode        // from /ToUnicode, may be nil
+	enc     pdf.TextEncoding  // the library's simple-font decoding, fallback
+	cache   map[string]string // decoded codes
+	first   int
+	widths  []float64
+	cidW    map[int]float64
+	dw      float64
+	scale   float64 // glyph space to text space: 0.001, or FontMatrix for Type3
+	vscale  float64 // vertical glyph scale relative to 0.001, Type3 only
+}
+
+func loadFont(v pdf.Value) *font {
+	f := &font{
+		name:   v.Key("BaseFont").Name(),
+		cache:  map[string]string{},
+		scale:  0.001,
+		vscale: 1,
+		dw:     500,
+	}
+	if i := strings.IndexByte(f.name, '+'); i >= 0 {
+		f.name = f.name[i+1:]
+	}
+	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
+		f.uni = parseToUnicode(readStream(tu, maxStream))
+	}
+	switch v.Key("Subtype").Name() {
+	case "Type0":
+		f.twoByte = true
+		desc := v.Key("DescendantFonts").Index(0)
+		if f.name == "" {
+			f.name = desc.Key("BaseFont").Name()
+		}
+		f.dw = 1000
+		if dw := desc.Key("DW"); dw.Kind() == pdf.Integer || dw.Kind() == pdf.Real {
+			f.dw = dw.Float64()
+		}
+		f.cidW = parseCIDWidths(desc.Key("W"))
+		return f
+	case "Type3":
+		fm := v.Key("FontMatrix")
+		if fm.Len() == 6 && fm.Index(0).Float64() != 0 {
+			f.scale = fm.Index(0).Float64()
+			if d := fm.Index(3).Float64(); d != 0 {
+				f.vscale = abs(d) / 0.001
+			} else {
+				f.vscale = abs(f.scale) / 0.001
+			}
+		}
+		if f.name == "" {
+			f.name = "Type3"
+		}
+	}
+	f.first = int(v.Key("FirstChar").Int64())
+	w := v.Key("Widths")
+	n := min(w.Len(), 65536)
+	f.widths = make([]float64, n)
+	for i := 0; i < n; i++ {
+		f.widths[i] = w.Index(i).Float64()
+	}
+	if f.scale != 0.001 {
+		f.dw = 0 // Type3 widths are only meaningful from /Widths
+	}
+	lf := pdf.Font{V: v}
+	f.enc = lf.Encoder()
+	return f
+}
+
+// split cuts a shown string into character codes.
+func (f *font) split(raw string) []string {
+	if !f.twoByte {
+		out := make([]string, len(raw))
+		for i := range len(raw) {
+			out[i] = raw[i : i+1]
+		}
+		return out
+	}
+	var out []string
+	for len(raw) > 0 {
+		n := 2
+		if f.uni != nil {
+			n = f.uni.codeLen(raw)
+		}
+		n = min(n, len(raw))
+		out = append(out, raw[:n])
+		raw = raw[n:]
+	}
+	return out
+}
+
+// text decodes one character code.
+func (f *font) text(code string) string {
+	if s, ok := f.cache[code]; ok {
+		return s
+	}
+	var s string
+	if f.uni != nil {
+		s = f.uni.lookup(code)
+	}
+	if s == "" && !f.twoByte && f.enc != nil {
+		s = f.enc.Decode(code)
+	}
+	if s == "" && f.twoByte && f.uni == nil {
+		s = "\ufffd"
+	}
+	s = cleanGlyphText(s)
+	f.cache[code] = s
+	return s
+}
+
+// width is the advance of code in text space units per unit font size.
+func (f *font) width(code string) float64 {
+	c := 0
+	for i := range len(code) {
+		c = c<<8 | int(code[i])
+	}
+	if f.twoByte {
+		if w, ok := f.cidW[c]; ok {
+			return w * 0.001
+		}
+		return f.dw * 0.001
+	}
+	if i := c - f.first; i >= 0 && i < len(f.widths) && f.widths[i] > 0 {
+		return f.widths[i] * f.scale
+	}
+	if f.scale != 0.001 {
+		return 0
+	}
+	if c == ' ' {
+		return 0.25
+	}
+	return f.dw * 0.001
+}
+
+// cleanGlyphText drops control characters that broken encodings produce and
+// expands ligatures so words compare and search normally.
+func cleanGlyphText(s string) string {
+	if s == "" {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == 0xFB00:
+			b.WriteString("ff")
+		case r == 0xFB01:
+			b.WriteString("fi")
+		case r == 0xFB02:
+			b.WriteString("fl")
+		case r == 0xFB03:
+			b.WriteString("ffi")
+		case r == 0xFB04:
+			b.WriteString("ffl")
+		case r == '\t' || r == '\n' || r == '\r' || r == 0xA0:
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA0) || r == 0xFFFD:
+			b.WriteRune(0xFFFD)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func parseCIDWidths(w pdf.Value) map[int]float64 {
+	out := map[int]float64{}
+	n := min(w.Len(), 1<<16)
+	for i := 0; i < n; {
+		first := int(w.Index(i).Int64())
+		next := w.Index(i + 1)
+		if next.Kind() == pdf.Array {
+			for j := 0; j < min(next.Len(), 1<<16); j++ {
+				out[first+j] = next.Index(j).Float64()
+			}
+			i += 2
+			continue
+		}
+		last := int(next.Int64())
+		width := w.Index(i + 2).Float64()
+		for c := first; c <= last && c-first < 1<<16; c++ {
+			out[c] = width
+		}
+		i += 3
+	}
+	return out
+}
+
+// readStream returns up to limit decoded bytes of a stream, keeping what
+// was read before a decoding error (truncated Flate data is common).
+func readStream(v pdf.Value, limit int64) (data []byte) {
+	defer func() {
+		if recover() != nil {
+			data = nil
+		}
+	}()
+	rc := v.Reader()
+	defer rc.Close()
+	data, _ = io.ReadAll(io.LimitReader(rc, limit))
+	return data
+}
+
+// toUnicode is a parsed /ToUnicode CMap.
+type toUnicode struct {
+	space  [5][]codeRange // code space ranges by byte length
+	single map[string]string
+	ranges []uniRange
+}
+
+type codeRange struct{ lo, hi string }
+
+type uniRange struct {
+	lo, hi string
+	dst    string   // UTF-16BE of the first code, incremented along the range
+	dsts   []string // or one destination per code
+}
+
+func (m *toUnicode) codeLen(raw string) int {
+	for n := 1; n <= 4 && n <= len(raw); n++ {
+		for _, r := range m.space[n] {
+			if r.lo <= raw[:n] && raw[:n] <= r.hi {
+				return n
+			}
+		}
+	}
+	return 2
+}
+
+func (m *toUnicode) lookup(code string) string {
+	if s, ok := m.single[code]; ok {
+		return s
+	}
+	for _, r := range m.ranges {
+		if len(r.lo) != len(code) || code < r.lo || code > r.hi {
+			continue
+		}
+		off := codeInt(code) - codeInt(r.lo)
+		if r.dsts != nil {
+			if off < len(r.dsts) {
+				return utf16BE(r.dsts[off])
+			}
+			return ""
+		}
+		b := []byte(r.dst)
+		if len(b) == 0 {
+			return ""
+		}
+		// Increment the last code unit, as the CMap spec says.
+		last := int(b[len(b)-1]) + off
+		if len(b) >= 2 {
+			last += int(b[len(b)-2]) << 8
+			b[len(b)-2] = byte(last >> 8)
+		}
+		b[len(b)-1] = byte(last)
+		return utf16BE(string(b))
+	}
+	return ""
+}
+
+func codeInt(s string) int {
+	n := 0
+	for i := range len(s) {
+		n = n<<8 | int(s[i])
+	}
+	return n
+}
+
+func utf16BE(s string) string {
+	if len(s)%2 == 1 {
+		s = "\x00" + s
+	}
+	u := make([]uint16, len(s)/2)
+	for i := range u {
+		u[i] = uint16(s[2*i])<<8 | uint16(s[2*i+1])
+	}
+	return string(utf16.Decode(u))
+}
+
+// parseToUnicode reads the parts of a CMap that matter here. It has its own
+// tiny tokenizer because pdf.Interpret needs dictionaries this package
+// cannot create for the CMap's PostScript preamble.
+func parseToUnicode(data []byte) *toUnicode {
+	if len(data) == 0 {
+		return nil
+	}
+	m := &toUnicode{single: map[string]string{}}
+	toks := cmapTokens(data)
+	var stack []cmapTok
+	for _, t := range toks {
+		if t.kind != tokOp {
+			stack = append(stack, t)
+			continue
+		}
+		switch t.s {
+		case "endcodespacerange":
+			for i := 0; i+1 < len(stack); i += 2 {
+				lo, hi := stack[i].s, stack[i+1].s
+				if n := len(lo); n >= 1 && n <= 4 && len(hi) == n {
+					m.space[n] = append(m.space[n], codeRange{lo, hi})
+				}
+			}
+		case "endbfchar":
+			for i := 0; i+1 < len(stack); i += 2 {
+				m.single[stack[i].s] = utf16BE(stack[i+1].s)
+			}
+		case "endbfrange":
+			for i := 0; i+2 < len(stack); i += 3 {
+				lo, hi, dst := stack[i].s, stack[i+1].s, stack[i+2]
+				if len(lo) != len(hi) || lo > hi {
+					continue
+				}
+				r := uniRange{lo: lo, hi: hi}
+				if dst.kind == tokArray {
+					r.dsts = dst.arr
+				} else {
+					r.dst = dst.s
+				}
+				m.ranges = append(m.ranges, r)
+			}
+		}
+		stack = stack[:0]
+	}
+	if len(m.single) == 0 && len(m.ranges) == 0 {
+		return nil
+	}
+	return m
+}
+
+const (
+	tokOp = iota
+	tokStr
+	tokArray
+)
+
+type cmapTok struct {
+	kind int
+	s    string
+	arr  []string
+}
+
+func cmapTokens(d []byte) []cmapTok {
+	var out []cmapTok
+	var arr []string
+	inArr := false
+	emit := func(t cmapTok) {
+		if inArr && t.kind == tokStr {
+			arr = append(arr, t.s)
+			return
+		}
+		out = append(out, t)
+	}
+	for i := 0; i < len(d); {
+		c := d[i]
+		switch {
+		case c == '%':
+			for i < len(d) && d[i] != '\n' && d[i] != '\r' {
+				i++
+			}
+		case c == '<' && i+1 < len(d) && d[i+1] == '<', c == '>' && i+1 < len(d) && d[i+1] == '>':
+			i += 2
+		case c == '<':
+			j := i + 1
+			var hex []byte
+			for j < len(d) && d[j] != '>' {
+				if h := unhex(d[j]); h >= 0 {
+					hex = append(hex, byte(h))
+				}
+				j++
+			}
+			if len(hex)%2 == 1 {
+				hex = append(hex, 0)
+			}
+			b := make([]byte, len(hex)/2)
+			for k := range b {
+				b[k] = hex[2*k]<<4 | hex[2*k+1]
+			}
+			emit(cmapTok{kind: tokStr, s: string(b)})
+			i = j + 1
+		case c == '(':
+			j, depth := i+1, 1
+			var b []byte
+			for j < len(d) && depth > 0 {
+				switch d[j] {
+				case '\\':
+					j++
+					if j < len(d) {
+						b = append(b, d[j])
+					}
+				case '(':
+					depth++
+					b = append(b, d[j])
+				case ')':
+					depth--
+					if depth > 0 {
+						b = append(b, d[j])
+					}
+				default:
+					b = append(b, d[j])
+				}
+				j++
+			}
+			emit(cmapTok{kind: tokStr, s: string(b)})
+			i = j
+		case c == '[':
+			inArr, arr = true, nil
+			i++
+		case c == ']':
+			inArr = false
+			out = append(out, cmapTok{kind: tokArray, arr: arr})
+			i++
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0:
+			i++
+		default:
+			j := i
+			for j < len(d) && !strings.ContainsRune(" \n\r\t\f\x00<>[]()/%{}", rune(d[j])) {
+				j++
+			}
+			if j == i {
+				j++
+			}
+			word := string(d[i:j])
+			if c == '/' {
+				j2 := j
+				if j2 == i+1 {
+					for j2 < len(d) && !strings.ContainsRune(" \n\r\t\f\x00<>[]()/%{}", rune(d[j2])) {
+						j2++
+					}
+				}
+				j = j2
+			} else if _, err := strconv.Atoi(word); err != nil && word != "" && !inArr {
+				out = append(out, cmapTok{kind: tokOp, s: word})
+			}
+			i = j
+		}
+	}
+	return out
+}
+
+func unhex(b byte) int {
+	switch {
+	case '0' <= b && b <= '9':
+		return int(b - '0')
+	case 'a' <= b && b <= 'f':
+		return int(b-'a') + 10
+	case 'A' <= b && b <= 'F':
+		return int(b-'A') + 10
+	}
+	return -1
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

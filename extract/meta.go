@@ -1,0 +1,547 @@
+package extract
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+var (
+	// runningHeadRe marks lines that are page furniture rather than a title.
+	runningHeadRe = regexp.MustCompile(`(?i)proceedings|conference|\bjournal\b|transactions|symposium|workshop|\bvol\.|\bvolume\b|\bpp\.|\bpages?\s+\d|\bissn\b|\bisbn\b|\bdoi\b|arxiv|copyright|©|https?:|www\.|preprint|submitted|accepted|published|received|revised|technical report|tech\. rep|\bdraft\b|to appear|in press|research article|original article|review article|manuscript|\bno\.\s*\d|licen[cs]e|all rights reserved|permission`)
+	// junkInfoTitleRe matches Info titles that producers fill with file names.
+	junkInfoTitleRe = regexp.MustCompile(`(?i)^(microsoft\s+(word|powerpoint)|untitled|title|paper|document|main|slides?|template|presentation|article|manuscript|acrobat|print|doi:|pii:|\d+$)|\.(dvi|tex|docx?|pdf|ps|eps|rtf|indd|qxd|p65|fm|cdr)\b|^\S+\.\w{2,4}$|^[\w-]+_[\w-]+$`)
+	// headingStopRe ends the author block and the abstract.
+	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
+	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
+	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b`)
+	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
+	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
+	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
+	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
+	venueNameRe       = regexp.MustCompile(`(?i)proceedings of|conference on|journal of|transactions on|symposium on|workshop on`)
+	infoAuthorSplitRe = regexp.MustCompile(`\s*(?:;|,|\band\b|&)\s*`)
+	monthRe           = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b`)
+)
+
+// metadata fills title, authors, year, venue and abstract from page 1.
+func (d *doc) metadata(first *pageInfo) {
+	res := d.res
+	var lines []*line
+	if first != nil {
+		for _, l := range first.lines {
+			if l.dir == 0 && l.n > 0 {
+				lines = append(lines, l)
+			}
+		}
+	}
+	title, tconf, titleEnd := d.title(first, lines)
+	if title != "" {
+		res.Title = title
+		res.Confidence["title"] = tconf
+	}
+	if first == nil {
+		d.infoAuthors()
+		d.year(nil, nil)
+		return
+	}
+	abstractAt := -1
+	for i, l := range lines {
+		if abstractRe.MatchString(l.text) {
+			abstractAt = i
+			break
+		}
+	}
+	if titleEnd >= 0 {
+		d.authors(lines, titleEnd, abstractAt)
+	}
+	if len(res.Authors) == 0 {
+		d.infoAuthors()
+	}
+	d.year(first, lines)
+	d.venue(first, lines)
+	d.abstract(lines, abstractAt)
+}
+
+// titleBlock is a group of consecutive lines set in one size.
+type titleBlock struct {
+	first, last int // indexes into lines
+	size        float64
+	text        string
+}
+
+// title picks the largest-font block in the upper part of page 1, skipping
+// running heads, and cross-checks it with the Info title. titleEnd is the
+// index of the block's last line, -1 if none was taken from the page.
+func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, titleEnd int) {
+	infoTitle := d.info.title
+	if !goodInfoTitle(infoTitle) {
+		infoTitle = ""
+	}
+	var blocks []titleBlock
+	if pi != nil {
+		blocks = titleBlocks(pi, lines)
+	}
+	var best *titleBlock
+	for i := range blocks {
+		b := &blocks[i]
+		if best == nil || b.size > best.size*1.02 {
+			best = b
+		}
+	}
+	if best == nil {
+		if infoTitle != "" {
+			return infoTitle, confLikely, -1
+		}
+		return "", 0, -1
+	}
+	t := tidyTitle(best.text)
+	if infoTitle == "" {
+		return t, confLikely, best.last
+	}
+	sim := similarity(normalize(t), normalize(infoTitle))
+	switch {
+	case sim >= 0.8:
+		return t, confConfident, best.last
+	case strings.Contains(normalize(infoTitle), normalize(t)) && len(t) >= 12:
+		// The page split the title and only part of it was the largest.
+		return infoTitle, confConfident, best.last
+	case garbled(t):
+		return infoTitle, confLikely, best.last
+	}
+	// Disagreement: if another block matches the Info title, the page's
+	// largest text was something else (a logo, a journal name).
+	for i := range blocks {
+		b := &blocks[i]
+		if similarity(normalize(tidyTitle(b.text)), normalize(infoTitle)) >= 0.8 {
+			return tidyTitle(b.text), confConfident, b.last
+		}
+	}
+	return t, 0.6, best.last
+}
+
+// titleBlocks groups the upper page's lines into candidate title blocks.
+func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
+	height := pi.top - pi.bottom
+	limit := pi.bottom + 0.4*height
+	var blocks []titleBlock
+	var cur *titleBlock
+	prev := -1
+	flush := func() {
+		if cur != nil && okTitle(cur.text, cur.last-cur.first+1) {
+			blocks = append(blocks, *cur)
+		}
+		cur = nil
+	}
+	for i, l := range lines {
+		if l.y < limit {
+			break
+		}
+		if l.y > pi.top+5 {
+			continue
+		}
+		if letters(l.text) < 2 || runningHeadRe.MatchString(l.text) {
+			flush()
+			prev = -1
+			continue
+		}
+		if cur != nil && prev >= 0 {
+			p := lines[prev]
+			gap := p.y - l.y
+			similar := abs(l.size-cur.size) <= 0.08*cur.size
+			if similar && gap > 0 && gap <= 2.2*cur.size && overlaps(p, l) {
+				cur.last = i
+				cur.text = joinTitle(cur.text, l.text)
+				prev = i
+				continue
+			}
+			if similar && gap <= 0.2*cur.size {
+				// A second fragment on the same baseline (centered title split by spacing).
+				cur.last = i
+				cur.text = joinTitle(cur.text, l.text)
+				prev = i
+				continue
+			}
+		}
+		flush()
+		cur = &titleBlock{first: i, last: i, size: l.size, text: l.text}
+		prev = i
+	}
+	flush()
+	return blocks
+}
+
+func overlaps(a, b *line) bool {
+	return a.x0 <= b.x1+a.size && b.x0 <= a.x1+a.size
+}
+
+func joinTitle(a, b string) string {
+	if strings.HasSuffix(a, "-") && len(b) > 0 && unicode.IsLower([]rune(b)[0]) {
+		return a + b
+	}
+	return a + " " + b
+}
+
+// okTitle rejects blocks that cannot be a title.
+func okTitle(s string, nlines int) bool {
+	n := letters(s)
+	if n < 4 || nlines > 6 || len(s) > 400 {
+		return false
+	}
+	if len(strings.Fields(s)) < 2 && n < 6 {
+		return false
+	}
+	low := strings.ToLower(strings.Trim(s, " .:"))
+	switch low {
+	case "abstract", "introduction", "contents", "article", "letter", "research", "review", "editorial", "chapter", "paper":
+		return false
+	}
+	return !abstractRe.MatchString(s) || len(s) > 40
+}
+
+func goodInfoTitle(s string) bool {
+	if letters(s) < 8 || len(strings.Fields(s)) < 2 && len(s) < 15 {
+		return false
+	}
+	return !junkInfoTitleRe.MatchString(strings.TrimSpace(s))
+}
+
+// garbled says the text came from a font without a usable encoding.
+func garbled(s string) bool {
+	bad, n := 0, 0
+	for _, r := range s {
+		n++
+		if r == 0xFFFD || r < 0x20 || (r >= 0xE000 && r <= 0xF8FF) {
+			bad++
+		}
+	}
+	return n == 0 || bad*5 > n || letters(s)*2 < n
+}
+
+// tidyTitle trims marks around a title and turns an all-capitals title
+// into title case.
+func tidyTitle(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == 0xFFFD {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.Trim(squeeze(s), " *†‡§¶∗,;")
+	upper, lower := 0, 0
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			upper++
+		} else if unicode.IsLower(r) {
+			lower++
+		}
+	}
+	if upper > 8 && lower*10 < upper {
+		s = titleCase(s)
+	}
+	return s
+}
+
+var smallWords = map[string]bool{"a": true, "an": true, "and": true, "as": true, "at": true, "by": true, "for": true, "from": true, "in": true, "of": true, "on": true, "or": true, "the": true, "to": true, "with": true, "via": true, "vs": true}
+
+func titleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		if i > 0 && smallWords[w] {
+			continue
+		}
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		words[i] = string(r)
+	}
+	return strings.Join(words, " ")
+}
+
+// authors reads names from the lines between the title and the abstract.
+func (d *doc) authors(lines []*line, titleEnd, abstractAt int) {
+	end := len(lines)
+	if abstractAt > titleEnd {
+		end = abstractAt
+	}
+	end = min(end, titleEnd+16)
+	titleSize := lines[titleEnd].size
+	var names []string
+	seen := map[string]bool{}
+	for i := titleEnd + 1; i < end; i++ {
+		l := lines[i]
+		if headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
+			break
+		}
+		if l.size >= titleSize*0.98 || affiliationRe.MatchString(l.text) {
+			continue
+		}
+		for _, part := range nameSplitRe.Split(l.marked, -1) {
+			n := cleanName(part)
+			if n == "" || seen[n] {
+				continue
+			}
+			seen[n] = true
+			names = append(names, n)
+		}
+		if len(names) >= 40 {
+			break
+		}
+	}
+	if len(names) > 0 {
+		d.res.Authors = names
+		d.res.Confidence["authors"] = confLikely
+		if ia := d.infoAuthorList(); len(ia) > 0 && sameFamilies(ia, names) {
+			d.res.Confidence["authors"] = confConfident
+		}
+	}
+}
+
+var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "da": true, "di": true, "la": true, "le": true, "du": true, "del": true, "della": true, "dos": true, "das": true, "bin": true, "al": true, "el": true, "ten": true, "ter": true, "y": true}
+
+var nameNoiseRe = regexp.MustCompile(`[\d*†‡§¶∗⋆♯♮♭#⊥♣♦♥♠◦○•∘⋄◇✝✉]+`)
+
+// cleanName returns a person's name in "First Last" order, or "" if part
+// does not look like one.
+func cleanName(part string) string {
+	s := nameNoiseRe.ReplaceAllString(part, " ")
+	s = strings.Trim(squeeze(s), " .,:;()[]{}'\"")
+	if s == "" {
+		return ""
+	}
+	// "Last, First" never reaches here (commas split), but "by Name" does.
+	s = strings.TrimPrefix(s, "by ")
+	s = strings.TrimPrefix(s, "By ")
+	words := strings.Fields(s)
+	if len(words) < 2 || len(words) > 5 {
+		return ""
+	}
+	caps := 0
+	for _, w := range words {
+		r := []rune(w)
+		switch {
+		case particles[strings.ToLower(w)]:
+		case unicode.IsUpper(r[0]):
+			caps++
+			for _, c := range r {
+				if !unicode.IsLetter(c) && c != '.' && c != '-' && c != '\'' && c != '’' {
+					return ""
+				}
+			}
+		default:
+			return ""
+		}
+	}
+	if caps < 2 {
+		return ""
+	}
+	last := []rune(words[len(words)-1])
+	if len(last) < 2 || strings.HasSuffix(words[len(words)-1], ".") {
+		return ""
+	}
+	upper := true
+	for _, w := range words {
+		if strings.ToUpper(w) != w {
+			upper = false
+		}
+	}
+	if upper {
+		for i, w := range words {
+			if len([]rune(w)) > 2 {
+				words[i] = titleCase(w)
+			}
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+func (d *doc) infoAuthorList() []string {
+	a := d.info.author
+	if a == "" || junkInfoTitleRe.MatchString(a) {
+		return nil
+	}
+	var out []string
+	for _, p := range infoAuthorSplitRe.Split(a, -1) {
+		if n := cleanName(p); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (d *doc) infoAuthors() {
+	if names := d.infoAuthorList(); len(names) > 0 {
+		d.res.Authors = names
+		d.res.Confidence["authors"] = confWeak
+	}
+}
+
+func family(name string) string {
+	f := strings.Fields(name)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToLower(f[len(f)-1])
+}
+
+func sameFamilies(a, b []string) bool {
+	set := map[string]bool{}
+	for _, n := range a {
+		set[family(n)] = true
+	}
+	hit := 0
+	for _, n := range b {
+		if set[family(n)] {
+			hit++
+		}
+	}
+	return hit*2 >= len(b)
+}
+
+// year prefers a copyright line, then a venue line or date at the page's
+// top or bottom, then the arXiv id, then the file's creation date.
+func (d *doc) year(pi *pageInfo, lines []*line) {
+	res := d.res
+	maxYear := time.Now().Year() + 1
+	set := func(y int, c float64) bool {
+		if y < 1900 || y > maxYear || res.Confidence["year"] >= c {
+			return false
+		}
+		res.Year = y
+		res.Confidence["year"] = c
+		return true
+	}
+	if pi != nil {
+		if m := copyrightRe.FindStringSubmatch(pi.text); m != nil {
+			y, _ := strconv.Atoi(m[1])
+			set(y, confConfident)
+		}
+		edge := edgeLines(pi, lines)
+		for _, l := range edge {
+			if !venueLineRe.MatchString(l.text) && !monthRe.MatchString(l.text) {
+				continue
+			}
+			if m := yearRe.FindStringSubmatch(l.text); m != nil {
+				y, _ := strconv.Atoi(m[1])
+				if set(y, confLikely) {
+					break
+				}
+			}
+		}
+	}
+	if res.ArXiv != "" {
+		set(arxivYear(res.ArXiv), confLikely)
+	}
+	if d.info.created != 0 {
+		set(d.info.created, confFallback)
+	}
+}
+
+// edgeLines are the lines in the top and bottom eighth of the page, where
+// running heads and footers name the venue and date.
+func edgeLines(pi *pageInfo, lines []*line) []*line {
+	h := pi.top - pi.bottom
+	var out []*line
+	for _, l := range lines {
+		if l.y > pi.top-h/8 || l.y < pi.bottom+h/8 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (d *doc) venue(pi *pageInfo, lines []*line) {
+	for _, l := range edgeLines(pi, lines) {
+		if len(l.text) < 200 && venueNameRe.MatchString(l.text) {
+			d.res.Venue = strings.Trim(l.text, " ,.")
+			return
+		}
+	}
+}
+
+// abstract collects the paragraph after an "Abstract" heading, in drawing
+// order, which follows the column.
+func (d *doc) abstract(lines []*line, at int) {
+	if at < 0 {
+		return
+	}
+	head := lines[at]
+	var rest []*line
+	for _, l := range lines {
+		if l.seq > head.seq {
+			rest = append(rest, l)
+		}
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].seq < rest[j].seq })
+	var b strings.Builder
+	b.WriteString(abstractRe.ReplaceAllString(head.text, ""))
+	size := 0.0
+	for _, l := range rest {
+		if headingStopRe.MatchString(l.text) || b.Len() > 4000 {
+			break
+		}
+		if size == 0 {
+			size = l.size
+		} else if abs(l.size-size) > 0.2*size {
+			break
+		}
+		s := b.String()
+		if strings.HasSuffix(s, "-") {
+			b.Reset()
+			b.WriteString(strings.TrimSuffix(s, "-"))
+		} else if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(l.text)
+	}
+	if a := squeeze(b.String()); letters(a) > 40 {
+		d.res.Abstract = a
+		d.res.Confidence["abstract"] = confLikely
+	}
+}
+
+// normalize lower-cases s and keeps letters and digits separated by single
+// spaces, the form in which titles are compared.
+func normalize(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// similarity is 1 - edit distance / longer length, over runes.
+func similarity(a, b string) float64 {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) == 0 && len(rb) == 0 {
+		return 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			c := prev[j-1]
+			if ra[i-1] != rb[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return 1 - float64(prev[len(rb)])/float64(max(len(ra), len(rb)))
+}
