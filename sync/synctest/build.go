@@ -1,0 +1,221 @@
+package synctest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildTimeout bounds one cold build of a helper binary: FerretDB takes
+// about two minutes on a two-core machine, plus module downloads.
+const buildTimeout = 15 * time.Minute
+
+var (
+	builtMu sync.Mutex // protects built
+	built   = map[string]string{}
+)
+
+// binary returns the path of the helper program in scripts/<name>, built
+// once per machine and content: the cache key hashes the module's go.mod,
+// go.sum and Go files, so editing any of them rebuilds. A file lock keeps
+// parallel test binaries (go test ./... runs one per package) from
+// building the same thing twice.
+func binary(t testing.TB, name string) string {
+	t.Helper()
+
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+
+	src, err := scriptsDir(name)
+	if err != nil {
+		t.Fatalf("synctest: cannot find scripts/%s to build the test server: %v", name, err)
+	}
+	sum, err := hashSources(src)
+	if err != nil {
+		t.Fatalf("synctest: hashing scripts/%s: %v", name, err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatalf("synctest: no cache directory for the %s binary (set HOME or XDG_CACHE_HOME): %v", name, err)
+	}
+	dir := filepath.Join(cache, "paperfs-test", name+"-"+sum)
+	bin := filepath.Join(dir, name)
+
+	if _, err := os.Stat(bin); err == nil {
+		built[name] = bin
+		return bin
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("synctest: %v", err)
+	}
+
+	unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+	if err != nil {
+		t.Fatalf("synctest: locking the %s build: %v", name, err)
+	}
+	defer unlock()
+
+	// Another process may have built it while we waited for the lock.
+	if _, err := os.Stat(bin); err == nil {
+		built[name] = bin
+		return bin
+	}
+
+	start := time.Now()
+	t.Logf("synctest: building scripts/%s into %s (first time on this machine; FerretDB takes a few minutes)", name, dir)
+	out, err := goBuild(src, bin)
+	if err != nil {
+		t.Fatalf("synctest: building scripts/%s failed: %v\n%s", name, err, out)
+	}
+	t.Logf("synctest: built %s in %s", name, time.Since(start).Round(time.Second))
+	built[name] = bin
+	return bin
+}
+
+// goBuild builds the module in src into bin, through a temporary file so
+// that a killed build never leaves a half-written binary under bin.
+func goBuild(src, bin string) ([]byte, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
+	defer os.Remove(tmp)
+
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", tmp, ".")
+	cmd.Dir = src
+	// The helper is its own module: a go.work listing only paperfs would
+	// make the build fail, and a caller's -mod=vendor doesn't apply to it.
+	// No VCS stamp: the checkout may have no commits yet.
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, err
+	}
+	return out, os.Rename(tmp, bin)
+}
+
+// scriptsDir finds scripts/<name> in the paperfs source tree: next to this
+// file when the test runs from a checkout (the usual case), else by walking
+// up from the working directory, which go test sets to the package's.
+func scriptsDir(name string) (string, error) {
+	var roots []string
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		roots = append(roots, filepath.Join(filepath.Dir(file), "..", ".."))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			roots = append(roots, d)
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	for _, r := range roots {
+		d := filepath.Join(r, "scripts", name)
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Clean(d), nil
+		}
+	}
+	return "", fmt.Errorf("no scripts/%s/go.mod above %v", name, roots)
+}
+
+// hashSources hashes the files that decide what the helper binary is, and
+// the Go version that builds it.
+func hashSources(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && (n == "go.mod" || n == "go.sum" || strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", runtime.Version())
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", n, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// lockFile takes an exclusive flock on path, waiting for other holders.
+// The kernel drops it if the process dies, so a killed build never leaves
+// a stale lock behind.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// lockedBuffer collects a child's stderr for failure messages; exec writes
+// to it from its own goroutine while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex // protects b
+	b   bytes.Buffer
+	max int
+}
+
+var _ io.Writer = (*lockedBuffer)(nil)
+
+func (lb *lockedBuffer) Write(p []byte) (int, error) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	lb.b.Write(p)
+	// Keep the tail: the last lines say why a server died.
+	if lb.max > 0 && lb.b.Len() > 2*lb.max {
+		tail := append([]byte(nil), lb.b.Bytes()[lb.b.Len()-lb.max:]...)
+		lb.b.Reset()
+		lb.b.Write(tail)
+	}
+	return len(p), nil
+}
+
+func (lb *lockedBuffer) String() string {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return lb.b.String()
+}
