@@ -2,6 +2,8 @@ package extract
 
 import (
 	"io"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -25,8 +27,10 @@ type font struct {
 	widths  []float64
 	cidW    map[int]float64
 	dw      float64
-	scale   float64 // glyph space to text space: 0.001, or FontMatrix for Type3
-	vscale  float64 // vertical glyph scale relative to 0.001, Type3 only
+	scale   float64     // glyph space to text space: 0.001, or FontMatrix for Type3
+	vscale  float64     // vertical glyph scale relative to 0.001, Type3 only
+	std     *[95]uint16 // ASCII widths of a standard face, for fonts without /Widths
+	mono    bool        // a Courier-like font without /Widths
 }
 
 func loadFont(v pdf.Value) *font {
@@ -60,11 +64,7 @@ func loadFont(v pdf.Value) *font {
 		fm := v.Key("FontMatrix")
 		if fm.Len() == 6 && fm.Index(0).Float64() != 0 {
 			f.scale = fm.Index(0).Float64()
-			if d := fm.Index(3).Float64(); d != 0 {
-				f.vscale = abs(d) / 0.001
-			} else {
-				f.vscale = abs(f.scale) / 0.001
-			}
+			f.vscale = abs(fm.Index(3).Float64()) / 0.001
 		}
 		if f.name == "" {
 			f.name = "Type3"
@@ -79,6 +79,21 @@ func loadFont(v pdf.Value) *font {
 	}
 	if f.scale != 0.001 {
 		f.dw = 0 // Type3 widths are only meaningful from /Widths
+		// Type3 glyph heights are unknowable without running the glyph
+		// procedures, and FontMatrix and FontBBox are often nominal; the
+		// advances are exact, and a typical glyph is half an em wide.
+		if w := medianWidth(f.widths); w > 0 {
+			f.vscale = w * abs(f.scale) / 0.5
+		}
+		if f.vscale <= 0 || math.IsNaN(f.vscale) || math.IsInf(f.vscale, 0) {
+			f.vscale = 1
+		}
+	} else if n == 0 {
+		f.std = standardWidths(f.name)
+	}
+	if n == 0 {
+		low := strings.ToLower(f.name)
+		f.mono = strings.Contains(low, "courier") || strings.Contains(low, "mono")
 	}
 	lf := pdf.Font{V: v}
 	f.enc = lf.Encoder()
@@ -144,6 +159,12 @@ func (f *font) width(code string) float64 {
 	}
 	if f.scale != 0.001 {
 		return 0
+	}
+	if f.mono {
+		return 0.6
+	}
+	if f.std != nil && c >= 32 && c <= 126 {
+		return float64(f.std[c-32]) * 0.001
 	}
 	if c == ' ' {
 		return 0.25
@@ -471,4 +492,44 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// standardWidths picks the standard face whose metrics best match a font
+// used without /Widths (the base 14 fonts and their common look-alikes).
+func standardWidths(name string) *[95]uint16 {
+	low := strings.ToLower(name)
+	family := "times"
+	if strings.Contains(low, "helvetica") || strings.Contains(low, "arial") || strings.Contains(low, "sans") {
+		family = "helvetica"
+	}
+	bold := strings.Contains(low, "bold") || strings.Contains(low, "black") || strings.Contains(low, "heavy")
+	italic := strings.Contains(low, "italic") || strings.Contains(low, "oblique")
+	switch {
+	case bold && italic && family == "times":
+		family += "-bolditalic"
+	case bold && italic:
+		family += "-boldoblique"
+	case bold:
+		family += "-bold"
+	case italic && family == "times":
+		family += "-italic"
+	case italic:
+		family += "-oblique"
+	}
+	w := stdWidths[family]
+	return &w
+}
+
+func medianWidth(ws []float64) float64 {
+	var pos []float64
+	for _, w := range ws {
+		if w > 0 {
+			pos = append(pos, w)
+		}
+	}
+	if len(pos) == 0 {
+		return 0
+	}
+	sort.Float64s(pos)
+	return pos[len(pos)/2]
 }

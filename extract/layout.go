@@ -113,6 +113,7 @@ func (b *lineBuilder) finish() []*line {
 	l := &line{dir: b.gs[0].dir, y: b.base, size: b.size, x0: math.Inf(1), x1: math.Inf(-1), seq: b.gs[0].seq}
 	var text, marked strings.Builder
 	fonts := map[string]int{}
+	sizes := map[float64]int{}
 	prevEnd := math.NaN()
 	prevSuper := false
 	for _, g := range b.gs {
@@ -138,6 +139,7 @@ func (b *lineBuilder) finish() []*line {
 			marked.WriteString(g.s)
 			l.n++
 			fonts[g.font]++
+			sizes[math.Round(g.size*10)/10] += len(g.s)
 			l.x0 = math.Min(l.x0, g.x)
 			l.x1 = math.Max(l.x1, g.x+g.w)
 		}
@@ -149,6 +151,7 @@ func (b *lineBuilder) finish() []*line {
 		}
 		prevEnd = g.x + g.w
 	}
+	l.size = modeSize(sizes, b.size)
 	l.text = squeeze(text.String())
 	l.marked = squeeze(marked.String())
 	if l.n == 0 {
@@ -231,4 +234,15 @@ func pageText(ls []*line) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// modeSize is the size most of a line's characters are set in.
+func modeSize(sizes map[float64]int, def float64) float64 {
+	best, n := def, 0
+	for s, k := range sizes {
+		if k > n || k == n && s > best {
+			best, n = s, k
+		}
+	}
+	return best
 }
