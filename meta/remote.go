@@ -205,3 +205,116 @@ func (s *Store) SetSyncState(name, value string) error {
 		return err
 	})
 }
+
+// Conflict is one field that a remote op and a concurrent edit made on this
+// device set to different values. The merge has already resolved it (last
+// writer by HLC wins); a Conflict only tells the user what was overwritten.
+type Conflict struct {
+	Paper       string          `json:"paper"`
+	Field       string          `json:"field"`
+	Local       json.RawMessage `json:"local,omitempty"`
+	LocalClock  HLC             `json:"localClock"`
+	Remote      json.RawMessage `json:"remote,omitempty"`
+	RemoteClock HLC             `json:"remoteClock"`
+	RemoteOp    string          `json:"remoteOp"`
+	// RemoteWins says the remote value replaced the local one; otherwise
+	// the local value stays and the remote one was discarded.
+	RemoteWins bool `json:"remoteWins"`
+}
+
+// Conflicts reports the conflicts that applying ops (as ApplyRemote would,
+// skipping ops already applied and stopping at gaps) would resolve. It only
+// reads, so call it just before ApplyRemote.
+//
+// An op carries no record of what its device had seen, so concurrency is
+// judged from what this device knows for certain: a remote op conflicts
+// with a local edit of the same field to a different value if that edit is
+// still queued for upload (no one can have seen it), or if the remote op's
+// clock is older than the edit's (had its device seen the edit, its HLC
+// would be later). A remote op trashing a paper that has queued local edits
+// is reported as a conflict on "trashed": the edits are kept inside the
+// trashed paper. Set fields are add-wins and never reported.
+func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
+	var out []Conflict
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		// Queued local ops: their clocks, and which papers they edit.
+		queued := map[HLC]bool{}
+		edited := map[string]HLC{}
+		var derr error
+		err := ascendPrefix(tx, pOp+s.device+"\x00", func(_, v string) bool {
+			var op Op
+			if derr = json.Unmarshal([]byte(v), &op); derr != nil {
+				return false
+			}
+			queued[op.Clock] = true
+			if len(op.Set) > 0 || len(op.Add) > 0 || len(op.Remove) > 0 {
+				edited[op.Paper] = op.Clock
+			}
+			return true
+		})
+		if err == nil {
+			err = derr
+		}
+		if err != nil {
+			return err
+		}
+		hw := map[string]uint64{}
+		stopped := map[string]bool{}
+		recs := map[string]*record{}
+		for i := range ops {
+			op := &ops[i]
+			if op.Device == s.device || stopped[op.Device] || op.Check() != nil {
+				continue
+			}
+			cur, ok := hw[op.Device]
+			if !ok {
+				v, err := tx.Get(pVector + op.Device)
+				if err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+					return err
+				}
+				cur, _ = strconv.ParseUint(v, 10, 64)
+			}
+			if op.Seq <= cur {
+				hw[op.Device] = cur
+				continue
+			}
+			if op.Seq != cur+1 {
+				stopped[op.Device] = true
+				hw[op.Device] = cur
+				continue
+			}
+			hw[op.Device] = op.Seq
+			r, ok := recs[op.Paper]
+			if !ok {
+				var err error
+				r, err = getRecord(tx, op.Paper)
+				if errors.Is(err, ErrNotFound) {
+					r = newRecord()
+				} else if err != nil {
+					return err
+				}
+				recs[op.Paper] = r
+			}
+			for f, v := range op.Set {
+				lc, ok := r.Clocks[f]
+				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
+					continue
+				}
+				if queued[lc] || op.Clock.Less(lc) {
+					out = append(out, Conflict{Paper: op.Paper, Field: f,
+						Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
+						RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})
+				}
+			}
+			if v, ok := op.Set["trashed"]; ok && !isEmptyJSON(v) {
+				if lc, ok := edited[op.Paper]; ok && r.Clocks["trashed"] != lc {
+					out = append(out, Conflict{Paper: op.Paper, Field: "trashed",
+						LocalClock: lc, Remote: v, RemoteClock: op.Clock, RemoteOp: op.ID, RemoteWins: true})
+				}
+			}
+			r.apply(op)
+		}
+		return nil
+	})
+	return out, err
+}
