@@ -60,7 +60,8 @@ func Start(t testing.TB) *Server {
 
 // Stop stops the server (SIGTERM, then SIGKILL if it doesn't exit within
 // 10s), keeping its data. Clients see connection errors until Restart.
-// Stopping a stopped server does nothing.
+// With clients connected it takes about 3s: FerretDB gives open
+// connections that long to finish. Stopping a stopped server does nothing.
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
@@ -72,6 +73,20 @@ func (s *Server) Stop(t testing.TB) {
 	}
 	if err := p.stop(); err != nil {
 		t.Errorf("synctest: stopping FerretDB at %s: %v", s.addr, err)
+	}
+}
+
+// Kill kills the server with SIGKILL, as a crash would: no graceful close
+// of connections (Stop gives open connections FerretDB's few seconds of
+// grace). Acknowledged writes survive; Restart brings it back.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p != nil {
+		p.kill()
 	}
 }
 

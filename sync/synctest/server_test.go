@@ -3,6 +3,7 @@ package synctest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -94,6 +95,33 @@ func TestStopRestartKeepsData(t *testing.T) {
 	}
 	if _, err := coll.InsertOne(ctx, change{ID: "devA:2", Device: "devA", Seq: 2}); err != nil {
 		t.Fatalf("insert after restart: %v", err)
+	}
+}
+
+func TestKillKeepsAcknowledgedWrites(t *testing.T) {
+	srv := Start(t)
+	coll := srv.Client(t).Database("paperfs").Collection("changes")
+	ctx := ctxT(t, 60*time.Second)
+
+	var docs []change
+	for i := 1; i <= 100; i++ {
+		docs = append(docs, change{ID: fmt.Sprintf("devA:%d", i), Device: "devA", Seq: int64(i)})
+	}
+	if _, err := coll.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	srv.Kill(t)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Kill took %v", d)
+	}
+	srv.Restart(t)
+	n, err := coll.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 {
+		t.Fatalf("after kill -9 and restart: %d documents, want 100", n)
 	}
 }
 
