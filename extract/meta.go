@@ -69,6 +69,7 @@ func (d *doc) metadata(first *pageInfo) {
 // titleBlock is a group of consecutive lines set in one size.
 type titleBlock struct {
 	first, last int // indexes into lines
+	n           int // lines in the block
 	size        float64
 	text        string
 }
@@ -123,55 +124,60 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	return t, 0.6, best.last
 }
 
-// titleBlocks groups the upper page's lines into candidate title blocks.
+// titleBlocks groups the upper page's lines into candidate title blocks:
+// lines of one size, each close below the previous one and overlapping it.
+// Lines of other sizes may sit between them (a logo, a margin note, the
+// other column), so several blocks are grown at once.
 func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 	height := pi.top - pi.bottom
 	limit := pi.bottom + 0.4*height
+	var open []*titleBlock
 	var blocks []titleBlock
-	var cur *titleBlock
-	prev := -1
-	flush := func() {
-		if cur != nil && okTitle(cur.text, cur.last-cur.first+1) {
-			blocks = append(blocks, *cur)
-		}
-		cur = nil
-	}
 	for i, l := range lines {
 		if l.y < limit {
 			break
 		}
-		if l.y > pi.top+5 {
+		if l.y > pi.top+5 || letters(l.text) < 2 {
 			continue
 		}
-		if letters(l.text) < 2 || runningHeadRe.MatchString(l.text) {
-			flush()
-			prev = -1
-			continue
-		}
-		if cur != nil && prev >= 0 {
-			p := lines[prev]
+		joined := false
+		for _, b := range open {
+			p := lines[b.last]
 			gap := p.y - l.y
-			similar := abs(l.size-cur.size) <= 0.08*cur.size
-			if similar && gap > 0 && gap <= 2.2*cur.size && overlaps(p, l) {
-				cur.last = i
-				cur.text = joinTitle(cur.text, l.text)
-				prev = i
+			if abs(l.size-b.size) > 0.08*b.size || gap > 2.2*b.size || gap < -0.2*b.size {
 				continue
 			}
-			if similar && gap <= 0.2*cur.size {
-				// A second fragment on the same baseline (centered title split by spacing).
-				cur.last = i
-				cur.text = joinTitle(cur.text, l.text)
-				prev = i
+			if gap > 0.2*b.size && !overlaps(p, l) {
 				continue
 			}
+			if isParenthetical(l.text) {
+				joined = true // "(Thesis format: ...)" under a title is not part of it
+				break
+			}
+			b.last = i
+			b.n++
+			b.text = joinTitle(b.text, l.text)
+			joined = true
+			break
 		}
-		flush()
-		cur = &titleBlock{first: i, last: i, size: l.size, text: l.text}
-		prev = i
+		if joined {
+			continue
+		}
+		if runningHeadRe.MatchString(l.text) {
+			continue
+		}
+		open = append(open, &titleBlock{first: i, last: i, n: 1, size: l.size, text: l.text})
 	}
-	flush()
+	for _, b := range open {
+		if okTitle(b.text, b.n) {
+			blocks = append(blocks, *b)
+		}
+	}
 	return blocks
+}
+
+func isParenthetical(s string) bool {
+	return strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")")
 }
 
 func overlaps(a, b *line) bool {
@@ -179,7 +185,7 @@ func overlaps(a, b *line) bool {
 }
 
 func joinTitle(a, b string) string {
-	if strings.HasSuffix(a, "-") && len(b) > 0 && unicode.IsLower([]rune(b)[0]) {
+	if strings.HasSuffix(a, "-") {
 		return a + b
 	}
 	return a + " " + b
