@@ -3,7 +3,6 @@ package synctest
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,8 +28,11 @@ type child struct {
 }
 
 // startChild runs bin with args and waits for its ready line, returning
-// the address it names. stdin, if not nil, becomes the child's stdin.
-func startChild(name, bin string, args []string, stdin io.Reader) (*child, string, error) {
+// the address it names. stdin, if not nil, becomes the child's stdin and
+// is closed in this process. It is a file, not any io.Reader: exec would
+// copy a reader in a goroutine that Wait waits for, so a child that died
+// could not be reaped while the reader stays open.
+func startChild(name, bin string, args []string, stdin *os.File) (*child, string, error) {
 	c := &child{
 		name:   name,
 		stderr: &lockedBuffer{max: 64 << 10},
@@ -41,7 +43,10 @@ func startChild(name, bin string, args []string, stdin io.Reader) (*child, strin
 		return nil, "", err
 	}
 	c.cmd = exec.Command(bin, args...)
-	c.cmd.Stdin = stdin
+	if stdin != nil {
+		c.cmd.Stdin = stdin
+		defer stdin.Close()
+	}
 	// An *os.File as Stdout goes straight to the child: no copying
 	// goroutine for Wait to wait on, so we can read at our own pace.
 	c.cmd.Stdout = w

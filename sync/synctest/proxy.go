@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,10 @@ func Proxy(t testing.TB, upstream string) *FaultProxy {
 		upstream = h
 	}
 	bin := binary(t, "toxiproxy")
-	pr, pw := io.Pipe()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("synctest: %v", err)
+	}
 	p, addr, err := startChild("toxiproxy", bin, []string{"-listen", "127.0.0.1:0", "-upstream", upstream}, pr)
 	if err != nil {
 		pw.Close()

@@ -158,7 +158,7 @@ func TestProxy(t *testing.T) {
 	}
 
 	px.Reset(t)
-	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	err := coll.FindOne(short, bson.D{{Key: "_id", Value: "devA:1"}}).Err()
 	cancel()
 	if err == nil {
