@@ -112,8 +112,8 @@ func TestViewsAndGroups(t *testing.T) {
 	if fmt.Sprint(gs) != "[{y 1}]" {
 		t.Errorf("after untag %v", gs)
 	}
-	if id, err := s.Lookup(View{Kind: Untagged}, "C"); err != nil || id != c.ID {
-		t.Errorf("Lookup C = %q %v", id, err)
+	if e, err := s.Lookup(View{Kind: Untagged}, "C"); err != nil || e.ID != c.ID || e.SidecarSize == 0 {
+		t.Errorf("Lookup C = %+v %v", e, err)
 	}
 }
 
@@ -132,8 +132,8 @@ func TestNameCollisions(t *testing.T) {
 	}
 	for name, id := range names {
 		got, err := s.Lookup(View{Kind: All}, name)
-		if err != nil || got != id {
-			t.Errorf("Lookup(%q) = %q, %v; want %q", name, got, err, id)
+		if err != nil || got.ID != id {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", name, got.ID, err, id)
 		}
 	}
 	// The suffixed form of the plain holder does not resolve: one name per paper.

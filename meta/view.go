@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tidwall/buntdb"
 )
@@ -83,7 +84,9 @@ func indexEntries(p *Paper) map[string]string {
 		return nil
 	}
 	base := BaseName(p)
-	val := strconv.FormatInt(p.Added.UnixMilli(), 16) + "\x00" + base
+	val := strings.Join([]string{strconv.FormatInt(p.Added.UnixMilli(), 16), base,
+		strconv.Itoa(len(EncodeSidecar(p))), strconv.FormatInt(p.File.Size, 10),
+		strconv.FormatInt(p.Modified.UnixMilli(), 10)}, "\x00")
 	m := map[string]string{pName + base + "\x00" + p.ID: ""}
 	for _, v := range ViewsOf(p) {
 		m[pIndex+v.key()+"\x00"+p.ID] = val
@@ -161,15 +164,34 @@ func countGroup(tx *buntdb.Tx, indexKey string, delta int) error {
 	return err
 }
 
-// Entry is a paper's name in one view.
+// Entry is a paper's name in one view, with what a directory listing needs
+// to know of it without loading the paper.
 type Entry struct {
-	ID   string
-	Name string // unique in the view, without extension
+	ID          string
+	Name        string // unique in the view, without extension
+	SidecarSize int
+	PDFSize     int64
+	Modified    time.Time
 }
 
 type member struct {
 	id, base string
 	added    int64
+	val      string
+}
+
+// parseEntry decodes an index value.
+func parseEntry(id, val string) (member, Entry) {
+	f := strings.SplitN(val, "\x00", 5)
+	for len(f) < 5 {
+		f = append(f, "")
+	}
+	added, _ := strconv.ParseInt(f[0], 16, 64)
+	sc, _ := strconv.Atoi(f[2])
+	size, _ := strconv.ParseInt(f[3], 10, 64)
+	mod, _ := strconv.ParseInt(f[4], 10, 64)
+	return member{id: id, base: f[1], added: added},
+		Entry{ID: id, Name: f[1], SidecarSize: sc, PDFSize: size, Modified: time.UnixMilli(mod)}
 }
 
 // prefixEnd is the least string greater than every string with prefix p.
@@ -185,9 +207,9 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 func viewMembers(tx *buntdb.Tx, v View) ([]member, error) {
 	var ms []member
 	err := ascendPrefix(tx, pIndex+v.key()+"\x00", func(id, val string) bool {
-		hex, base, _ := strings.Cut(val, "\x00")
-		added, _ := strconv.ParseInt(hex, 16, 64)
-		ms = append(ms, member{id: id, base: base, added: added})
+		m, _ := parseEntry(id, val)
+		m.val = val
+		ms = append(ms, m)
 		return true
 	})
 	return ms, err
@@ -224,7 +246,9 @@ func (s *Store) List(v View) ([]Entry, error) {
 		if i > 0 && ms[i-1].base == m.base {
 			name = WithSuffix(m.base, m.id)
 		}
-		out[i] = Entry{ID: m.id, Name: name}
+		_, e := parseEntry(m.id, m.val)
+		e.Name = name
+		out[i] = e
 	}
 	return out, nil
 }
@@ -232,39 +256,41 @@ func (s *Store) List(v View) ([]Entry, error) {
 // Lookup finds the paper named name (without extension) in a view, with the
 // same naming rule as List, at a cost proportional to the number of papers
 // sharing the base name.
-func (s *Store) Lookup(v View, name string) (string, error) {
-	var found string
+func (s *Store) Lookup(v View, name string) (Entry, error) {
+	var found Entry
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		holder, n, err := nameHolder(tx, v, name)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			found = holder
-			return nil
+		id := holder
+		if n == 0 {
+			base, sid, ok := SplitSuffix(name)
+			if !ok {
+				return ErrNotFound
+			}
+			holder, n, err = nameHolder(tx, v, base)
+			if err != nil {
+				return err
+			}
+			if n < 2 || holder == sid {
+				return ErrNotFound
+			}
+			if _, err := tx.Get(pName + base + "\x00" + sid); err != nil {
+				return ErrNotFound
+			}
+			id = sid
 		}
-		base, id, ok := SplitSuffix(name)
-		if !ok {
-			return ErrNotFound
-		}
-		holder, n, err = nameHolder(tx, v, base)
+		val, err := tx.Get(pIndex + v.key() + "\x00" + id)
 		if err != nil {
-			return err
-		}
-		if n < 2 || holder == id {
 			return ErrNotFound
 		}
-		if _, err := tx.Get(pName + base + "\x00" + id); err != nil {
-			return ErrNotFound
-		}
-		if _, err := tx.Get(pIndex + v.key() + "\x00" + id); err != nil {
-			return ErrNotFound
-		}
-		found = id
+		_, found = parseEntry(id, val)
+		found.Name = name
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
-		return "", fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
+		return Entry{}, fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
 	}
 	return found, err
 }
@@ -284,9 +310,7 @@ func nameHolder(tx *buntdb.Tx, v View, base string) (string, int, error) {
 			ierr = err
 			return false
 		}
-		hex, _, _ := strings.Cut(val, "\x00")
-		added, _ := strconv.ParseInt(hex, 16, 64)
-		m := member{id: id, added: added}
+		m, _ := parseEntry(id, val)
 		if n == 0 || m.added < best.added || m.added == best.added && m.id < best.id {
 			best = m
 		}

@@ -1,0 +1,191 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// MountOptions are the mount's own settings.
+type MountOptions struct {
+	// Debug logs every FUSE request (go-fuse's request log).
+	Debug bool
+	// AllowOther lets other users see the mount (needs user_allow_other
+	// in /etc/fuse.conf for non-root users).
+	AllowOther bool
+}
+
+// Mount is a mounted filesystem. Its owner must call Unmount.
+type Mount struct {
+	Dir    string
+	server *fuse.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the notifier goroutine
+}
+
+// CheckMountpoint verifies dir can take a mount: an existing, empty
+// directory that is not already a mountpoint.
+func CheckMountpoint(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, syscall.ENOTCONN) {
+			return fmt.Errorf("mountpoint %s: a dead FUSE mount is still attached; run: paperfs unmount %s", dir, dir)
+		}
+		return fmt.Errorf("mountpoint %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("mountpoint %s: not a directory", dir)
+	}
+	if mounted, _ := IsMounted(dir); mounted {
+		return fmt.Errorf("mountpoint %s: something is already mounted there (run: paperfs unmount %s)", dir, dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("mountpoint %s: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("mountpoint %s: not empty (%d entries); mount on an empty directory so nothing there is hidden", dir, len(ents))
+	}
+	return nil
+}
+
+// IsMounted reports whether dir is a mountpoint, from /proc/self/mountinfo.
+func IsMounted(dir string) (bool, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, err
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && unescapeMountinfo(f[4]) == abs {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func unescapeMountinfo(s string) string {
+	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
+	return r.Replace(s)
+}
+
+// Mount mounts the filesystem on dir and starts delivering store changes
+// to the kernel. Root mounts directly; other users go through fusermount3.
+func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
+	if err := CheckMountpoint(dir); err != nil {
+		return nil, err
+	}
+	if err := canMount(); err != nil {
+		return nil, err
+	}
+	negative := time.Second
+	opts := &fs.Options{
+		MountOptions: fuse.MountOptions{
+			FsName:        "paperfs",
+			Name:          "paperfs",
+			DirectMount:   os.Geteuid() == 0,
+			DisableXAttrs: true,
+			AllowOther:    mo.AllowOther,
+			Debug:         mo.Debug,
+			MaxWrite:      1 << 20,
+			MaxReadAhead:  1 << 20,
+		},
+		EntryTimeout:    &f.opts.EntryTimeout,
+		AttrTimeout:     &f.opts.AttrTimeout,
+		NegativeTimeout: &negative,
+		UID:             f.uid,
+		GID:             f.gid,
+	}
+	server, err := fs.Mount(dir, f.root, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mounting %s: %w%s", dir, err, mountHint(err))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Mount{Dir: dir, server: server, cancel: cancel}
+	sub := f.store.Subscribe()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer sub.Close()
+		f.watch(ctx, sub)
+	}()
+	return m, nil
+}
+
+// canMount checks the prerequisites so the error names what to install.
+func canMount() error {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return fmt.Errorf("no /dev/fuse: this kernel has no FUSE device (load it with: modprobe fuse; in a container, pass --device /dev/fuse)")
+	}
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("fusermount3"); err != nil {
+		if _, err2 := exec.LookPath("fusermount"); err2 != nil {
+			return fmt.Errorf("mounting as a normal user needs fusermount3, which is not installed: install it with: sudo apt-get install fuse3")
+		}
+	}
+	return nil
+}
+
+func mountHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
+		return " (permission denied: run as root, or install fuse3 and make sure /usr/bin/fusermount3 is setuid root)"
+	case strings.Contains(err.Error(), "fusermount"):
+		return " (install fuse3: sudo apt-get install fuse3)"
+	}
+	return ""
+}
+
+// Unmount detaches the filesystem and stops the notifier. A busy mount is
+// retried for a few seconds before giving up.
+func (m *Mount) Unmount() error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = m.server.Unmount(); err == nil || !errors.Is(err, syscall.EBUSY) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("unmounting %s: %w (close programs using it, then run: paperfs unmount %s)", m.Dir, err, m.Dir)
+	}
+	m.server.Wait()
+	m.cancel()
+	m.wg.Wait()
+	return nil
+}
+
+// Unmount detaches the paperfs mount at dir from outside the mounting
+// process.
+func Unmount(dir string) error {
+	if ok, err := IsMounted(dir); err == nil && !ok {
+		return fmt.Errorf("%s is not mounted", dir)
+	}
+	if os.Geteuid() == 0 {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			return fmt.Errorf("unmounting %s: %w", dir, err)
+		}
+		return nil
+	}
+	out, err := exec.Command("fusermount3", "-u", dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("unmounting %s: %v: %s", dir, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package fs
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// testMount mounts a fresh library in t.TempDir and unmounts it in
+// t.Cleanup. Real mounts are the point: they run by default (CI is root
+// with /dev/fuse); PAPERFS_SKIP_FUSE=1 is the explicit opt-out.
+func testMount(t *testing.T, opts Options) (store *meta.Store, lib, mnt string, f *FS) {
+	t.Helper()
+	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
+		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
+	}
+	dir := t.TempDir()
+	lib, mnt = filepath.Join(dir, "library"), filepath.Join(dir, "mnt")
+	os.MkdirAll(lib, 0o755)
+	os.MkdirAll(mnt, 0o755)
+	store, err := meta.Open(filepath.Join(dir, "data", "meta.db"), meta.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Library = lib
+	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	f = New(store, opts)
+	m, err := f.Mount(mnt, MountOptions{})
+	if err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+		if ok, _ := IsMounted(mnt); ok {
+			t.Errorf("%s still mounted after Unmount", mnt)
+		}
+		store.Close()
+	})
+	return store, lib, mnt, f
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+
+func addPDF(t *testing.T, s *meta.Store, lib string, p meta.Paper, data []byte) meta.Paper {
+	t.Helper()
+	if p.File.Path != "" {
+		path := filepath.Join(lib, p.File.Path)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p.File.Size = int64(len(data))
+	}
+	p, err := s.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ls(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func TestMountListAndRead(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		noPT bool
+	}{{"passthrough", false}, {"fuse-read", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			s, lib, mnt, f := testMount(t, Options{NoPassthrough: mode.noPT})
+			data := randomBytes(3<<20 + 123)
+			p := addPDF(t, s, lib, meta.Paper{Title: "Time, Clocks, and the Ordering of Events in a Distributed System",
+				Authors: []string{"Leslie Lamport"}, Year: 1978, Tags: []string{"distributed"},
+				File: meta.File{Path: "sub/lamport.pdf"}}, data)
+			addPDF(t, s, lib, meta.Paper{Title: "No tags or authors", File: meta.File{Path: "x.pdf"}}, []byte("%PDF-1.4 x"))
+
+			if got := ls(t, mnt); !slices.Equal(got, []string{"all", "authors", "folders", "missing", "tags", "trash", "untagged", "years"}) {
+				t.Fatalf("root: %v", got)
+			}
+			name := "Lamport 1978 - Time, Clocks, and the Ordering of Events in a Distributed System"
+			want := []string{name + ".json", name + ".pdf", "No tags or authors.json", "No tags or authors.pdf"}
+			if got := ls(t, filepath.Join(mnt, "all")); !slices.Equal(got, want) {
+				t.Fatalf("all: %q", got)
+			}
+			for _, dir := range []string{"tags/distributed", "authors/Leslie Lamport", "years/1978"} {
+				if got := ls(t, filepath.Join(mnt, dir)); !slices.Equal(got, want[:2]) {
+					t.Errorf("%s: %q", dir, got)
+				}
+			}
+			if got := ls(t, filepath.Join(mnt, "untagged")); !slices.Equal(got, want[2:]) {
+				t.Errorf("untagged: %q", got)
+			}
+			// Read and mmap give the library file's bytes.
+			pdf := filepath.Join(mnt, "tags/distributed", name+".pdf")
+			got, err := os.ReadFile(pdf)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("read: %d bytes, err %v, equal %v", len(got), err, bytes.Equal(got, data))
+			}
+			fd, err := os.Open(pdf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := fd.Stat()
+			if st.Size() != int64(len(data)) {
+				t.Errorf("stat size %d", st.Size())
+			}
+			mm, err := syscall.Mmap(int(fd.Fd()), 0, len(data), syscall.PROT_READ, syscall.MAP_SHARED)
+			if err != nil {
+				t.Fatalf("mmap: %v", err)
+			}
+			if !bytes.Equal(mm, data) {
+				t.Errorf("mmap bytes differ")
+			}
+			syscall.Munmap(mm)
+			fd.Close()
+			reads := f.Stats.Reads.Load()
+			if mode.noPT && reads == 0 {
+				t.Errorf("no FUSE reads without passthrough")
+			}
+			if !mode.noPT && reads != 0 {
+				t.Errorf("passthrough: %d reads went through FUSE; is the kernel < 6.9?", reads)
+			}
+			// The same paper is one inode in every view.
+			a, _ := os.Stat(filepath.Join(mnt, "all", name+".pdf"))
+			b, _ := os.Stat(pdf)
+			if a.Sys().(*syscall.Stat_t).Ino != b.Sys().(*syscall.Stat_t).Ino {
+				t.Errorf("inode differs between views")
+			}
+			// The sidecar is the paper's JSON.
+			raw, err := os.ReadFile(filepath.Join(mnt, "all", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sc meta.Paper
+			if err := json.Unmarshal(raw, &sc); err != nil || sc.ID != p.ID || sc.Year != 1978 {
+				t.Fatalf("sidecar %s: %v", raw, err)
+			}
+		})
+	}
+}
+
+// eventually retries cond for up to 3s: kernel notifications are
+// asynchronous.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting: %s", what)
+}
+
+func TestLiveUpdates(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{EntryTimeout: time.Hour, AttrTimeout: time.Hour})
+	p := addPDF(t, s, lib, meta.Paper{Title: "Old", Tags: []string{"a"}, File: meta.File{Path: "p.pdf"}}, []byte("%PDF"))
+	// Populate the kernel caches (long timeouts: only notifications can refresh them).
+	ls(t, filepath.Join(mnt, "tags/a"))
+	ls(t, filepath.Join(mnt, "tags"))
+	os.Stat(filepath.Join(mnt, "all/Old.json"))
+	old, _ := os.ReadFile(filepath.Join(mnt, "all/Old.json"))
+
+	if _, err := s.Update(p.ID, func(p *meta.Paper) error {
+		p.Title, p.Tags, p.Note = "New", []string{"b"}, strings.Repeat("longer ", 20)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(p string) bool { _, err := os.Stat(filepath.Join(mnt, p)); return err == nil }
+	eventually(t, "old names gone", func() bool { return !exists("all/Old.pdf") && !exists("tags/a/Old.json") && !exists("tags/a") })
+	eventually(t, "new names there", func() bool { return exists("all/New.pdf") && exists("tags/b/New.json") })
+	raw, err := os.ReadFile(filepath.Join(mnt, "all/New.json"))
+	if err != nil || len(raw) <= len(old) || !bytes.Contains(raw, []byte(`"title": "New"`)) {
+		t.Fatalf("sidecar after update: %s %v", raw, err)
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "tags/a/Old.pdf")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stale path: %v", err)
+	}
+}
+
+func TestMissingPDF(t *testing.T) {
+	s, _, mnt, _ := testMount(t, Options{})
+	s.Create(meta.Paper{Title: "Gone", File: meta.File{Path: "nowhere.pdf", Size: 10}})
+	_, err := os.ReadFile(filepath.Join(mnt, "all/Gone.pdf"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("open of a missing PDF: %v", err)
+	}
+	// The record is untouched.
+	es, _ := s.List(meta.View{Kind: meta.All})
+	if len(es) != 1 {
+		t.Fatalf("record changed: %v", es)
+	}
+}
+
+func TestMountpointChecks(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)
+	if err := CheckMountpoint(dir); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("non-empty: %v", err)
+	}
+	if err := CheckMountpoint(filepath.Join(dir, "f")); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("file: %v", err)
+	}
+	if err := CheckMountpoint(filepath.Join(dir, "nope")); err == nil {
+		t.Errorf("missing dir accepted")
+	}
+	_, _, mnt, _ := testMount(t, Options{})
+	if err := CheckMountpoint(mnt); err == nil || !strings.Contains(err.Error(), "already mounted") {
+		t.Errorf("busy: %v", err)
+	}
+}

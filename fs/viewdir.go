@@ -1,0 +1,132 @@
+package fs
+
+import (
+	"context"
+	"strings"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// viewDir is one directory of papers (all/, tags/x/, years/1978/, ...). It
+// holds no state: listings and lookups go to the store's indexes.
+type viewDir struct {
+	fs.Inode
+	fs   *FS
+	view meta.View
+}
+
+var (
+	_ = (fs.NodeLookuper)((*viewDir)(nil))
+	_ = (fs.NodeOpendirHandler)((*viewDir)(nil))
+	_ = (fs.NodeGetattrer)((*viewDir)(nil))
+)
+
+// Paper file extensions.
+const (
+	extPDF  = ".pdf"
+	extJSON = ".json"
+)
+
+func (d *viewDir) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fs.fillAttr(&out.Attr, syscall.S_IFDIR|0o755, 0, startTime, d.StableAttr().Ino)
+	return 0
+}
+
+// splitExt splits a paper file name into base name and extension.
+func splitExt(name string) (string, string, bool) {
+	for _, ext := range []string{extPDF, extJSON} {
+		if base, ok := strings.CutSuffix(name, ext); ok && base != "" {
+			return base, ext, true
+		}
+	}
+	return "", "", false
+}
+
+func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	d.fs.Stats.Lookups.Add(1)
+	base, ext, ok := splitExt(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	e, err := d.fs.store.Lookup(d.view, base)
+	if err != nil {
+		return nil, d.fs.errno("lookup", err, "dir", d.view.String(), "name", name)
+	}
+	return d.fs.paperInode(ctx, &d.Inode, e, ext, out), 0
+}
+
+// paperInode returns the inode for one of a paper's files, filling out from
+// the index entry. The inode number depends only on the paper and the
+// extension, so every view shares one inode per file, like hard links.
+func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, e meta.Entry, ext string, out *fuse.EntryOut) *fs.Inode {
+	n := ino(ext, e.ID)
+	var node fs.InodeEmbedder
+	if ext == extPDF {
+		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, e.PDFSize, e.Modified, n)
+		node = &pdfNode{fs: f, id: e.ID}
+	} else {
+		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(e.SidecarSize), e.Modified, n)
+		node = &sidecarNode{fs: f, id: e.ID}
+	}
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
+}
+
+func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	d.fs.Stats.Readdirs.Add(1)
+	es, err := d.fs.store.List(d.view)
+	if err != nil {
+		return nil, 0, d.fs.errno("opendir", err, "dir", d.view.String())
+	}
+	return &dirHandle{dir: d, entries: es}, 0, 0
+}
+
+// dirHandle is an open view directory: a snapshot of its listing, which also
+// answers the lookups of READDIRPLUS, so `ls -l` costs no store lookups.
+type dirHandle struct {
+	dir     *viewDir
+	entries []meta.Entry
+	pos     int // index into the listing: entry pos/2, pdf if even, json if odd
+}
+
+var (
+	_ = (fs.FileReaddirenter)((*dirHandle)(nil))
+	_ = (fs.FileLookuper)((*dirHandle)(nil))
+	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
+)
+
+func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	if h.pos >= 2*len(h.entries) {
+		return nil, 0
+	}
+	e := h.entries[h.pos/2]
+	ext := extPDF
+	if h.pos%2 == 1 {
+		ext = extJSON
+	}
+	h.pos++
+	return &fuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0
+}
+
+func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
+	if off > uint64(2*len(h.entries)) {
+		return syscall.EINVAL
+	}
+	h.pos = int(off)
+	return 0
+}
+
+// Lookup answers READDIRPLUS for the name Readdirent just produced.
+func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
+		e := h.entries[i]
+		if base, ext, ok := splitExt(name); ok && base == e.Name {
+			return h.dir.fs.paperInode(ctx, &h.dir.Inode, e, ext, out), 0
+		}
+	}
+	// A replayed, interrupted READDIRPLUS: resolve the name afresh.
+	return h.dir.Lookup(ctx, name, out)
+}
