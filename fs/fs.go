@@ -67,7 +67,7 @@ type FS struct {
 	root  *rootNode
 	Stats Stats
 
-	mu   sync.Mutex // protects live
+	mu   sync.Mutex           // protects live
 	live map[string]*fs.Inode // paper file inodes the kernel holds, by "<id>.pdf"/"<id>.json"
 }
 

@@ -54,7 +54,10 @@ func testMount(t *testing.T, opts Options) (store *meta.Store, lib, mnt string, 
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 func addPDF(t *testing.T, s *meta.Store, lib string, p meta.Paper, data []byte) meta.Paper {
 	t.Helper()

@@ -41,5 +41,3 @@ func (r *rootNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 	r.fs.fillAttr(&out.Attr, syscall.S_IFDIR|0o755, 0, startTime, 1)
 	return 0
 }
-
-
