@@ -1,0 +1,314 @@
+package extract
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as the extraction worker, as
+// cmd/paperfs does with its hidden subcommand.
+func TestMain(m *testing.M) {
+	switch os.Getenv("EXTRACT_TEST_WORKER") {
+	case "1":
+		os.Exit(WorkerMain(os.Args[1:], os.Stdin, os.Stdout))
+	case "hang":
+		time.Sleep(time.Hour)
+	case "crash":
+		panic("worker crashed on purpose")
+	}
+	os.Exit(m.Run())
+}
+
+func extractGenerated(t *testing.T, p testPDF, name string) Result {
+	t.Helper()
+	res, err := Bytes(context.Background(), p.bytes(), name)
+	if err != nil {
+		t.Fatalf("Bytes: %v (problems %q)", err, res.Problems)
+	}
+	return res
+}
+
+func TestGeneratedPaper(t *testing.T) {
+	p := testPDF{
+		info: map[string]string{"Title": "Microsoft Word - draft7.doc", "Subject": "doi:10.1145/3025453.3025912"},
+		pages: []string{paperPage(
+			[]string{"Extracting Metadata from Scholarly", "Documents Without a Network"},
+			"Ada Lovelace1, Alan M. Turing2 and Grace Hopper", "")},
+	}
+	res := extractGenerated(t, p, "paper (3).pdf")
+	if want := "Extracting Metadata from Scholarly Documents Without a Network"; res.Title != want {
+		t.Errorf("Title = %q, want %q", res.Title, want)
+	}
+	if want := []string{"Ada Lovelace", "Alan M. Turing", "Grace Hopper"}; !slices.Equal(res.Authors, want) {
+		t.Errorf("Authors = %q, want %q", res.Authors, want)
+	}
+	if res.DOI != "10.1145/3025453.3025912" {
+		t.Errorf("DOI = %q", res.DOI)
+	}
+	if res.Year != 2019 {
+		t.Errorf("Year = %d, want 2019 from the running head", res.Year)
+	}
+	if !strings.HasPrefix(res.Abstract, "We study how metadata") || strings.Contains(res.Abstract, "Introduction") {
+		t.Errorf("Abstract = %q", res.Abstract)
+	}
+	for _, k := range []string{"title", "authors", "year", "doi", "abstract"} {
+		if c := res.Confidence[k]; c <= 0 || c > 1 {
+			t.Errorf("Confidence[%q] = %v", k, c)
+		}
+	}
+	if len(res.Problems) != 0 {
+		t.Errorf("Problems = %q", res.Problems)
+	}
+}
+
+func TestGeneratedIdentifiers(t *testing.T) {
+	title := []string{"A Title Long Enough to Be One"}
+	tests := []struct {
+		name    string
+		pdf     testPDF
+		file    string
+		doi     string
+		arxiv   string
+		version int
+		year    int
+	}{
+		{
+			name:  "sideways arXiv stamp",
+			pdf:   testPDF{pages: []string{paperPage(title, "Ann Author", sideways(20, 30, 250, "arXiv:1706.03762v5  [cs.CL]  6 Dec 2017"))}},
+			file:  "x.pdf",
+			arxiv: "1706.03762", version: 5, year: 2019,
+		},
+		{
+			name: "DOI in XMP only",
+			pdf: testPDF{
+				xmp:   `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description prism:doi="10.1016/J.ARTINT.2020.103386"/></rdf:RDF></x:xmpmeta>`,
+				pages: []string{paperPage(title, "Ann Author", "")},
+			},
+			file: "x.pdf",
+			doi:  "10.1016/j.artint.2020.103386", year: 2019,
+		},
+		{
+			name: "DOI split over two footer lines",
+			pdf: testPDF{pages: []string{paperPage(title, "Ann Author",
+				text("F1", 8, 72, 60, "Permission to copy. https://doi.org/10.1145/")+text("F1", 8, 72, 50, "3025453.3025912"))}},
+			file: "x.pdf",
+			doi:  "10.1145/3025453.3025912", year: 2019,
+		},
+		{
+			name: "DOI on page 2",
+			pdf: testPDF{pages: []string{
+				paperPage(title, "Ann Author", ""),
+				text("F1", 10, 72, 700, "Published version: DOI 10.5555/987654.321."),
+			}},
+			file: "x.pdf",
+			doi:  "10.5555/987654.321", year: 2019,
+		},
+		{
+			name:  "old-style id in the file name",
+			pdf:   testPDF{pages: []string{text("F1", 10, 72, 700, "no identifiers here")}},
+			file:  "hep-th9901001v2.pdf",
+			arxiv: "hep-th/9901001", version: 2, year: 1999,
+		},
+		{
+			name:  "page id wins over file name",
+			pdf:   testPDF{pages: []string{paperPage(title, "Ann Author", text("F1", 8, 72, 40, "arXiv:2101.00001v3"))}},
+			file:  "1706.03762v5.pdf",
+			arxiv: "2101.00001", version: 3, year: 2019,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := extractGenerated(t, tt.pdf, tt.file)
+			if res.DOI != tt.doi || res.ArXiv != tt.arxiv || res.ArXivVersion != tt.version {
+				t.Errorf("got DOI %q arXiv %q v%d; want %q %q v%d (problems %q)", res.DOI, res.ArXiv, res.ArXivVersion, tt.doi, tt.arxiv, tt.version, res.Problems)
+			}
+			if res.Year != tt.year {
+				t.Errorf("Year = %d, want %d", res.Year, tt.year)
+			}
+		})
+	}
+}
+
+func TestGeneratedLayout(t *testing.T) {
+	t.Run("words from positions", func(t *testing.T) {
+		p := testPDF{pages: []string{words(18, 72, 700, "Words Drawn One by One") + words(10, 72, 600, "body text that is long enough to be body text")}}
+		res := extractGenerated(t, p, "x.pdf")
+		if res.Title != "Words Drawn One by One" {
+			t.Errorf("Title = %q", res.Title)
+		}
+	})
+	t.Run("title inside a form XObject", func(t *testing.T) {
+		p := testPDF{
+			forms: map[string]string{"Fm1": text("F2", 16, 72, 700, "Hidden in a Form XObject") + text("F1", 10, 72, 650, "Some body text of the page in a smaller size.")},
+			pages: []string{"q 1 0 0 1 0 0 cm /Fm1 Do Q\n" + text("F1", 8, 72, 30, "arXiv:1801.00001")},
+		}
+		res := extractGenerated(t, p, "x.pdf")
+		if res.Title != "Hidden in a Form XObject" {
+			t.Errorf("Title = %q", res.Title)
+		}
+		if res.ArXiv != "1801.00001" {
+			t.Errorf("ArXiv = %q", res.ArXiv)
+		}
+	})
+	t.Run("junk Info title ignored, good one used when the page has no text", func(t *testing.T) {
+		p := testPDF{info: map[string]string{"Title": "A Study of Things That Matter"}, pages: []string{"0 0 m 10 10 l S"}}
+		res := extractGenerated(t, p, "scan.pdf")
+		if res.Title != "A Study of Things That Matter" {
+			t.Errorf("Title = %q", res.Title)
+		}
+		p.info["Title"] = "untitled.dvi"
+		res = extractGenerated(t, p, "scan_01.pdf")
+		if res.Title != "scan 01" || res.Confidence["title"] > confWeak {
+			t.Errorf("Title = %q (confidence %v), want the file name with low confidence", res.Title, res.Confidence["title"])
+		}
+	})
+	t.Run("running head is not the title", func(t *testing.T) {
+		p := testPDF{pages: []string{
+			text("F2", 20, 72, 760, "Journal of Imaginary Results, Vol. 3") +
+				text("F2", 16, 72, 700, "The Real Title of the Paper") +
+				text("F1", 10, 72, 600, "Body text of the paper in a small size.")}}
+		res := extractGenerated(t, p, "x.pdf")
+		if res.Title != "The Real Title of the Paper" {
+			t.Errorf("Title = %q", res.Title)
+		}
+	})
+}
+
+func TestLenientOpen(t *testing.T) {
+	base := testPDF{pages: []string{text("F2", 16, 72, 700, "Lenient Header Handling") + text("F1", 10, 72, 600, "body text in a smaller size")}}
+	tests := map[string]testPDF{
+		"space after version": {header: "%PDF-1.4 \n", pages: base.pages},
+		"PDF 2.0 header":      {header: "%PDF-2.0\n", pages: base.pages},
+		"bytes before header": {prefix: "Content-Type: application/pdf\r\n\r\n", pages: base.pages},
+	}
+	for name, p := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := newReader(p.bytes()); err == nil {
+				t.Fatal("the library accepts this file as is; the case does not exercise the repair")
+			}
+			res := extractGenerated(t, p, "x.pdf")
+			if res.Title != "Lenient Header Handling" {
+				t.Errorf("Title = %q, problems %q", res.Title, res.Problems)
+			}
+		})
+	}
+	t.Run("junk after EOF", func(t *testing.T) {
+		data := append(base.bytes(), "\x00\x00garbage from a download manager"...)
+		if _, err := newReader(data); err == nil {
+			t.Fatal("the library accepts this file as is; the case does not exercise the repair")
+		}
+		res, err := Bytes(context.Background(), data, "x.pdf")
+		if err != nil || res.Title != "Lenient Header Handling" {
+			t.Errorf("Title = %q, err %v", res.Title, err)
+		}
+	})
+}
+
+func TestBytesUnparseable(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"empty":     nil,
+		"not a PDF": []byte("<html>404 not found</html>"),
+		"truncated": testPDF{pages: []string{text("F1", 10, 72, 700, "x")}}.bytes()[:200],
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := Bytes(context.Background(), data, "dir/My_Paper.pdf")
+			if err == nil {
+				t.Error("want an error")
+			}
+			if res.Title != "My Paper" || len(res.Problems) == 0 || res.Confidence == nil {
+				t.Errorf("fallback result = %+v", res)
+			}
+		})
+	}
+}
+
+func TestBytesCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Bytes(ctx, testPDF{pages: []string{text("F2", 16, 72, 700, "Some Title Here")}}.bytes(), "1706.03762v5.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title != "1706.03762v5" || res.ArXiv != "1706.03762" || len(res.Problems) == 0 {
+		t.Errorf("cancelled result = %+v", res)
+	}
+}
+
+func writeTemp(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunnerFile(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "1")
+	path := writeTemp(t, "--not-a-flag.pdf", testPDF{
+		info:  map[string]string{"Subject": "doi:10.1145/3025453.3025912"},
+		pages: []string{paperPage([]string{"Worker Process Extraction"}, "Ann Author", "")},
+	}.bytes())
+	res, err := Runner{Exe: os.Args[0], Timeout: 20 * time.Second}.File(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title != "Worker Process Extraction" || res.DOI != "10.1145/3025453.3025912" || res.Confidence["title"] == 0 {
+		t.Errorf("Result = %+v", res)
+	}
+
+	bad := writeTemp(t, "broken_file.pdf", []byte("not a pdf at all"))
+	res, err = Runner{Exe: os.Args[0]}.File(context.Background(), bad)
+	if err == nil || res.Title != "broken file" {
+		t.Errorf("unparseable: %+v, %v", res, err)
+	}
+
+	_, err = Runner{Exe: os.Args[0]}.File(context.Background(), filepath.Join(t.TempDir(), "missing.pdf"))
+	if err == nil {
+		t.Error("missing file: want an error")
+	}
+}
+
+func TestRunnerTimeout(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "hang")
+	path := writeTemp(t, "1706.03762v5.pdf", []byte("%PDF-1.4\n"))
+	start := time.Now()
+	res, err := Runner{Exe: os.Args[0], Timeout: 300 * time.Millisecond}.File(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("File took %v with a 300ms timeout", d)
+	}
+	if res.Title != "1706.03762v5" || res.ArXiv != "1706.03762" || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "timed out") {
+		t.Errorf("Result = %+v", res)
+	}
+}
+
+func TestRunnerCrash(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "crash")
+	path := writeTemp(t, "paper (3).pdf", []byte("%PDF-1.4\n"))
+	res, err := Runner{Exe: os.Args[0]}.File(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title != "paper (3)" || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "worker failed") {
+		t.Errorf("Result = %+v", res)
+	}
+}
+
+func TestRunnerCancelled(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "hang")
+	path := writeTemp(t, "x.pdf", []byte("%PDF-1.4\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := Runner{Exe: os.Args[0], Timeout: time.Minute}.File(ctx, path)
+	if err == nil {
+		t.Error("want the context's error")
+	}
+}
