@@ -1,0 +1,253 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// ScanReport says what a scan found.
+type ScanReport struct {
+	Files      int      // PDFs in the library folder
+	New        []string // ids of papers created for new PDFs
+	Moved      int      // papers whose PDF was found under a new path
+	Changed    int      // papers whose PDF changed size
+	Missing    int      // papers whose PDF is absent (now flagged missing)
+	Returned   int      // papers whose PDF came back
+	Duplicates []string // files whose content is already a paper's, left alone
+	Errors     []error  // files that could not be read
+}
+
+type found struct {
+	rel  string
+	size int64
+}
+
+// walk lists the PDFs in the library folder, skipping hidden folders (the
+// trash, .git, cloud drives' caches) and unreadable ones.
+func (l *Library) walk(ctx context.Context) ([]found, []error, error) {
+	if _, err := os.Stat(l.Root); err != nil {
+		return nil, nil, fmt.Errorf("library folder %s is not available (%w); keeping the library as it was", l.Root, err)
+	}
+	var out []found
+	var errs []error
+	err := filepath.WalkDir(l.Root, func(path string, d fs.DirEntry, err error) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err != nil {
+			if path == l.Root {
+				return err
+			}
+			errs = append(errs, err)
+			return nil
+		}
+		if d.IsDir() {
+			if path != l.Root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !IsPDF(d.Name()) || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		rel, err := l.Rel(path)
+		if err != nil {
+			return nil
+		}
+		out = append(out, found{rel: rel, size: info.Size()})
+		return nil
+	})
+	return out, errs, err
+}
+
+// Scan brings the store in line with the library folder: new PDFs become
+// papers (extracted on both cores), moved PDFs are followed by content hash,
+// absent ones are flagged missing (never deleted), returning ones unflagged.
+// It is idempotent, and safe to interrupt: every step is its own commit.
+func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (ScanReport, error) {
+	var rep ScanReport
+	files, errs, err := l.walk(ctx)
+	rep.Errors = errs
+	if err != nil {
+		return rep, err
+	}
+	rep.Files = len(files)
+	present := make(map[string]bool, len(files))
+	var unknown []found
+	for _, f := range files {
+		present[f.rel] = true
+		id, err := l.store.ByPath(f.rel)
+		if errors.Is(err, meta.ErrNotFound) {
+			unknown = append(unknown, f)
+			continue
+		}
+		if err != nil {
+			return rep, err
+		}
+		p, err := l.store.Get(id)
+		if err != nil {
+			return rep, err
+		}
+		if p.Missing {
+			if err := l.store.SetMissing(id, false); err != nil {
+				return rep, err
+			}
+			rep.Returned++
+		}
+		if p.File.Size != f.size {
+			sum, size, err := hashFile(l.Abs(f.rel))
+			if err != nil {
+				rep.Errors = append(rep.Errors, err)
+				continue
+			}
+			if _, err := l.store.Update(id, func(p *meta.Paper) error {
+				p.File.Size, p.File.SHA256 = size, sum
+				return nil
+			}); err != nil {
+				return rep, err
+			}
+			rep.Changed++
+		}
+	}
+
+	// Papers whose file is gone: flag them, but first let unknown files
+	// claim them by content (a move or rename).
+	gone := map[string]meta.Paper{}
+	err = l.store.ForEach(func(p meta.Paper) bool {
+		if p.File.Path != "" && !present[p.File.Path] {
+			gone[p.ID] = p
+		}
+		return true
+	})
+	if err != nil {
+		return rep, err
+	}
+
+	type hashed struct {
+		found
+		sum string
+		err error
+	}
+	results := make([]hashed, len(unknown))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sum, size, err := hashFile(l.Abs(unknown[i].rel))
+				results[i] = hashed{found{unknown[i].rel, size}, sum, err}
+			}
+		}()
+	}
+	for i := range unknown {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+
+	var fresh []hashed
+	seen := map[string]bool{}
+	for _, h := range results {
+		if h.err != nil {
+			rep.Errors = append(rep.Errors, h.err)
+			continue
+		}
+		ids, err := l.store.ByHash(h.sum)
+		if err != nil {
+			return rep, err
+		}
+		claimed := false
+		for _, id := range ids {
+			if p, ok := gone[id]; ok {
+				if _, err := l.store.Update(id, func(p *meta.Paper) error { p.File.Path = h.rel; return nil }); err != nil {
+					return rep, err
+				}
+				if p.Missing {
+					l.store.SetMissing(id, false)
+				}
+				delete(gone, id)
+				rep.Moved++
+				claimed = true
+				break
+			}
+		}
+		if claimed {
+			continue
+		}
+		if len(ids) > 0 || seen[h.sum] {
+			rep.Duplicates = append(rep.Duplicates, h.rel)
+			continue
+		}
+		seen[h.sum] = true
+		fresh = append(fresh, h)
+	}
+	for id, p := range gone {
+		if p.Missing {
+			continue
+		}
+		if err := l.store.SetMissing(id, true); err != nil {
+			return rep, err
+		}
+		rep.Missing++
+	}
+
+	total := len(fresh)
+	for i, h := range fresh {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		p, problems := l.extract(ctx, l.Abs(h.rel))
+		np, err := l.record(ctx, p, problems, meta.File{Path: h.rel, Size: h.size, SHA256: h.sum}, nil)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", h.rel, err))
+			continue
+		}
+		rep.New = append(rep.New, np.ID)
+		if progress != nil {
+			progress(i+1, total)
+		}
+	}
+	return rep, nil
+}
+
+// record makes the paper for a PDF now in the library folder from its
+// extracted metadata. Metadata that fails validation (extraction can produce
+// odd text) gives way to the file name rather than leave the PDF unindexed.
+func (l *Library) record(ctx context.Context, p meta.Paper, problems []string, file meta.File, tags []string) (meta.Paper, error) {
+	for _, pr := range problems {
+		l.log.Warn("metadata extraction", "file", file.Path, "problem", pr)
+	}
+	p.File, p.Tags = file, append(p.Tags, tags...)
+	np, err := l.store.Create(p)
+	if errors.Is(err, meta.ErrInvalid) {
+		l.log.Warn("extracted metadata rejected; using the file name", "file", file.Path, "err", err)
+		p, _ = FromFileName(ctx, file.Path)
+		p.File, p.Tags = file, tags
+		np, err = l.store.Create(p)
+	}
+	return np, err
+}

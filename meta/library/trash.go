@@ -1,0 +1,90 @@
+package library
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// Trash removes a paper from the library's views without destroying
+// anything: its PDF moves to the trash folder inside the library folder
+// (so the cloud drive carries the move to other devices) and the record is
+// marked trashed.
+func (l *Library) Trash(id string) (meta.Paper, error) {
+	p, err := l.store.Get(id)
+	if err != nil {
+		return p, err
+	}
+	if p.Trashed != nil {
+		return p, nil
+	}
+	newPath := p.File.Path
+	if p.File.Path != "" && l.Exists(p.File.Path) {
+		dir := filepath.Join(l.Root, TrashDir, filepath.FromSlash(path.Dir(p.File.Path)))
+		dst, err := placeFile(l.Abs(p.File.Path), dir, strings.TrimSuffix(path.Base(p.File.Path), path.Ext(p.File.Path)), true)
+		if err != nil {
+			return p, fmt.Errorf("moving %s to the trash: %w", p.File.Path, err)
+		}
+		if newPath, err = l.Rel(dst); err != nil {
+			return p, err
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	return l.store.Update(id, func(p *meta.Paper) error {
+		p.Trashed, p.File.Path = &now, newPath
+		return nil
+	})
+}
+
+// Restore brings a trashed paper back, its PDF to where it was (or beside
+// it, if that name is taken meanwhile).
+func (l *Library) Restore(id string) (meta.Paper, error) {
+	p, err := l.store.Get(id)
+	if err != nil {
+		return p, err
+	}
+	if p.Trashed == nil {
+		return p, fmt.Errorf("paper %q is not in the trash", p.Title)
+	}
+	newPath := p.File.Path
+	if orig, ok := strings.CutPrefix(p.File.Path, TrashDir+"/"); ok && l.Exists(p.File.Path) {
+		dir := filepath.Join(l.Root, filepath.FromSlash(path.Dir(orig)))
+		dst, err := placeFile(l.Abs(p.File.Path), dir, strings.TrimSuffix(path.Base(orig), path.Ext(orig)), true)
+		if err != nil {
+			return p, fmt.Errorf("restoring %s: %w", p.File.Path, err)
+		}
+		if newPath, err = l.Rel(dst); err != nil {
+			return p, err
+		}
+	}
+	p, err = l.store.Update(id, func(p *meta.Paper) error {
+		p.Trashed, p.File.Path = nil, newPath
+		return nil
+	})
+	if err == nil && p.Missing && l.Exists(newPath) {
+		err = l.store.SetMissing(id, false)
+	}
+	return p, err
+}
+
+// Trashed lists the papers in the trash.
+func (l *Library) Trashed() ([]meta.Paper, error) {
+	es, err := l.store.List(meta.View{Kind: meta.Trash})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]meta.Paper, 0, len(es))
+	for _, e := range es {
+		p, err := l.store.Get(e.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
