@@ -87,4 +87,3 @@ func (l *Library) Trashed() ([]meta.Paper, error) {
 	}
 	return out, nil
 }
-
