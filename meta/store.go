@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tidwall/buntdb"
@@ -68,6 +70,7 @@ type Store struct {
 	clock  *clock
 	feed   feed
 	exists func(rel string) bool // read-only after Open
+	lock   *os.File                // flock held while open: buntdb itself has none
 
 	writeMu sync.Mutex // serialises read-modify-write transactions so ops get gapless seqs
 }
@@ -83,8 +86,13 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
 	db, err := buntdb.Open(path)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
 	var cfg buntdb.Config
@@ -100,9 +108,10 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, path: path, exists: opts.FileExists}
+	s := &Store{db: db, path: path, exists: opts.FileExists, lock: lock}
 	if err := s.init(opts); err != nil {
 		db.Close()
+		lock.Close()
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
 	return s, nil
@@ -165,7 +174,9 @@ func (s *Store) init(opts Options) error {
 // Close flushes and closes the database and ends every subscription.
 func (s *Store) Close() error {
 	s.feed.close()
-	return s.db.Close()
+	err := s.db.Close()
+	s.lock.Close()
+	return err
 }
 
 // Device is this database's device id.
@@ -455,4 +466,24 @@ func opKey(device string, seq uint64) string {
 func setVector(tx *buntdb.Tx, device string, seq uint64) error {
 	_, _, err := tx.Set(pVector+device, strconv.FormatUint(seq, 10), nil)
 	return err
+}
+
+// ErrLocked means another process has the database open.
+var ErrLocked = errors.New("in use by another paperfs process")
+
+// lockFile takes an exclusive lock so that two processes never write one
+// database: buntdb appends to its file with no locking of its own.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("metadata database lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("metadata database %s: %w (a running paperfs mount?)", strings.TrimSuffix(path, ".lock"), ErrLocked)
+		}
+		return nil, fmt.Errorf("metadata database lock %s: %w", path, err)
+	}
+	return f, nil
 }

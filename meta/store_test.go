@@ -164,6 +164,9 @@ func TestReopenDurableAndSchema(t *testing.T) {
 	}
 	p := mustCreate(t, s, Paper{Title: "Kept", Tags: []string{"t"}})
 	dev := s.Device()
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open of a database in use: %v", err)
+	}
 	s.Close()
 	s, err = Open(path, Options{})
 	if err != nil {
