@@ -70,7 +70,7 @@ type Store struct {
 	clock  *clock
 	feed   feed
 	exists func(rel string) bool // read-only after Open
-	lock   *os.File                // flock held while open: buntdb itself has none
+	lock   *os.File              // flock held while open: buntdb itself has none
 
 	writeMu sync.Mutex // serialises read-modify-write transactions so ops get gapless seqs
 }
