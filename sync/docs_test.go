@@ -1,0 +1,84 @@
+package sync
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+func roundTrip(t testing.TB, op *meta.Op) meta.Op {
+	t.Helper()
+	d, err := toDoc(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bson.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back opDoc
+	if err := bson.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fromDoc(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestOpRoundTrip(t *testing.T) {
+	trashed := time.Date(2025, 3, 1, 12, 0, 0, 123e6, time.UTC)
+	p := meta.Paper{Title: "A <b>&</b> \u2028 \"quoted\" ünï", Authors: []string{"X", "Y"}, Year: 2024, Rating: 5, Flag: true,
+		Confidence: map[string]float64{"title": 0.95, "year": 1, "doi": 1e-9}, File: meta.File{Path: "a/b.pdf", Size: 1 << 40},
+		Trashed: &trashed, Added: trashed}
+	raw, _ := json.Marshal(p)
+	var fields map[string]json.RawMessage
+	json.Unmarshal(raw, &fields)
+	set := map[string]json.RawMessage{}
+	for _, f := range []string{"title", "authors", "year", "rating", "flag", "confidence", "file", "trashed", "added"} {
+		set[f] = fields[f]
+	}
+	set["note"] = json.RawMessage("null")
+	set["venue"] = json.RawMessage(`{"$weird.key":1}`) // not storable as BSON keys: kept as JSON text
+	op := &meta.Op{ID: "dev001:7", Device: "dev001", Seq: 7, Paper: "paper01",
+		Clock: meta.HLC{Wall: 1700000000000, Logical: 3, Device: "dev001"}, Set: set,
+		Add:    map[string][]string{"tags": {"b", "a.b", "$x"}},
+		Remove: map[string]map[string][]string{"tags": {"old.tag": {"dev001:1", "dev002:4"}}, "folders": {"f": nil}}}
+	got := roundTrip(t, op)
+	if !sameOp(op, &got) {
+		a, _ := json.Marshal(op)
+		b, _ := json.Marshal(got)
+		t.Fatalf("round trip changed the op:\n%s\n%s", a, b)
+	}
+	d, _ := toDoc(op)
+	if _, ok := d.SetJSON["venue"]; !ok || len(d.SetJSON) != 1 {
+		t.Fatalf("setjson %v", d.SetJSON)
+	}
+}
+
+func FuzzJSONValue(f *testing.F) {
+	for _, s := range []string{`1`, `-0`, `1.5`, `1e21`, `"<&>"`, `[1,"a",null,true]`, `{"a":{"b":[1.25]}}`, `12345678901234`, `0.1`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v any
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return
+		}
+		raw, err := json.Marshal(v) // the canonical form the store holds
+		if err != nil {
+			return
+		}
+		op := &meta.Op{ID: "dev001:1", Device: "dev001", Seq: 1, Paper: "paper01",
+			Clock: meta.HLC{Wall: 1, Device: "dev001"}, Set: map[string]json.RawMessage{"note": raw}}
+		got := roundTrip(t, op)
+		if string(got.Set["note"]) != string(raw) {
+			t.Fatalf("%s came back as %s", raw, got.Set["note"])
+		}
+	})
+}

@@ -1,0 +1,687 @@
+// Package sync moves a library's changes between its meta.Store and a
+// MongoDB server (Atlas, any mongod, FerretDB), so that every device
+// converges on the same library.
+//
+// The store records every local edit as an immutable op with a gapless
+// per-device sequence number; the engine uploads them idempotently to the
+// ops collection and pulls other devices' ops by version vector. It relies
+// on nothing but single-document atomicity, a unique _id and sorted finds:
+// no transactions, change streams (used only as a wake-up where available),
+// pipeline updates or read-modify-write of shared documents. docs/sync.md
+// explains the model and why it is correct.
+//
+// Import it under another name, since it shadows the standard library's:
+//
+//	import psync "github.com/paperfs/paperfs/sync"
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	gosync "sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// Config configures an Engine. URI and Database are required; the zero
+// value of every other field means its default.
+type Config struct {
+	// URI is a mongodb:// or mongodb+srv:// connection string. It may hold
+	// credentials: they never appear in logs, errors or Status.
+	URI string
+	// Database holds the library's collections (ops, devices, papers).
+	Database string
+	// DeviceName is a human-readable name for this device in the devices
+	// collection; default the host name.
+	DeviceName string
+	// PollInterval is how often Run asks the server for other devices'
+	// changes while the library is in use (default 1s). After IdleAfter
+	// without changes it polls every IdlePollInterval (default 5s); any
+	// change makes it fast again. Where the server has change streams
+	// (Atlas), new ops wake Run at once and polling is only a safety net.
+	PollInterval     time.Duration
+	IdlePollInterval time.Duration
+	IdleAfter        time.Duration // default 2m
+	// Debounce groups local edits made in quick succession into one
+	// upload (default 100ms).
+	Debounce time.Duration
+	// MaxBackoff bounds the wait between retries while the server is
+	// unreachable (default 1m; waits are jittered).
+	MaxBackoff time.Duration
+	// OpTimeout bounds each request to the server, so that a server that
+	// accepts connections and never answers cannot stall a round
+	// (default 30s). Connecting and server selection time out after 10s.
+	OpTimeout time.Duration
+	// BatchSize is the number of ops per insert and per find (default 1000).
+	BatchSize int
+	// StatusFile is where Run keeps a JSON copy of Status for `paperfs
+	// status` in another process; default StatusPath(store.Path()). "-"
+	// turns it off.
+	StatusFile string
+	// Logger receives progress and errors; nil discards them.
+	Logger *slog.Logger
+	// Progress, if set, is called while ops are downloaded with the number
+	// applied so far and an estimate of the total (from the devices
+	// collection), for a progress bar on a new device.
+	Progress func(done, total int)
+}
+
+func (c *Config) defaults(store *meta.Store) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.PollInterval, time.Second)
+	def(&c.IdlePollInterval, 5*time.Second)
+	def(&c.IdleAfter, 2*time.Minute)
+	def(&c.Debounce, 100*time.Millisecond)
+	def(&c.MaxBackoff, time.Minute)
+	def(&c.OpTimeout, 30*time.Second)
+	if c.IdlePollInterval < c.PollInterval {
+		c.IdlePollInterval = c.PollInterval
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.DeviceName == "" {
+		c.DeviceName, _ = os.Hostname()
+	}
+	if c.StatusFile == "" {
+		c.StatusFile = StatusPath(store.Path())
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// StatusPath is the default status file for the database at dbPath.
+func StatusPath(dbPath string) string {
+	return filepath.Join(filepath.Dir(dbPath), "sync-status.json")
+}
+
+// Report says what one round did.
+type Report struct {
+	Sent      int             // local ops the server now has
+	Received  int             // other devices' ops applied here
+	Conflicts []meta.Conflict // concurrent edits resolved in this round
+}
+
+// ErrDiverged means the server holds an op with the same id as a local one
+// but different content: two databases claim the same device id (a copied
+// database file), or the server's data was altered. Sync of this device
+// stops until a person sorts it out; nothing is overwritten.
+var ErrDiverged = errors.New("server holds a different op under the same id")
+
+// Engine syncs one store with one server. Once, Run and Status are safe to
+// call concurrently; rounds never overlap.
+type Engine struct {
+	store  *meta.Store // read-only after New
+	cfg    Config      // read-only after New
+	log    *slog.Logger
+	red    *redactor
+	client *mongo.Client
+	ops    *mongo.Collection
+	devs   *mongo.Collection
+	papers *mongo.Collection
+
+	round gosync.Mutex // serialises rounds; protects the following
+	ready bool         // indexes created
+
+	mu state // has its own lock
+}
+
+// state is the engine's status, for Status.
+type state struct {
+	gosync.Mutex
+	connected bool
+	running   bool
+	lastSync  time.Time
+	lastErr   string
+	lastDev   time.Time // last devices-collection write
+	conflicts []ConflictRecord
+	stream    bool // a change stream is open
+}
+
+// SyncState keys in the store.
+const (
+	stLastSync  = "lastSync"
+	stLastError = "lastError"
+	stConflicts = "conflicts"
+	stDirty     = "dirtyPapers"
+)
+
+// maxConflicts is how many recent conflicts Status keeps.
+const maxConflicts = 50
+
+// New makes an engine for store. It does not contact the server: the first
+// round does, so New works offline and Status works without a server. It
+// fails only on a malformed configuration.
+func New(store *meta.Store, cfg Config) (*Engine, error) {
+	cfg.defaults(store)
+	red := newRedactor(cfg.URI)
+	if cfg.URI == "" || cfg.Database == "" {
+		return nil, errors.New("sync: a MongoDB URI and a database name are both required")
+	}
+	opts := options.Client().ApplyURI(cfg.URI).
+		SetAppName("paperfs").
+		SetConnectTimeout(10 * time.Second).
+		SetServerSelectionTimeout(10 * time.Second).
+		SetMaxPoolSize(8)
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("sync: MongoDB URI %s: %w", Redact(cfg.URI), red.wrap(err))
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("sync: MongoDB URI %s: %w", Redact(cfg.URI), red.wrap(err))
+	}
+	db := client.Database(cfg.Database)
+	e := &Engine{
+		store: store, cfg: cfg, log: cfg.Logger, red: red, client: client,
+		ops: db.Collection(opsColl), devs: db.Collection(devicesColl), papers: db.Collection(papersColl),
+	}
+	e.loadState()
+	return e, nil
+}
+
+// Close disconnects from the server. Call it after Run has returned.
+func (e *Engine) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return e.red.wrap(e.client.Disconnect(ctx))
+}
+
+// Once runs one round: upload this device's queued ops, download and
+// apply everyone else's, refresh the readable papers documents. An error
+// leaves everything consistent; the next round picks up where it stopped.
+func (e *Engine) Once(ctx context.Context) (Report, error) {
+	e.round.Lock()
+	defer e.round.Unlock()
+	rep, err := e.once(ctx)
+	now := time.Now()
+	e.mu.Lock()
+	if err != nil {
+		err = e.red.wrap(err)
+		e.mu.lastErr = err.Error()
+		// The server answered, even if with an error.
+		var se mongo.ServerError
+		e.mu.connected = errors.As(err, &se)
+	} else {
+		e.mu.lastErr = ""
+		e.mu.connected = true
+		e.mu.lastSync = now
+	}
+	for _, c := range rep.Conflicts {
+		e.mu.conflicts = append(e.mu.conflicts, ConflictRecord{Conflict: c, At: now})
+	}
+	if n := len(e.mu.conflicts); n > maxConflicts {
+		e.mu.conflicts = slices.Clone(e.mu.conflicts[n-maxConflicts:])
+	}
+	e.mu.Unlock()
+	e.saveState(len(rep.Conflicts) > 0)
+	return rep, err
+}
+
+func (e *Engine) once(ctx context.Context) (Report, error) {
+	var rep Report
+	if err := e.setup(ctx); err != nil {
+		return rep, err
+	}
+	// Ops pushed this round stay queued until the pull is done, so that
+	// Conflicts sees them as unseen by other devices; a crash in between
+	// re-sends them, which the server takes as a no-op.
+	sent, lastSeq, pushed, err := e.push(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Sent = sent
+	received, conflicts, pulled, err := e.pull(ctx)
+	rep.Received, rep.Conflicts = received, conflicts
+	if err != nil {
+		return rep, err
+	}
+	dirty := e.dirty()
+	hadDirty := len(dirty) > 0
+	for id := range pushed {
+		dirty[id] = true
+	}
+	for id := range pulled {
+		dirty[id] = true
+	}
+	if err := e.writePapers(ctx, dirty); err != nil {
+		return rep, err
+	}
+	if lastSeq > 0 {
+		if err := e.store.MarkSent(lastSeq); err != nil {
+			return rep, err
+		}
+	}
+	if hadDirty || len(pulled) > 0 {
+		if err := e.store.SetSyncState(stDirty, ""); err != nil {
+			return rep, err
+		}
+	}
+	if sent > 0 || e.deviceDocStale() {
+		if err := e.writeDevice(ctx); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// setup creates the indexes once per engine. Creating an index that
+// exists is a no-op on MongoDB and FerretDB alike.
+func (e *Engine) setup(ctx context.Context) error {
+	if e.ready {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	_, err := e.ops.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}},
+		Options: options.Index().SetUnique(true).SetName("device_seq"),
+	})
+	if err != nil {
+		return fmt.Errorf("creating the ops index: %w", err)
+	}
+	e.ready = true
+	return nil
+}
+
+// push uploads up to a round's worth of queued local ops. Duplicates are
+// ops the server already has from an earlier attempt whose answer was
+// lost: fine if identical, ErrDiverged if not.
+func (e *Engine) push(ctx context.Context) (sent int, lastSeq uint64, papers map[string]bool, err error) {
+	papers = map[string]bool{}
+	ops, err := e.store.PendingOps(10 * e.cfg.BatchSize)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	for chunk := range slices.Chunk(ops, e.cfg.BatchSize) {
+		docs := make([]any, len(chunk))
+		for i := range chunk {
+			d, err := toDoc(&chunk[i])
+			if err != nil {
+				return sent, 0, nil, err
+			}
+			docs[i] = d
+		}
+		if err := e.insertOps(ctx, chunk, docs); err != nil {
+			return sent, 0, nil, err
+		}
+		sent += len(chunk)
+		lastSeq = chunk[len(chunk)-1].Seq
+		for i := range chunk {
+			papers[chunk[i].Paper] = true
+		}
+	}
+	if sent > 0 {
+		e.log.Debug("sync: uploaded", "ops", sent, "last", lastSeq)
+	}
+	return sent, lastSeq, papers, nil
+}
+
+func (e *Engine) insertOps(ctx context.Context, ops []meta.Op, docs []any) error {
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	_, err := e.ops.InsertMany(octx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return fmt.Errorf("uploading changes: %w", err)
+	}
+	var dups []string
+	byID := map[string]*meta.Op{}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 || we.Index < 0 || we.Index >= len(ops) {
+			return fmt.Errorf("uploading change %d: %w", we.Index, err)
+		}
+		op := &ops[we.Index]
+		dups = append(dups, op.ID)
+		byID[op.ID] = op
+	}
+	// Every error is a duplicate: compare what the server has.
+	cur, err := e.ops.Find(octx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: dups}}}})
+	if err != nil {
+		return fmt.Errorf("checking uploaded changes: %w", err)
+	}
+	var got []opDoc
+	if err := cur.All(octx, &got); err != nil {
+		return fmt.Errorf("checking uploaded changes: %w", err)
+	}
+	seen := 0
+	for i := range got {
+		mine := byID[got[i].ID]
+		if mine == nil {
+			continue
+		}
+		theirs, err := fromDoc(&got[i])
+		if err != nil || !sameOp(mine, &theirs) {
+			e.log.Error("sync: the server has a different change under this device's id; "+
+				"was this database copied from another device? Sync is stopped for this device.",
+				"op", mine.ID)
+			return fmt.Errorf("op %s: %w", mine.ID, ErrDiverged)
+		}
+		seen++
+	}
+	if seen != len(dups) {
+		// A duplicate on {device, seq} without the same _id cannot come
+		// from paperfs; refuse rather than guess.
+		return fmt.Errorf("uploading changes: %d duplicates not found by id: %w", len(dups)-seen, ErrDiverged)
+	}
+	return nil
+}
+
+// pull downloads other devices' ops past this device's version vector
+// and applies them, batch by batch, until none are left.
+func (e *Engine) pull(ctx context.Context) (received int, conflicts []meta.Conflict, papers map[string]bool, err error) {
+	papers = map[string]bool{}
+	self := e.store.Device()
+	total := -1
+	for {
+		vv, err := e.store.Vector()
+		if err != nil {
+			return received, conflicts, papers, err
+		}
+		if total < 0 && e.cfg.Progress != nil {
+			total = e.estimate(ctx, vv)
+		}
+		ops, err := e.fetch(ctx, self, vv)
+		if err != nil {
+			return received, conflicts, papers, err
+		}
+		if len(ops) == 0 {
+			break
+		}
+		cs, err := e.store.Conflicts(ops)
+		if err != nil {
+			return received, conflicts, papers, err
+		}
+		// Record which papers need their readable document rewritten
+		// before applying, so a crash in between doesn't forget them.
+		batch := map[string]bool{}
+		for i := range ops {
+			batch[ops[i].Paper] = true
+			papers[ops[i].Paper] = true
+		}
+		if err := e.markDirty(batch); err != nil {
+			return received, conflicts, papers, err
+		}
+		n, err := e.store.ApplyRemote(ops)
+		if err != nil {
+			return received, conflicts, papers, err
+		}
+		received += n
+		conflicts = append(conflicts, cs...)
+		if e.cfg.Progress != nil {
+			e.cfg.Progress(received, max(total, received))
+		}
+		if len(ops) < e.cfg.BatchSize || n == 0 {
+			// A full batch that applied nothing is stuck behind a gap (an
+			// op its device has not managed to upload yet): next round.
+			break
+		}
+	}
+	if received > 0 {
+		e.log.Debug("sync: applied", "ops", received)
+	}
+	return received, conflicts, papers, nil
+}
+
+// fetch runs one find for the next ops of every device at once: the
+// known devices past their high-water marks, and any device not yet
+// known. Sorting by {device, seq} lets ApplyRemote apply each device's
+// ops in order.
+func (e *Engine) fetch(ctx context.Context, self string, vv map[string]uint64) ([]meta.Op, error) {
+	known := []string{self}
+	var or bson.A
+	for _, d := range sortedKeys(vv) {
+		if d == self {
+			continue
+		}
+		known = append(known, d)
+		or = append(or, bson.D{{Key: "device", Value: d}, {Key: "seq", Value: bson.D{{Key: "$gt", Value: int64(vv[d])}}}})
+	}
+	or = append(or, bson.D{{Key: "device", Value: bson.D{{Key: "$nin", Value: known}}}})
+	var filter bson.D
+	if len(or) == 1 {
+		filter = or[0].(bson.D)
+	} else {
+		filter = bson.D{{Key: "$or", Value: or}}
+	}
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	cur, err := e.ops.Find(octx, filter, options.Find().
+		SetSort(bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}}).
+		SetLimit(int64(e.cfg.BatchSize)).
+		SetBatchSize(int32(e.cfg.BatchSize)))
+	if err != nil {
+		return nil, fmt.Errorf("downloading changes: %w", err)
+	}
+	var docs []opDoc
+	if err := cur.All(octx, &docs); err != nil {
+		return nil, fmt.Errorf("downloading changes: %w", err)
+	}
+	ops := make([]meta.Op, 0, len(docs))
+	bad := map[string]bool{}
+	for i := range docs {
+		op, err := fromDoc(&docs[i])
+		if bad[docs[i].Device] {
+			continue
+		}
+		if err != nil {
+			// Ops are gapless: skipping one would lose it for good, so
+			// this device's later ops wait too. Loud, because only a
+			// person can fix the server's data.
+			e.log.Error("sync: ignoring a malformed change on the server and the rest of its device's changes",
+				"op", docs[i].ID, "err", err)
+			bad[docs[i].Device] = true
+			continue
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+// estimate is the number of ops left to download according to the
+// devices collection, or 0 if it can't be read.
+func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) int {
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	cur, err := e.devs.Find(octx, bson.D{})
+	if err != nil {
+		return 0
+	}
+	var devs []struct {
+		ID     string `bson:"_id"`
+		MaxSeq int64  `bson:"maxSeq"`
+	}
+	if cur.All(octx, &devs) != nil {
+		return 0
+	}
+	total := 0
+	for _, d := range devs {
+		if d.ID != e.store.Device() && uint64(d.MaxSeq) > vv[d.ID] {
+			total += int(uint64(d.MaxSeq) - vv[d.ID])
+		}
+	}
+	return total
+}
+
+// writePapers refreshes the readable documents of the given papers.
+//
+// Many devices write the same document, each from its own merged view, so
+// a write must never replace a more complete state with a less complete
+// one. The version is the sum of the writer's version vector, read before
+// the paper: it grows with every op a device applies, a device that has
+// every op has the largest sum, and every device rewrites a paper after
+// each op it applies to it. So the document with the largest version,
+// which the conditional upsert keeps, is eventually a state that includes
+// every op. The filter {_id, _v: {$lt: v}} matches only an older document;
+// if a newer one exists the upsert's insert fails with a duplicate key,
+// which means someone already wrote a newer state.
+func (e *Engine) writePapers(ctx context.Context, ids map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	vv, err := e.store.Vector()
+	if err != nil {
+		return err
+	}
+	var version int64
+	for _, n := range vv {
+		version += int64(n)
+	}
+	self := e.store.Device()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	docs := make([]bson.D, 0, len(ids))
+	for _, id := range sortedKeys(ids) {
+		p, err := e.store.Get(id)
+		if errors.Is(err, meta.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		docs = append(docs, paperDoc(&p, version, self, now))
+	}
+	for chunk := range slices.Chunk(docs, e.cfg.BatchSize) {
+		if err := e.writePaperChunk(ctx, chunk, version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int64) error {
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	todo := docs
+	if len(docs) >= 100 {
+		// Many papers at once is an import or a first upload: most are
+		// new, and one insertMany is far cheaper than as many upserts.
+		// Those that exist fail with a duplicate key and take the
+		// conditional path below.
+		todo = nil
+		_, err := e.papers.InsertMany(octx, toAny(docs), options.InsertMany().SetOrdered(false))
+		if err != nil {
+			var bwe mongo.BulkWriteException
+			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+				return fmt.Errorf("writing papers: %w", err)
+			}
+			for _, we := range bwe.WriteErrors {
+				if we.Code != 11000 || we.Index < 0 || we.Index >= len(docs) {
+					return fmt.Errorf("writing papers: %w", err)
+				}
+				todo = append(todo, docs[we.Index])
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(todo))
+	for i, d := range todo {
+		models[i] = mongo.NewReplaceOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: d[0].Value}, {Key: "_v", Value: bson.D{{Key: "$lt", Value: version}}}}).
+			SetReplacement(d).
+			SetUpsert(true)
+	}
+	_, err := e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
+	if err != nil {
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return fmt.Errorf("writing papers: %w", err)
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return fmt.Errorf("writing papers: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func toAny(docs []bson.D) []any {
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = d
+	}
+	return out
+}
+
+// deviceDocStale says the devices document should be refreshed: it is
+// written after uploads and otherwise at most every few minutes, so idle
+// polling never writes.
+func (e *Engine) deviceDocStale() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return time.Since(e.mu.lastDev) > 5*time.Minute
+}
+
+// writeDevice upserts this device's document. Only this device writes it;
+// $max keeps maxSeq from going back if an older process races a newer one.
+func (e *Engine) writeDevice(ctx context.Context) error {
+	vv, err := e.store.Vector()
+	if err != nil {
+		return err
+	}
+	self := e.store.Device()
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	now := time.Now().UTC()
+	_, err = e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "name", Value: e.cfg.DeviceName}, {Key: "lastSeen", Value: now}}},
+		{Key: "$max", Value: bson.D{{Key: "maxSeq", Value: int64(vv[self])}}},
+	}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("updating the devices collection: %w", err)
+	}
+	e.mu.Lock()
+	e.mu.lastDev = time.Now()
+	e.mu.Unlock()
+	return nil
+}
+
+// dirty is the set of papers whose readable documents a crashed round
+// may not have written.
+func (e *Engine) dirty() map[string]bool {
+	out := map[string]bool{}
+	v, err := e.store.SyncState(stDirty)
+	if err != nil || v == "" {
+		return out
+	}
+	var ids []string
+	if json.Unmarshal([]byte(v), &ids) == nil {
+		for _, id := range ids {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (e *Engine) markDirty(batch map[string]bool) error {
+	all := e.dirty()
+	for id := range batch {
+		all[id] = true
+	}
+	b, err := json.Marshal(sortedKeys(all))
+	if err != nil {
+		return err
+	}
+	return e.store.SetSyncState(stDirty, string(b))
+}

@@ -1,0 +1,116 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// device is one simulated device: its own store and engine.
+type device struct {
+	t     testing.TB
+	name  string
+	store *meta.Store
+	eng   *Engine
+}
+
+func newDevice(t testing.TB, name, uri, db string, mod ...func(*Config)) *device {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := meta.Open(filepath.Join(dir, "meta.db"), meta.Options{Device: name, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{URI: uri, Database: db, PollInterval: 50 * time.Millisecond, Debounce: 10 * time.Millisecond,
+		OpTimeout: 5 * time.Second, MaxBackoff: 2 * time.Second}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	e, err := New(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Close()
+		s.Close()
+	})
+	return &device{t: t, name: name, store: s, eng: e}
+}
+
+func (d *device) sync() Report {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := d.eng.Once(ctx)
+	if err != nil {
+		d.t.Fatalf("%s: sync: %v", d.name, err)
+	}
+	return rep
+}
+
+func (d *device) create(p meta.Paper) meta.Paper {
+	d.t.Helper()
+	p, err := d.store.Create(p)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+func (d *device) update(id string, fn func(p *meta.Paper)) meta.Paper {
+	d.t.Helper()
+	p, err := d.store.Update(id, func(p *meta.Paper) error { fn(p); return nil })
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return p
+}
+
+func (d *device) get(id string) meta.Paper {
+	d.t.Helper()
+	p, err := d.store.Get(id)
+	if err != nil {
+		d.t.Fatalf("%s: get %s: %v", d.name, id, err)
+	}
+	return p
+}
+
+// stateOf is a store's papers as comparable JSON, without device-local
+// fields.
+func stateOf(t testing.TB, s *meta.Store) string {
+	t.Helper()
+	var ps []meta.Paper
+	s.ForEach(func(p meta.Paper) bool {
+		p.Missing = false
+		ps = append(ps, p)
+		return true
+	})
+	b, err := json.Marshal(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func assertConverged(t testing.TB, ds ...*device) {
+	t.Helper()
+	want := stateOf(t, ds[0].store)
+	for _, d := range ds[1:] {
+		if got := stateOf(t, d.store); got != want {
+			t.Fatalf("%s and %s diverged:\n%s\n%s", ds[0].name, d.name, want, got)
+		}
+	}
+}
+
+var dbSeq int
+
+// dbName gives each test its own database on a shared server.
+func dbName(t testing.TB) string {
+	dbSeq++
+	return fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e6, dbSeq)
+}
