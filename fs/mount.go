@@ -30,8 +30,13 @@ type Mount struct {
 	Dir    string
 	server *fuse.Server
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the notifier goroutine
+	wg     sync.WaitGroup // the notifier and server-watch goroutines
+	done   chan struct{}  // closed when the server stops serving
 }
+
+// Done is closed when the filesystem is no longer served, whether Unmount
+// was called or it was unmounted from outside (paperfs unmount, umount).
+func (m *Mount) Done() <-chan struct{} { return m.done }
 
 // CheckMountpoint verifies dir can take a mount: an existing, empty
 // directory that is not already a mountpoint.
@@ -115,7 +120,11 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		return nil, fmt.Errorf("mounting %s: %w%s", dir, err, mountHint(err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mount{Dir: dir, server: server, cancel: cancel}
+	m := &Mount{Dir: dir, server: server, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		server.Wait()
+		close(m.done)
+	}()
 	sub := f.store.Subscribe()
 	m.wg.Add(1)
 	go func() {
@@ -155,6 +164,15 @@ func mountHint(err error) string {
 // Unmount detaches the filesystem and stops the notifier. A busy mount is
 // retried for a few seconds before giving up.
 func (m *Mount) Unmount() error {
+	defer func() {
+		m.cancel()
+		m.wg.Wait()
+	}()
+	select {
+	case <-m.done:
+		return nil // already unmounted from outside
+	default:
+	}
 	var err error
 	for i := 0; i < 20; i++ {
 		if err = m.server.Unmount(); err == nil || !errors.Is(err, syscall.EBUSY) {
@@ -165,9 +183,7 @@ func (m *Mount) Unmount() error {
 	if err != nil {
 		return fmt.Errorf("unmounting %s: %w (close programs using it, then run: paperfs unmount %s)", m.Dir, err, m.Dir)
 	}
-	m.server.Wait()
-	m.cancel()
-	m.wg.Wait()
+	<-m.done
 	return nil
 }
 

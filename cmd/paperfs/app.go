@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paperfs/paperfs/extract"
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/library"
+)
+
+// globalOptions are the flags every command takes.
+type globalOptions struct {
+	Library string
+	DataDir string
+	Debug   bool
+}
+
+// app is an opened library: its folder, store and settings.
+type app struct {
+	cfg     *Config
+	log     *slog.Logger
+	dataDir string
+	store   *meta.Store
+	lib     *library.Library
+}
+
+func newLogger(debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// resolve reads the configuration and locates the library and data dir
+// without opening anything.
+func resolve(g *globalOptions) (cfg *Config, libDir, dataDir string, err error) {
+	cfg, err = loadConfig()
+	if err != nil {
+		return nil, "", "", err
+	}
+	if g.Library != "" {
+		cfg.Library = g.Library
+	}
+	if g.DataDir != "" {
+		cfg.DataDir = g.DataDir
+	}
+	if libDir, err = cfg.libraryDir(); err != nil {
+		return nil, "", "", err
+	}
+	if dataDir, err = cfg.dataDir(libDir); err != nil {
+		return nil, "", "", err
+	}
+	return cfg, libDir, dataDir, nil
+}
+
+// openApp opens the library's store. The caller must call close.
+func openApp(g *globalOptions) (*app, error) {
+	cfg, libDir, dataDir, err := resolve(g)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(g.Debug)
+	a := &app{cfg: cfg, log: log, dataDir: dataDir}
+	exists := func(rel string) bool {
+		_, err := os.Stat(filepath.Join(libDir, filepath.FromSlash(rel)))
+		return err == nil
+	}
+	a.store, err = meta.Open(filepath.Join(dataDir, "meta.db"), meta.Options{FileExists: exists})
+	if err != nil {
+		return nil, err
+	}
+	a.lib, err = library.Open(libDir, a.store, extractor(), log)
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() error { return a.store.Close() }
+
+// extractor reads metadata from PDFs in worker processes (this binary run
+// as `paperfs __extract-worker`), so a hostile PDF can neither crash nor
+// hang paperfs.
+func extractor() library.Extractor {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	r := extract.Runner{Exe: exe, Args: []string{workerCommand}, Timeout: 20 * time.Second}
+	return func(ctx context.Context, path string) (meta.Paper, []string) {
+		res, err := r.File(ctx, path)
+		problems := res.Problems
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		return meta.Paper{
+			Title: res.Title, Authors: res.Authors, Year: res.Year, Venue: res.Venue,
+			DOI: res.DOI, ArXiv: res.ArXiv, Abstract: res.Abstract, Confidence: res.Confidence,
+		}, problems
+	}
+}
+
+const workerCommand = "__extract-worker"

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/meta/library"
+)
+
+type mountOptions struct {
+	NoPassthrough bool
+	AllowOther    bool
+}
+
+func newMountCommand(g *globalOptions) *cobra.Command {
+	var opts mountOptions
+	cmd := &cobra.Command{
+		Use:   "mount MOUNTPOINT",
+		Short: "Mount the library (runs in the foreground; Ctrl-C unmounts)",
+		Long: `Mount the library on MOUNTPOINT, an empty directory, and keep it mounted
+until interrupted (Ctrl-C, SIGTERM) or unmounted with 'paperfs unmount'.
+
+The mount shows all/, tags/<tag>/, authors/<author>/, years/<year>/,
+folders/<folder>/, untagged/, trash/ and missing/ (papers whose PDF is not in
+this device's library folder). PDFs added to, moved in or removed from the
+library folder show up without a restart.
+
+As root the filesystem is mounted directly; other users need fusermount3
+(Debian/Ubuntu: apt-get install fuse3).`,
+		Example: `  paperfs --library ~/Papers mount ~/papers`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMount(cmd.Context(), g, opts, args)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.NoPassthrough, "no-passthrough", false, "serve PDF bytes through FUSE reads instead of kernel passthrough")
+	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
+	return cmd
+}
+
+func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []string) error {
+	cfg, _, _, err := resolve(g)
+	if err != nil {
+		return err
+	}
+	dir := cfg.Mount.Mountpoint
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	if dir == "" {
+		return fmt.Errorf("%w: paperfs mount MOUNTPOINT (or set mount.mountpoint in %s)", errUsage, configPath())
+	}
+	// Check the mountpoint before opening anything, so a mistake costs nothing.
+	if err := fs.CheckMountpoint(dir); err != nil {
+		return err
+	}
+	a, err := openApp(g)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	fsys := fs.New(a.store, fs.Options{
+		Library:       a.lib.Root,
+		NoPassthrough: opts.NoPassthrough || cfg.Mount.NoPassthrough,
+		Logger:        a.log,
+	})
+	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
+	if err != nil {
+		return err
+	}
+	a.log.Info("mounted", "mountpoint", dir, "library", a.lib.Root, "database", a.store.Path())
+
+	// Background work, owned here: stopped and waited for before unmount
+	// returns.
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.lib.Watch(bg, library.WatchOptions{}); err != nil {
+			a.log.Error("watching the library folder", "folder", a.lib.Root, "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, fsys)
+	}()
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("unmounting", "mountpoint", dir)
+	case <-m.Done():
+		a.log.Info("unmounted from outside", "mountpoint", dir)
+	}
+	stopBG()
+	wg.Wait()
+	removeStatus(a)
+	return m.Unmount()
+}
+
+func newUnmountCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "unmount MOUNTPOINT",
+		Short:   "Unmount a paperfs mount",
+		Example: `  paperfs unmount ~/papers`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fs.Unmount(args[0])
+		},
+	}
+}

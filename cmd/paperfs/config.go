@@ -1,0 +1,155 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the user's config file, $XDG_CONFIG_HOME/paperfs/config.json.
+// Environment variables override it; flags override both.
+type Config struct {
+	Library string `json:"library,omitempty"`
+	DataDir string `json:"data_dir,omitempty"`
+	Mount   struct {
+		Mountpoint    string `json:"mountpoint,omitempty"`
+		NoPassthrough bool   `json:"no_passthrough,omitempty"`
+		AllowOther    bool   `json:"allow_other,omitempty"`
+	} `json:"mount"`
+	MongoDB struct {
+		URI      string `json:"uri,omitempty"`
+		Database string `json:"database,omitempty"`
+	} `json:"mongodb"`
+
+	path string // where it was read from, "" if none
+}
+
+func configPath() string {
+	if p := os.Getenv("PAPERFS_CONFIG"); p != "" {
+		return p
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "paperfs", "config.json")
+}
+
+// loadConfig reads the config file (a missing one is fine) and applies the
+// environment. A config file holding credentials that others can read is
+// refused, as ssh refuses a readable private key.
+func loadConfig() (*Config, error) {
+	cfg := &Config{}
+	path := configPath()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		default:
+			if err := json.Unmarshal(b, cfg); err != nil {
+				return nil, fmt.Errorf("config %s: %w", path, err)
+			}
+			cfg.path = path
+			if cfg.MongoDB.URI != "" {
+				st, err := os.Stat(path)
+				if err != nil {
+					return nil, err
+				}
+				if st.Mode().Perm()&0o077 != 0 {
+					return nil, fmt.Errorf("config %s holds MongoDB credentials but is readable by others (mode %04o); fix it with: chmod 600 %s",
+						path, st.Mode().Perm(), path)
+				}
+			}
+		}
+	}
+	if v := os.Getenv("PAPERFS_LIBRARY"); v != "" {
+		cfg.Library = v
+	}
+	if v := os.Getenv("PAPERFS_DATA_DIR"); v != "" {
+		cfg.DataDir = v
+	}
+	if v := os.Getenv("PAPERFS_MONGODB_URI"); v != "" {
+		cfg.MongoDB.URI = v
+	}
+	if v := os.Getenv("PAPERFS_MONGODB_DATABASE"); v != "" {
+		cfg.MongoDB.Database = v
+	}
+	if cfg.MongoDB.Database == "" {
+		cfg.MongoDB.Database = "paperfs"
+	}
+	return cfg, nil
+}
+
+// libraryDir resolves and checks the library folder.
+func (c *Config) libraryDir() (string, error) {
+	if c.Library == "" {
+		return "", fmt.Errorf("no library folder: pass --library DIR, set PAPERFS_LIBRARY, or put \"library\" in %s", configPath())
+	}
+	abs, err := filepath.Abs(expandHome(c.Library))
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("library folder %s: %w", abs, err)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("library folder %s is not a directory", abs)
+	}
+	return abs, nil
+}
+
+// dataDir is where this device keeps the library's database: the user's
+// data directory, one folder per library, never inside the library folder
+// (a cloud drive cannot merge a database file, and locks it while open).
+func (c *Config) dataDir(library string) (string, error) {
+	dir := c.DataDir
+	if dir == "" {
+		base := os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("no data directory: set XDG_DATA_HOME or PAPERFS_DATA_DIR")
+			}
+			base = filepath.Join(home, ".local", "share")
+		}
+		sum := sha256.Sum256([]byte(library))
+		dir = filepath.Join(base, "paperfs", "libraries", filepath.Base(library)+"-"+hex.EncodeToString(sum[:4]))
+	}
+	dir, err := filepath.Abs(expandHome(dir))
+	if err != nil {
+		return "", err
+	}
+	if inside(dir, library) {
+		return "", fmt.Errorf("data directory %s is inside the library folder %s: the database must live outside it (a cloud drive cannot merge it)", dir, library)
+	}
+	return dir, nil
+}
+
+func inside(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}

@@ -1,0 +1,66 @@
+// Command paperfs mounts a research-paper library as a filesystem: folders
+// by tag, author and year, each paper as its PDF and an editable JSON
+// sidecar, synced across devices through MongoDB.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paperfs/paperfs/extract"
+)
+
+func main() {
+	// The extraction worker is this binary too; it must not parse flags or
+	// read config, so it is dispatched before cobra.
+	if len(os.Args) > 1 && os.Args[1] == workerCommand {
+		os.Exit(extract.WorkerMain(os.Args[2:], os.Stdin, os.Stdout))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "paperfs:", err)
+		code := 1
+		if errors.Is(err, errUsage) {
+			code = 2
+		}
+		os.Exit(code)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func newRootCommand() *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "paperfs",
+		Short: "Your paper library as a filesystem, synced across devices",
+		Long: `paperfs mounts a research-paper library as a filesystem. Browse it by tag,
+author, year or folder in any file manager; each paper shows as its PDF and a
+JSON sidecar with its metadata, which you can edit with any editor.
+
+The PDFs stay in your library folder (often a OneDrive/Dropbox folder). The
+metadata lives in a database in your data directory, one per device, and can
+sync through MongoDB (Atlas or your own server).
+
+The library folder comes from --library, else $PAPERFS_LIBRARY, else
+"library" in the config file (` + configPath() + `).`,
+		Example: `  paperfs --library ~/OneDrive/Papers mount ~/papers
+  paperfs --library ~/OneDrive/Papers import ~/Downloads/*.pdf
+  paperfs status`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.Library, "library", "", "library folder holding the PDFs")
+	root.PersistentFlags().StringVar(&g.DataDir, "data-dir", "", "where this device keeps the library's database (default: under $XDG_DATA_HOME/paperfs)")
+	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "log debug messages, including every FUSE request")
+	root.AddCommand(newMountCommand(g), newUnmountCommand(), newScanCommand(g), newImportCommand(g),
+		newStatusCommand(g), newTrashCommand(g))
+	return root
+}

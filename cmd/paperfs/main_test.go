@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/fs"
+)
+
+var binary string
+
+// TestMain builds the real binary: the CLI is tested as users run it, in
+// separate processes (the extraction worker is the same binary).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "paperfs-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "paperfs")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type env struct {
+	t        *testing.T
+	lib, dat string
+}
+
+func newEnv(t *testing.T) *env {
+	d := t.TempDir()
+	e := &env{t: t, lib: filepath.Join(d, "lib"), dat: filepath.Join(d, "data")}
+	os.MkdirAll(e.lib, 0o755)
+	return e
+}
+
+func (e *env) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(binary, append([]string{"--library", e.lib}, args...)...)
+	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+e.dat, "PAPERFS_CONFIG="+filepath.Join(e.dat, "none.json"))
+	return c
+}
+
+func (e *env) run(args ...string) string {
+	e.t.Helper()
+	out, err := e.cmd(args...).CombinedOutput()
+	if err != nil {
+		e.t.Fatalf("paperfs %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func writePDF(t *testing.T, path, body string) {
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte("%PDF-1.4\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImportScanStatus(t *testing.T) {
+	e := newEnv(t)
+	src := t.TempDir()
+	writePDF(t, filepath.Join(src, "one.pdf"), "1")
+	writePDF(t, filepath.Join(src, "two.pdf"), "2")
+	out := e.run("import", src)
+	if !strings.Contains(out, "imported 2, duplicates skipped 0, errors 0") {
+		t.Fatalf("import: %s", out)
+	}
+	out = e.run("import", filepath.Join(src, "one.pdf"))
+	if !strings.Contains(out, "imported 0, duplicates skipped 1") {
+		t.Fatalf("re-import: %s", out)
+	}
+	writePDF(t, filepath.Join(e.lib, "dropped", "three.pdf"), "3")
+	if out := e.run("scan"); !strings.Contains(out, "3 PDFs: 1 new") {
+		t.Fatalf("scan: %s", out)
+	}
+	var st Status
+	if err := json.Unmarshal([]byte(e.run("status", "--json")), &st); err != nil || st.Papers != 3 || st.Pending == 0 {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.lib, "..", "data", "meta.db")); err != nil {
+		t.Fatalf("database not in the data dir: %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := newEnv(t)
+	c := e.cmd("status")
+	c.Args[2] = filepath.Join(e.lib, "nope")
+	out, err := c.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "nope") {
+		t.Fatalf("missing library: %v %s", err, out)
+	}
+	c = e.cmd("--data-dir", filepath.Join(e.lib, "db"), "status")
+	out, err = c.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "inside the library folder") {
+		t.Fatalf("data dir inside library: %v %s", err, out)
+	}
+	mnt := t.TempDir()
+	os.WriteFile(filepath.Join(mnt, "x"), nil, 0o644)
+	out, err = e.cmd("mount", mnt).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "not empty") {
+		t.Fatalf("non-empty mountpoint: %v %s", err, out)
+	}
+	// Credentials in a readable config file are refused.
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(cfg, []byte(`{"mongodb":{"uri":"mongodb://u:secret@localhost"}}`), 0o644)
+	c = e.cmd("status")
+	c.Env = append(c.Env, "PAPERFS_CONFIG="+cfg)
+	out, err = c.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "chmod 600") || strings.Contains(string(out), "secret") {
+		t.Fatalf("readable config: %v %s", err, out)
+	}
+}
+
+func TestMountSignalUnmount(t *testing.T) {
+	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
+		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
+	}
+	e := newEnv(t)
+	writePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	c := e.cmd("mount", mnt)
+	var logs bytes.Buffer
+	c.Stderr = &logs
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if ok, _ := fs.IsMounted(mnt); ok {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	}()
+	// The mount's own scan finds the PDF dropped in before mounting.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(mnt, "all", "a.pdf")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			c.Wait()
+			t.Fatalf("a.pdf never appeared\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// status from another process reads what the mount publishes.
+	var out string
+	for time.Now().Before(deadline) {
+		out = e.run("status")
+		if strings.Contains(out, "mounted:   "+mnt) && strings.Contains(out, "papers:    1") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out, "papers:    1") {
+		t.Errorf("status while mounted: %s", out)
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	if err := c.Wait(); err != nil {
+		t.Fatalf("mount exited with %v\n%s", err, logs.String())
+	}
+	if ok, _ := fs.IsMounted(mnt); ok {
+		t.Fatal("still mounted after SIGTERM")
+	}
+	// Mount again, unmount from outside with paperfs unmount.
+	c = e.cmd("mount", mnt)
+	c.Stderr = &logs
+	c.Start()
+	for i := 0; i < 100; i++ {
+		if ok, _ := fs.IsMounted(mnt); ok {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.run("unmount", mnt)
+	if err := c.Wait(); err != nil {
+		t.Fatalf("mount after paperfs unmount: %v\n%s", err, logs.String())
+	}
+}
