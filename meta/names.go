@@ -113,12 +113,25 @@ func familyName(name string) string {
 	if len(f) == 0 {
 		return ""
 	}
-	last := f[len(f)-1]
+	i := len(f) - 1
 	// "Guy L. Steele Jr." -> Steele
-	if len(f) > 1 && isSuffix(last) {
-		last = f[len(f)-2]
+	if i > 0 && isSuffix(f[i]) {
+		i--
 	}
-	return strings.TrimRight(last, ",")
+	// "Robbert van Renesse" -> van Renesse, "Ludwig von Mises" -> von Mises
+	j := i
+	for j > 1 && isParticle(f[j-1]) {
+		j--
+	}
+	return strings.TrimRight(strings.Join(f[j:i+1], " "), ",")
+}
+
+func isParticle(s string) bool {
+	switch s {
+	case "van", "von", "de", "der", "den", "da", "di", "del", "della", "du", "le", "la", "dos", "das", "ter", "ten", "zu":
+		return true
+	}
+	return false
 }
 
 func isSuffix(s string) bool {

@@ -17,6 +17,8 @@ func TestBaseName(t *testing.T) {
 		{Paper{Title: "X", Authors: []string{"Lamport, Leslie", "Fischer, M."}}, "Lamport and Fischer - X"},
 		{Paper{Title: "X", Authors: []string{"A B", "C D", "E F"}, Year: 2020}, "B et al. 2020 - X"},
 		{Paper{Title: "X", Authors: []string{"Guy L. Steele Jr."}}, "Steele - X"},
+		{Paper{Title: "X", Authors: []string{"Robbert van Renesse"}}, "van Renesse - X"},
+		{Paper{Title: "X", Authors: []string{"Van Jacobson"}}, "Jacobson - X"},
 		{Paper{Title: "TCP/IP over ../../etc"}, "TCP-IP over ..-..-etc"},
 		{Paper{Title: "..hidden"}, "hidden"},
 		{Paper{Title: "a\x00b\nc\td"}, "a b c d"},
