@@ -27,10 +27,11 @@ type font struct {
 	widths  []float64
 	cidW    map[int]float64
 	dw      float64
-	scale   float64     // glyph space to text space: 0.001, or FontMatrix for Type3
-	vscale  float64     // vertical glyph scale relative to 0.001, Type3 only
-	std     *[95]uint16 // ASCII widths of a standard face, for fonts without /Widths
-	mono    bool        // a Courier-like font without /Widths
+	scale   float64         // glyph space to text space: 0.001, or FontMatrix for Type3
+	vscale  float64         // vertical glyph scale relative to 0.001, Type3 only
+	diff    map[byte]string // /Differences glyph names
+	std     *[95]uint16     // ASCII widths of a standard face, for fonts without /Widths
+	mono    bool            // a Courier-like font without /Widths
 }
 
 func loadFont(v pdf.Value) *font {
@@ -95,6 +96,22 @@ func loadFont(v pdf.Value) *font {
 		low := strings.ToLower(f.name)
 		f.mono = strings.Contains(low, "courier") || strings.Contains(low, "mono")
 	}
+	if d := v.Key("Encoding").Key("Differences"); d.Kind() == pdf.Array {
+		f.diff = map[byte]string{}
+		code := 0
+		for i := 0; i < min(d.Len(), 1024); i++ {
+			x := d.Index(i)
+			switch x.Kind() {
+			case pdf.Integer:
+				code = int(x.Int64())
+			case pdf.Name:
+				if code >= 0 && code < 256 {
+					f.diff[byte(code)] = x.Name()
+				}
+				code++
+			}
+		}
+	}
 	lf := pdf.Font{V: v}
 	f.enc = lf.Encoder()
 	return f
@@ -130,6 +147,11 @@ func (f *font) text(code string) string {
 	var s string
 	if f.uni != nil {
 		s = f.uni.lookup(code)
+	}
+	if s == "" && !f.twoByte {
+		if name, ok := f.diff[code[0]]; ok {
+			s = glyphNameText(name)
+		}
 	}
 	if s == "" && !f.twoByte && f.enc != nil {
 		s = f.enc.Decode(code)
@@ -532,4 +554,30 @@ func medianWidth(ws []float64) float64 {
 	}
 	sort.Float64s(pos)
 	return pos[len(pos)/2]
+}
+
+// texCodes are the OT1 (TeX text) characters whose codes are not ASCII's.
+var texCodes = map[int]string{11: "ff", 12: "fi", 13: "fl", 14: "ffi", 15: "ffl", 16: "ı", 25: "ß", 26: "æ", 27: "œ", 28: "ø", 29: "Æ", 30: "Œ", 31: "Ø", 34: "”", 92: "“", 123: "–", 124: "—"}
+
+// glyphNameText handles the glyph names the library does not know: "uniXXXX",
+// "uXXXX(XX)", and bare decimal codes, which dvips bitmap fonts use and which
+// follow TeX's text encoding.
+func glyphNameText(name string) string {
+	if n, err := strconv.Atoi(name); err == nil {
+		if s, ok := texCodes[n]; ok {
+			return s
+		}
+		if n >= 32 && n < 127 {
+			return string(rune(n))
+		}
+		return ""
+	}
+	for _, p := range []string{"uni", "u"} {
+		if hex, ok := strings.CutPrefix(name, p); ok && len(hex) >= 4 && len(hex) <= 6 {
+			if n, err := strconv.ParseUint(hex[:min(len(hex), 6)], 16, 32); err == nil && n > 0 && n < 0x110000 && (p == "u" || len(hex) == 4) {
+				return string(rune(n))
+			}
+		}
+	}
+	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // line is a run of glyphs on one baseline, with words rebuilt from glyph
@@ -108,8 +110,49 @@ func (b *lineBuilder) isSuper(g *glyph) bool {
 	return g.size < 0.85*b.size && g.y > b.base+0.12*b.size
 }
 
+// spacingAccents maps the accents TeX draws as separate glyphs over a
+// letter to the combining marks that compose with it.
+var spacingAccents = map[string]string{
+	"´": "\u0301", "`": "\u0300", "¨": "\u0308", "˜": "\u0303", "~": "\u0303", "ˆ": "\u0302", "^": "\u0302",
+	"¸": "\u0327", "ˇ": "\u030C", "˚": "\u030A", "¯": "\u0304", "˙": "\u0307", "˘": "\u0306", "˝": "\u030B",
+}
+
+// composeAccents merges an accent glyph into the letter it sits on, so
+// "Jo˜ao" reads "João".
+func composeAccents(gs []*glyph) []*glyph {
+	out := gs[:0:0]
+	for i := 0; i < len(gs); i++ {
+		g := gs[i]
+		mark, ok := spacingAccents[g.s]
+		if !ok {
+			out = append(out, g)
+			continue
+		}
+		mid := g.x + g.w/2
+		over := func(l *glyph) bool {
+			return l != nil && len([]rune(l.s)) == 1 && unicode.IsLetter([]rune(l.s)[0]) &&
+				mid >= l.x-0.1*l.size && mid <= l.x+l.w+0.1*l.size
+		}
+		if i+1 < len(gs) && over(gs[i+1]) {
+			n := *gs[i+1]
+			n.s = norm.NFC.String(n.s + mark)
+			gs[i+1] = &n
+			continue
+		}
+		if len(out) > 0 && over(out[len(out)-1]) {
+			p := *out[len(out)-1]
+			p.s = norm.NFC.String(p.s + mark)
+			out[len(out)-1] = &p
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // finish renders the glyphs into one line.
 func (b *lineBuilder) finish() []*line {
+	b.gs = composeAccents(b.gs)
 	l := &line{dir: b.gs[0].dir, y: b.base, size: b.size, x0: math.Inf(1), x1: math.Inf(-1), seq: b.gs[0].seq}
 	var text, marked strings.Builder
 	fonts := map[string]int{}
@@ -121,7 +164,12 @@ func (b *lineBuilder) finish() []*line {
 		sup := !sp && b.isSuper(g)
 		if !math.IsNaN(prevEnd) && !sp {
 			gap := g.x - prevEnd
-			if gap > 0.15*math.Min(g.size, b.size) || gap < -0.8*b.size {
+			switch {
+			case gap > 1.0*b.size:
+				// A wide gap separates names set side by side.
+				text.WriteByte(' ')
+				marked.WriteString(" | ")
+			case gap > 0.15*math.Min(g.size, b.size) || gap < -0.8*b.size:
 				text.WriteByte(' ')
 				marked.WriteByte(' ')
 			}
@@ -165,7 +213,7 @@ func (b *lineBuilder) finish() []*line {
 	}
 	lf := strings.ToLower(l.font)
 	l.bold = strings.Contains(lf, "bold") || strings.Contains(lf, "black") || strings.Contains(lf, "heavy") ||
-		strings.HasPrefix(lf, "cmbx") || strings.Contains(lf, "semibold") || strings.HasSuffix(lf, "-bd") || strings.Contains(lf, ",bold")
+		strings.HasPrefix(lf, "cmbx") || strings.Contains(lf, "semibold") || strings.Contains(lf, "medi") || strings.HasSuffix(lf, "-bd") || strings.Contains(lf, ",bold")
 	return []*line{l}
 }
 

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -11,13 +12,14 @@ import (
 
 var (
 	// runningHeadRe marks lines that are page furniture rather than a title.
-	runningHeadRe = regexp.MustCompile(`(?i)proceedings|conference|\bjournal\b|transactions|symposium|workshop|\bvol\.|\bvolume\b|\bpp\.|\bpages?\s+\d|\bissn\b|\bisbn\b|\bdoi\b|arxiv|copyright|©|https?:|www\.|preprint|submitted|accepted|published|received|revised|technical report|tech\. rep|\bdraft\b|to appear|in press|research article|original article|review article|manuscript|\bno\.\s*\d|licen[cs]e|all rights reserved|permission`)
+	runningHeadRe = regexp.MustCompile(`(?i)proceedings|\b(conference|symposium|workshop|journal|transactions|letters|annals|bulletin)\s+(on|of|in)\b|\bconference\b.*\b(19|20)\d\d|\bvol\.|\bvolume\s+\d|\bpp\.|\bpages?\s+\d|\bissn\b|\bisbn\b|\bdoi\b|arxiv|copyright|©|https?:|www\.|preprint|submitted to|accepted|published|received|revised|technical report|tech\. rep|\bdraft\b|to appear|in press|research article|original article|review article|\bno\.\s*\d|licen[cs]e|all rights reserved|permission|running head|downloaded from|\bsession\s+\d|\bpage\s+\d+\s+of\s+\d+`)
 	// junkInfoTitleRe matches Info titles that producers fill with file names.
 	junkInfoTitleRe = regexp.MustCompile(`(?i)^(microsoft\s+(word|powerpoint)|untitled|title|paper|document|main|slides?|template|presentation|article|manuscript|acrobat|print|doi:|pii:|\d+$)|\.(dvi|tex|docx?|pdf|ps|eps|rtf|indd|qxd|p65|fm|cdr)\b|^\S+\.\w{2,4}$|^[\w-]+_[\w-]+$`)
 	// headingStopRe ends the author block and the abstract.
 	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
 	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
 	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b`)
+	institutionRe     = regexp.MustCompile(`(?i)universit|institut|department|laborator|college|school of`)
 	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
 	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
@@ -86,13 +88,7 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	if pi != nil {
 		blocks = titleBlocks(pi, lines)
 	}
-	var best *titleBlock
-	for i := range blocks {
-		b := &blocks[i]
-		if best == nil || b.size > best.size*1.02 {
-			best = b
-		}
-	}
+	best := pickTitle(pi, blocks, lines)
 	if best == nil {
 		if infoTitle != "" {
 			return infoTitle, confLikely, -1
@@ -100,6 +96,13 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 		return "", 0, -1
 	}
 	t := tidyTitle(best.text)
+	if sub, at := subtitle(pi, lines, best); sub != "" {
+		if !strings.HasSuffix(t, ":") && !strings.HasSuffix(t, "?") {
+			t += ":"
+		}
+		t += " " + tidyTitle(sub)
+		best.last = at
+	}
 	if infoTitle == "" {
 		return t, confLikely, best.last
 	}
@@ -122,6 +125,82 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 		}
 	}
 	return t, 0.6, best.last
+}
+
+// subtitle returns the line right under the title block when it is set
+// smaller than the title but clearly larger than the body text, and is not
+// a list of names: "Back to the Future" over "The Story of Squeak, ...".
+func subtitle(pi *pageInfo, lines []*line, b *titleBlock) (string, int) {
+	last := lines[b.last]
+	body := bodySize(lines)
+	for i := b.last + 1; i < len(lines); i++ {
+		l := lines[i]
+		gap := last.y - l.y
+		if gap <= 0.2*b.size {
+			continue // same baseline: another column or a margin note
+		}
+		if gap > 2.5*b.size {
+			return "", 0
+		}
+		if !overlaps(last, l) {
+			continue
+		}
+		if l.bold != lines[b.first].bold || l.size >= b.size*0.92 || l.size < b.size*0.6 || l.size < body*1.15 ||
+			looksLikeNames(l.marked) || affiliationRe.MatchString(l.text) || runningHeadRe.MatchString(l.text) ||
+			letters(l.text) < 8 || isParenthetical(l.text) {
+			return "", 0
+		}
+		return l.text, i
+	}
+	return "", 0
+}
+
+// bodySize is the size most of the page's characters are set in.
+func bodySize(lines []*line) float64 {
+	count := map[float64]int{}
+	for _, l := range lines {
+		count[math.Round(l.size*2)/2] += len(l.text)
+	}
+	return modeSize(count, 10)
+}
+
+// pickTitle takes the block set in the largest size. Among blocks of about
+// that size (typewritten papers set everything alike) it prefers bold, then
+// centered, then the first.
+func pickTitle(pi *pageInfo, blocks []titleBlock, lines []*line) *titleBlock {
+	maxSize := 0.0
+	for _, b := range blocks {
+		maxSize = max(maxSize, b.size)
+	}
+	var best *titleBlock
+	bestScore := -1
+	for i := range blocks {
+		b := &blocks[i]
+		if b.size < maxSize*0.98 {
+			continue
+		}
+		score := 0
+		if lines[b.first].bold {
+			score += 2
+		}
+		if isUpperText(b.text) {
+			score += 2
+		}
+		if institutionRe.MatchString(b.text) {
+			score -= 2
+		}
+		if len(b.text)/b.n > 70 {
+			score-- // body text, not a title
+		}
+		center := (lines[b.first].x0 + lines[b.first].x1) / 2
+		if abs(center-(pi.left+pi.right)/2) < 0.1*(pi.right-pi.left) {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = b, score
+		}
+	}
+	return best
 }
 
 // titleBlocks groups the upper page's lines into candidate title blocks:
@@ -150,6 +229,10 @@ func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 			if gap > 0.2*b.size && !overlaps(p, l) {
 				continue
 			}
+			if abstractRe.MatchString(l.text) || headingStopRe.MatchString(l.text) ||
+				b.n >= 2 && looksLikeNames(l.marked) {
+				continue
+			}
 			if isParenthetical(l.text) {
 				joined = true // "(Thesis format: ...)" under a title is not part of it
 				break
@@ -174,6 +257,35 @@ func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 		}
 	}
 	return blocks
+}
+
+// isUpperText says s is set in capitals, as many old titles are.
+func isUpperText(s string) bool {
+	upper, lower := 0, 0
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			upper++
+		} else if unicode.IsLower(r) {
+			lower++
+		}
+	}
+	return upper >= 10 && lower*10 < upper
+}
+
+// looksLikeNames says every part of a line, split as author lists are, is
+// a person's name.
+func looksLikeNames(marked string) bool {
+	parts, names := 0, 0
+	for _, part := range nameSplitRe.Split(marked, -1) {
+		if letters(part) == 0 {
+			continue
+		}
+		parts++
+		if cleanName(part) != "" {
+			names++
+		}
+	}
+	return names > 0 && names*2 >= parts
 }
 
 func isParenthetical(s string) bool {
@@ -237,15 +349,7 @@ func tidyTitle(s string) string {
 		return r
 	}, s)
 	s = strings.Trim(squeeze(s), " *†‡§¶∗,;")
-	upper, lower := 0, 0
-	for _, r := range s {
-		if unicode.IsUpper(r) {
-			upper++
-		} else if unicode.IsLower(r) {
-			lower++
-		}
-	}
-	if upper > 8 && lower*10 < upper {
+	if isUpperText(s) {
 		s = titleCase(s)
 	}
 	return s
@@ -307,6 +411,9 @@ func (d *doc) authors(lines []*line, titleEnd, abstractAt int) {
 
 var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "da": true, "di": true, "la": true, "le": true, "du": true, "del": true, "della": true, "dos": true, "das": true, "bin": true, "al": true, "el": true, "ten": true, "ter": true, "y": true}
 
+// titleWords occur in titles and headings but not in names.
+var titleWords = map[string]bool{"the": true, "of": true, "and": true, "for": true, "in": true, "on": true, "with": true, "to": true, "a": true, "an": true, "from": true, "by": true, "via": true, "using": true, "towards": true, "at": true, "is": true, "are": true, "how": true, "what": true, "why": true, "abstract": true, "introduction": true, "university": true, "institute": true}
+
 var nameNoiseRe = regexp.MustCompile(`[\d*†‡§¶∗⋆♯♮♭#⊥♣♦♥♠◦○•∘⋄◇✝✉]+`)
 
 // cleanName returns a person's name in "First Last" order, or "" if part
@@ -328,6 +435,8 @@ func cleanName(part string) string {
 	for _, w := range words {
 		r := []rune(w)
 		switch {
+		case titleWords[strings.ToLower(w)]:
+			return ""
 		case particles[strings.ToLower(w)]:
 		case unicode.IsUpper(r[0]):
 			caps++
