@@ -1,7 +1,9 @@
 package extract
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +22,8 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Hour)
 	case "crash":
 		panic("worker crashed on purpose")
+	case "picky":
+		pickyWorker()
 	}
 	os.Exit(m.Run())
 }
@@ -299,6 +303,61 @@ func TestRunnerCrash(t *testing.T) {
 	}
 	if res.Title != "paper (3)" || len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "worker failed") {
 		t.Errorf("Result = %+v", res)
+	}
+}
+
+// pickyWorker serves paths like WorkerMain but hangs on names containing
+// "hang" and dies on names containing "crash".
+func pickyWorker() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var path string
+		if err := json.Unmarshal(in.Bytes(), &path); err != nil {
+			os.Exit(3)
+		}
+		switch {
+		case strings.Contains(path, "hang"):
+			time.Sleep(time.Hour)
+		case strings.Contains(path, "crash"):
+			os.Exit(3)
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(extractPath(path)); err != nil {
+			os.Exit(2)
+		}
+	}
+	os.Exit(0)
+}
+
+func TestRunnerFiles(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "picky")
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{"one.pdf", "hang.pdf", "two.pdf", "crash.pdf", "three\nlines.pdf"} {
+		path := filepath.Join(dir, name)
+		title := strings.TrimSuffix(name, ".pdf") + " paper title"
+		if err := os.WriteFile(path, testPDF{pages: []string{text("F2", 16, 72, 700, title)}}.bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	var got []string
+	err := Runner{Exe: os.Args[0], Timeout: 2 * time.Second}.Files(context.Background(), paths, func(path string, res Result, err error) {
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+		got = append(got, res.Title+" / "+strings.Join(res.Problems, "; "))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"one paper title / ", "hang / extraction timed out", "two paper title / ", "crash / extraction worker failed", "three lines paper title / "}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("file %d: got %q, want prefix %q", i, got[i], want[i])
+		}
 	}
 }
 

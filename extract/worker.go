@@ -11,10 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 )
 
-// DefaultTimeout is the per-file deadline of Runner.File.
+// DefaultTimeout is the per-file deadline of Runner.File and Runner.Files.
 const DefaultTimeout = 20 * time.Second
 
 // WorkerArg is the default argument that makes the program act as the
@@ -32,7 +33,7 @@ type Runner struct {
 	Timeout time.Duration
 }
 
-// workerReply is what the worker writes on stdout.
+// workerReply is one line the worker writes on stdout.
 type workerReply struct {
 	Result Result
 	Error  string `json:",omitempty"`
@@ -44,10 +45,68 @@ type workerReply struct {
 // imported. The error is non-nil when the PDF could not be parsed at all,
 // when the worker cannot be started, or when ctx is cancelled.
 func (r Runner) File(ctx context.Context, path string) (Result, error) {
-	res := fallback(path)
-	if err := ctx.Err(); err != nil {
-		return res, err
+	res, err := fallback(path), error(nil)
+	ferr := r.Files(ctx, []string{path}, func(_ string, rr Result, e error) {
+		res, err = rr, e
+	})
+	if ferr != nil {
+		return res, ferr
 	}
+	return res, err
+}
+
+// Files extracts from many files with one worker process, which saves a
+// process start per file; a worker that times out or crashes is replaced
+// and the next file goes to a fresh one. done is called for each path in
+// order, with what File would return for it. Files returns early with an
+// error only if ctx is cancelled or the worker cannot be started.
+func (r Runner) Files(ctx context.Context, paths []string, done func(path string, res Result, err error)) error {
+	var w *worker
+	defer func() {
+		if w != nil {
+			w.stop()
+		}
+	}()
+	for _, path := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w == nil {
+			var err error
+			if w, err = r.start(); err != nil {
+				return err
+			}
+		}
+		res, err, ok := w.extract(ctx, path, r.timeout())
+		if !ok {
+			w.stop()
+			w = nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		done(path, res, err)
+	}
+	return nil
+}
+
+func (r Runner) timeout() time.Duration {
+	if r.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return r.Timeout
+}
+
+// worker is one running worker process.
+type worker struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan []byte // replies; closed when the worker's stdout ends
+	stderr *limitedBuffer
+	reader sync.WaitGroup // the goroutine that reads stdout
+}
+
+func (r Runner) start() (*worker, error) {
 	exe := r.Exe
 	if exe == "" {
 		exe = os.Args[0]
@@ -56,92 +115,189 @@ func (r Runner) File(ctx context.Context, path string) (Result, error) {
 	if args == nil {
 		args = []string{WorkerArg}
 	}
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	cmd := exec.Command(exe, args...)
+	// A short-lived worker needs no garbage collection until memory grows.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=768MiB")
+	w := &worker{cmd: cmd, lines: make(chan []byte), stderr: &limitedBuffer{max: 4096}}
+	cmd.Stderr = w.stderr
+	cmd.WaitDelay = time.Second // a grandchild holding stderr open must not stall Wait
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(wctx, exe, args...)
-	// The path goes on stdin so names that look like flags stay harmless.
-	cmd.Stdin = strings.NewReader(path + "\n")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &limitedBuffer{max: 4096, buf: &stderr}
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOMEMLIMIT=1GiB")
-	cmd.WaitDelay = time.Second
-	start := time.Now()
-	err := cmd.Run()
-	switch {
-	case ctx.Err() != nil:
-		return res, ctx.Err()
-	case wctx.Err() != nil:
-		res.Problems = append(res.Problems, fmt.Sprintf("extraction timed out after %v; imported with the file name as title", timeout.Round(time.Millisecond)))
-		return res, nil
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	var reply workerReply
-	if jerr := json.Unmarshal(stdout.Bytes(), &reply); jerr != nil {
-		if err == nil {
-			err = jerr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("extraction worker %s: %w", exe, err)
+	}
+	w.stdin = stdin
+	w.reader.Add(1)
+	go func() {
+		defer w.reader.Done()
+		defer close(w.lines)
+		br := bufio.NewReader(stdout)
+		for {
+			line, err := br.ReadBytes('\n')
+			if len(line) > 0 && err == nil {
+				w.lines <- line
+			}
+			if err != nil {
+				return
+			}
 		}
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) && stdout.Len() == 0 {
-			return res, fmt.Errorf("extraction worker %s: %w", exe, err)
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		res.Problems = append(res.Problems, fmt.Sprintf("extraction worker failed after %v: %v %s", time.Since(start).Round(time.Millisecond), err, msg))
-		return res, nil
-	}
-	if reply.Result.Confidence == nil {
-		reply.Result.Confidence = map[string]float64{}
-	}
-	if reply.Error != "" {
-		return reply.Result, errors.New(reply.Error)
-	}
-	return reply.Result, nil
+	}()
+	return w, nil
 }
 
-// WorkerMain is what the worker process runs: it reads a path from its
-// arguments (the first one that is not WorkerArg) or else from the first
-// line of stdin, and writes the JSON result to stdout. It returns the exit
-// code: 0 when a result was written, 2 on usage or I/O errors.
+// extract asks the worker for one file. ok is false when the worker must
+// not be used again (it timed out, crashed or broke the protocol).
+func (w *worker) extract(ctx context.Context, path string, timeout time.Duration) (res Result, err error, ok bool) {
+	res = fallback(path)
+	start := time.Now()
+	req, _ := json.Marshal(path) // quoted, so a newline in a name cannot split it
+	if _, werr := w.stdin.Write(append(req, '\n')); werr != nil {
+		return res, nil, w.failed(&res, start, werr)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err(), false
+	case <-timer.C:
+		res.Problems = append(res.Problems, fmt.Sprintf("extraction timed out after %v; imported with the file name as title", timeout.Round(time.Millisecond)))
+		return res, nil, false
+	case line, open := <-w.lines:
+		if !open {
+			return res, nil, w.failed(&res, start, errors.New("worker exited"))
+		}
+		var reply workerReply
+		if jerr := json.Unmarshal(line, &reply); jerr != nil {
+			return res, nil, w.failed(&res, start, jerr)
+		}
+		if reply.Result.Confidence == nil {
+			reply.Result.Confidence = map[string]float64{}
+		}
+		if reply.Error != "" {
+			return reply.Result, errors.New(reply.Error), true
+		}
+		return reply.Result, nil, true
+	}
+}
+
+// failed records a worker crash in res.Problems; it returns false for
+// extract's ok.
+func (w *worker) failed(res *Result, start time.Time, err error) bool {
+	w.stop()
+	msg := strings.TrimSpace(w.stderr.String())
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if w.cmd.ProcessState != nil && !w.cmd.ProcessState.Success() {
+		err = fmt.Errorf("%v (%v)", err, w.cmd.ProcessState)
+	}
+	res.Problems = append(res.Problems, strings.TrimSpace(fmt.Sprintf("extraction worker failed after %v: %v %s", time.Since(start).Round(time.Millisecond), err, msg)))
+	return false
+}
+
+// stop kills the worker if it still runs and waits for it and its reader.
+func (w *worker) stop() {
+	if w.cmd.ProcessState != nil {
+		return
+	}
+	w.stdin.Close()
+	done := make(chan struct{})
+	go func() {
+		// Drain replies nobody waits for, so the reader can finish.
+		for range w.lines {
+		}
+		close(done)
+	}()
+	exited := make(chan struct{})
+	go func() {
+		select {
+		case <-exited:
+		case <-time.After(200 * time.Millisecond):
+			w.cmd.Process.Kill()
+		}
+	}()
+	w.cmd.Wait()
+	close(exited)
+	<-done
+	w.reader.Wait()
+}
+
+// WorkerMain is what the worker process runs: it extracts from the path in
+// its arguments (the first one that is not WorkerArg), or else from each
+// line of stdin in turn (a path, or a JSON-quoted path), and writes one JSON
+// result line per path to stdout. It returns the exit code: 0 when results
+// were written, 2 on usage or I/O errors.
 func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
-	var path string
+	out := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(out)
+	one := func(path string) bool {
+		if err := enc.Encode(extractPath(path)); err != nil {
+			fmt.Fprintln(os.Stderr, "extract worker:", err)
+			return false
+		}
+		if err := out.Flush(); err != nil {
+			fmt.Fprintln(os.Stderr, "extract worker:", err)
+			return false
+		}
+		return true
+	}
 	for _, a := range args {
 		if a != WorkerArg && a != "" {
-			path = a
+			if !one(a) {
+				return 2
+			}
+			return 0
+		}
+	}
+	in := bufio.NewReader(stdin)
+	n := 0
+	for {
+		line, err := in.ReadString('\n')
+		line = strings.TrimRight(line, "\r\n")
+		if line != "" {
+			path := line
+			if strings.HasPrefix(line, `"`) {
+				if json.Unmarshal([]byte(line), &path) != nil {
+					path = line
+				}
+			}
+			if !one(path) {
+				return 2
+			}
+			n++
+		}
+		if err != nil {
 			break
 		}
 	}
-	if path == "" {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && line == "" {
-			fmt.Fprintln(os.Stderr, "extract worker: no path given")
-			return 2
-		}
-		path = strings.TrimRight(line, "\r\n")
+	if n == 0 {
+		fmt.Fprintln(os.Stderr, "extract worker: no path given")
+		return 2
 	}
+	return 0
+}
+
+func extractPath(path string) workerReply {
 	var reply workerReply
 	data, err := readFile(path)
 	if err != nil {
 		reply.Result = fallback(path)
 		reply.Result.Problems = append(reply.Result.Problems, err.Error())
 		reply.Error = err.Error()
-	} else {
-		res, err := Bytes(context.Background(), data, path)
-		reply.Result = res
-		if err != nil {
-			reply.Error = err.Error()
-		}
+		return reply
 	}
-	if err := json.NewEncoder(stdout).Encode(reply); err != nil {
-		fmt.Fprintln(os.Stderr, "extract worker:", err)
-		return 2
+	res, err := Bytes(context.Background(), data, path)
+	reply.Result = res
+	if err != nil {
+		reply.Error = err.Error()
 	}
-	return 0
+	return reply
 }
 
 func readFile(path string) ([]byte, error) {
@@ -160,15 +316,25 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// limitedBuffer keeps the first max bytes written to it.
+// limitedBuffer keeps the first max bytes written to it; the worker's
+// stderr is written from exec's copying goroutine and read after Wait.
 type limitedBuffer struct {
+	mu  sync.Mutex // protects buf
 	max int
-	buf *bytes.Buffer
+	buf bytes.Buffer
 }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if room := l.max - l.buf.Len(); room > 0 {
 		l.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
