@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,4 +259,18 @@ func TestSkipEnv(t *testing.T) {
 	if !skipped {
 		t.Fatalf("Start did not skip with %s=1", SkipEnv)
 	}
+}
+
+func TestStartFailureShowsStderr(t *testing.T) {
+	skipIfAsked(t)
+	bin := binary(t, "ferretdb")
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := startChild("ferretdb", bin, []string{"-dir", filepath.Join(file, "sub")}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("starting with a data dir under a file: got %v, want the server's complaint", err)
+	}
+	t.Logf("reported as: %v", err)
 }
