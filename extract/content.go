@@ -58,20 +58,36 @@ type gstate struct {
 
 // resources is a /Resources dictionary with its fonts loaded once.
 type resources struct {
-	v     pdf.Value
-	fonts map[string]*font
+	v      pdf.Value
+	fonts  map[string]*font
+	shared fontCache
 }
 
-func newResources(v pdf.Value) *resources {
-	return &resources{v: v, fonts: map[string]*font{}}
+// fontCache shares loaded fonts between the pages of a document. Subset
+// fonts are keyed by their unique "ABCDEF+Name" base font, the only key the
+// library exposes that cannot name two different fonts.
+type fontCache map[string]*font
+
+func newResources(v pdf.Value, shared fontCache) *resources {
+	return &resources{v: v, fonts: map[string]*font{}, shared: shared}
 }
 
 func (r *resources) font(name string) *font {
 	if f, ok := r.fonts[name]; ok {
 		return f
 	}
-	f := loadFont(r.v.Key("Font").Key(name))
+	v := r.v.Key("Font").Key(name)
+	base := v.Key("BaseFont").Name()
+	tagged := len(base) > 7 && base[6] == '+'
+	if f, ok := r.shared[base]; ok && tagged {
+		r.fonts[name] = f
+		return f
+	}
+	f := loadFont(v)
 	r.fonts[name] = f
+	if tagged && r.shared != nil {
+		r.shared[base] = f
+	}
 	return f
 }
 
@@ -88,7 +104,7 @@ type interp struct {
 // pageGlyphs returns the glyphs of a page. It never panics; err says why
 // interpretation stopped early, in which case the glyphs found so far are
 // still returned.
-func pageGlyphs(ctx context.Context, page pdf.Value) (glyphs []glyph, err error) {
+func pageGlyphs(ctx context.Context, page pdf.Value, fonts fontCache) (glyphs []glyph, err error) {
 	in := &interp{ctx: ctx}
 	defer func() {
 		if x := recover(); x != nil {
@@ -100,7 +116,7 @@ func pageGlyphs(ctx context.Context, page pdf.Value) (glyphs []glyph, err error)
 		}
 		glyphs = in.glyphs
 	}()
-	res := newResources(inherited(page, "Resources"))
+	res := newResources(inherited(page, "Resources"), fonts)
 	in.run(page.Key("Contents"), res, identity, 0)
 	return in.glyphs, nil
 }
@@ -286,7 +302,7 @@ func (in *interp) form(x pdf.Value, parent *resources, ctm matrix, depth int) {
 	}
 	res := parent
 	if r := x.Key("Resources"); r.Kind() == pdf.Dict {
-		res = newResources(r)
+		res = newResources(r, parent.shared)
 	}
 	in.run(x, res, m.mul(ctm), depth+1)
 }

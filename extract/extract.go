@@ -96,10 +96,11 @@ func fallback(name string) Result {
 
 // doc carries one extraction.
 type doc struct {
-	ctx  context.Context
-	r    *pdf.Reader
-	res  *Result
-	info info
+	ctx   context.Context
+	r     *pdf.Reader
+	res   *Result
+	info  info
+	fonts fontCache
 }
 
 type info struct {
@@ -277,7 +278,10 @@ type pageInfo struct {
 }
 
 func (d *doc) page(p pdf.Value, num int) *pageInfo {
-	glyphs, err := pageGlyphs(d.ctx, p)
+	if d.fonts == nil {
+		d.fonts = fontCache{}
+	}
+	glyphs, err := pageGlyphs(d.ctx, p, d.fonts)
 	if err != nil {
 		d.problem("page %d: %v", num, err)
 	}

@@ -119,7 +119,14 @@ func firstArXiv(text string, bare bool) (string, int) {
 		n, _ := strconv.Atoi(v)
 		best = &hit{at, id, n}
 	}
-	for _, m := range arxivNewRe.FindAllStringSubmatchIndex(text, -1) {
+	var newIDs, oldIDs [][]int
+	if containsFold(text, "arxiv") {
+		newIDs = arxivNewRe.FindAllStringSubmatchIndex(text, -1)
+	}
+	if hasOldIDShape(text) {
+		oldIDs = arxivOldRe.FindAllStringSubmatchIndex(text, -1)
+	}
+	for _, m := range newIDs {
 		yymm, num := text[m[2]:m[3]], text[m[4]:m[5]]
 		v := ""
 		if m[6] >= 0 {
@@ -130,7 +137,7 @@ func firstArXiv(text string, bare bool) (string, int) {
 			break
 		}
 	}
-	for _, m := range arxivOldRe.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range oldIDs {
 		v := ""
 		if m[6] >= 0 {
 			v = text[m[6]:m[7]]
@@ -231,4 +238,43 @@ func TitleFromFileName(name string) string {
 		return "untitled"
 	}
 	return base
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any case, without copying s.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && s[i+j]|0x20 == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasOldIDShape is a cheap test for "/" followed by seven digits, which
+// every old-style arXiv id has, to spare the regular expression most text.
+func hasOldIDShape(s string) bool {
+	for i := strings.IndexByte(s, '/'); i >= 0; {
+		j := i + 1
+		for j < len(s) && (s[j] == ' ' || s[j] == '\n') {
+			j++
+		}
+		n := 0
+		for j+n < len(s) && n < 7 && s[j+n] >= '0' && s[j+n] <= '9' {
+			n++
+		}
+		if n == 7 {
+			return true
+		}
+		k := strings.IndexByte(s[i+1:], '/')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
 }
