@@ -137,8 +137,9 @@ type Engine struct {
 	devs   *mongo.Collection
 	papers *mongo.Collection
 
-	round gosync.Mutex // serialises rounds; protects the following
-	ready bool         // indexes created
+	roundMu  gosync.Mutex // serialises rounds; protects the following
+	ready    bool         // indexes created
+	lastFull time.Time    // last pull that queried the ops collection
 
 	mu state // has its own lock
 }
@@ -162,6 +163,12 @@ const (
 	stConflicts = "conflicts"
 	stDirty     = "dirtyPapers"
 )
+
+// fullPullInterval is how often Run queries the ops collection even when
+// the devices collection reports nothing new: the safety net for a device
+// that crashed between uploading ops and updating its devices document and
+// never came back to repair it.
+const fullPullInterval = 5 * time.Minute
 
 // maxConflicts is how many recent conflicts Status keeps.
 const maxConflicts = 50
@@ -207,9 +214,18 @@ func (e *Engine) Close() error {
 // apply everyone else's, refresh the readable papers documents. An error
 // leaves everything consistent; the next round picks up where it stopped.
 func (e *Engine) Once(ctx context.Context) (Report, error) {
-	e.round.Lock()
-	defer e.round.Unlock()
-	rep, err := e.once(ctx)
+	return e.round(ctx, false)
+}
+
+// round runs one round. full makes the pull query the ops collection
+// even if the devices collection says nobody has uploaded anything new.
+func (e *Engine) round(ctx context.Context, full bool) (Report, error) {
+	e.roundMu.Lock()
+	defer e.roundMu.Unlock()
+	rep, err := e.once(ctx, full)
+	if err == nil && full {
+		e.lastFull = time.Now()
+	}
 	now := time.Now()
 	e.mu.Lock()
 	if err != nil {
@@ -217,7 +233,7 @@ func (e *Engine) Once(ctx context.Context) (Report, error) {
 		e.mu.lastErr = err.Error()
 		// The server answered, even if with an error.
 		var se mongo.ServerError
-		e.mu.connected = errors.As(err, &se)
+		e.mu.connected = errors.As(err, &se) && !mongo.IsNetworkError(err) && !mongo.IsTimeout(err)
 	} else {
 		e.mu.lastErr = ""
 		e.mu.connected = true
@@ -234,7 +250,7 @@ func (e *Engine) Once(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-func (e *Engine) once(ctx context.Context) (Report, error) {
+func (e *Engine) once(ctx context.Context, full bool) (Report, error) {
 	var rep Report
 	if err := e.setup(ctx); err != nil {
 		return rep, err
@@ -247,7 +263,13 @@ func (e *Engine) once(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	rep.Sent = sent
-	received, conflicts, pulled, err := e.pull(ctx)
+	if sent > 0 {
+		// Tell the others at once: their polls read this first.
+		if err := e.writeDevice(ctx, lastSeq); err != nil {
+			return rep, err
+		}
+	}
+	received, conflicts, pulled, err := e.pull(ctx, full)
 	rep.Received, rep.Conflicts = received, conflicts
 	if err != nil {
 		return rep, err
@@ -273,12 +295,31 @@ func (e *Engine) once(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	if sent > 0 || e.deviceDocStale() {
-		if err := e.writeDevice(ctx); err != nil {
+	if sent == 0 && e.deviceDocStale() {
+		// Also repairs a maxSeq left behind by a crash after an upload.
+		up, err := e.uploaded()
+		if err != nil {
+			return rep, err
+		}
+		if err := e.writeDevice(ctx, up); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// uploaded is the highest local seq known to be on the server: all ops
+// before the first queued one.
+func (e *Engine) uploaded() (uint64, error) {
+	q, err := e.store.PendingOps(1)
+	if err != nil {
+		return 0, err
+	}
+	if len(q) > 0 {
+		return q[0].Seq - 1, nil
+	}
+	vv, err := e.store.Vector()
+	return vv[e.store.Device()], err
 }
 
 // setup creates the indexes once per engine. Creating an index that
@@ -388,7 +429,15 @@ func (e *Engine) insertOps(ctx context.Context, ops []meta.Op, docs []any) error
 
 // pull downloads other devices' ops past this device's version vector
 // and applies them, batch by batch, until none are left.
-func (e *Engine) pull(ctx context.Context) (received int, conflicts []meta.Conflict, papers map[string]bool, err error) {
+//
+// Unless full, it first reads the devices collection (one small document
+// per device) and queries the ops collection only if some device reports
+// ops past this device's vector. That keeps idle polls cheap on servers
+// that cannot use the {device, seq} index for the ops query (FerretDB
+// scans the collection). The devices documents are only a hint, written
+// after each upload: the ops to apply are always chosen by the vector,
+// and Run still does a full pull every fullPullInterval.
+func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts []meta.Conflict, papers map[string]bool, err error) {
 	papers = map[string]bool{}
 	self := e.store.Device()
 	total := -1
@@ -397,8 +446,14 @@ func (e *Engine) pull(ctx context.Context) (received int, conflicts []meta.Confl
 		if err != nil {
 			return received, conflicts, papers, err
 		}
-		if total < 0 && e.cfg.Progress != nil {
-			total = e.estimate(ctx, vv)
+		if total < 0 {
+			total, err = e.estimate(ctx, vv)
+			if err != nil {
+				return received, conflicts, papers, err
+			}
+			if total == 0 && !full {
+				return received, conflicts, papers, nil
+			}
 		}
 		ops, err := e.fetch(ctx, self, vv)
 		if err != nil {
@@ -498,20 +553,20 @@ func (e *Engine) fetch(ctx context.Context, self string, vv map[string]uint64) (
 }
 
 // estimate is the number of ops left to download according to the
-// devices collection, or 0 if it can't be read.
-func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) int {
+// devices collection.
+func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, error) {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
-	cur, err := e.devs.Find(octx, bson.D{})
+	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}}))
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("reading the devices collection: %w", err)
 	}
 	var devs []struct {
 		ID     string `bson:"_id"`
 		MaxSeq int64  `bson:"maxSeq"`
 	}
-	if cur.All(octx, &devs) != nil {
-		return 0
+	if err := cur.All(octx, &devs); err != nil {
+		return 0, fmt.Errorf("reading the devices collection: %w", err)
 	}
 	total := 0
 	for _, d := range devs {
@@ -519,7 +574,7 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) int {
 			total += int(uint64(d.MaxSeq) - vv[d.ID])
 		}
 	}
-	return total
+	return total, nil
 }
 
 // writePapers refreshes the readable documents of the given papers.
@@ -635,18 +690,14 @@ func (e *Engine) deviceDocStale() bool {
 
 // writeDevice upserts this device's document. Only this device writes it;
 // $max keeps maxSeq from going back if an older process races a newer one.
-func (e *Engine) writeDevice(ctx context.Context) error {
-	vv, err := e.store.Vector()
-	if err != nil {
-		return err
-	}
+func (e *Engine) writeDevice(ctx context.Context, maxSeq uint64) error {
 	self := e.store.Device()
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
 	now := time.Now().UTC()
-	_, err = e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, bson.D{
+	_, err := e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "name", Value: e.cfg.DeviceName}, {Key: "lastSeen", Value: now}}},
-		{Key: "$max", Value: bson.D{{Key: "maxSeq", Value: int64(vv[self])}}},
+		{Key: "$max", Value: bson.D{{Key: "maxSeq", Value: int64(maxSeq)}}},
 	}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("updating the devices collection: %w", err)

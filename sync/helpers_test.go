@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/sync/synctest"
 )
 
 // device is one simulated device: its own store and engine.
@@ -113,4 +116,39 @@ var dbSeq int
 func dbName(t testing.TB) string {
 	dbSeq++
 	return fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e6, dbSeq)
+}
+
+// assertNoDuplicates checks the ops collection holds exactly seqs 1..n
+// for each device, once each.
+func assertNoDuplicates(t testing.TB, srv *synctest.Server, db string, want map[string]int) {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := srv.Client(t).Database(db).Collection(opsColl).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		Device string `bson:"device"`
+		Seq    int64  `bson:"seq"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[int64]int{}
+	for _, d := range docs {
+		if seen[d.Device] == nil {
+			seen[d.Device] = map[int64]int{}
+		}
+		seen[d.Device][d.Seq]++
+	}
+	for dev, n := range want {
+		if len(seen[dev]) != n {
+			t.Errorf("%s: %d distinct ops on the server, want %d", dev, len(seen[dev]), n)
+		}
+		for seq := int64(1); seq <= int64(n); seq++ {
+			if seen[dev][seq] != 1 {
+				t.Errorf("%s:%d stored %d times", dev, seq, seen[dev][seq])
+			}
+		}
+	}
 }

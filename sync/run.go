@@ -57,7 +57,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	lastActive := time.Now()
 	for {
-		rep, err := e.Once(ctx)
+		rep, err := e.round(ctx, time.Since(e.lastFullPull()) >= fullPullInterval)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -96,6 +96,12 @@ func (e *Engine) Run(ctx context.Context) error {
 			lastActive = time.Now()
 		}
 	}
+}
+
+func (e *Engine) lastFullPull() time.Time {
+	e.roundMu.Lock()
+	defer e.roundMu.Unlock()
+	return e.lastFull
 }
 
 // pollInterval is the wait between rounds when nothing wakes Run.

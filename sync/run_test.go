@@ -1,0 +1,235 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// running is a Run loop owned by a test.
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (d *device) run(t testing.TB) *running {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- d.eng.Run(ctx) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels Run and fails the test if it doesn't return promptly.
+func (r *running) stop(t testing.TB) {
+	t.Helper()
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Run did not return within 5s of cancel")
+	}
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (d *device) has(id string, fn func(p meta.Paper) bool) func() bool {
+	return func() bool {
+		p, err := d.store.Get(id)
+		return err == nil && fn(p)
+	}
+}
+
+func pending(d *device) func() bool {
+	return func() bool { n, _ := d.store.PendingCount(); return n == 0 }
+}
+
+// TestRun: edits flow both ways between running engines, and the status
+// file tells another process about it.
+func TestRun(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "deva01", srv.URI, db)
+	b := newDevice(t, "devb01", srv.URI, db)
+	ra := a.run(t)
+	b.run(t)
+	p := a.create(meta.Paper{Title: "hello"})
+	waitFor(t, 10*time.Second, "b to see a's paper", b.has(p.ID, func(meta.Paper) bool { return true }))
+	b.update(p.ID, func(p *meta.Paper) { p.Note = "from b" })
+	waitFor(t, 10*time.Second, "a to see b's note", a.has(p.ID, func(p meta.Paper) bool { return p.Note == "from b" }))
+
+	path := StatusPath(a.store.Path())
+	waitFor(t, 5*time.Second, "a's status file", func() bool {
+		st, err := ReadStatusFile(path)
+		return err == nil && st.Running && st.Connected && !st.LastSync.IsZero()
+	})
+	ra.stop(t)
+	st, err := ReadStatusFile(path)
+	if err != nil || st.Running || st.Device != "deva01" {
+		t.Fatalf("status after stop: %+v, %v", st, err)
+	}
+}
+
+// TestServerRestart: the server goes away in the middle of a large
+// upload and comes back; the queue drains, nothing lost or duplicated.
+func TestServerRestart(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	small := func(c *Config) { c.BatchSize = 200; c.MaxBackoff = time.Second }
+	a := newDevice(t, "deva01", srv.URI, db, small)
+	b := newDevice(t, "devb01", srv.URI, db, small)
+	var ps []meta.Paper
+	for i := 0; i < 3000; i++ {
+		ps = append(ps, meta.Paper{Title: fmt.Sprint("p", i)})
+	}
+	if _, err := a.store.CreateMany(ps); err != nil {
+		t.Fatal(err)
+	}
+	a.run(t)
+	waitFor(t, 30*time.Second, "upload to start", func() bool { n, _ := a.store.PendingCount(); return n < 3000 })
+	srv.Stop(t)
+	time.Sleep(1500 * time.Millisecond)
+	b.create(meta.Paper{Title: "made while the server was down"})
+	if st := a.eng.Status(); st.Connected && st.Pending > 0 {
+		// may have finished before the stop on a fast machine
+		t.Logf("status while down: %+v", st)
+	}
+	srv.Restart(t)
+	b.run(t)
+	waitFor(t, 60*time.Second, "a's queue to drain", pending(a))
+	waitFor(t, 60*time.Second, "b to have everything", func() bool { n, _ := b.store.Count(meta.View{Kind: meta.All}); return n == 3001 })
+	waitFor(t, 30*time.Second, "a to have b's paper", func() bool { n, _ := a.store.Count(meta.View{Kind: meta.All}); return n == 3001 })
+	assertNoDuplicates(t, srv, db, map[string]int{"deva01": 3000, "devb01": 1})
+	assertConverged(t, a, b)
+}
+
+// TestFaults puts a fault proxy between one device and the server.
+func TestFaults(t *testing.T) {
+	srv := synctest.Start(t)
+	proxy := synctest.Proxy(t, srv.URI)
+	db := dbName(t)
+	fast := func(c *Config) { c.OpTimeout = 2 * time.Second; c.MaxBackoff = time.Second }
+	a := newDevice(t, "deva01", proxy.URI(), db, fast)
+	b := newDevice(t, "devb01", srv.URI, db, fast)
+	b.run(t)
+	edit := func(title string) meta.Paper { return a.create(meta.Paper{Title: title}) }
+	seen := func(t *testing.T, p meta.Paper) {
+		t.Helper()
+		waitFor(t, 30*time.Second, "b to see "+p.Title, b.has(p.ID, func(meta.Paper) bool { return true }))
+	}
+
+	t.Run("latency", func(t *testing.T) {
+		proxy.Latency(t, 300*time.Millisecond)
+		r := a.run(t)
+		seen(t, edit("slow"))
+		r.stop(t)
+		proxy.Latency(t, 0)
+	})
+	t.Run("reset", func(t *testing.T) {
+		proxy.Reset(t)
+		r := a.run(t)
+		p := edit("after reset")
+		time.Sleep(2 * time.Second)
+		if st := a.eng.Status(); st.Pending == 0 || st.LastError == "" {
+			t.Errorf("status during resets: %+v", st)
+		}
+		proxy.Clear(t)
+		seen(t, p)
+		r.stop(t)
+	})
+	t.Run("reset replies", func(t *testing.T) {
+		// The server applies the insert, the answer is lost: the retry
+		// must count the duplicate as success.
+		p := edit("answer lost")
+		proxy.ResetReplies(t)
+		r := a.run(t)
+		time.Sleep(2 * time.Second)
+		proxy.Clear(t)
+		seen(t, p)
+		waitFor(t, 30*time.Second, "a's queue to drain", pending(a))
+		r.stop(t)
+	})
+	t.Run("hang", func(t *testing.T) {
+		r := a.run(t)
+		waitFor(t, 10*time.Second, "a connected", func() bool { return a.eng.Status().Connected })
+		proxy.Hang(t)
+		p := edit("while hung")
+		time.Sleep(3 * time.Second)
+		// Shutdown must not wait for the hung server.
+		start := time.Now()
+		r.stop(t)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Run took %s to stop", d)
+		}
+		r = a.run(t)
+		time.Sleep(time.Second)
+		proxy.Clear(t)
+		seen(t, p)
+		r.stop(t)
+	})
+	t.Run("outage", func(t *testing.T) {
+		r := a.run(t)
+		proxy.Disable(t)
+		p := edit("while down")
+		time.Sleep(2 * time.Second)
+		if st := a.eng.Status(); st.Connected {
+			t.Errorf("connected while the network is down: %+v", st)
+		}
+		proxy.Enable(t)
+		seen(t, p)
+		r.stop(t)
+	})
+	waitFor(t, 10*time.Second, "b to converge", func() bool { return stateOf(t, a.store) == stateOf(t, b.store) })
+	n, _ := a.store.Count(meta.View{Kind: meta.All})
+	assertNoDuplicates(t, srv, db, map[string]int{"deva01": n})
+}
+
+// TestCredentialsNeverShown: a failing login reports the error without
+// the password, in the error, the status and the status file.
+func TestCredentialsNeverShown(t *testing.T) {
+	srv := synctest.Start(t)
+	uri := strings.Replace(srv.URI, "mongodb://", "mongodb://alice:Sup3rSecretPw@", 1) + "?authSource=admin&connectTimeoutMS=2000"
+	a := newDevice(t, "deva01", uri, dbName(t), func(c *Config) { c.StatusFile = filepath.Join(t.TempDir(), "status.json") })
+	a.create(meta.Paper{Title: "x"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := a.eng.Once(ctx)
+	if err == nil {
+		t.Skip("server accepted any credentials; nothing to check")
+	}
+	a.eng.writeStatusFile()
+	b, _ := os.ReadFile(a.eng.cfg.StatusFile)
+	st := a.eng.Status()
+	for what, s := range map[string]string{"error": err.Error(), "status": fmt.Sprintf("%+v", st), "status file": string(b)} {
+		if strings.Contains(s, "Sup3rSecretPw") || strings.Contains(s, "alice") {
+			t.Errorf("credentials in the %s: %s", what, s)
+		}
+	}
+	if st.LastError == "" || !strings.Contains(st.Server, "***@") {
+		t.Errorf("status %+v", st)
+	}
+}
