@@ -18,7 +18,7 @@ var (
 	// headingStopRe ends the author block and the abstract.
 	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
 	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
-	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b`)
+	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
 	institutionRe     = regexp.MustCompile(`(?i)universit|institut|department|laborator|college|school of`)
 	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
@@ -58,7 +58,7 @@ func (d *doc) metadata(first *pageInfo) {
 		}
 	}
 	if titleEnd >= 0 {
-		d.authors(lines, titleEnd, abstractAt)
+		d.authors(first, lines, titleEnd, abstractAt)
 	}
 	if len(res.Authors) == 0 {
 		d.infoAuthors()
@@ -281,7 +281,7 @@ func looksLikeNames(marked string) bool {
 			continue
 		}
 		parts++
-		if cleanName(part) != "" {
+		if len(splitNames(part)) > 0 {
 			names++
 		}
 	}
@@ -371,30 +371,49 @@ func titleCase(s string) string {
 }
 
 // authors reads names from the lines between the title and the abstract.
-func (d *doc) authors(lines []*line, titleEnd, abstractAt int) {
-	end := len(lines)
+func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
+	title := lines[titleEnd]
+	// Authors sit within the next third of the page; the abstract may share
+	// their rows in another column, so its column is skipped, not a stop.
+	floor := title.y - 0.35*(pi.top-pi.bottom)
+	var abs *line
 	if abstractAt > titleEnd {
-		end = abstractAt
+		abs = lines[abstractAt]
 	}
-	end = min(end, titleEnd+16)
-	titleSize := lines[titleEnd].size
 	var names []string
 	seen := map[string]bool{}
-	for i := titleEnd + 1; i < end; i++ {
+	nameSize := 0.0
+	for i := titleEnd + 1; i < len(lines) && i <= titleEnd+40; i++ {
 		l := lines[i]
-		if headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
+		if l.y < floor || headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
 			break
 		}
-		if l.size >= titleSize*0.98 || affiliationRe.MatchString(l.text) {
+		if abs != nil && l.y <= abs.y+abs.size && math.Abs(l.x0-abs.x0) < 2*abs.size {
+			if len(names) > 0 && abs.x0 < pi.left+0.2*(pi.right-pi.left) {
+				break // a full-width or left-column abstract: the author block is over
+			}
 			continue
 		}
+		if l.size > title.size*1.02 || affiliationRe.MatchString(l.text) || runningHeadRe.MatchString(l.text) || !looksLikeNames(l.marked) {
+			continue
+		}
+		// Affiliations and addresses below the names are set smaller.
+		if nameSize > 0 && math.Abs(l.size-nameSize) > 0.05*nameSize {
+			continue
+		}
+		found := false
 		for _, part := range nameSplitRe.Split(l.marked, -1) {
-			n := cleanName(part)
-			if n == "" || seen[n] {
-				continue
+			for _, n := range splitNames(part) {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				names = append(names, n)
+				found = true
 			}
-			seen[n] = true
-			names = append(names, n)
+		}
+		if found && nameSize == 0 {
+			nameSize = l.size
 		}
 		if len(names) >= 40 {
 			break
@@ -407,6 +426,55 @@ func (d *doc) authors(lines []*line, titleEnd, abstractAt int) {
 			d.res.Confidence["authors"] = confConfident
 		}
 	}
+}
+
+// splitNames reads one or more names from a part of an author line. Names
+// set side by side with no separator ("Dan Ingalls Ted Kaehler") are split
+// as given name, initials, particles, family name.
+func splitNames(part string) []string {
+	words := strings.Fields(nameNoiseRe.ReplaceAllString(part, " "))
+	if len(words) < 4 {
+		if n := cleanName(part); n != "" {
+			return []string{n}
+		}
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(words); {
+		j := i + 1
+		for j < len(words) && isInitial(words[j]) {
+			j++
+		}
+		for j < len(words) && particles[strings.ToLower(words[j])] {
+			j++
+		}
+		if j >= len(words) {
+			return wholeName(part)
+		}
+		j++ // the family name
+		for j+1 < len(words) && particles[strings.ToLower(words[j])] {
+			j += 2 // "Pérez y Pérez"
+		}
+		n := cleanName(strings.Join(words[i:j], " "))
+		if n == "" {
+			return wholeName(part)
+		}
+		out = append(out, n)
+		i = j
+	}
+	return out
+}
+
+func wholeName(part string) []string {
+	if n := cleanName(part); n != "" {
+		return []string{n}
+	}
+	return nil
+}
+
+func isInitial(w string) bool {
+	r := []rune(w)
+	return len(r) >= 2 && len(r) <= 4 && unicode.IsUpper(r[0]) && strings.HasSuffix(w, ".")
 }
 
 var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "da": true, "di": true, "la": true, "le": true, "du": true, "del": true, "della": true, "dos": true, "das": true, "bin": true, "al": true, "el": true, "ten": true, "ter": true, "y": true}
@@ -430,6 +498,9 @@ func cleanName(part string) string {
 	words := strings.Fields(s)
 	if len(words) < 2 || len(words) > 5 {
 		return ""
+	}
+	if r := []rune(words[0]); len(r) == 2 && strings.ToUpper(words[0]) == words[0] {
+		return "" // "TU Berlin", "UC Davis": an acronym, not a given name
 	}
 	caps := 0
 	for _, w := range words {
@@ -456,17 +527,9 @@ func cleanName(part string) string {
 	if len(last) < 2 || strings.HasSuffix(words[len(words)-1], ".") {
 		return ""
 	}
-	upper := true
-	for _, w := range words {
-		if strings.ToUpper(w) != w {
-			upper = false
-		}
-	}
-	if upper {
-		for i, w := range words {
-			if len([]rune(w)) > 2 {
-				words[i] = titleCase(w)
-			}
+	for i, w := range words {
+		if len([]rune(w)) > 2 && strings.ToUpper(w) == w && strings.ToLower(w) != w && !strings.HasSuffix(w, ".") {
+			words[i] = titleCase(w)
 		}
 	}
 	return strings.Join(words, " ")
