@@ -22,6 +22,8 @@ var (
 	institutionRe     = regexp.MustCompile(`(?i)universit|institut|department|laborator|college|school of`)
 	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
+	publishedRe       = regexp.MustCompile(`(?i)\b(?:publication date|published|date of publication)\b[^\n]{0,40}\n?[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
+	accessedRe        = regexp.MustCompile(`(?i)downloaded|accessed|retrieved|printed|generated`)
 	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
 	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
 	venueNameRe       = regexp.MustCompile(`(?i)proceedings of|conference on|journal of|transactions on|symposium on|workshop on`)
@@ -596,9 +598,13 @@ func (d *doc) year(pi *pageInfo, lines []*line) {
 			y, _ := strconv.Atoi(m[1])
 			set(y, confConfident)
 		}
+		if m := publishedRe.FindStringSubmatch(pi.text); m != nil {
+			y, _ := strconv.Atoi(m[1])
+			set(y, 0.8)
+		}
 		edge := edgeLines(pi, lines)
 		for _, l := range edge {
-			if !venueLineRe.MatchString(l.text) && !monthRe.MatchString(l.text) {
+			if !venueLineRe.MatchString(l.text) && !monthRe.MatchString(l.text) || accessedRe.MatchString(l.text) {
 				continue
 			}
 			if m := yearRe.FindStringSubmatch(l.text); m != nil {

@@ -116,8 +116,9 @@ func (r Runner) start() (*worker, error) {
 		args = []string{WorkerArg}
 	}
 	cmd := exec.Command(exe, args...)
-	// A short-lived worker needs no garbage collection until memory grows.
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=768MiB")
+	// Callers run one worker per core; the soft memory limit makes the
+	// collector work harder before a decompression bomb takes the machine.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOMEMLIMIT=768MiB")
 	w := &worker{cmd: cmd, lines: make(chan []byte), stderr: &limitedBuffer{max: 4096}}
 	cmd.Stderr = w.stderr
 	cmd.WaitDelay = time.Second // a grandchild holding stderr open must not stall Wait
