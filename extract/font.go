@@ -32,6 +32,7 @@ type font struct {
 	diff    map[byte]string // /Differences glyph names
 	std     *[95]uint16     // ASCII widths of a standard face, for fonts without /Widths
 	mono    bool            // a Courier-like font without /Widths
+	texText bool            // a Computer Modern text font, which uses TeX codes
 }
 
 func loadFont(v pdf.Value) *font {
@@ -112,6 +113,10 @@ func loadFont(v pdf.Value) *font {
 			}
 		}
 	}
+	if low := strings.ToLower(f.name); strings.HasPrefix(low, "cm") && !strings.HasPrefix(low, "cmsy") &&
+		!strings.HasPrefix(low, "cmmi") && !strings.HasPrefix(low, "cmex") && !strings.HasPrefix(low, "cmtt") {
+		f.texText = v.Key("Encoding").IsNull()
+	}
 	lf := pdf.Font{V: v}
 	f.enc = lf.Encoder()
 	return f
@@ -155,6 +160,13 @@ func (f *font) text(code string) string {
 	}
 	if s == "" && !f.twoByte && f.enc != nil {
 		s = f.enc.Decode(code)
+		// Fonts from TeX without an encoding table keep TeX's own codes:
+		// ligatures below 32, and dashes where ASCII has braces.
+		if r := []rune(s); len(r) == 1 && (r[0] < 0x20 || f.texText && (r[0] == '{' || r[0] == '|')) {
+			if t, ok := texCodes[int(code[0])]; ok {
+				s = t
+			}
+		}
 	}
 	if s == "" && f.twoByte && f.uni == nil {
 		s = "\ufffd"

@@ -150,9 +150,40 @@ func composeAccents(gs []*glyph) []*glyph {
 	return out
 }
 
+// guessLigatures names undecodable glyphs between letters by their width:
+// subset fonts with a built-in encoding often leave only the ligatures
+// unmapped, and "fi" (0.556 em in Times and Computer Modern) and "ffi"
+// (0.75 to 0.83 em) are by far the commonest.
+func guessLigatures(gs []*glyph) {
+	letter := func(i int) bool {
+		if i < 0 || i >= len(gs) {
+			return false
+		}
+		r := []rune(gs[i].s)
+		return len(r) > 0 && unicode.IsLetter(r[len(r)-1])
+	}
+	for i, g := range gs {
+		if g.s != "\ufffd" || g.size <= 0 || !letter(i-1) && !letter(i+1) {
+			continue
+		}
+		em := g.w / g.size
+		switch {
+		case em > 0.48 && em < 0.62:
+			c := *g
+			c.s = "fi"
+			gs[i] = &c
+		case em > 0.7 && em < 0.9:
+			c := *g
+			c.s = "ffi"
+			gs[i] = &c
+		}
+	}
+}
+
 // finish renders the glyphs into one line.
 func (b *lineBuilder) finish() []*line {
 	b.gs = composeAccents(b.gs)
+	guessLigatures(b.gs)
 	l := &line{dir: b.gs[0].dir, y: b.base, size: b.size, x0: math.Inf(1), x1: math.Inf(-1), seq: b.gs[0].seq}
 	var text, marked strings.Builder
 	fonts := map[string]int{}
@@ -161,6 +192,12 @@ func (b *lineBuilder) finish() []*line {
 	prevSuper := false
 	for _, g := range b.gs {
 		sp := strings.TrimSpace(g.s) == ""
+		if sp && g.w > 0 && g.w < 0.1*b.size {
+			// A hair-width glyph that decodes as a space is a kern in a
+			// TeX bitmap font, not a word break.
+			prevEnd = g.x + g.w
+			continue
+		}
 		sup := !sp && b.isSuper(g)
 		if !math.IsNaN(prevEnd) && !sp {
 			gap := g.x - prevEnd

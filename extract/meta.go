@@ -74,6 +74,7 @@ func (d *doc) metadata(first *pageInfo) {
 type titleBlock struct {
 	first, last int // indexes into lines
 	n           int // lines in the block
+	closed      bool
 	size        float64
 	text        string
 }
@@ -231,8 +232,14 @@ func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 			if gap > 0.2*b.size && !overlaps(p, l) {
 				continue
 			}
+			if b.closed {
+				continue
+			}
 			if abstractRe.MatchString(l.text) || headingStopRe.MatchString(l.text) ||
 				b.n >= 2 && looksLikeNames(l.marked) {
+				if gap > 0.2*b.size && overlaps(p, l) {
+					b.closed = true // the names end the title; what follows is not part of it
+				}
 				continue
 			}
 			if isParenthetical(l.text) {
@@ -484,7 +491,7 @@ var particles = map[string]bool{"van": true, "von": true, "de": true, "der": tru
 // titleWords occur in titles and headings but not in names.
 var titleWords = map[string]bool{"the": true, "of": true, "and": true, "for": true, "in": true, "on": true, "with": true, "to": true, "a": true, "an": true, "from": true, "by": true, "via": true, "using": true, "towards": true, "at": true, "is": true, "are": true, "how": true, "what": true, "why": true, "abstract": true, "introduction": true, "university": true, "institute": true}
 
-var nameNoiseRe = regexp.MustCompile(`[\d*†‡§¶∗⋆♯♮♭#⊥♣♦♥♠◦○•∘⋄◇✝✉]+`)
+var nameNoiseRe = regexp.MustCompile(`[\d_*†‡§¶∗⋆♯♮♭#⊥♣♦♥♠◦○•∘⋄◇✝✉]+`)
 
 // cleanName returns a person's name in "First Last" order, or "" if part
 // does not look like one.
