@@ -162,7 +162,7 @@ func (f *font) text(code string) string {
 		s = f.enc.Decode(code)
 		// Fonts from TeX without an encoding table keep TeX's own codes:
 		// ligatures below 32, and dashes where ASCII has braces.
-		if r := []rune(s); len(r) == 1 && (r[0] < 0x20 || f.texText && (r[0] == '{' || r[0] == '|')) {
+		if r := []rune(s); len(r) == 1 && (r[0] < 0x20 || r[0] == 0x7f || r[0] == 0xfffd || f.texText && (r[0] == '{' || r[0] == '|')) {
 			if t, ok := texCodes[int(code[0])]; ok {
 				s = t
 			}
@@ -569,7 +569,7 @@ func medianWidth(ws []float64) float64 {
 }
 
 // texCodes are the OT1 (TeX text) characters whose codes are not ASCII's.
-var texCodes = map[int]string{11: "ff", 12: "fi", 13: "fl", 14: "ffi", 15: "ffl", 16: "ı", 25: "ß", 26: "æ", 27: "œ", 28: "ø", 29: "Æ", 30: "Œ", 31: "Ø", 34: "”", 92: "“", 123: "–", 124: "—"}
+var texCodes = map[int]string{11: "ff", 12: "fi", 13: "fl", 14: "ffi", 15: "ffl", 16: "ı", 18: "`", 19: "´", 20: "ˇ", 21: "˘", 22: "¯", 23: "˚", 24: "¸", 25: "ß", 26: "æ", 27: "œ", 28: "ø", 29: "Æ", 30: "Œ", 31: "Ø", 34: "”", 92: "“", 123: "–", 124: "—", 127: "¨"}
 
 // glyphNameText handles the glyph names the library does not know: "uniXXXX",
 // "uXXXX(XX)", and bare decimal codes, which dvips bitmap fonts use and which

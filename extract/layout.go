@@ -166,6 +166,9 @@ func guessLigatures(gs []*glyph) {
 		if g.s != "\ufffd" || g.size <= 0 || !letter(i-1) && !letter(i+1) {
 			continue
 		}
+		if i+1 < len(gs) && gs[i+1].x < g.x+0.8*g.w {
+			continue // drawn under the next letter: an accent, not a ligature
+		}
 		em := g.w / g.size
 		switch {
 		case em > 0.48 && em < 0.62:

@@ -24,6 +24,7 @@ var (
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
 	publishedRe       = regexp.MustCompile(`(?i)\b(?:publication date|published|date of publication)\b[^\n]{0,40}\n?[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
 	accessedRe        = regexp.MustCompile(`(?i)downloaded|accessed|retrieved|printed|generated`)
+	byLineRe          = regexp.MustCompile(`(?i)\bby\b|@|\b(19|20)\d\d\b`)
 	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
 	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
 	venueNameRe       = regexp.MustCompile(`(?i)proceedings of|conference on|journal of|transactions on|symposium on|workshop on`)
@@ -150,7 +151,7 @@ func subtitle(pi *pageInfo, lines []*line, b *titleBlock) (string, int) {
 		}
 		if l.bold != lines[b.first].bold || l.size >= b.size*0.92 || l.size < b.size*0.6 || l.size < body*1.15 ||
 			looksLikeNames(l.marked) || affiliationRe.MatchString(l.text) || runningHeadRe.MatchString(l.text) ||
-			letters(l.text) < 8 || isParenthetical(l.text) {
+			letters(l.text) < 8 || isParenthetical(l.text) || byLineRe.MatchString(l.text) {
 			return "", 0
 		}
 		return l.text, i
@@ -333,7 +334,8 @@ func goodInfoTitle(s string) bool {
 	if letters(s) < 8 || len(strings.Fields(s)) < 2 && len(s) < 15 {
 		return false
 	}
-	return !junkInfoTitleRe.MatchString(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	return !junkInfoTitleRe.MatchString(s) && !runningHeadRe.MatchString(s)
 }
 
 // garbled says the text came from a font without a usable encoding.
