@@ -99,13 +99,14 @@ type interp struct {
 	glyphs   []glyph
 	ops      int
 	formUses int
+	file     []byte // the PDF, to decode streams the library cannot; may be nil
 }
 
 // pageGlyphs returns the glyphs of a page. It never panics; err says why
 // interpretation stopped early, in which case the glyphs found so far are
 // still returned.
-func pageGlyphs(ctx context.Context, page pdf.Value, fonts fontCache) (glyphs []glyph, err error) {
-	in := &interp{ctx: ctx}
+func pageGlyphs(ctx context.Context, page pdf.Value, fonts fontCache, file []byte) (glyphs []glyph, err error) {
+	in := &interp{ctx: ctx, file: file}
 	defer func() {
 		if x := recover(); x != nil {
 			if a, ok := x.(abortPanic); ok {
@@ -166,6 +167,7 @@ func (in *interp) run(contents pdf.Value, res *resources, ctm matrix, depth int)
 			in.add(trm, end, f, s)
 		}
 	}
+	contents = in.readable(contents)
 	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
 		in.ops++
 		if in.ops%4096 == 0 {
@@ -285,6 +287,39 @@ func (in *interp) run(contents pdf.Value, res *resources, ctm matrix, depth int)
 			}
 		}
 	})
+}
+
+// readable returns contents itself when the library can decode it, or else
+// an equivalent stream decoded here.
+func (in *interp) readable(contents pdf.Value) pdf.Value {
+	streams := []pdf.Value{contents}
+	if contents.Kind() == pdf.Array {
+		streams = streams[:0]
+		for i := 0; i < min(contents.Len(), 10000); i++ {
+			streams = append(streams, contents.Index(i))
+		}
+	}
+	ok := true
+	for _, s := range streams {
+		ok = ok && libraryDecodes(s)
+	}
+	if ok || in.file == nil {
+		return contents
+	}
+	var all []byte
+	for _, s := range streams {
+		raw, err := rawStream(in.file, s)
+		if err != nil {
+			continue
+		}
+		data, _ := decodeStream(raw, s)
+		all = append(append(all, data...), '\n')
+	}
+	v, err := plainStream(all)
+	if err != nil {
+		return contents
+	}
+	return v
 }
 
 // form follows a Form XObject, which the library's Content() skips; many

@@ -61,7 +61,7 @@ func Bytes(ctx context.Context, data []byte, name string) (res Result, err error
 		res.Problems = append(res.Problems, "extraction cancelled: "+err.Error())
 		return res, nil
 	}
-	r, note, err := openPDF(data)
+	r, used, note, err := openPDF(data)
 	if err != nil {
 		res.Problems = append(res.Problems, "cannot parse PDF: "+err.Error())
 		return res, fmt.Errorf("%s: %w", name, err)
@@ -69,7 +69,10 @@ func Bytes(ctx context.Context, data []byte, name string) (res Result, err error
 	if note != "" {
 		res.Problems = append(res.Problems, note)
 	}
-	d := &doc{ctx: ctx, r: r, res: &res}
+	d := &doc{ctx: ctx, r: r, res: &res, file: used}
+	if !r.Trailer().Key("Encrypt").IsNull() {
+		d.file = nil // raw stream bytes would need decrypting
+	}
 	d.run()
 	return res, nil
 }
@@ -101,6 +104,7 @@ type doc struct {
 	res   *Result
 	info  info
 	fonts fontCache
+	file  []byte // the PDF as read, for streams the library cannot decode; nil if encrypted
 }
 
 type info struct {
@@ -281,7 +285,7 @@ func (d *doc) page(p pdf.Value, num int) *pageInfo {
 	if d.fonts == nil {
 		d.fonts = fontCache{}
 	}
-	glyphs, err := pageGlyphs(d.ctx, p, d.fonts)
+	glyphs, err := pageGlyphs(d.ctx, p, d.fonts, d.file)
 	if err != nil {
 		d.problem("page %d: %v", num, err)
 	}

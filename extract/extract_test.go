@@ -183,6 +183,27 @@ func TestGeneratedLayout(t *testing.T) {
 	})
 }
 
+func TestFiltersTheLibraryLacks(t *testing.T) {
+	for _, filter := range []string{"LZW", "AHx", "A85 LZW"} {
+		t.Run(filter, func(t *testing.T) {
+			p := testPDF{filter: filter, pages: []string{paperPage([]string{"Old Distiller Files Use LZW"}, "Ann Author", "")}}
+			res := extractGenerated(t, p, "x.pdf")
+			if res.Title != "Old Distiller Files Use LZW" || len(res.Problems) != 0 {
+				t.Errorf("Title = %q, problems %q", res.Title, res.Problems)
+			}
+		})
+	}
+}
+
+func TestLZWEarlyChange(t *testing.T) {
+	// "-----A---B" with EarlyChange 1, from the PDF reference's LZW example.
+	in := []byte{0x80, 0x0B, 0x60, 0x50, 0x22, 0x0C, 0x0C, 0x85, 0x01}
+	out, err := lzwDecode(in, true)
+	if err != nil || string(out) != "-----A---B" {
+		t.Errorf("lzwDecode = %q, %v", out, err)
+	}
+}
+
 func TestLenientOpen(t *testing.T) {
 	base := testPDF{pages: []string{text("F2", 16, 72, 700, "Lenient Header Handling") + text("F1", 10, 72, 600, "body text in a smaller size")}}
 	tests := map[string]testPDF{

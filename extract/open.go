@@ -19,18 +19,19 @@ var startxrefRe = regexp.MustCompile(`startxref\s+(\d+)`)
 // the file when the library's strict checks reject a file that viewers open:
 // a space or other byte after "%PDF-1.x", a PDF 2.0 header, bytes before the
 // header, and junk or a missing "%%EOF" after the last startxref.
-func openPDF(data []byte) (r *pdf.Reader, note string, err error) {
+// It also returns the bytes the reader reads, which may be a repaired copy.
+func openPDF(data []byte) (r *pdf.Reader, used []byte, note string, err error) {
 	r, err = newReader(data)
 	if err == nil {
-		return r, "", nil
+		return r, data, "", nil
 	}
 	first := err
 	for _, c := range repairs(data) {
 		if r, err := newReader(c.data); err == nil {
-			return r, c.note, nil
+			return r, c.data, c.note, nil
 		}
 	}
-	return nil, "", first
+	return nil, nil, "", first
 }
 
 type repaired struct {

@@ -2,6 +2,9 @@ package extract
 
 import (
 	"bytes"
+	"compress/lzw"
+	"encoding/ascii85"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,6 +18,7 @@ type testPDF struct {
 	pages  []string          // content streams; fonts /F1 (Times-Roman) and /F2 (Times-Bold)
 	forms  map[string]string // Form XObjects by name, usable on every page with "/Name Do"
 	header string            // default "%PDF-1.4\n"
+	filter string            // page content encoding: "" plain, "LZW", "AHx" or "A85 LZW"
 	prefix string            // bytes before the header
 }
 
@@ -44,7 +48,8 @@ func (p testPDF) bytes() []byte {
 	res := fmt.Sprintf("<< %s /XObject << %s >> >>", fonts, strings.Join(xobjs, " "))
 	var kids []string
 	for _, c := range p.pages {
-		cid := add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(c)+1, c))
+		body, dict := encodeContent(c, p.filter)
+		cid := add(fmt.Sprintf("<< /Length %d %s >>\nstream\n%s\nendstream", len(body)+1, dict, body))
 		pid := add(fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources %s /Contents %d 0 R >>", pagesObj, res, cid))
 		kids = append(kids, fmt.Sprintf("%d 0 R", pid))
 	}
@@ -144,4 +149,28 @@ func paperPage(title []string, authors, extra string) string {
 	b.WriteString(text("F1", 10, 72, 485, "Body text follows here in the usual size for quite a few lines."))
 	b.WriteString(extra)
 	return b.String()
+}
+
+// encodeContent applies the filters the pdf library cannot decode itself.
+func encodeContent(c, filter string) (body, dict string) {
+	lzwEnc := func(s string) string {
+		var b bytes.Buffer
+		w := lzw.NewWriter(&b, lzw.MSB, 8)
+		w.Write([]byte(s))
+		w.Close()
+		return b.String()
+	}
+	switch filter {
+	case "LZW":
+		return lzwEnc(c), "/Filter /LZWDecode /DecodeParms << /EarlyChange 0 >>"
+	case "AHx":
+		return hex.EncodeToString([]byte(c)) + ">", "/Filter /ASCIIHexDecode"
+	case "A85 LZW":
+		var b bytes.Buffer
+		w := ascii85.NewEncoder(&b)
+		w.Write([]byte(lzwEnc(c)))
+		w.Close()
+		return b.String() + "~>", "/Filter [/ASCII85Decode /LZWDecode] /DecodeParms [null << /EarlyChange 0 >>]"
+	}
+	return c, ""
 }

@@ -27,6 +27,7 @@ func fuzzSeeds() map[string][]byte {
 		"form":     testPDF{forms: map[string]string{"Fm1": words(16, 72, 700, "In a Form")}, pages: []string{"/Fm1 Do /Fm1 Do"}}.bytes(),
 		"header":   testPDF{header: "%PDF-1.5 \n", prefix: "junk before", pages: []string{text("F2", 16, 72, 700, "Header")}}.bytes(),
 		"xmp":      testPDF{xmp: `<rdf:Description prism:doi="10.1/x"><dc:title>XMP Title</dc:title></rdf:Description>`, pages: []string{""}}.bytes(),
+		"lzw":      testPDF{filter: "A85 LZW", pages: []string{paper}}.bytes(),
 		"twopages": testPDF{pages: []string{text("F1", 10, 72, 700, "page one"), text("F1", 10, 72, 700, "arXiv:hep-th/9901001")}}.bytes(),
 	}
 }
