@@ -2,6 +2,8 @@ package meta
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,6 +38,28 @@ func (a HLC) IsZero() bool { return a.Wall == 0 && a.Logical == 0 && a.Device ==
 func (a HLC) Time() time.Time { return time.UnixMilli(a.Wall).UTC() }
 
 func (a HLC) String() string { return fmt.Sprintf("%d.%d@%s", a.Wall, a.Logical, a.Device) }
+
+// encode is the compact stored form, "wall.logical.device".
+func (a HLC) encode() string {
+	if a.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(a.Wall, 10) + "." + strconv.FormatUint(uint64(a.Logical), 10) + "." + a.Device
+}
+
+func decodeHLC(s string) (HLC, error) {
+	if s == "" {
+		return HLC{}, nil
+	}
+	w, rest, ok1 := strings.Cut(s, ".")
+	l, dev, ok2 := strings.Cut(rest, ".")
+	wall, err1 := strconv.ParseInt(w, 10, 64)
+	logical, err2 := strconv.ParseUint(l, 10, 32)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil {
+		return HLC{}, fmt.Errorf("bad clock %q", s)
+	}
+	return HLC{Wall: wall, Logical: uint32(logical), Device: dev}, nil
+}
 
 // clock issues stamps for one device.
 type clock struct {

@@ -70,12 +70,113 @@ var setFields = []string{"tags", "folders"}
 
 // record is a paper's stored state: each scalar field's value with the stamp
 // that wrote it, and the add/remove tags of each set element.
+//
+// Stored, the values form one JSON object that decodes straight into a
+// Paper, and the stamps are a small table of distinct HLCs (most fields of
+// a paper share the stamp of the op that created it). Reads decode only the
+// values; the per-field maps are built only when an op is applied.
 type record struct {
-	Values  map[string]json.RawMessage      `json:"v"`
-	Clocks  map[string]HLC                  `json:"c"`
-	Sets    map[string]map[string]*setState `json:"s,omitempty"`
-	Latest  HLC                             `json:"l"`           // newest op applied: the paper's modified time
-	Missing bool                            `json:"m,omitempty"` // local only
+	Values  map[string]json.RawMessage
+	Clocks  map[string]HLC
+	Sets    map[string]map[string]*setState
+	Latest  HLC  // newest op applied: the paper's modified time
+	Missing bool // local only
+
+	raw     json.RawMessage // stored values object; nil once Values is the truth
+	rawC    json.RawMessage // stored field -> index into rawH
+	rawH    json.RawMessage // stored distinct stamps
+	decoded bool            // Values and Clocks are built
+}
+
+type recordJSON struct {
+	V json.RawMessage                `json:"v"`
+	C json.RawMessage                `json:"c,omitempty"`
+	H json.RawMessage                `json:"h,omitempty"`
+	S map[string]map[string]*setState `json:"s,omitempty"`
+	L string                          `json:"l,omitempty"`
+	M bool                            `json:"m,omitempty"`
+}
+
+func (r *record) MarshalJSON() ([]byte, error) {
+	if err := r.decode(); err != nil {
+		return nil, err
+	}
+	v, err := json.Marshal(r.Values)
+	if err != nil {
+		return nil, err
+	}
+	idx := map[HLC]int{}
+	var hs []string
+	cs := make(map[string]int, len(r.Clocks))
+	for f, h := range r.Clocks {
+		i, ok := idx[h]
+		if !ok {
+			i = len(hs)
+			idx[h] = i
+			hs = append(hs, h.encode())
+		}
+		cs[f] = i
+	}
+	c, _ := json.Marshal(cs)
+	hb, _ := json.Marshal(hs)
+	sets := map[string]map[string]*setState{}
+	for f, m := range r.Sets {
+		if len(m) > 0 {
+			sets[f] = m
+		}
+	}
+	return json.Marshal(recordJSON{V: v, C: c, H: hb, S: sets, L: r.Latest.encode(), M: r.Missing})
+}
+
+func (r *record) UnmarshalJSON(b []byte) error {
+	var j recordJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	latest, err := decodeHLC(j.L)
+	if err != nil {
+		return err
+	}
+	*r = record{Sets: j.S, Latest: latest, Missing: j.M, raw: j.V, rawC: j.C, rawH: j.H}
+	if r.Sets == nil {
+		r.Sets = map[string]map[string]*setState{}
+	}
+	return nil
+}
+
+// decode builds Values and Clocks from the stored form.
+func (r *record) decode() error {
+	if r.decoded {
+		return nil
+	}
+	r.Values, r.Clocks = map[string]json.RawMessage{}, map[string]HLC{}
+	if len(r.raw) > 0 {
+		if err := json.Unmarshal(r.raw, &r.Values); err != nil {
+			return err
+		}
+	}
+	if len(r.rawC) > 0 {
+		var cs map[string]int
+		var hs []string
+		if err := json.Unmarshal(r.rawC, &cs); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(r.rawH, &hs); err != nil {
+			return err
+		}
+		for f, i := range cs {
+			if i < 0 || i >= len(hs) {
+				return fmt.Errorf("clock index %d out of range", i)
+			}
+			h, err := decodeHLC(hs[i])
+			if err != nil {
+				return err
+			}
+			r.Clocks[f] = h
+		}
+	}
+	r.raw, r.rawC, r.rawH, r.decoded = nil, nil, nil, true
+	return nil
 }
 
 type setState struct {
@@ -103,11 +204,12 @@ func (s *setState) liveDots() []string {
 }
 
 func newRecord() *record {
-	return &record{Values: map[string]json.RawMessage{}, Clocks: map[string]HLC{}, Sets: map[string]map[string]*setState{}}
+	return &record{Values: map[string]json.RawMessage{}, Clocks: map[string]HLC{}, Sets: map[string]map[string]*setState{}, decoded: true}
 }
 
 // apply merges op into r. It is commutative, associative and idempotent.
 // It reports whether anything changed.
+// r must be decoded (getRecordForWrite).
 func (r *record) apply(op *Op) bool {
 	changed := false
 	for f, v := range op.Set {
@@ -162,11 +264,14 @@ func (r *record) elem(field, e string) *setState {
 // paper materializes the record as a Paper.
 func (r *record) paper(id string) (Paper, error) {
 	var p Paper
-	if len(r.Values) > 0 {
-		raw, err := json.Marshal(r.Values)
-		if err != nil {
+	raw := r.raw
+	if r.decoded && len(r.Values) > 0 {
+		var err error
+		if raw, err = json.Marshal(r.Values); err != nil {
 			return p, err
 		}
+	}
+	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &p); err != nil {
 			return p, fmt.Errorf("paper %s: decoding stored fields: %w", id, err)
 		}
@@ -208,6 +313,9 @@ func diff(old *record, oldP, newP *Paper) (*Op, error) {
 		nv, ok := newVals[f]
 		var ov json.RawMessage
 		if old != nil {
+			if err := old.decode(); err != nil {
+				return nil, err
+			}
 			ov = old.Values[f]
 		}
 		if !ok {

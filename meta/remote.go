@@ -126,7 +126,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 			r, ok := recs[op.Paper]
 			if !ok {
 				var err error
-				r, err = getRecord(tx, op.Paper)
+				r, err = getRecordForWrite(tx, op.Paper)
 				if errors.Is(err, ErrNotFound) {
 					r = nil
 				} else if err != nil {
@@ -287,7 +287,7 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 			r, ok := recs[op.Paper]
 			if !ok {
 				var err error
-				r, err = getRecord(tx, op.Paper)
+				r, err = getRecordForWrite(tx, op.Paper)
 				if errors.Is(err, ErrNotFound) {
 					r = newRecord()
 				} else if err != nil {

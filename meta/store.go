@@ -37,10 +37,10 @@ const (
 	pOp       = "o:"    // o:<device>\x00<seq, 20 digits> -> Op (local ops not yet confirmed sent)
 	pVector   = "v:"    // v:<device> -> highest seq of that device applied here
 	pSync     = "s:"    // s:<name> -> sync engine state
-	pIndex    = "x:"    // x:<view>\x00<id> -> <added, hex ms>\x00<base name>
-	pName     = "n:"    // n:<base name>\x00<id>
-	pGroup    = "g:"    // g:<kind>\x00<group> -> number of papers (may be 0 for an explicit empty group)
-	pPath     = "fp:"   // fp:<rel path> -> id
+	pEntry    = "e:"    // e:<id> -> what a listing shows of the paper (see entryValue)
+	pIndex    = "x:"    // x:<view>\x00<base name>\x00<id>: the view's members, by name
+	pGroup    = "g:"    // g:<kind>\x00<group> -> number of papers
+	pPath     = "fp:"   // fp:<rel path> -> <id>\x00<size>\x00<missing 0|1>
 	pHash     = "fh:"   // fh:<sha256>\x00<id>
 	pIdent    = "fi:"   // fi:<doi:|arxiv:><value>\x00<id>
 )
@@ -236,6 +236,18 @@ func getRecord(tx *buntdb.Tx, id string) (*record, error) {
 	return r, nil
 }
 
+// getRecordForWrite loads a record that ops will be applied to.
+func getRecordForWrite(tx *buntdb.Tx, id string) (*record, error) {
+	r, err := getRecord(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.decode(); err != nil {
+		return nil, fmt.Errorf("paper %s: corrupt record: %w", id, err)
+	}
+	return r, nil
+}
+
 // Get returns a paper by id.
 func (s *Store) Get(id string) (Paper, error) {
 	var p Paper
@@ -301,7 +313,7 @@ func (s *Store) Update(id string, fn func(p *Paper) error) (Paper, error) {
 	var ch Change
 	changed := false
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		r, err := getRecord(tx, id)
+		r, err := getRecordForWrite(tx, id)
 		if err != nil {
 			return err
 		}
@@ -337,7 +349,7 @@ func (s *Store) Update(id string, fn func(p *Paper) error) (Paper, error) {
 func (s *Store) SetMissing(id string, missing bool) error {
 	var ch Change
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		r, err := getRecord(tx, id)
+		r, err := getRecordForWrite(tx, id)
 		if err != nil {
 			return err
 		}

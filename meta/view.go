@@ -84,15 +84,16 @@ func indexEntries(p *Paper) map[string]string {
 		return nil
 	}
 	base := BaseName(p)
-	val := strings.Join([]string{strconv.FormatInt(p.Added.UnixMilli(), 16), base,
-		strconv.Itoa(len(EncodeSidecar(p))), strconv.FormatInt(p.File.Size, 10),
-		strconv.FormatInt(p.Modified.UnixMilli(), 10)}, "\x00")
-	m := map[string]string{pName + base + "\x00" + p.ID: ""}
+	m := map[string]string{pEntry + p.ID: entryValue(p, base)}
 	for _, v := range ViewsOf(p) {
-		m[pIndex+v.key()+"\x00"+p.ID] = val
+		m[pIndex+v.key()+"\x00"+base+"\x00"+p.ID] = ""
 	}
 	if p.File.Path != "" {
-		m[pPath+p.File.Path] = p.ID
+		missing := "0"
+		if p.Missing {
+			missing = "1"
+		}
+		m[pPath+p.File.Path] = p.ID + "\x00" + strconv.FormatInt(p.File.Size, 10) + "\x00" + missing
 	}
 	if p.File.SHA256 != "" {
 		m[pHash+p.File.SHA256+"\x00"+p.ID] = ""
@@ -103,7 +104,19 @@ func indexEntries(p *Paper) map[string]string {
 	if p.ArXiv != "" {
 		m[pIdent+"arxiv:"+strings.ToLower(p.ArXiv)+"\x00"+p.ID] = ""
 	}
+	if p.CiteKey != "" {
+		m[pIdent+"citekey:"+strings.ToLower(p.CiteKey)+"\x00"+p.ID] = ""
+	}
 	return m
+}
+
+// entryValue is what listings need of a paper, so they never decode its
+// record: when it was added (it orders name collisions), its base name, and
+// its files' sizes and time.
+func entryValue(p *Paper, base string) string {
+	return strings.Join([]string{strconv.FormatInt(p.Added.UnixMilli(), 16), base,
+		strconv.Itoa(len(EncodeSidecar(p))), strconv.FormatInt(p.File.Size, 10),
+		strconv.FormatInt(p.Modified.UnixMilli(), 10)}, "\x00")
 }
 
 // reindex moves a paper's index entries from before to after and keeps
@@ -180,7 +193,7 @@ type member struct {
 	val      string
 }
 
-// parseEntry decodes an index value.
+// parseEntry decodes an entry value.
 func parseEntry(id, val string) (member, Entry) {
 	f := strings.SplitN(val, "\x00", 5)
 	for len(f) < 5 {
@@ -190,7 +203,7 @@ func parseEntry(id, val string) (member, Entry) {
 	sc, _ := strconv.Atoi(f[2])
 	size, _ := strconv.ParseInt(f[3], 10, 64)
 	mod, _ := strconv.ParseInt(f[4], 10, 64)
-	return member{id: id, base: f[1], added: added},
+	return member{id: id, base: f[1], added: added, val: val},
 		Entry{ID: id, Name: f[1], SidecarSize: sc, PDFSize: size, Modified: time.UnixMilli(mod)}
 }
 
@@ -204,15 +217,38 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 	})
 }
 
-func viewMembers(tx *buntdb.Tx, v View) ([]member, error) {
-	var ms []member
-	err := ascendPrefix(tx, pIndex+v.key()+"\x00", func(id, val string) bool {
-		m, _ := parseEntry(id, val)
-		m.val = val
-		ms = append(ms, m)
+// members lists the papers under an index prefix ("x:<view>\x00" or
+// "x:<view>\x00<base>\x00"), in name order, with their entries.
+func members(tx *buntdb.Tx, prefix string) ([]member, error) {
+	var ids []string
+	err := ascendPrefix(tx, prefix, func(rest, _ string) bool {
+		ids = append(ids, rest[strings.LastIndexByte(rest, 0)+1:])
 		return true
 	})
-	return ms, err
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]member, 0, len(ids))
+	for _, id := range ids {
+		val, err := tx.Get(pEntry + id)
+		if err != nil {
+			return nil, fmt.Errorf("paper %s: index without entry: %w", id, err)
+		}
+		m, _ := parseEntry(id, val)
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// olderFirst orders papers sharing a name: the first added keeps it.
+func olderFirst(a, b member) int {
+	if a.added != b.added {
+		if a.added < b.added {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 // List returns the papers in a view with their names there. When several
@@ -222,32 +258,27 @@ func viewMembers(tx *buntdb.Tx, v View) ([]member, error) {
 func (s *Store) List(v View) ([]Entry, error) {
 	var ms []member
 	err := s.db.View(func(tx *buntdb.Tx) (err error) {
-		ms, err = viewMembers(tx, v)
+		ms, err = members(tx, pIndex+v.key()+"\x00")
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(ms, func(a, b member) int {
-		if c := strings.Compare(a.base, b.base); c != 0 {
-			return c
+	// Keys come sorted by name; order each run of equal names by age.
+	for i := 0; i < len(ms); {
+		j := i + 1
+		for j < len(ms) && ms[j].base == ms[i].base {
+			j++
 		}
-		if a.added != b.added {
-			if a.added < b.added {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.id, b.id)
-	})
+		slices.SortFunc(ms[i:j], olderFirst)
+		i = j
+	}
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
-		name := m.base
-		if i > 0 && ms[i-1].base == m.base {
-			name = WithSuffix(m.base, m.id)
-		}
 		_, e := parseEntry(m.id, m.val)
-		e.Name = name
+		if i > 0 && ms[i-1].base == m.base {
+			e.Name = WithSuffix(m.base, m.id)
+		}
 		out[i] = e
 	}
 	return out, nil
@@ -255,72 +286,45 @@ func (s *Store) List(v View) ([]Entry, error) {
 
 // Lookup finds the paper named name (without extension) in a view, with the
 // same naming rule as List, at a cost proportional to the number of papers
-// sharing the base name.
+// sharing the name.
 func (s *Store) Lookup(v View, name string) (Entry, error) {
-	var found Entry
+	var found member
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		holder, n, err := nameHolder(tx, v, name)
+		ms, err := members(tx, pIndex+v.key()+"\x00"+name+"\x00")
 		if err != nil {
 			return err
 		}
-		id := holder
-		if n == 0 {
-			base, sid, ok := SplitSuffix(name)
-			if !ok {
-				return ErrNotFound
-			}
-			holder, n, err = nameHolder(tx, v, base)
-			if err != nil {
-				return err
-			}
-			if n < 2 || holder == sid {
-				return ErrNotFound
-			}
-			if _, err := tx.Get(pName + base + "\x00" + sid); err != nil {
-				return ErrNotFound
-			}
-			id = sid
+		if len(ms) > 0 {
+			found = slices.MinFunc(ms, olderFirst)
+			return nil
 		}
-		val, err := tx.Get(pIndex + v.key() + "\x00" + id)
-		if err != nil {
+		base, id, ok := SplitSuffix(name)
+		if !ok {
 			return ErrNotFound
 		}
-		_, found = parseEntry(id, val)
-		found.Name = name
+		ms, err = members(tx, pIndex+v.key()+"\x00"+base+"\x00")
+		if err != nil {
+			return err
+		}
+		if len(ms) < 2 || slices.MinFunc(ms, olderFirst).id == id {
+			return ErrNotFound
+		}
+		i := slices.IndexFunc(ms, func(m member) bool { return m.id == id })
+		if i < 0 {
+			return ErrNotFound
+		}
+		found = ms[i]
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Entry{}, fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
 	}
-	return found, err
-}
-
-// nameHolder returns the paper in v that owns base as its plain name, and
-// how many papers in v have that base name.
-func nameHolder(tx *buntdb.Tx, v View, base string) (string, int, error) {
-	var best member
-	n := 0
-	var ierr error
-	err := ascendPrefix(tx, pName+base+"\x00", func(id, _ string) bool {
-		val, err := tx.Get(pIndex + v.key() + "\x00" + id)
-		if errors.Is(err, buntdb.ErrNotFound) {
-			return true
-		}
-		if err != nil {
-			ierr = err
-			return false
-		}
-		m, _ := parseEntry(id, val)
-		if n == 0 || m.added < best.added || m.added == best.added && m.id < best.id {
-			best = m
-		}
-		n++
-		return true
-	})
-	if err == nil {
-		err = ierr
+	if err != nil {
+		return Entry{}, err
 	}
-	return best.id, n, err
+	_, e := parseEntry(found.id, found.val)
+	e.Name = name
+	return e, nil
 }
 
 // Group is one tag, author, year or folder.
@@ -376,10 +380,36 @@ func (s *Store) ByPath(rel string) (string, error) {
 		if errors.Is(err, buntdb.ErrNotFound) {
 			return fmt.Errorf("%s: %w", rel, ErrNotFound)
 		}
-		id = v
+		id, _, _ = strings.Cut(v, "\x00")
 		return err
 	})
 	return id, err
+}
+
+// FileRecord is what the store knows of one PDF path.
+type FileRecord struct {
+	Path    string
+	ID      string
+	Size    int64
+	Missing bool
+}
+
+// Files lists every PDF path the store knows, in path order, without
+// loading papers: what a library scan compares the folder against.
+func (s *Store) Files() ([]FileRecord, error) {
+	var out []FileRecord
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pPath, func(path, v string) bool {
+			f := strings.SplitN(v, "\x00", 3)
+			for len(f) < 3 {
+				f = append(f, "")
+			}
+			size, _ := strconv.ParseInt(f[1], 10, 64)
+			out = append(out, FileRecord{Path: path, ID: f[0], Size: size, Missing: f[2] == "1"})
+			return true
+		})
+	})
+	return out, err
 }
 
 // ByHash lists the papers whose PDF has the given SHA-256.
@@ -387,8 +417,8 @@ func (s *Store) ByHash(sum string) ([]string, error) {
 	return s.idsWithPrefix(pHash + sum + "\x00")
 }
 
-// ByIdentifier lists the papers with a DOI or arXiv id (kind "doi" or
-// "arxiv"), case-insensitively.
+// ByIdentifier lists the papers with a DOI, arXiv id or citation key (kind
+// "doi", "arxiv" or "citekey"), case-insensitively.
 func (s *Store) ByIdentifier(kind, value string) ([]string, error) {
 	return s.idsWithPrefix(pIdent + kind + ":" + strings.ToLower(value) + "\x00")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -102,6 +104,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	stopBG()
 	wg.Wait()
 	removeStatus(a)
+	writeHeapProfile(a)
 	return m.Unmount()
 }
 
@@ -115,4 +118,21 @@ func newUnmountCommand() *cobra.Command {
 			return fs.Unmount(args[0])
 		},
 	}
+}
+
+// writeHeapProfile saves a heap profile at unmount when
+// PAPERFS_HEAPPROFILE names a file: how the memory benchmark is explained.
+func writeHeapProfile(a *app) {
+	path := os.Getenv("PAPERFS_HEAPPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		a.log.Warn("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	pprof.WriteHeapProfile(f)
 }

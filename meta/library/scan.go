@@ -85,35 +85,36 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		return rep, err
 	}
 	rep.Files = len(files)
+	known, err := l.store.Files()
+	if err != nil {
+		return rep, err
+	}
+	byPath := make(map[string]meta.FileRecord, len(known))
+	for _, k := range known {
+		byPath[k.Path] = k
+	}
 	present := make(map[string]bool, len(files))
 	var unknown []found
 	for _, f := range files {
 		present[f.rel] = true
-		id, err := l.store.ByPath(f.rel)
-		if errors.Is(err, meta.ErrNotFound) {
+		k, ok := byPath[f.rel]
+		if !ok {
 			unknown = append(unknown, f)
 			continue
 		}
-		if err != nil {
-			return rep, err
-		}
-		p, err := l.store.Get(id)
-		if err != nil {
-			return rep, err
-		}
-		if p.Missing {
-			if err := l.store.SetMissing(id, false); err != nil {
+		if k.Missing {
+			if err := l.store.SetMissing(k.ID, false); err != nil {
 				return rep, err
 			}
 			rep.Returned++
 		}
-		if p.File.Size != f.size {
+		if k.Size != f.size {
 			sum, size, err := hashFile(l.Abs(f.rel))
 			if err != nil {
 				rep.Errors = append(rep.Errors, err)
 				continue
 			}
-			if _, err := l.store.Update(id, func(p *meta.Paper) error {
+			if _, err := l.store.Update(k.ID, func(p *meta.Paper) error {
 				p.File.Size, p.File.SHA256 = size, sum
 				return nil
 			}); err != nil {
@@ -125,15 +126,11 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 
 	// Papers whose file is gone: flag them, but first let unknown files
 	// claim them by content (a move or rename).
-	gone := map[string]meta.Paper{}
-	err = l.store.ForEach(func(p meta.Paper) bool {
-		if p.File.Path != "" && !present[p.File.Path] {
-			gone[p.ID] = p
+	gone := map[string]meta.FileRecord{}
+	for _, k := range known {
+		if !present[k.Path] {
+			gone[k.ID] = k
 		}
-		return true
-	})
-	if err != nil {
-		return rep, err
 	}
 
 	type hashed struct {
@@ -182,11 +179,11 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		}
 		claimed := false
 		for _, id := range ids {
-			if p, ok := gone[id]; ok {
+			if k, ok := gone[id]; ok {
 				if _, err := l.store.Update(id, func(p *meta.Paper) error { p.File.Path = h.rel; return nil }); err != nil {
 					return rep, err
 				}
-				if p.Missing {
+				if k.Missing {
 					l.store.SetMissing(id, false)
 				}
 				delete(gone, id)
@@ -205,8 +202,8 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		seen[h.sum] = true
 		fresh = append(fresh, h)
 	}
-	for id, p := range gone {
-		if p.Missing {
+	for id, k := range gone {
+		if k.Missing {
 			continue
 		}
 		if err := l.store.SetMissing(id, true); err != nil {

@@ -1,0 +1,271 @@
+// Command benchfs measures the mount against the native filesystem in the
+// same run and prints ratios: sequential read of a large PDF, ls -l of a
+// 100k-paper view, and the time and memory a 100k-paper mount needs.
+// Run it through scripts/bench.
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+func main() {
+	bin := flag.String("bin", "", "paperfs binary")
+	work := flag.String("dir", "", "scratch directory (default: a temp dir)")
+	papers := flag.Int("papers", 100000, "papers in the large library")
+	readMiB := flag.Int("read-mib", 1024, "size of the read benchmark's file")
+	runs := flag.Int("runs", 3, "repetitions (the median is reported)")
+	flag.Parse()
+	if *bin == "" {
+		fail("need -bin")
+	}
+	dir := *work
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("/var/tmp", "paperfs-bench"); err != nil {
+			fail(err.Error())
+		}
+		defer os.RemoveAll(dir)
+	}
+	b := &bench{bin: *bin, dir: dir, runs: *runs}
+	b.read(*readMiB)
+	b.large(*papers)
+}
+
+type bench struct {
+	bin, dir string
+	runs     int
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "benchfs:", msg)
+	os.Exit(1)
+}
+
+func must(err error) {
+	if err != nil {
+		fail(err.Error())
+	}
+}
+
+// mount starts `paperfs mount` and waits until root lists; it returns the
+// process and how long that took.
+func (b *bench) mount(lib, data, mnt string, extra ...string) (*exec.Cmd, time.Duration) {
+	os.MkdirAll(mnt, 0o755)
+	args := append([]string{"--library", lib, "--data-dir", data, "mount", mnt}, extra...)
+	cmd := exec.Command(b.bin, args...)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	start := time.Now()
+	must(cmd.Start())
+	for {
+		if _, err := os.Stat(filepath.Join(mnt, "all")); err == nil {
+			return cmd, time.Since(start)
+		}
+		if time.Since(start) > 60*time.Second {
+			cmd.Process.Kill()
+			fail("mount did not come up: " + logs.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func unmount(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		fail(fmt.Sprintf("mount exited with %v", err))
+	}
+}
+
+func dropCaches() {
+	syscall.Sync()
+	os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0o200)
+}
+
+func median(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func readAll(path string) time.Duration {
+	f, err := os.Open(path)
+	must(err)
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	start := time.Now()
+	for {
+		_, err := f.Read(buf)
+		if err == io.EOF {
+			break
+		}
+		must(err)
+	}
+	return time.Since(start)
+}
+
+// read compares sequential reads of one large PDF, cold cache each time.
+func (b *bench) read(mib int) {
+	lib, data := filepath.Join(b.dir, "readlib"), filepath.Join(b.dir, "readdata")
+	os.MkdirAll(lib, 0o755)
+	path := filepath.Join(lib, "big.pdf")
+	f, err := os.Create(path)
+	must(err)
+	f.Write([]byte("%PDF-1.7\n"))
+	chunk := make([]byte, 1<<20)
+	for i := 0; i < mib; i++ {
+		for j := range chunk {
+			chunk[j] = byte(i + j)
+		}
+		f.Write(chunk)
+	}
+	must(f.Close())
+	s, err := meta.Open(filepath.Join(data, "meta.db"), meta.Options{})
+	must(err)
+	st, _ := os.Stat(path)
+	_, err = s.Create(meta.Paper{Title: "Big", File: meta.File{Path: "big.pdf", Size: st.Size()}})
+	must(err)
+	s.Close()
+
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"passthrough", nil}, {"fuse-read", []string{"--no-passthrough"}}} {
+		mnt := filepath.Join(b.dir, "readmnt")
+		cmd, _ := b.mount(lib, data, mnt, mode.extra...)
+		var native, mounted []time.Duration
+		for i := 0; i < b.runs; i++ {
+			dropCaches()
+			native = append(native, readAll(path))
+			dropCaches()
+			mounted = append(mounted, readAll(filepath.Join(mnt, "all", "Big.pdf")))
+		}
+		unmount(cmd)
+		n, m := median(native), median(mounted)
+		mb := float64(st.Size()) / (1 << 20)
+		fmt.Printf("read %d MiB (%s): native %.0f MiB/s, mount %.0f MiB/s, mount/native throughput %.2fx\n",
+			mib, mode.name, mb/n.Seconds(), mb/m.Seconds(), n.Seconds()/m.Seconds())
+	}
+}
+
+var words = strings.Fields(`distributed consensus learning neural graph parallel memory cache
+network protocol scalable fault tolerant storage language model inference query database
+transaction replication clock ordering events systems analysis optimal bounds`)
+
+// large builds an n-paper library and measures mount start, ls -l and RSS.
+func (b *bench) large(n int) {
+	lib, data := filepath.Join(b.dir, "biglib"), filepath.Join(b.dir, "bigdata")
+	native := filepath.Join(b.dir, "native")
+	must(os.MkdirAll(lib, 0o755))
+	must(os.MkdirAll(native, 0o755))
+	s, err := meta.Open(filepath.Join(data, "meta.db"), meta.Options{NoSync: true})
+	must(err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Now()
+	var batch []meta.Paper
+	for i := 0; i < n; i++ {
+		title := ""
+		for w := 0; w < 4+rng.IntN(8); w++ {
+			title += words[rng.IntN(len(words))] + " "
+		}
+		title += strconv.Itoa(i)
+		rel := fmt.Sprintf("p%06d.pdf", i)
+		body := []byte("%PDF-1.4\n" + title)
+		must(os.WriteFile(filepath.Join(lib, rel), body, 0o644))
+		sum := sha256.Sum256(body)
+		batch = append(batch, meta.Paper{Title: title,
+			Authors: []string{fmt.Sprintf("Author%d Family%d", rng.IntN(5000), rng.IntN(5000))},
+			Year:    1970 + rng.IntN(55), Tags: []string{"tag" + strconv.Itoa(rng.IntN(200))},
+			File: meta.File{Path: rel, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:])}})
+		if len(batch) == 1000 {
+			_, err := s.CreateMany(batch)
+			must(err)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		_, err := s.CreateMany(batch)
+		must(err)
+	}
+	es, err := s.List(meta.View{Kind: meta.All})
+	must(err)
+	must(s.Close())
+	for _, e := range es {
+		for _, ext := range []string{".pdf", ".json"} {
+			f, err := os.Create(filepath.Join(native, e.Name+ext))
+			must(err)
+			f.Close()
+		}
+	}
+	fmt.Printf("built %d-paper library in %s\n", n, time.Since(start).Round(time.Millisecond))
+
+	mnt := filepath.Join(b.dir, "bigmnt")
+	var starts, firstList, nativeLS, mountLS []time.Duration
+	var rss string
+	for i := 0; i < b.runs; i++ {
+		cmd, up := b.mount(lib, data, mnt)
+		t0 := time.Now()
+		ents, err := os.ReadDir(filepath.Join(mnt, "all"))
+		must(err)
+		if len(ents) != 2*n {
+			fail(fmt.Sprintf("all/ lists %d entries, want %d", len(ents), 2*n))
+		}
+		starts = append(starts, up)
+		firstList = append(firstList, up+time.Since(t0))
+		// ls -l, cold for both: the kernel forgets the mount on remount,
+		// and the native directory's dentries are dropped.
+		for j := 0; j < 1; j++ {
+			dropCaches()
+			nativeLS = append(nativeLS, timeCmd("ls", "-l", native))
+			mountLS = append(mountLS, timeCmd("ls", "-l", filepath.Join(mnt, "all")))
+		}
+		for _, v := range []string{"tags", "authors", "years"} {
+			groups, _ := os.ReadDir(filepath.Join(mnt, v))
+			for _, g := range groups {
+				os.ReadDir(filepath.Join(mnt, v, g.Name()))
+			}
+		}
+		rss = procRSS(cmd.Process.Pid)
+		unmount(cmd)
+	}
+	fmt.Printf("mount of %d papers: root ready in %s, all/ fully listed (%d names) in %s\n",
+		n, median(starts).Round(time.Millisecond), 2*n, median(firstList).Round(time.Millisecond))
+	nl, ml := median(nativeLS), median(mountLS)
+	fmt.Printf("ls -l of %d names: native %s, mount %s, mount/native time %.2fx\n",
+		2*n, nl.Round(time.Millisecond), ml.Round(time.Millisecond), ml.Seconds()/nl.Seconds())
+	fmt.Printf("RSS of the mount after listing every view: %s\n", rss)
+}
+
+func timeCmd(name string, args ...string) time.Duration {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = io.Discard
+	start := time.Now()
+	must(cmd.Run())
+	return time.Since(start)
+}
+
+func procRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	must(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(l)[1])
+			return fmt.Sprintf("%d MB", kb/1024)
+		}
+	}
+	return "?"
+}
