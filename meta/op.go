@@ -89,9 +89,9 @@ type record struct {
 }
 
 type recordJSON struct {
-	V json.RawMessage                `json:"v"`
-	C json.RawMessage                `json:"c,omitempty"`
-	H json.RawMessage                `json:"h,omitempty"`
+	V json.RawMessage                 `json:"v"`
+	C json.RawMessage                 `json:"c,omitempty"`
+	H json.RawMessage                 `json:"h,omitempty"`
 	S map[string]map[string]*setState `json:"s,omitempty"`
 	L string                          `json:"l,omitempty"`
 	M bool                            `json:"m,omitempty"`
