@@ -108,6 +108,10 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 		best.last = at
 	}
 	if infoTitle == "" {
+		if garbled(best.text) {
+			d.problem("page 1: the title's font has no usable text encoding")
+			return "", 0, best.last
+		}
 		return t, confLikely, best.last
 	}
 	sim := similarity(normalize(t), normalize(infoTitle))
@@ -117,7 +121,7 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	case strings.Contains(normalize(infoTitle), normalize(t)) && len(t) >= 12:
 		// The page split the title and only part of it was the largest.
 		return infoTitle, confConfident, best.last
-	case garbled(t):
+	case garbled(best.text):
 		return infoTitle, confLikely, best.last
 	}
 	// Disagreement: if another block matches the Info title, the page's
@@ -342,12 +346,15 @@ func goodInfoTitle(s string) bool {
 func garbled(s string) bool {
 	bad, n := 0, 0
 	for _, r := range s {
+		if r == ' ' {
+			continue
+		}
 		n++
-		if r == 0xFFFD || r < 0x20 || (r >= 0xE000 && r <= 0xF8FF) {
+		if r == 0xFFFD || r < 0x20 || (r >= 0xE000 && r <= 0xF8FF) || strings.ContainsRune("<>=@\\^_{}[]|~#$%", r) {
 			bad++
 		}
 	}
-	return n == 0 || bad*5 > n || letters(s)*2 < n
+	return n == 0 || bad*5 > n || letters(s)*10 < n*7
 }
 
 // tidyTitle trims marks around a title and turns an all-capitals title
