@@ -3,6 +3,12 @@ package meta
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 )
 
 // EncodeSidecar renders a paper as the indented JSON shown in its sidecar
@@ -18,4 +24,167 @@ func EncodeSidecar(p *Paper) []byte {
 		panic(err)
 	}
 	return b.Bytes()
+}
+
+// SidecarError says why a saved sidecar was rejected, with the position of
+// a JSON syntax error when there is one.
+type SidecarError struct {
+	Line, Column int // 1-based; 0 when the problem is not at one place
+	Err          error
+}
+
+func (e *SidecarError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *SidecarError) Unwrap() error { return e.Err }
+
+// readOnlySidecar are the fields a save may repeat but not change.
+var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", "trashed", "missing"}
+
+// DecodeSidecar parses a saved sidecar against the paper's current state
+// and returns the paper it describes. It rejects, wrapping ErrInvalid or
+// ErrReadOnly: invalid JSON (with line and column), unknown fields, wrong
+// types, invalid values, and changes to read-only fields. Editable fields
+// left out are cleared; read-only ones left out keep their value. A field
+// the user changed gets confidence 1: a later metadata lookup must not
+// overwrite it.
+func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return cur, syntaxError(data, err)
+	}
+	if raw == nil {
+		return cur, &SidecarError{Err: fmt.Errorf("%w: the file must hold one JSON object", ErrInvalid)}
+	}
+	known := map[string]bool{}
+	for _, f := range sidecarFields {
+		known[f] = true
+	}
+	for f := range raw {
+		if !known[f] {
+			return cur, &SidecarError{Err: fmt.Errorf("%w: unknown field %q (see docs/schema.md)", ErrInvalid, f)}
+		}
+	}
+	curRaw, _ := fieldsOf(&cur)
+	for _, f := range readOnlySidecar {
+		v, ok := raw[f]
+		if !ok {
+			continue
+		}
+		if !sameJSON(v, curRaw[f]) {
+			return cur, &SidecarError{Err: &FieldError{Field: f, Reason: "is read-only; change it back (or leave it out)", Err: ErrReadOnly}}
+		}
+	}
+	// Decode the editable fields onto a copy holding only read-only ones.
+	next := Paper{ID: cur.ID, File: cur.File, Confidence: cur.Confidence, Added: cur.Added,
+		Modified: cur.Modified, Trashed: cur.Trashed, Missing: cur.Missing}
+	for f, v := range raw {
+		if slices.Contains(readOnlySidecar, f) {
+			continue
+		}
+		one, _ := json.Marshal(map[string]json.RawMessage{f: v})
+		if err := json.Unmarshal(one, &next); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return cur, &SidecarError{Err: invalid(f, "must be %s, not %s", jsonKind(te.Type.String()), te.Value)}
+			}
+			return cur, &SidecarError{Err: invalid(f, "%v", err)}
+		}
+	}
+	if next.Type == "" {
+		next.Type = cur.Type
+	}
+	next.normalize()
+	if err := Validate(&next); err != nil {
+		return cur, &SidecarError{Err: err}
+	}
+	// Mark what the user changed as certain.
+	before, _ := fieldsOf(&cur)
+	after, _ := fieldsOf(&next)
+	next.Confidence = maps.Clone(cur.Confidence)
+	for f := range after {
+		if !sameJSON(before[f], after[f]) && !slices.Contains(readOnlySidecar, f) {
+			if next.Confidence == nil {
+				next.Confidence = map[string]float64{}
+			}
+			next.Confidence[f] = 1
+		}
+	}
+	return next, nil
+}
+
+// sidecarFields are the JSON names of Paper's fields.
+var sidecarFields = func() []string {
+	var out []string
+	t := reflect.TypeOf(Paper{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out = append(out, name)
+	}
+	return out
+}()
+
+func fieldsOf(p *Paper) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	return m, json.Unmarshal(b, &m)
+}
+
+// sameJSON compares two JSON values by meaning, not spelling.
+func sameJSON(a, b json.RawMessage) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return isEmptyJSON(a) && isEmptyJSON(b) || len(a) == 0 && len(b) == 0
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string", goType == "meta.Type":
+		return "a string"
+	}
+	return goType
+}
+
+// syntaxError turns a JSON error into one with a line and column.
+func syntaxError(data []byte, err error) error {
+	var se *json.SyntaxError
+	var off int64 = -1
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &SidecarError{Err: fmt.Errorf("%w: the file must hold one JSON object, not %s", ErrInvalid, te.Value)}
+	}
+	if off < 0 {
+		return &SidecarError{Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+	}
+	line, col := 1, 1
+	// Offset counts the bytes read, including the offending one.
+	for _, c := range data[:max(0, min(int(off)-1, len(data)))] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return &SidecarError{Line: line, Column: col, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
 }

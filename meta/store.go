@@ -309,37 +309,52 @@ func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
 // Update loads a paper, lets fn change it, validates the result and commits
 // it durably as one op. fn must not keep p.
 func (s *Store) Update(id string, fn func(p *Paper) error) (Paper, error) {
-	var out Paper
-	var ch Change
-	changed := false
-	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		r, err := getRecordForWrite(tx, id)
-		if err != nil {
-			return err
-		}
-		old, err := r.paper(id)
-		if err != nil {
-			return err
-		}
-		p := old.Clone()
-		if err := fn(&p); err != nil {
-			return err
-		}
-		p.ID, p.Modified, p.Missing = id, old.Modified, old.Missing
-		p.normalize()
-		if err := Validate(&p); err != nil {
-			return err
-		}
-		out, ch, err = w.change(tx, id, r, &p)
-		changed = ch.Before != nil || ch.After != nil
-		return err
-	})
+	out, err := s.UpdateMany([]string{id}, func(p *Paper) error { return fn(p) })
 	if err != nil {
 		return Paper{}, err
 	}
-	if changed {
-		s.feed.publish(ch)
+	return out[0], nil
+}
+
+// UpdateMany applies fn to several papers in one durable commit: all
+// change or none do.
+func (s *Store) UpdateMany(ids []string, fn func(p *Paper) error) ([]Paper, error) {
+	out := make([]Paper, len(ids))
+	var changes []Change
+	err := s.write(func(tx *buntdb.Tx, w *writer) error {
+		for i, id := range ids {
+			r, err := getRecordForWrite(tx, id)
+			if err != nil {
+				return err
+			}
+			old, err := r.paper(id)
+			if err != nil {
+				return err
+			}
+			p := old.Clone()
+			if err := fn(&p); err != nil {
+				return err
+			}
+			p.ID, p.Modified, p.Missing = id, old.Modified, old.Missing
+			p.normalize()
+			if err := Validate(&p); err != nil {
+				return err
+			}
+			np, ch, err := w.change(tx, id, r, &p)
+			if err != nil {
+				return err
+			}
+			out[i] = np
+			if ch.Before != nil || ch.After != nil {
+				changes = append(changes, ch)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	s.feed.publish(changes...)
 	return out, nil
 }
 

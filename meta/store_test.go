@@ -215,3 +215,42 @@ func TestFeed(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+func TestGroups(t *testing.T) {
+	s := openTest(t, "")
+	a := mustCreate(t, s, Paper{Title: "A", Tags: []string{"old", "keep"}})
+	b := mustCreate(t, s, Paper{Title: "B", Tags: []string{"old"}})
+	if err := s.CreateGroup(Tags, "empty"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateGroup(Tags, "old"); !errors.Is(err, ErrExists) {
+		t.Errorf("create existing: %v", err)
+	}
+	if err := s.CreateGroup(Authors, "x"); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("create author: %v", err)
+	}
+	gs, _ := s.Groups(Tags)
+	if fmt.Sprint(gs) != "[{empty 0} {keep 1} {old 2}]" {
+		t.Fatalf("groups %v", gs)
+	}
+	if err := s.RemoveGroup(Tags, "old"); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("remove non-empty: %v", err)
+	}
+	n, err := s.RenameGroup(Tags, "old", "new")
+	if err != nil || n != 2 {
+		t.Fatalf("rename: %d %v", n, err)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		p, _ := s.Get(id)
+		if !slices.Contains(p.Tags, "new") || slices.Contains(p.Tags, "old") {
+			t.Errorf("%s tags %v", p.Title, p.Tags)
+		}
+	}
+	if err := s.RemoveGroup(Tags, "empty"); err != nil {
+		t.Fatal(err)
+	}
+	gs, _ = s.Groups(Tags)
+	if fmt.Sprint(gs) != "[{keep 1} {new 2}]" {
+		t.Fatalf("groups after %v", gs)
+	}
+}

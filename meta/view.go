@@ -163,7 +163,7 @@ func countGroup(tx *buntdb.Tx, indexKey string, delta int) error {
 	gk := pGroup + kind + "\x00" + group
 	n := 0
 	if v, err := tx.Get(gk); err == nil {
-		n, _ = strconv.Atoi(strings.TrimSuffix(v, "+"))
+		n, _ = strconv.Atoi(v)
 	}
 	n += delta
 	if n <= 0 {
@@ -337,12 +337,22 @@ type Group struct {
 func (s *Store) Groups(k Kind) ([]Group, error) {
 	var gs []Group
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pGroup+string(k)+"\x00", func(name, v string) bool {
-			n, _ := strconv.Atoi(strings.TrimSuffix(v, "+"))
+		err := ascendPrefix(tx, pGroup+string(k)+"\x00", func(name, v string) bool {
+			n, _ := strconv.Atoi(v)
 			gs = append(gs, Group{Name: name, Count: n})
 			return true
 		})
+		if err != nil {
+			return err
+		}
+		return ascendPrefix(tx, pExplicit+string(k)+"\x00", func(name, _ string) bool {
+			if _, err := tx.Get(pGroup + string(k) + "\x00" + name); err != nil {
+				gs = append(gs, Group{Name: name})
+			}
+			return true
+		})
 	})
+	slices.SortFunc(gs, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
 	return gs, err
 }
 
@@ -350,15 +360,17 @@ func (s *Store) Groups(k Kind) ([]Group, error) {
 func (s *Store) HasGroup(k Kind, name string) (bool, error) {
 	ok := false
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		_, err := tx.Get(pGroup + string(k) + "\x00" + name)
-		if err == nil {
-			ok = true
-			return nil
+		for _, prefix := range []string{pGroup, pExplicit} {
+			_, err := tx.Get(prefix + string(k) + "\x00" + name)
+			if err == nil {
+				ok = true
+				return nil
+			}
+			if !errors.Is(err, buntdb.ErrNotFound) {
+				return err
+			}
 		}
-		if errors.Is(err, buntdb.ErrNotFound) {
-			return nil
-		}
-		return err
+		return nil
 	})
 	return ok, err
 }
