@@ -171,6 +171,33 @@ func TestGeneratedLayout(t *testing.T) {
 			t.Errorf("Title = %q (confidence %v), want the file name with low confidence", res.Title, res.Confidence["title"])
 		}
 	})
+	t.Run("title set in the body size", func(t *testing.T) {
+		// TUGboat and typewritten papers: only boldness or capitals mark the title.
+		p := testPDF{pages: []string{
+			text("F1", 10, 72, 740, "Journal of Typesetting, Volume 30 (2009), No. 1") +
+				text("F2", 10, 72, 705, "Specials for Document Generation") +
+				text("F1", 10, 92, 690, "Jin-Hwan Cho") +
+				text("F1", 10, 314, 708, "specials, however, lacked some functionality in practice") +
+				text("F1", 10, 314, 696, "so that not many features could be used")}}
+		res := extractGenerated(t, p, "x.pdf")
+		if res.Title != "Specials for Document Generation" || !slices.Equal(res.Authors, []string{"Jin-Hwan Cho"}) {
+			t.Errorf("Title = %q, Authors = %q", res.Title, res.Authors)
+		}
+	})
+	t.Run("subtitle joins, authors do not", func(t *testing.T) {
+		p := testPDF{pages: []string{
+			text("F2", 24, 150, 720, "Back to the Future") +
+				text("F2", 18, 72, 690, "The Story of a Practical System Written in Itself") +
+				text("F1", 12, 150, 650, "Dan Ingalls Ted Kaehler John Maloney") +
+				text("F1", 10, 72, 600, "Body text of the paper in a small size, long enough to be body text.")}}
+		res := extractGenerated(t, p, "x.pdf")
+		if res.Title != "Back to the Future: The Story of a Practical System Written in Itself" {
+			t.Errorf("Title = %q", res.Title)
+		}
+		if want := []string{"Dan Ingalls", "Ted Kaehler", "John Maloney"}; !slices.Equal(res.Authors, want) {
+			t.Errorf("Authors = %q, want %q", res.Authors, want)
+		}
+	})
 	t.Run("running head is not the title", func(t *testing.T) {
 		p := testPDF{pages: []string{
 			text("F2", 20, 72, 760, "Journal of Imaginary Results, Vol. 3") +

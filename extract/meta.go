@@ -241,7 +241,7 @@ func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 				continue
 			}
 			if abstractRe.MatchString(l.text) || headingStopRe.MatchString(l.text) ||
-				b.n >= 2 && looksLikeNames(l.marked) {
+				(b.n >= 2 || l.font != lines[b.first].font) && looksLikeNames(l.marked) {
 				if gap > 0.2*b.size && overlaps(p, l) {
 					b.closed = true // the names end the title; what follows is not part of it
 				}
