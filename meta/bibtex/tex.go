@@ -98,8 +98,14 @@ func Escape(s string) string {
 			b.WriteString(seg.text)
 			continue
 		}
-		for _, r := range seg.text {
+		rs := []rune(seg.text)
+		for i, r := range rs {
 			texRune(&b, r)
+			// "--", "``" and "''" are ligatures in TeX; text that has them
+			// means the characters themselves.
+			if (r == '-' || r == '`' || r == '\'') && i+1 < len(rs) && rs[i+1] == r {
+				b.WriteString("{}")
+			}
 		}
 	}
 	return b.String()
@@ -217,3 +223,5 @@ func ASCIIFold(s string) string {
 	}
 	return b.String()
 }
+
+func composeNFC(s string) string { return norm.NFC.String(s) }

@@ -1,0 +1,166 @@
+package bibtex
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// KeyStore is what key assignment needs of the store (*meta.Store).
+type KeyStore interface {
+	ByIdentifier(kind, value string) ([]string, error)
+	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
+}
+
+// stopwords are skipped when a key takes the first word of a title.
+var stopwords = map[string]bool{
+	"a": true, "an": true, "the": true, "on": true, "of": true, "in": true, "for": true,
+	"to": true, "and": true, "towards": true, "toward": true, "with": true, "from": true,
+	"at": true, "by": true, "is": true, "are": true, "how": true, "what": true, "why": true,
+	"do": true, "does": true, "can": true, "when": true, "via": true,
+}
+
+// BaseKey is the key a paper would get with no other paper around, in the
+// style Google Scholar made familiar: first author's family name, year,
+// first significant word of the title, "vaswani2017attention". ASCII
+// letters and digits only, so every BibTeX and biber accepts it.
+func BaseKey(p *meta.Paper) string {
+	var b strings.Builder
+	if len(p.Authors) > 0 {
+		n := ParseName(p.Authors[0])
+		fam := n.Last
+		if n.Literal != "" {
+			fam = strings.Fields(n.Literal)[0]
+		}
+		b.WriteString(strings.ToLower(ASCIIFold(fam)))
+	}
+	if p.Year != 0 {
+		b.WriteString(strconv.Itoa(p.Year))
+	}
+	words := strings.FieldsFunc(p.Title, func(r rune) bool {
+		return r == ' ' || r == '-' || r == ':' || r == '/' || r == '\u2013' || r == '\u2014'
+	})
+	for _, w := range words {
+		f := strings.ToLower(ASCIIFold(w))
+		if f != "" && !stopwords[f] {
+			b.WriteString(f)
+			break
+		}
+	}
+	key := b.String()
+	if key == "" || key[0] >= '0' && key[0] <= '9' {
+		key = "paper" + key
+	}
+	if len(key) > 48 {
+		key = key[:48]
+	}
+	return key
+}
+
+// keyMu serialises key assignment in this process, so two readers of
+// library.bib never hand one key to two papers.
+var keyMu sync.Mutex
+
+// EnsureKeys gives every paper without a citation key a unique one and
+// stores it in the paper's citekey field, where it stays: later edits to
+// the title or authors never change it; only the user does, by editing the
+// sidecar. Papers that share a key (two devices assigned one concurrently,
+// or a hand edit) are repaired: the paper added first keeps it, the others
+// get a fresh one. It returns the papers as stored, in the same order.
+func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	out := slices.Clone(papers)
+	taken := map[string]string{} // lower-case key -> id, of the papers given
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(out[a].Added.Compare(out[b].Added), strings.Compare(out[a].ID, out[b].ID))
+	})
+	var todo []int
+	for _, i := range order {
+		k := strings.ToLower(out[i].CiteKey)
+		if k == "" {
+			todo = append(todo, i)
+			continue
+		}
+		if id, dup := taken[k]; dup && id != out[i].ID {
+			todo = append(todo, i)
+			continue
+		}
+		taken[k] = out[i].ID
+	}
+	for _, i := range todo {
+		p := &out[i]
+		key, err := freeKey(s, BaseKey(p), p.ID, taken)
+		if err != nil {
+			return nil, err
+		}
+		old := p.CiteKey
+		np, err := s.Update(p.ID, func(q *meta.Paper) error {
+			if q.CiteKey != old {
+				return errKeyChanged // edited meanwhile: the edit wins
+			}
+			q.CiteKey = key
+			return nil
+		})
+		if errors.Is(err, errKeyChanged) {
+			np, err = getPaper(s, p.ID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("citation key for paper %s (%q): %w", p.ID, p.Title, err)
+		}
+		*p = np
+		taken[strings.ToLower(np.CiteKey)] = np.ID
+	}
+	return out, nil
+}
+
+var errKeyChanged = errors.New("citation key changed meanwhile")
+
+func getPaper(s KeyStore, id string) (meta.Paper, error) {
+	if g, ok := s.(interface {
+		Get(string) (meta.Paper, error)
+	}); ok {
+		return g.Get(id)
+	}
+	return s.Update(id, func(*meta.Paper) error { return nil })
+}
+
+// freeKey returns base, or base with the first free suffix a, b, ... z,
+// aa, ab, ..., checking both the papers at hand and the whole store.
+func freeKey(s KeyStore, base, id string, taken map[string]string) (string, error) {
+	for n := 0; ; n++ {
+		key := base + suffix(n)
+		if other, ok := taken[strings.ToLower(key)]; ok && other != id {
+			continue
+		}
+		ids, err := s.ByIdentifier("citekey", key)
+		if err != nil {
+			return "", err
+		}
+		if slices.ContainsFunc(ids, func(o string) bool { return o != id }) {
+			continue
+		}
+		return key, nil
+	}
+}
+
+// suffix is "" for 0, then a..z, aa..zz, ...
+func suffix(n int) string {
+	var b []byte
+	for n > 0 {
+		n--
+		b = append([]byte{byte('a' + n%26)}, b...)
+		n /= 26
+	}
+	return string(b)
+}
