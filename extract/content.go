@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -289,9 +290,15 @@ func (in *interp) run(contents pdf.Value, res *resources, ctm matrix, depth int)
 	})
 }
 
-// readable returns contents itself when the library can decode it, or else
-// an equivalent stream decoded here.
+// readable returns a stream pdf.Interpret can read safely. When the file's
+// bytes are at hand the content is decoded here, which also covers filters
+// the library lacks, and an unterminated hex string at the end is closed:
+// the library's lexer spins forever on one. Encrypted files keep the
+// library's own decoding.
 func (in *interp) readable(contents pdf.Value) pdf.Value {
+	if in.file == nil {
+		return contents
+	}
 	streams := []pdf.Value{contents}
 	if contents.Kind() == pdf.Array {
 		streams = streams[:0]
@@ -299,27 +306,80 @@ func (in *interp) readable(contents pdf.Value) pdf.Value {
 			streams = append(streams, contents.Index(i))
 		}
 	}
-	ok := true
-	for _, s := range streams {
-		ok = ok && libraryDecodes(s)
-	}
-	if ok || in.file == nil {
-		return contents
-	}
 	var all []byte
 	for _, s := range streams {
+		if s.Kind() != pdf.Stream {
+			continue
+		}
 		raw, err := rawStream(in.file, s)
 		if err != nil {
 			continue
 		}
 		data, _ := decodeStream(raw, s)
 		all = append(append(all, data...), '\n')
+		if len(all) > maxStream {
+			all = all[:maxStream]
+			break
+		}
+	}
+	if openHexString(all) {
+		all = append(all, '>')
 	}
 	v, err := plainStream(all)
 	if err != nil {
 		return contents
 	}
 	return v
+}
+
+// openHexString says whether content ends inside a <hex string>, skipping
+// literal strings, comments and inline image data.
+func openHexString(d []byte) bool {
+	for i := 0; i < len(d); i++ {
+		switch d[i] {
+		case '%':
+			for i < len(d) && d[i] != '\n' && d[i] != '\r' {
+				i++
+			}
+		case '(':
+			depth := 1
+			for i++; i < len(d) && depth > 0; i++ {
+				switch d[i] {
+				case '\\':
+					i++
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+			i--
+		case '<':
+			if i+1 < len(d) && d[i+1] == '<' {
+				i++
+				continue
+			}
+			j := bytes.IndexByte(d[i:], '>')
+			if j < 0 {
+				return true
+			}
+			i += j
+		case 'I':
+			// Inline image data runs from "ID" to "EI" and may hold anything.
+			if i+2 < len(d) && d[i+1] == 'D' && (i == 0 || isWhite(d[i-1])) && isWhite(d[i+2]) {
+				j := bytes.Index(d[i+2:], []byte("EI"))
+				if j < 0 {
+					return false
+				}
+				i += 2 + j + 1
+			}
+		}
+	}
+	return false
+}
+
+func isWhite(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
 }
 
 // form follows a Form XObject, which the library's Content() skips; many

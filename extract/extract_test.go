@@ -222,6 +222,35 @@ func TestFiltersTheLibraryLacks(t *testing.T) {
 	}
 }
 
+// TestUnterminatedHexString guards against the library's lexer, which spins
+// forever on a content stream ending inside "<...": Bytes must close it.
+func TestUnterminatedHexString(t *testing.T) {
+	for _, filter := range []string{"", "LZW"} {
+		p := testPDF{filter: filter, pages: []string{text("F2", 16, 72, 700, "Still Has a Title") + "BT /F1 10 Tf <4142"}}
+		done := make(chan Result, 1)
+		go func() {
+			res, _ := Bytes(context.Background(), p.bytes(), "x.pdf")
+			done <- res
+		}()
+		select {
+		case res := <-done:
+			if res.Title != "Still Has a Title" {
+				t.Errorf("filter %q: Title = %q", filter, res.Title)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("filter %q: Bytes hangs on an unterminated hex string", filter)
+		}
+	}
+	for s, want := range map[string]bool{
+		"BT <4142> Tj ET": false, "BT <4142": true, "<< /A 1 >> BI /W 1 ID <<<< EI": false,
+		"(a <b) Tj": false, "% <comment\n": false, "(unterminated <": false,
+	} {
+		if got := openHexString([]byte(s)); got != want {
+			t.Errorf("openHexString(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
 func TestLZWEarlyChange(t *testing.T) {
 	// "-----A---B" with EarlyChange 1, from the PDF reference's LZW example.
 	in := []byte{0x80, 0x0B, 0x60, 0x50, 0x22, 0x0C, 0x0C, 0x85, 0x01}
