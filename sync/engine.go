@@ -54,6 +54,10 @@ type Config struct {
 	PollInterval     time.Duration
 	IdlePollInterval time.Duration
 	IdleAfter        time.Duration // default 2m
+	// PapersInterval is how often Run refreshes the readable papers
+	// documents (default 5s): a paper edited many times in a row is
+	// written once. Once always refreshes them.
+	PapersInterval time.Duration
 	// Debounce groups local edits made in quick succession into one
 	// upload (default 100ms).
 	Debounce time.Duration
@@ -88,6 +92,7 @@ func (c *Config) defaults(store *meta.Store) {
 	def(&c.IdlePollInterval, 5*time.Second)
 	def(&c.IdleAfter, 2*time.Minute)
 	def(&c.Debounce, 100*time.Millisecond)
+	def(&c.PapersInterval, 5*time.Second)
 	def(&c.MaxBackoff, time.Minute)
 	def(&c.OpTimeout, 30*time.Second)
 	if c.IdlePollInterval < c.PollInterval {
@@ -137,9 +142,10 @@ type Engine struct {
 	devs   *mongo.Collection
 	papers *mongo.Collection
 
-	roundMu  gosync.Mutex // serialises rounds; protects the following
-	ready    bool         // indexes created
-	lastFull time.Time    // last pull that queried the ops collection
+	roundMu    gosync.Mutex // serialises rounds; protects the following
+	ready      bool         // indexes created
+	lastFull   time.Time    // last pull that queried the ops collection
+	lastPapers time.Time    // last write of the papers documents
 
 	mu state // has its own lock
 }
@@ -214,15 +220,16 @@ func (e *Engine) Close() error {
 // apply everyone else's, refresh the readable papers documents. An error
 // leaves everything consistent; the next round picks up where it stopped.
 func (e *Engine) Once(ctx context.Context) (Report, error) {
-	return e.round(ctx, false)
+	return e.round(ctx, false, true)
 }
 
 // round runs one round. full makes the pull query the ops collection
-// even if the devices collection says nobody has uploaded anything new.
-func (e *Engine) round(ctx context.Context, full bool) (Report, error) {
+// even if the devices collection says nobody has uploaded anything new;
+// flush writes the due papers documents whatever PapersInterval says.
+func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 	e.roundMu.Lock()
 	defer e.roundMu.Unlock()
-	rep, err := e.once(ctx, full)
+	rep, err := e.once(ctx, full, flush)
 	if err == nil && full {
 		e.lastFull = time.Now()
 	}
@@ -250,7 +257,7 @@ func (e *Engine) round(ctx context.Context, full bool) (Report, error) {
 	return rep, err
 }
 
-func (e *Engine) once(ctx context.Context, full bool) (Report, error) {
+func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, error) {
 	var rep Report
 	if err := e.setup(ctx); err != nil {
 		return rep, err
@@ -269,29 +276,25 @@ func (e *Engine) once(ctx context.Context, full bool) (Report, error) {
 			return rep, err
 		}
 	}
-	received, conflicts, pulled, err := e.pull(ctx, full)
+	received, conflicts, err := e.pull(ctx, full)
 	rep.Received, rep.Conflicts = received, conflicts
 	if err != nil {
 		return rep, err
 	}
-	dirty := e.dirty()
-	hadDirty := len(dirty) > 0
-	for id := range pushed {
-		dirty[id] = true
-	}
-	for id := range pulled {
-		dirty[id] = true
-	}
-	if err := e.writePapers(ctx, dirty); err != nil {
-		return rep, err
+	// The papers of the ops just sent join the set of papers whose
+	// readable documents are due, durably, before the ops leave the queue.
+	if len(pushed) > 0 {
+		if err := e.markDirty(pushed); err != nil {
+			return rep, err
+		}
 	}
 	if lastSeq > 0 {
 		if err := e.store.MarkSent(lastSeq); err != nil {
 			return rep, err
 		}
 	}
-	if hadDirty || len(pulled) > 0 {
-		if err := e.store.SetSyncState(stDirty, ""); err != nil {
+	if flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval {
+		if err := e.flushPapers(ctx); err != nil {
 			return rep, err
 		}
 	}
@@ -437,48 +440,46 @@ func (e *Engine) insertOps(ctx context.Context, ops []meta.Op, docs []any) error
 // scans the collection). The devices documents are only a hint, written
 // after each upload: the ops to apply are always chosen by the vector,
 // and Run still does a full pull every fullPullInterval.
-func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts []meta.Conflict, papers map[string]bool, err error) {
-	papers = map[string]bool{}
+func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts []meta.Conflict, err error) {
 	self := e.store.Device()
 	total := -1
 	for {
 		vv, err := e.store.Vector()
 		if err != nil {
-			return received, conflicts, papers, err
+			return received, conflicts, err
 		}
 		if total < 0 {
 			total, err = e.estimate(ctx, vv)
 			if err != nil {
-				return received, conflicts, papers, err
+				return received, conflicts, err
 			}
 			if total == 0 && !full {
-				return received, conflicts, papers, nil
+				return received, conflicts, nil
 			}
 		}
 		ops, err := e.fetch(ctx, self, vv)
 		if err != nil {
-			return received, conflicts, papers, err
+			return received, conflicts, err
 		}
 		if len(ops) == 0 {
 			break
 		}
 		cs, err := e.store.Conflicts(ops)
 		if err != nil {
-			return received, conflicts, papers, err
+			return received, conflicts, err
 		}
 		// Record which papers need their readable document rewritten
 		// before applying, so a crash in between doesn't forget them.
 		batch := map[string]bool{}
 		for i := range ops {
 			batch[ops[i].Paper] = true
-			papers[ops[i].Paper] = true
 		}
 		if err := e.markDirty(batch); err != nil {
-			return received, conflicts, papers, err
+			return received, conflicts, err
 		}
 		n, err := e.store.ApplyRemote(ops)
 		if err != nil {
-			return received, conflicts, papers, err
+			return received, conflicts, err
 		}
 		received += n
 		conflicts = append(conflicts, cs...)
@@ -494,7 +495,7 @@ func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts [
 	if received > 0 {
 		e.log.Debug("sync: applied", "ops", received)
 	}
-	return received, conflicts, papers, nil
+	return received, conflicts, nil
 }
 
 // fetch runs one find for the next ops of every device at once: the
@@ -577,6 +578,22 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, error
 	return total, nil
 }
 
+// flushPapers writes the readable documents of every paper changed
+// since the last flush, then forgets them.
+func (e *Engine) flushPapers(ctx context.Context) error {
+	due := e.dirty()
+	if len(due) > 0 {
+		if err := e.writePapers(ctx, due); err != nil {
+			return err
+		}
+		if err := e.store.SetSyncState(stDirty, ""); err != nil {
+			return err
+		}
+	}
+	e.lastPapers = time.Now()
+	return nil
+}
+
 // writePapers refreshes the readable documents of the given papers.
 //
 // Many devices write the same document, each from its own merged view, so
@@ -625,24 +642,49 @@ func (e *Engine) writePapers(ctx context.Context, ids map[string]bool) error {
 func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int64) error {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
-	todo := docs
-	if len(docs) >= 100 {
-		// Many papers at once is an import or a first upload: most are
-		// new, and one insertMany is far cheaper than as many upserts.
-		// Those that exist fail with a duplicate key and take the
-		// conditional path below.
-		todo = nil
-		_, err := e.papers.InsertMany(octx, toAny(docs), options.InsertMany().SetOrdered(false))
+	// Papers with no document yet (an import, a first upload, a new
+	// device's bootstrap) go in with one insertMany, far cheaper than as
+	// many upserts. One that appears in between fails with a duplicate
+	// key and takes the conditional path.
+	ids := make(bson.A, len(docs))
+	for i, d := range docs {
+		ids[i] = d[0].Value
+	}
+	cur, err := e.papers.Find(octx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("writing papers: %w", err)
+	}
+	var have []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(octx, &have); err != nil {
+		return fmt.Errorf("writing papers: %w", err)
+	}
+	exists := map[string]bool{}
+	for _, h := range have {
+		exists[h.ID] = true
+	}
+	var todo, fresh []bson.D
+	for _, d := range docs {
+		if exists[d[0].Value.(string)] {
+			todo = append(todo, d)
+		} else {
+			fresh = append(fresh, d)
+		}
+	}
+	if len(fresh) > 0 {
+		_, err := e.papers.InsertMany(octx, toAny(fresh), options.InsertMany().SetOrdered(false))
 		if err != nil {
 			var bwe mongo.BulkWriteException
 			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 				return fmt.Errorf("writing papers: %w", err)
 			}
 			for _, we := range bwe.WriteErrors {
-				if we.Code != 11000 || we.Index < 0 || we.Index >= len(docs) {
+				if we.Code != 11000 || we.Index < 0 || we.Index >= len(fresh) {
 					return fmt.Errorf("writing papers: %w", err)
 				}
-				todo = append(todo, docs[we.Index])
+				todo = append(todo, fresh[we.Index])
 			}
 		}
 	}
@@ -656,7 +698,7 @@ func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int
 			SetReplacement(d).
 			SetUpsert(true)
 	}
-	_, err := e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
+	_, err = e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
 	if err != nil {
 		var bwe mongo.BulkWriteException
 		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {

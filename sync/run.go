@@ -57,7 +57,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	lastActive := time.Now()
 	for {
-		rep, err := e.round(ctx, time.Since(e.lastFullPull()) >= fullPullInterval)
+		rep, err := e.round(ctx, time.Since(e.lastFullPull()) >= fullPullInterval, false)
 		if ctx.Err() != nil {
 			return nil
 		}
