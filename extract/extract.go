@@ -145,9 +145,6 @@ func (d *doc) run() {
 		if d.ctx.Err() != nil {
 			break
 		}
-		if i > 0 && d.res.DOI != "" && d.res.ArXiv != "" {
-			break
-		}
 		if i > 0 && (d.res.DOI != "" || d.res.ArXiv != "") {
 			break // one identifier is enough to look the paper up later
 		}
@@ -156,11 +153,13 @@ func (d *doc) run() {
 		if pi == nil {
 			continue
 		}
-		conf := confConfident
-		if i > 0 {
-			conf = confLikely
+		if i == 0 {
+			d.ids(beforeReferences(pi.lines), confConfident)
+		} else {
+			// Later pages cite other papers; only their running heads,
+			// footers and margin stamps speak about this one.
+			d.ids(pageText(furniture(pi)), confLikely)
 		}
-		d.ids(pi.text, conf)
 		if i == 0 {
 			first = pi
 		}
@@ -299,6 +298,36 @@ func (d *doc) page(p pdf.Value, num int) *pageInfo {
 	pi.lines = buildLines(glyphs)
 	pi.text = pageText(pi.lines)
 	return pi
+}
+
+// furniture returns a page's header and footer lines and its sideways text.
+func furniture(pi *pageInfo) []*line {
+	h := pi.top - pi.bottom
+	var out []*line
+	for _, l := range pi.lines {
+		if l.dir != 0 || l.y > pi.top-0.12*h || l.y < pi.bottom+0.12*h {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var referencesRe = regexp.MustCompile(`(?i)^(\d+\.?\s*)?(references|bibliography|literature cited)$`)
+
+// beforeReferences is the page's text up to a references heading, whose
+// entries carry other papers' identifiers; margin stamps are kept.
+func beforeReferences(ls []*line) string {
+	var keep []*line
+	cut := false
+	for _, l := range ls {
+		if l.dir == 0 && referencesRe.MatchString(l.text) {
+			cut = true
+		}
+		if !cut || l.dir != 0 {
+			keep = append(keep, l)
+		}
+	}
+	return pageText(keep)
 }
 
 func panicError(x any) error {

@@ -113,6 +113,15 @@ func TestGeneratedIdentifiers(t *testing.T) {
 			doi:  "10.5555/987654.321", year: 2019,
 		},
 		{
+			name: "cited DOIs are not the paper's",
+			pdf: testPDF{pages: []string{
+				paperPage(title, "Ann Author", text("F2", 11, 72, 300, "References")+text("F1", 9, 72, 285, "[1] A. Other. Elsewhere. doi:10.1000/cited.1")),
+				text("F1", 10, 72, 400, "[2] B. Other. Somewhere. https://doi.org/10.1000/cited.2"),
+			}},
+			file: "x.pdf",
+			year: 2019,
+		},
+		{
 			name:  "old-style id in the file name",
 			pdf:   testPDF{pages: []string{text("F1", 10, 72, 700, "no identifiers here")}},
 			file:  "hep-th9901001v2.pdf",
