@@ -1,0 +1,176 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// TestRandomized applies random edits on several devices with random
+// sync orders (devices staying offline for a while), then syncs everyone
+// and checks that every device, and the readable papers documents, equal
+// a reference store that applied every op on the server.
+func TestRandomized(t *testing.T) {
+	srv := synctest.Start(t)
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			randomRun(t, srv, seed, 3+int(seed%2), 120)
+		})
+	}
+}
+
+func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	db := dbName(t)
+	var ds []*device
+	for i := 0; i < n; i++ {
+		ds = append(ds, newDevice(t, fmt.Sprintf("dev%03d", i), srv.URI, db, func(c *Config) { c.BatchSize = 7 }))
+	}
+	words := []string{"alpha", "beta", "gamma", "delta"}
+	for step := 0; step < steps; step++ {
+		d := ds[rng.IntN(n)]
+		var ids []string
+		d.store.ForEach(func(p meta.Paper) bool { ids = append(ids, p.ID); return true })
+		if len(ids) == 0 || rng.IntN(6) == 0 {
+			d.create(meta.Paper{Title: fmt.Sprintf("%s %d", d.name, step), Tags: []string{words[rng.IntN(4)]}})
+		} else {
+			id := ids[rng.IntN(len(ids))]
+			d.update(id, func(p *meta.Paper) {
+				switch rng.IntN(7) {
+				case 0:
+					p.Title = fmt.Sprintf("title %d by %s", step, d.name)
+				case 1:
+					p.Year = 1990 + rng.IntN(30)
+				case 2:
+					p.Tags = append(p.Tags, words[rng.IntN(4)])
+				case 3:
+					if len(p.Tags) > 0 {
+						p.Tags = slices.Delete(p.Tags, 0, 1)
+					}
+				case 4:
+					p.Folders = []string{words[rng.IntN(4)]}
+				case 5:
+					now := time.Date(2025, 1, 1, 0, 0, step, 0, time.UTC)
+					if p.Trashed == nil {
+						p.Trashed = &now
+					} else {
+						p.Trashed = nil
+					}
+				case 6:
+					p.Note = fmt.Sprintf("note %d", step)
+				}
+			})
+		}
+		// Devices sync at random moments; with n devices each one is
+		// offline for several steps at a time.
+		if rng.IntN(3) == 0 {
+			ds[rng.IntN(n)].sync()
+		}
+	}
+	for pass := 0; pass < 3; pass++ {
+		for _, i := range rng.Perm(n) {
+			ds[i].sync()
+		}
+	}
+
+	// The reference: every op on the server, applied to one fresh store.
+	ref, err := meta.Open(filepath.Join(t.TempDir(), "ref.db"), meta.Options{Device: "reference"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	ctx := context.Background()
+	cur, err := srv.Client(t).Database(db).Collection(opsColl).Find(ctx, bson.D{},
+		options.Find().SetSort(bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []opDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	var ops []meta.Op
+	for i := range docs {
+		op, err := fromDoc(&docs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	// Shuffle across devices, keeping each device's order, to make the
+	// reference independent of any sync order.
+	if _, err := ref.ApplyRemote(interleave(rng, ops)); err != nil {
+		t.Fatal(err)
+	}
+	want := stateOf(t, ref)
+	for _, d := range ds {
+		if got := stateOf(t, d.store); got != want {
+			t.Fatalf("%s differs from the reference:\n%s\n%s", d.name, got, want)
+		}
+	}
+
+	// The readable documents show the merged state.
+	pc, err := srv.Client(t).Database(db).Collection(papersColl).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pdocs []struct {
+		ID      string     `bson:"_id"`
+		Title   string     `bson:"title"`
+		Year    int        `bson:"year"`
+		Note    string     `bson:"note"`
+		Tags    []string   `bson:"tags"`
+		Folders []string   `bson:"folders"`
+		Trashed *time.Time `bson:"trashed"`
+	}
+	if err := pc.All(ctx, &pdocs); err != nil {
+		t.Fatal(err)
+	}
+	count, _ := ref.Count(meta.View{Kind: meta.All})
+	if len(pdocs) < count {
+		t.Fatalf("%d papers documents for %d papers", len(pdocs), count)
+	}
+	for _, pd := range pdocs {
+		p, err := ref.Get(pd.ID)
+		if err != nil {
+			t.Fatalf("papers document for unknown paper %s", pd.ID)
+		}
+		if pd.Title != p.Title || pd.Year != p.Year || pd.Note != p.Note || !slices.Equal(pd.Tags, p.Tags) ||
+			!slices.Equal(pd.Folders, p.Folders) || (pd.Trashed == nil) != (p.Trashed == nil) {
+			t.Fatalf("papers document %s is stale:\n%+v\nwant %+v", pd.ID, pd, p)
+		}
+	}
+	t.Logf("%d devices, %d ops, %d papers converged", n, len(ops), count)
+}
+
+// interleave merges per-device runs of ops (sorted by device, seq) in a
+// random order that keeps each device's ops in sequence.
+func interleave(rng *rand.Rand, ops []meta.Op) []meta.Op {
+	byDev := map[string][]meta.Op{}
+	var devs []string
+	for _, op := range ops {
+		if byDev[op.Device] == nil {
+			devs = append(devs, op.Device)
+		}
+		byDev[op.Device] = append(byDev[op.Device], op)
+	}
+	var out []meta.Op
+	for len(out) < len(ops) {
+		d := devs[rng.IntN(len(devs))]
+		if q := byDev[d]; len(q) > 0 {
+			out = append(out, q[0])
+			byDev[d] = q[1:]
+		}
+	}
+	return out
+}
