@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,4 +118,88 @@ func BenchmarkInitialUpload(b *testing.B) {
 func mongoIndexDeviceSeq() mongo.IndexModel {
 	return mongo.IndexModel{Keys: bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}},
 		Options: options.Index().SetUnique(true)}
+}
+
+// BenchmarkEditLatency measures how long an edit on device A takes to be
+// committed in device B's store, both running Run with default settings
+// (1s poll, 100ms debounce) against the local test server, on a library
+// of PAPERFS_BENCH_LIB papers (default 1000). It reports the median and
+// 95th percentile over PAPERFS_BENCH_EDITS edits (default 30), made at
+// random moments.
+//
+//	go test -run '^$' -bench EditLatency -benchtime 1x ./sync
+func BenchmarkEditLatency(b *testing.B) {
+	srv := synctest.Start(b)
+	lib, edits := 1000, 30
+	if n, err := strconv.Atoi(os.Getenv("PAPERFS_BENCH_LIB")); err == nil && n > 0 {
+		lib = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("PAPERFS_BENCH_EDITS")); err == nil && n > 0 {
+		edits = n
+	}
+	ctx := context.Background()
+	db := fmt.Sprintf("lat%d", time.Now().UnixNano()%1e6)
+	sa := benchLibrary(b, lib)
+	ea, err := New(sa, Config{URI: srv.URI, Database: db, StatusFile: "-"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ea.Close()
+	if _, err := ea.Once(ctx); err != nil {
+		b.Fatal(err)
+	}
+	sb, err := meta.Open(filepath.Join(b.TempDir(), "b.db"), meta.Options{Device: "benchdevb1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	eb, err := New(sb, Config{URI: srv.URI, Database: db, StatusFile: "-"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eb.Close()
+	if _, err := eb.Once(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	sa.ForEach(func(p meta.Paper) bool { ids = append(ids, p.ID); return len(ids) < 100 })
+
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, e := range []*Engine{ea, eb} {
+		go e.Run(rctx)
+	}
+	sub := sb.Subscribe()
+	defer sub.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < edits; i++ {
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		note := fmt.Sprint("edit ", i)
+		id := ids[rng.IntN(len(ids))]
+		start := time.Now()
+		if _, err := sa.Update(id, func(p *meta.Paper) error { p.Note = note; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		timeout := time.After(30 * time.Second)
+	wait:
+		for {
+			select {
+			case ch := <-sub.C:
+				if ch.ID == id && ch.After != nil && ch.After.Note == note {
+					break wait
+				}
+			case <-timeout:
+				b.Fatalf("edit %d not seen on b after 30s", i)
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(lat[len(lat)/2].Seconds(), "median-s")
+	b.ReportMetric(lat[len(lat)*95/100].Seconds(), "p95-s")
+	b.ReportMetric(lat[len(lat)-1].Seconds(), "max-s")
+	b.ReportMetric(0, "ns/op")
 }
