@@ -35,6 +35,7 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 		child := r.NewPersistentInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", string(k))})
 		r.AddChild(string(k), child, false)
 	}
+	r.addBib(ctx)
 }
 
 func (r *rootNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

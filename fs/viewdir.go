@@ -48,6 +48,9 @@ func splitExt(name string) (string, string, bool) {
 
 func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	d.fs.Stats.Lookups.Add(1)
+	if name == bibTagName && d.hasBib() {
+		return d.bibInode(ctx, out)
+	}
 	base, ext, ok := splitExt(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -100,6 +103,10 @@ var (
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
 	if h.pos >= 2*len(h.entries) {
+		if h.pos == 2*len(h.entries) && h.dir.hasBib() {
+			h.pos++
+			return &fuse.DirEntry{Name: bibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", h.dir.view.String()), Off: uint64(h.pos)}, 0
+		}
 		return nil, 0
 	}
 	e := h.entries[h.pos/2]
@@ -112,7 +119,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
-	if off > uint64(2*len(h.entries)) {
+	if off > uint64(2*len(h.entries)+1) {
 		return syscall.EINVAL
 	}
 	h.pos = int(off)

@@ -36,7 +36,7 @@ func ArXivID(s string) string {
 // mapped are the fields ToPaper uses; every other field is reported.
 var mapped = []string{"author", "title", "year", "date", "journal", "journaltitle", "booktitle", "publisher",
 	"school", "institution", "organization", "howpublished", "doi", "eprint", "archiveprefix", "eprinttype",
-	"primaryclass", "eprintclass", "url", "abstract", "note", "urldate"}
+	"primaryclass", "eprintclass", "url", "abstract", "note", "urldate", "key"}
 
 // ToPaper maps an entry to a paper. It returns the names of the fields
 // paperfs has no place for (pages, volume, keywords, ...), so an import can

@@ -83,6 +83,9 @@ func FromPaper(p *meta.Paper) Entry {
 			names[i] = ParseName(a).bibtex()
 		}
 		e.add("author", strings.Join(names, " and "))
+	} else {
+		// Styles sort and label by author; without one they want a key.
+		e.add("key", Escape(cmp.Or(p.Title, e.Key)))
 	}
 	e.add("title", protectTitle(p.Title))
 	if venueField != "" {

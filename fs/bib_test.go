@@ -1,0 +1,179 @@
+package fs
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/bibtex"
+)
+
+// bibPapers is a small library with what trips BibTeX up: accents, TeX
+// specials, math, particles, an organisation, an arXiv-only preprint.
+func bibPapers(t *testing.T, s *meta.Store, lib string) []meta.Paper {
+	t.Helper()
+	var out []meta.Paper
+	for i, p := range []meta.Paper{
+		{Title: "Time, Clocks, and the Ordering of Events in a Distributed System", Authors: []string{"Leslie Lamport"},
+			Year: 1978, Type: meta.Article, Venue: "Communications of the ACM", DOI: "10.1145/359545.359563", Tags: []string{"distributed"}},
+		{Title: "Paxos Made Moderately Complex", Authors: []string{"Robbert van Renesse", "Deniz Altınbüken"},
+			Year: 2015, Type: meta.Article, Venue: "ACM Computing Surveys", Tags: []string{"distributed"}},
+		{Title: "Attention Is All You Need", Authors: []string{"Ashish Vaswani", "Noam Shazeer"}, Year: 2017,
+			Type: meta.Preprint, ArXiv: "1706.03762", Tags: []string{"nlp"}},
+		{Title: "Über formal unentscheidbare Sätze: 100% & $O(n^2)$ {proofs} #1_a", Authors: []string{"Kurt Gödel", "Guy L. Steele Jr."},
+			Year: 1931, Type: meta.Conference, Venue: "Monatshefte für Mathematik & Physik"},
+		{Title: "The TeXbook", Authors: []string{"Donald E. Knuth"}, Year: 1984, Type: meta.Book, Venue: "Addison-Wesley"},
+		{Title: "A Report", Authors: []string{"The ATLAS Collaboration"}, Year: 2012, Type: meta.Thesis, Venue: "CERN",
+			URL: "https://example.org/a%20b?x=1&y=2"},
+		{Title: "Untitled draft", Type: meta.Other},
+	} {
+		p.File.Path = "p" + string(rune('a'+i)) + ".pdf"
+		out = append(out, addPDF(t, s, lib, p, []byte("%PDF-1.4 "+p.Title)))
+	}
+	return out
+}
+
+func TestBibFiles(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	papers := bibPapers(t, s, lib)
+	path := filepath.Join(mnt, bibLibraryName)
+	if !slices.Contains(ls(t, mnt), bibLibraryName) {
+		t.Fatalf("root lists no %s: %v", bibLibraryName, ls(t, mnt))
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != int64(len(data)) {
+		t.Errorf("stat says %d bytes, read gives %d", st.Size(), len(data))
+	}
+	entries, errs := bibtex.Parse(data)
+	if len(errs) > 0 || len(entries) != len(papers) {
+		t.Fatalf("%d entries, errors %v\n%s", len(entries), errs, data)
+	}
+	// Keys were assigned and stored.
+	keys := map[string]string{}
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		if q.CiteKey == "" || !strings.Contains(string(data), "{"+q.CiteKey+",") {
+			t.Errorf("paper %q: key %q not in library.bib", q.Title, q.CiteKey)
+		}
+		keys[p.ID] = q.CiteKey
+	}
+
+	// tag.bib holds the tag's papers only.
+	if got := ls(t, filepath.Join(mnt, "tags", "distributed")); !slices.Contains(got, bibTagName) {
+		t.Fatalf("tags/distributed: %v", got)
+	}
+	tagData, err := os.ReadFile(filepath.Join(mnt, "tags", "distributed", bibTagName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if te, _ := bibtex.Parse(tagData); len(te) != 2 || te[0].Key != keys[papers[0].ID] || te[1].Key != keys[papers[1].ID] {
+		t.Errorf("tag.bib:\n%s", tagData)
+	}
+	if slices.Contains(ls(t, filepath.Join(mnt, "all")), bibTagName) {
+		t.Errorf("all/ shows a %s", bibTagName)
+	}
+
+	// It follows edits at once, keys never move, and it is read-only.
+	if _, err := s.Update(papers[0].ID, func(p *meta.Paper) error {
+		p.Title = "Time, Clocks, and the Ordering of Events in a Distributed System (Revised and Much Longer)"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = os.Stat(path)
+	data2, _ := os.ReadFile(path)
+	if st.Size() != int64(len(data2)) || !strings.Contains(string(data2), "Much Longer") ||
+		!strings.Contains(string(data2), "{"+keys[papers[0].ID]+",") {
+		t.Errorf("after an edit: size %d, read %d:\n%s", st.Size(), len(data2), data2)
+	}
+	if err := os.WriteFile(path, []byte("x"), 0o644); !errors.Is(err, syscall.EROFS) && !errors.Is(err, os.ErrPermission) {
+		t.Errorf("writing library.bib: %v", err)
+	}
+	if q, _ := s.Get(papers[0].ID); q.CiteKey != keys[papers[0].ID] {
+		t.Errorf("key moved: %q -> %q", keys[papers[0].ID], q.CiteKey)
+	}
+}
+
+// TestBibLaTeX cites every paper from a LaTeX document whose bibliography is
+// the mounted library.bib, and runs Debian's latex and bibtex on it.
+func TestBibLaTeX(t *testing.T) {
+	for _, tool := range []string{"latex", "bibtex"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not installed (run scripts/test-deps: texlive-binaries, texlive-latex-base): %v", tool, err)
+		}
+	}
+	s, lib, mnt, _ := testMount(t, Options{})
+	papers := bibPapers(t, s, lib)
+	// Reading assigns the keys.
+	if _, err := os.ReadFile(filepath.Join(mnt, bibLibraryName)); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		keys = append(keys, q.CiteKey)
+	}
+	work := t.TempDir()
+	doc := `\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage{url}
+\begin{document}
+Cited: \cite{` + strings.Join(keys, ",") + `}.
+\bibliographystyle{plain}
+\bibliography{library}
+\end{document}
+`
+	if err := os.WriteFile(filepath.Join(work, "doc.tex"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		c := exec.Command(name, args...)
+		c.Dir = work
+		// bibtex finds library.bib in the mount, nowhere else.
+		c.Env = append(os.Environ(), "BIBINPUTS="+mnt+":", "openout_any=p")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			log, _ := os.ReadFile(filepath.Join(work, "doc.log"))
+			t.Fatalf("%s %v: %v\n%s\n%s", name, args, err, out, log)
+		}
+		return string(out)
+	}
+	run("latex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+	out := run("bibtex", "doc")
+	if strings.Contains(out, "Warning--") || strings.Contains(out, "error message") {
+		t.Errorf("bibtex complained:\n%s", out)
+	}
+	bbl, err := os.ReadFile(filepath.Join(work, "doc.bbl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(bbl), `\bibitem{`+k+`}`) {
+			t.Errorf("%s missing from the bibliography:\n%s", k, bbl)
+		}
+	}
+	for _, want := range []string{`G{\"{o}}del`, `van Renesse`, `{$O(n^2)$}`, `100\%`, `\&`, `ATLAS Collaboration`} {
+		if !strings.Contains(string(bbl), want) {
+			t.Errorf("bibliography lacks %q:\n%s", want, bbl)
+		}
+	}
+	run("latex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+	run("latex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+	if log, _ := os.ReadFile(filepath.Join(work, "doc.log")); strings.Contains(string(log), "undefined") {
+		t.Errorf("LaTeX reports undefined citations:\n%s", log)
+	}
+}
