@@ -29,6 +29,7 @@ var (
 	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
 	venueNameRe       = regexp.MustCompile(`(?i)proceedings of|conference on|journal of|transactions on|symposium on|workshop on`)
 	infoAuthorSplitRe = regexp.MustCompile(`\s*(?:;|,|\band\b|&)\s*`)
+	sectionRe         = regexp.MustCompile(`^(1|I)\.?\s+\p{Lu}`)
 	monthRe           = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b`)
 )
 
@@ -367,6 +368,8 @@ func tidyTitle(s string) string {
 		return r
 	}, s)
 	s = strings.Trim(squeeze(s), " *†‡§¶∗,;")
+	s = strings.TrimLeft(s, ":.")
+	s = strings.TrimSpace(s)
 	if isUpperText(s) {
 		s = titleCase(s)
 	}
@@ -679,7 +682,8 @@ func (d *doc) abstract(lines []*line, at int) {
 	b.WriteString(abstractRe.ReplaceAllString(head.text, ""))
 	size := 0.0
 	for _, l := range rest {
-		if headingStopRe.MatchString(l.text) || b.Len() > 4000 {
+		if headingStopRe.MatchString(l.text) || b.Len() > 4000 ||
+			len(l.text) < 60 && (sectionRe.MatchString(l.text) || l.bold && !head.bold && b.Len() > 100) {
 			break
 		}
 		if size == 0 {
@@ -696,7 +700,7 @@ func (d *doc) abstract(lines []*line, at int) {
 		}
 		b.WriteString(l.text)
 	}
-	if a := squeeze(b.String()); letters(a) > 40 {
+	if a := squeeze(strings.ReplaceAll(b.String(), "\ufffd", "")); letters(a) > 40 {
 		d.res.Abstract = a
 		d.res.Confidence["abstract"] = confLikely
 	}
