@@ -285,7 +285,7 @@ func TestMigrateV3(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 	check(t, s, id1, meta.Paper{Title: "Nested", Authors: []string{"A B"}, Type: meta.Article,
-		Tags: []string{"95a1b2c3d4e5f60718293d05", "nlp", "nlp - datasets", "vision - datasets"},
+		Tags:    []string{"95a1b2c3d4e5f60718293d05", "nlp", "nlp - datasets", "vision - datasets"},
 		Folders: []string{"Tags", "reading"}})
 	check(t, s, id2, meta.Paper{Title: "Embedded", Type: meta.Article, Tags: []string{"vision"}})
 	gs, _ := s.Groups(meta.Tags)
