@@ -72,6 +72,7 @@ func toDoc(op *meta.Op) (*opDoc, error) {
 		return nil, fmt.Errorf("op %s: seq out of range", op.ID)
 	}
 	if len(op.Set) > 0 {
+		// Fields in a fixed order, so one op always makes one document.
 		fields := make([]string, 0, len(op.Set))
 		for f := range op.Set {
 			fields = append(fields, f)
@@ -79,22 +80,39 @@ func toDoc(op *meta.Op) (*opDoc, error) {
 		slices.Sort(fields)
 		var set bson.D
 		for _, f := range fields {
-			raw := op.Set[f]
-			if v, ok := jsonToBSON(raw); ok {
+			if v, ok := jsonToBSON(op.Set[f]); ok {
 				set = append(set, bson.E{Key: f, Value: v})
-				continue
+			} else {
+				d.keepJSON(f, op.Set[f])
 			}
-			if d.SetJSON == nil {
-				d.SetJSON = map[string]string{}
-			}
-			d.SetJSON[f] = string(raw)
 		}
-		if len(set) > 0 {
+		// Check the round trip through BSON itself, which is what the
+		// other devices will read; a value that doesn't come back as the
+		// same bytes is kept as JSON text instead.
+		for len(set) > 0 {
 			b, err := bson.Marshal(set)
 			if err != nil {
 				return nil, fmt.Errorf("op %s: %w", op.ID, err)
 			}
-			d.Set = b
+			elems, err := bson.Raw(b).Elements()
+			if err != nil {
+				return nil, fmt.Errorf("op %s: %w", op.ID, err)
+			}
+			bad := -1
+			var buf bytes.Buffer
+			for i, e := range elems {
+				buf.Reset()
+				if err := writeJSON(&buf, e.Value()); err != nil || !bytes.Equal(buf.Bytes(), op.Set[e.Key()]) {
+					bad = i
+					break
+				}
+			}
+			if bad < 0 {
+				d.Set = b
+				break
+			}
+			d.keepJSON(set[bad].Key, op.Set[set[bad].Key])
+			set = slices.Delete(set, bad, bad+1)
 		}
 	}
 	if len(op.Add) > 0 {
@@ -196,9 +214,9 @@ func normOp(o *meta.Op) meta.Op {
 	return c
 }
 
-// jsonToBSON converts a JSON value into a BSON value that writeJSON turns
-// back into exactly the same bytes; ok is false when it would not (then
-// the caller stores the JSON text).
+// jsonToBSON converts a JSON value into a BSON value for writeJSON to turn
+// back into the same bytes (toDoc checks that it does); ok is false for
+// JSON that has no such form, such as keys that can't be field names.
 func jsonToBSON(raw json.RawMessage) (v any, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -209,17 +227,14 @@ func jsonToBSON(raw json.RawMessage) (v any, ok bool) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, false
 	}
-	// Check the round trip through BSON itself, not just through v: that
-	// is what the other devices will read.
-	b, err := bson.Marshal(bson.D{{Key: "v", Value: v}})
-	if err != nil {
-		return nil, false
-	}
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, bson.Raw(b).Lookup("v")); err != nil || !bytes.Equal(buf.Bytes(), raw) {
-		return nil, false
-	}
 	return v, true
+}
+
+func (d *opDoc) keepJSON(field string, raw json.RawMessage) {
+	if d.SetJSON == nil {
+		d.SetJSON = map[string]string{}
+	}
+	d.SetJSON[field] = string(raw)
 }
 
 func decodeValue(dec *json.Decoder) (any, error) {

@@ -148,6 +148,9 @@ type Engine struct {
 	lastPapers time.Time    // last write of the papers documents
 
 	mu state // has its own lock
+
+	statusMu   gosync.Mutex // protects statusLast
+	statusLast string       // status file content last written, without its time
 }
 
 // state is the engine's status, for Status.
@@ -353,23 +356,31 @@ func (e *Engine) push(ctx context.Context) (sent int, lastSeq uint64, papers map
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	for chunk := range slices.Chunk(ops, e.cfg.BatchSize) {
-		docs := make([]any, len(chunk))
-		for i := range chunk {
-			d, err := toDoc(&chunk[i])
-			if err != nil {
-				return sent, 0, nil, err
+	err = pipeline(slices.Collect(slices.Chunk(ops, e.cfg.BatchSize)),
+		func(chunk []meta.Op) ([]any, error) {
+			docs := make([]any, len(chunk))
+			for i := range chunk {
+				d, err := toDoc(&chunk[i])
+				if err != nil {
+					return nil, err
+				}
+				docs[i] = d
 			}
-			docs[i] = d
-		}
-		if err := e.insertOps(ctx, chunk, docs); err != nil {
-			return sent, 0, nil, err
-		}
-		sent += len(chunk)
-		lastSeq = chunk[len(chunk)-1].Seq
-		for i := range chunk {
-			papers[chunk[i].Paper] = true
-		}
+			return docs, nil
+		},
+		func(chunk []meta.Op, docs []any) error {
+			if err := e.insertOps(ctx, chunk, docs); err != nil {
+				return err
+			}
+			sent += len(chunk)
+			lastSeq = chunk[len(chunk)-1].Seq
+			for i := range chunk {
+				papers[chunk[i].Paper] = true
+			}
+			return nil
+		})
+	if err != nil {
+		return sent, 0, nil, err
 	}
 	if sent > 0 {
 		e.log.Debug("sync: uploaded", "ops", sent, "last", lastSeq)
@@ -620,19 +631,64 @@ func (e *Engine) writePapers(ctx context.Context, ids map[string]bool) error {
 	}
 	self := e.store.Device()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	docs := make([]bson.D, 0, len(ids))
-	for _, id := range sortedKeys(ids) {
-		p, err := e.store.Get(id)
-		if errors.Is(err, meta.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		docs = append(docs, paperDoc(&p, version, self, now))
+	return pipeline(slices.Collect(slices.Chunk(sortedKeys(ids), e.cfg.BatchSize)),
+		func(chunk []string) ([]bson.D, error) {
+			docs := make([]bson.D, 0, len(chunk))
+			for _, id := range chunk {
+				p, err := e.store.Get(id)
+				if errors.Is(err, meta.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				docs = append(docs, paperDoc(&p, version, self, now))
+			}
+			return docs, nil
+		},
+		func(_ []string, docs []bson.D) error {
+			if len(docs) == 0 {
+				return nil
+			}
+			return e.writePaperChunk(ctx, docs, version)
+		})
+}
+
+// pipeline prepares batch i+1 in a goroutine while consume sends batch i,
+// so local work (reading the store, building documents) overlaps the
+// server's. It returns the first error, after the goroutine has stopped.
+func pipeline[In, Out any](chunks [][]In, produce func([]In) (Out, error), consume func([]In, Out) error) error {
+	type item struct {
+		in  []In
+		out Out
+		err error
 	}
-	for chunk := range slices.Chunk(docs, e.cfg.BatchSize) {
-		if err := e.writePaperChunk(ctx, chunk, version); err != nil {
+	ch := make(chan item, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for _, c := range chunks {
+			out, err := produce(c)
+			select {
+			case ch <- item{c, out, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range ch {
+		}
+	}()
+	for it := range ch {
+		if it.err != nil {
+			return it.err
+		}
+		if err := consume(it.in, it.out); err != nil {
 			return err
 		}
 	}
@@ -642,37 +698,14 @@ func (e *Engine) writePapers(ctx context.Context, ids map[string]bool) error {
 func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int64) error {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
-	// Papers with no document yet (an import, a first upload, a new
-	// device's bootstrap) go in with one insertMany, far cheaper than as
-	// many upserts. One that appears in between fails with a duplicate
-	// key and takes the conditional path.
-	ids := make(bson.A, len(docs))
-	for i, d := range docs {
-		ids[i] = d[0].Value
-	}
-	cur, err := e.papers.Find(octx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("writing papers: %w", err)
-	}
-	var have []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(octx, &have); err != nil {
-		return fmt.Errorf("writing papers: %w", err)
-	}
-	exists := map[string]bool{}
-	for _, h := range have {
-		exists[h.ID] = true
-	}
-	var todo, fresh []bson.D
-	for _, d := range docs {
-		if exists[d[0].Value.(string)] {
-			todo = append(todo, d)
-		} else {
-			fresh = append(fresh, d)
-		}
-	}
+	// Insert first: papers with no document yet (an import, a first
+	// upload, a new device's bootstrap) go in with one insertMany, far
+	// cheaper than as many upserts, and each one that exists fails alone
+	// with a duplicate key (cheap: the _id index) and takes the
+	// conditional path. Asking first which exist would cost a query that
+	// FerretDB answers by scanning the collection.
+	var todo []bson.D
+	fresh := docs
 	if len(fresh) > 0 {
 		_, err := e.papers.InsertMany(octx, toAny(fresh), options.InsertMany().SetOrdered(false))
 		if err != nil {
@@ -698,7 +731,7 @@ func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int
 			SetReplacement(d).
 			SetUpsert(true)
 	}
-	_, err = e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
+	_, err := e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
 	if err != nil {
 		var bwe mongo.BulkWriteException
 		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {

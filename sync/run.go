@@ -104,6 +104,20 @@ func (e *Engine) lastFullPull() time.Time {
 	return e.lastFull
 }
 
+// Start runs Run in a goroutine for a caller that has no use for its own
+// (a mount). stop cancels it, waits until it has returned and closes the
+// engine; calling it again returns the same result.
+func (e *Engine) Start(ctx context.Context) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return gosync.OnceValue(func() error {
+		cancel()
+		err := <-done
+		return errors.Join(err, e.Close())
+	})
+}
+
 // pollInterval is the wait between rounds when nothing wakes Run.
 func (e *Engine) pollInterval(idle time.Duration) time.Duration {
 	e.mu.Lock()

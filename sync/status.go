@@ -137,11 +137,28 @@ func ReadStatusFile(path string) (Status, error) {
 	return st, nil
 }
 
+// writeStatusFile refreshes the status file when the status changed or
+// at least every statusRefresh, not after every idle poll.
 func (e *Engine) writeStatusFile() {
 	if e.cfg.StatusFile == "-" {
 		return
 	}
-	if err := WriteStatusFile(e.cfg.StatusFile, e.Status()); err != nil {
-		e.log.Warn("sync: writing the status file", "path", e.cfg.StatusFile, "err", err)
+	st := e.Status()
+	key := st
+	key.Updated = time.Time{}
+	key.LastSync = key.LastSync.Truncate(statusRefresh)
+	b, _ := json.Marshal(key)
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
+	if string(b) == e.statusLast {
+		return
 	}
+	if err := WriteStatusFile(e.cfg.StatusFile, st); err != nil {
+		e.log.Warn("sync: writing the status file", "path", e.cfg.StatusFile, "err", err)
+		return
+	}
+	e.statusLast = string(b)
 }
+
+// statusRefresh bounds how stale the status file's LastSync may be.
+const statusRefresh = 30 * time.Second
