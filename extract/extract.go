@@ -6,6 +6,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -69,12 +70,34 @@ func Bytes(ctx context.Context, data []byte, name string) (res Result, err error
 	if note != "" {
 		res.Problems = append(res.Problems, note)
 	}
-	d := &doc{ctx: ctx, r: r, res: &res, file: used}
+	if newDoc(ctx, r, used, &res).run() || strings.Contains(note, "rebuilt") {
+		return res, nil
+	}
+	// The table opened but led nowhere (offsets shifted by an editor or a
+	// transfer in text mode): read the file again through a rebuilt one.
+	at := max(bytes.Index(data[:min(len(data), headerWindow)], []byte("%PDF-")), 0)
+	rebuilt := rebuildXref(fixHeader(bytes.Clone(data[at:])))
+	if rebuilt == nil || ctx.Err() != nil {
+		return res, nil
+	}
+	r2, err := newReader(rebuilt)
+	if err != nil {
+		return res, nil
+	}
+	res2 := fallback(name)
+	res2.Problems = append(res2.Problems, "repaired: rebuilt the cross-reference table")
+	if newDoc(ctx, r2, rebuilt, &res2).run() {
+		return res2, nil
+	}
+	return res, nil
+}
+
+func newDoc(ctx context.Context, r *pdf.Reader, file []byte, res *Result) *doc {
+	d := &doc{ctx: ctx, r: r, res: res, file: file}
 	if !r.Trailer().Key("Encrypt").IsNull() {
 		d.file = nil // raw stream bytes would need decrypting
 	}
-	d.run()
-	return res, nil
+	return d
 }
 
 // fallback is the Result for a file nothing can be read from.
@@ -130,7 +153,8 @@ func (d *doc) step(what string, f func()) {
 	f()
 }
 
-func (d *doc) run() {
+// run extracts everything; it reports whether page 1 could be read.
+func (d *doc) run() bool {
 	d.step("document info", d.readInfo)
 	d.step("identifiers in document info", func() {
 		d.ids(d.info.xmp+"\n"+d.info.subject+"\n"+d.info.keywords+"\n"+d.info.title, confConfident)
@@ -168,6 +192,7 @@ func (d *doc) run() {
 		d.problem("extraction cancelled: %v", err)
 	}
 	d.step("metadata", func() { d.metadata(first) })
+	return first != nil
 }
 
 // ids records identifiers found in text unless better ones are known.
