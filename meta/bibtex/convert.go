@@ -136,6 +136,7 @@ type Store interface {
 	KeyStore
 	Create(p meta.Paper) (meta.Paper, error)
 	Get(id string) (meta.Paper, error)
+	ByPath(rel string) (string, error)
 }
 
 // ImportOptions tune Import.
@@ -212,6 +213,18 @@ func Import(s Store, src []byte, opts ImportOptions) (Report, error) {
 // first of key+"a", key+"b", ... that is free or held by a matching paper
 // (an earlier import of the same file), reported in Renamed.
 func match(s Store, p *meta.Paper, rep *Report) (string, error) {
+	if p.File.Path != "" {
+		// The entry's PDF is a paper already (a scan found it).
+		if id, err := s.ByPath(p.File.Path); err == nil {
+			if q, err := live(s, id); err != nil {
+				return "", err
+			} else if q != nil {
+				return id, nil
+			}
+		} else if !errors.Is(err, meta.ErrNotFound) {
+			return "", err
+		}
+	}
 	for _, k := range []struct{ kind, v string }{{"doi", p.DOI}, {"arxiv", p.ArXiv}} {
 		if k.v == "" {
 			continue

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/bibtex"
+)
+
+type exportOptions struct {
+	Format string
+	Tag    string
+}
+
+func newExportCommand(g *globalOptions) *cobra.Command {
+	var opts exportOptions
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the library as BibTeX or CSL-JSON to stdout",
+		Long: `Write every paper (not in the trash), or one tag's papers, as BibTeX or
+CSL-JSON (for pandoc, Zotero, citeproc). It is the same text a mount shows
+as library.bib and tags/<tag>/tag.bib. Papers without a citation key get one
+now, stored in their citekey field, and keep it from then on; edit it in the
+paper's sidecar to change it.`,
+		Example: `  paperfs export > library.bib
+  paperfs export --tag thesis > thesis.bib
+  paperfs export --format csl-json | pandoc --citeproc --bibliography=/dev/stdin ...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExport(g, opts, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "bibtex", "bibtex or csl-json")
+	cmd.Flags().StringVar(&opts.Tag, "tag", "", "only the papers with this tag")
+	return cmd
+}
+
+func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
+	if opts.Format != "bibtex" && opts.Format != "csl-json" {
+		return fmt.Errorf("%w: --format %q: use bibtex or csl-json", errUsage, opts.Format)
+	}
+	a, err := openApp(g)
+	if errors.Is(err, meta.ErrLocked) {
+		return fmt.Errorf("%w; while the library is mounted, read library.bib (or tags/<tag>/tag.bib) in the mount instead", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var papers []meta.Paper
+	tagFound := opts.Tag == ""
+	err = a.store.ForEach(func(p meta.Paper) bool {
+		if p.Trashed != nil {
+			return true
+		}
+		if opts.Tag != "" {
+			if !slices.ContainsFunc(p.Tags, func(t string) bool { return t == opts.Tag || meta.GroupName(t) == opts.Tag }) {
+				return true
+			}
+			tagFound = true
+		}
+		papers = append(papers, p)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if !tagFound {
+		return fmt.Errorf("no paper has the tag %q (see the tags/ folder of a mount for the tags there are)", opts.Tag)
+	}
+	if papers, err = bibtex.EnsureKeys(a.store, papers); err != nil {
+		return err
+	}
+	if opts.Format == "csl-json" {
+		return bibtex.WriteCSL(w, papers)
+	}
+	return bibtex.Write(w, papers)
+}
