@@ -59,6 +59,11 @@ func (d *viewDir) hasBib() bool { return d.view.Kind == meta.Tags && d.view.Grou
 // bibInode returns the tag.bib of a tag directory.
 func (d *viewDir) bibInode(ctx context.Context, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	n := &bibFile{fs: d.fs, view: d.view}
+	if c := d.GetChild(bibTagName); c != nil {
+		if known, ok := c.Operations().(*bibFile); ok {
+			n = known // its cached content
+		}
+	}
 	data, mtime, err := n.content()
 	if err != nil {
 		return nil, d.fs.errno("lookup", err, "file", d.view.String()+"/"+bibTagName)

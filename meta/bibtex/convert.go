@@ -184,6 +184,11 @@ func Import(s Store, src []byte, opts ImportOptions) (Report, error) {
 			return rep, err
 		}
 		if id == "" {
+			if p.CiteKey == "" {
+				if p.CiteKey, err = freeKey(s, BaseKey(&p), "", nil); err != nil {
+					return rep, err
+				}
+			}
 			np, err := s.Create(p)
 			if err != nil {
 				rep.Errors = append(rep.Errors, fmt.Errorf("line %d, entry %s: %w", pe.Line, pe.Key, err))

@@ -126,6 +126,16 @@ func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
 
 var errKeyChanged = errors.New("citation key changed meanwhile")
 
+// NewKey returns a free citation key for a paper about to be created, so an
+// import stores papers with their keys in one write. Calls must not
+// overlap with other imports into the same store (keys are checked against
+// what the store holds when called).
+func NewKey(s KeyStore, p *meta.Paper) (string, error) {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	return freeKey(s, BaseKey(p), p.ID, nil)
+}
+
 func getPaper(s KeyStore, id string) (meta.Paper, error) {
 	if g, ok := s.(interface {
 		Get(string) (meta.Paper, error)

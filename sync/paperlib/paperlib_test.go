@@ -198,18 +198,18 @@ func TestMigrateV2(t *testing.T) {
 		}
 		return meta.File{Path: rel, Size: size, SHA256: sum}
 	}
-	check(t, s, id1, meta.Paper{Title: "Attention is all you need", Authors: []string{"Ashish Vaswani", "Noam Shazeer", "Niki Parmar"},
+	check(t, s, id1, meta.Paper{CiteKey: "vaswani2017attention", Title: "Attention is all you need", Authors: []string{"Ashish Vaswani", "Noam Shazeer", "Niki Parmar"},
 		Year: 2017, Venue: "NeurIPS", Type: meta.Conference, DOI: "10.5555/3295222.3295349", ArXiv: "1706.03762",
 		Tags: []string{"ml", "to read-now"}, Folders: []string{"thesis"}, Rating: 5, Flag: true, Note: "read twice\nsee appendix",
 		File: pdf("papers/Attention_is_all_you_need_" + id1 + "_main.pdf"), Supplementary: []string{"papers/sup/code.zip"}, Added: added})
-	check(t, s, id2, meta.Paper{Title: "Paxos made simple", Authors: []string{"Leslie Lamport"}, Year: 2001, Venue: "ACM SIGACT News",
+	check(t, s, id2, meta.Paper{CiteKey: "lamport2001paxos", Title: "Paxos made simple", Authors: []string{"Leslie Lamport"}, Year: 2001, Venue: "ACM SIGACT News",
 		Type: meta.Article, File: pdf("moved/elsewhere/Paxos_made_simple_" + id2 + "_main.pdf")})
-	check(t, s, id3, meta.Paper{Title: "Gone", Type: meta.Book, Venue: "MIT Press", File: meta.File{Path: "gone/Gone_" + id3 + "_main.pdf"}, Missing: true})
-	check(t, s, id4, meta.Paper{Title: "Odd types", Authors: []string{"Ann Smith", "Bob Jones"}, Year: 2019, Type: meta.Conference,
+	check(t, s, id3, meta.Paper{CiteKey: "gone", Title: "Gone", Type: meta.Book, Venue: "MIT Press", File: meta.File{Path: "gone/Gone_" + id3 + "_main.pdf"}, Missing: true})
+	check(t, s, id4, meta.Paper{CiteKey: "smith2019odd", Title: "Odd types", Authors: []string{"Ann Smith", "Bob Jones"}, Year: 2019, Type: meta.Conference,
 		Rating: 4, Flag: true, Tags: []string{"a name", "ml"}, Added: time.Date(2021, 2, 3, 4, 5, 6, 0, time.UTC)})
-	check(t, s, id5, meta.Paper{Title: "Bare", Type: meta.Article})
-	check(t, s, id6, meta.Paper{Title: "Out of range", Type: meta.Other, Rating: 5, ArXiv: "2101.00001"})
-	check(t, s, id8, meta.Paper{Title: "Time, Clocks, and the Ordering", Authors: []string{"Leslie Lamport"}, Year: 1978, Type: meta.Article,
+	check(t, s, id5, meta.Paper{CiteKey: "bare", Title: "Bare", Type: meta.Article})
+	check(t, s, id6, meta.Paper{CiteKey: "out", Title: "Out of range", Type: meta.Other, Rating: 5, ArXiv: "2101.00001"})
+	check(t, s, id8, meta.Paper{CiteKey: "lamport1978time", Title: "Time, Clocks, and the Ordering", Authors: []string{"Leslie Lamport"}, Year: 1978, Type: meta.Article,
 		File: pdf("Lamport_1978_Time Clocks and the Ordering.pdf")})
 	check(t, s, scanned.ID, meta.Paper{Title: "Scanned before", Type: meta.Article, Tags: []string{"mine", "ml"}, File: meta.File{Path: "scanned.pdf", Size: 13}})
 	weird := ""
@@ -246,8 +246,8 @@ func TestMigrateV2(t *testing.T) {
 	if n != 9 {
 		t.Errorf("%d papers after a rerun, want 9", n)
 	}
-	check(t, s, id5, meta.Paper{Title: "Bare, edited", Type: meta.Article})
-	check(t, s, id3, meta.Paper{Title: "Gone", Type: meta.Book, Venue: "MIT Press", File: pdf("gone/Gone_" + id3 + "_main.pdf")})
+	check(t, s, id5, meta.Paper{CiteKey: "bare", Title: "Bare, edited", Type: meta.Article})
+	check(t, s, id3, meta.Paper{CiteKey: "gone", Title: "Gone", Type: meta.Book, Venue: "MIT Press", File: pdf("gone/Gone_" + id3 + "_main.pdf")})
 }
 
 // TestMigrateV3 is a Paperlib 3 library: tags and folders nested under
@@ -284,10 +284,10 @@ func TestMigrateV3(t *testing.T) {
 	if len(rep.Imported) != 2 || rep.Unmapped["PaperTag.color"] != 1 {
 		t.Errorf("report: %+v", rep)
 	}
-	check(t, s, id1, meta.Paper{Title: "Nested", Authors: []string{"A B"}, Type: meta.Article,
+	check(t, s, id1, meta.Paper{CiteKey: "bnested", Title: "Nested", Authors: []string{"A B"}, Type: meta.Article,
 		Tags:    []string{"95a1b2c3d4e5f60718293d05", "nlp", "nlp - datasets", "vision - datasets"},
 		Folders: []string{"Tags", "reading"}})
-	check(t, s, id2, meta.Paper{Title: "Embedded", Type: meta.Article, Tags: []string{"vision"}})
+	check(t, s, id2, meta.Paper{CiteKey: "embedded", Title: "Embedded", Type: meta.Article, Tags: []string{"vision"}})
 	gs, _ := s.Groups(meta.Tags)
 	for _, g := range gs {
 		if g.Name == "Tags" || g.Name == "Folders" {
