@@ -35,6 +35,7 @@ type Result struct {
 const (
 	confFallback  = 0.1 // a guess: file name, file date
 	confWeak      = 0.4
+	confDisputed  = 0.6 // the page and the Info dictionary disagree
 	confLikely    = 0.7
 	confConfident = 0.9
 )

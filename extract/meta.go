@@ -72,7 +72,7 @@ func (d *doc) metadata(first *pageInfo) {
 	d.abstract(lines, abstractAt)
 }
 
-// titleBlock is a group of consecutive lines set in one size.
+// titleBlock is a group of lines set in one size, each close under the last.
 type titleBlock struct {
 	first, last int // indexes into lines
 	n           int // lines in the block
@@ -133,7 +133,7 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 			return tidyTitle(b.text), confConfident, b.last
 		}
 	}
-	return t, 0.6, best.last
+	return t, confDisputed, best.last
 }
 
 // subtitle returns the line right under the title block when it is set
