@@ -4,6 +4,8 @@
 package fs
 
 import (
+	"context"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"os"
@@ -21,6 +23,10 @@ import (
 // Store is what the filesystem needs of the metadata store.
 type Store interface {
 	Get(id string) (meta.Paper, error)
+	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
+	CreateGroup(k meta.Kind, name string) error
+	RemoveGroup(k meta.Kind, name string) error
+	RenameGroup(k meta.Kind, from, to string) (int, error)
 	List(v meta.View) ([]meta.Entry, error)
 	Lookup(v meta.View, name string) (meta.Entry, error)
 	Groups(k meta.Kind) ([]meta.Group, error)
@@ -41,6 +47,18 @@ type Options struct {
 	// only matter if a notification is lost. Zero means DefaultTimeout.
 	EntryTimeout time.Duration
 	AttrTimeout  time.Duration
+	// RejectDir keeps the text of sidecar saves that were refused, so
+	// nothing the user wrote is lost. Empty means not kept.
+	RejectDir string
+	// Folder performs what the mount asks of the library folder:
+	// importing a PDF copied in, trashing a deleted paper.
+	Folder Folder
+}
+
+// Folder is what the filesystem needs of the library folder.
+type Folder interface {
+	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
+	Trash(id string) (meta.Paper, error)
 }
 
 // DefaultTimeout is the kernel cache lifetime for names and attributes.
@@ -67,8 +85,64 @@ type FS struct {
 	root  *rootNode
 	Stats Stats
 
-	mu   sync.Mutex           // protects live
-	live map[string]*fs.Inode // paper file inodes the kernel holds, by "<id>.pdf"/"<id>.json"
+	mu       sync.Mutex                        // protects the following
+	live     map[string]*fs.Inode              // PDF inodes the kernel holds, by paper id
+	sidecars map[string]map[*fs.Inode]struct{} // attached sidecar inodes the kernel holds, by paper id
+	gens     map[string]int                    // sidecar generation by paper id, bumped when one is renamed away
+	rejects  []Rejection                       // newest last, at most maxRejections
+	served   map[string][]meta.Paper           // versions sidecars were opened at, newest last, by paper id
+
+	deferred chan func() // work for the notifier goroutine: handlers must not notify
+}
+
+// Rejection is a sidecar save that was refused.
+type Rejection struct {
+	Time    time.Time `json:"time"`
+	File    string    `json:"file"`
+	Paper   string    `json:"paper"`
+	Problem string    `json:"problem"`
+	Kept    string    `json:"kept,omitempty"` // where the rejected text was saved
+}
+
+const maxRejections = 50
+
+// Served versions: a few per paper, for a bounded number of papers (an
+// editor saves soon after it reads).
+const (
+	maxServedPerPaper = 4
+	maxServedPapers   = 4096
+)
+
+// serve records that a sidecar showed version p, so a save made from
+// that text can merge onto whatever the paper has become since.
+func (f *FS) serve(p meta.Paper) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.served == nil || len(f.served) >= maxServedPapers {
+		f.served = map[string][]meta.Paper{}
+	}
+	vs := f.served[p.ID]
+	if n := len(vs); n > 0 && vs[n-1].Modified.Equal(p.Modified) {
+		return
+	}
+	if len(vs) == maxServedPerPaper {
+		vs = vs[1:]
+	}
+	f.served[p.ID] = append(vs, p)
+}
+
+// servedAt finds the version of paper id whose sidecar said modified
+// (which the JSON carries to the millisecond).
+func (f *FS) servedAt(id string, modified time.Time) (meta.Paper, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vs := f.served[id]
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i].Modified.Truncate(time.Millisecond).Equal(modified.Truncate(time.Millisecond)) {
+			return vs[i], true
+		}
+	}
+	return meta.Paper{}, false
 }
 
 // New creates a filesystem over store.
@@ -83,7 +157,8 @@ func New(store Store, opts Options) *FS {
 		opts.AttrTimeout = DefaultTimeout
 	}
 	f := &FS{store: store, opts: opts, log: opts.Logger, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
-		live: map[string]*fs.Inode{}}
+		live: map[string]*fs.Inode{}, sidecars: map[string]map[*fs.Inode]struct{}{}, gens: map[string]int{},
+		deferred: make(chan func(), 1024)}
 	f.root = &rootNode{fs: f}
 	return f
 }
@@ -116,20 +191,101 @@ func (f *FS) fillAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time, in
 	}
 }
 
-func (f *FS) track(key string, n *fs.Inode) {
+func (f *FS) trackPDF(id string, n *fs.Inode) {
 	f.mu.Lock()
-	f.live[key] = n
+	f.live[id] = n
 	f.mu.Unlock()
 }
 
-func (f *FS) forget(key string) {
+func (f *FS) untrackPDF(id string) {
 	f.mu.Lock()
-	delete(f.live, key)
+	delete(f.live, id)
 	f.mu.Unlock()
 }
 
-func (f *FS) liveInode(key string) *fs.Inode {
+func (f *FS) trackSidecar(id string, n *fs.Inode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.live[key]
+	m := f.sidecars[id]
+	if m == nil {
+		m = map[*fs.Inode]struct{}{}
+		f.sidecars[id] = m
+	}
+	m[n] = struct{}{}
+}
+
+func (f *FS) untrackSidecar(id string, n *fs.Inode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.sidecars[id], n)
+	if len(f.sidecars[id]) == 0 {
+		delete(f.sidecars, id)
+	}
+}
+
+// paperInodes are the inodes the kernel holds for a paper's files.
+func (f *FS) paperInodes(id string) []*fs.Inode {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*fs.Inode
+	if n := f.live[id]; n != nil {
+		out = append(out, n)
+	}
+	for n := range f.sidecars[id] {
+		out = append(out, n)
+	}
+	return out
+}
+
+func (f *FS) sidecarGen(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gens[id]
+}
+
+func (f *FS) bumpSidecarGen(id string) {
+	f.mu.Lock()
+	f.gens[id]++
+	f.mu.Unlock()
+}
+
+// later queues work for the notifier goroutine. FUSE handlers use it for
+// kernel notifications, which must not be sent from a handler.
+func (f *FS) later(fn func()) {
+	select {
+	case f.deferred <- fn:
+	default:
+		f.log.Warn("notification queue full; the kernel may show a stale name until its cache expires")
+	}
+}
+
+// reject records a refused save: logged with the file and the problem,
+// listed in .paperfs/errors, and the text kept in the rejected folder.
+func (f *FS) reject(id, file string, data []byte, err error) {
+	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: err.Error()}
+	if f.opts.RejectDir != "" {
+		if mkErr := os.MkdirAll(f.opts.RejectDir, 0o700); mkErr == nil {
+			pattern := fmt.Sprintf("%s-%s-*.json", id, r.Time.UTC().Format("20060102T150405"))
+			if w, err := os.CreateTemp(f.opts.RejectDir, pattern); err == nil {
+				if _, err := w.Write(data); err == nil && w.Close() == nil {
+					r.Kept = w.Name()
+				}
+			}
+		}
+	}
+	f.log.Error("sidecar save rejected; the metadata is unchanged, fix the file and save again",
+		slog.String("file", file), slog.String("problem", r.Problem), slog.String("kept", r.Kept))
+	f.mu.Lock()
+	f.rejects = append(f.rejects, r)
+	if len(f.rejects) > maxRejections {
+		f.rejects = f.rejects[len(f.rejects)-maxRejections:]
+	}
+	f.mu.Unlock()
+}
+
+// Rejections returns the recent refused saves, newest last.
+func (f *FS) Rejections() []Rejection {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Rejection(nil), f.rejects...)
 }

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"syscall"
 	"time"
 
@@ -62,4 +63,55 @@ func (d *groupsDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 
 func viewKey(k meta.Kind, group string) string {
 	return meta.View{Kind: k, Group: group}.String()
+}
+
+var (
+	_ = (fs.NodeMkdirer)((*groupsDir)(nil))
+	_ = (fs.NodeRmdirer)((*groupsDir)(nil))
+	_ = (fs.NodeRenamer)((*groupsDir)(nil))
+	_ = (fs.NodeCreater)((*groupsDir)(nil))
+)
+
+// Mkdir creates an empty tag or folder; authors and years come from papers.
+func (d *groupsDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if err := d.fs.store.CreateGroup(d.kind, name); err != nil {
+		if errors.Is(err, meta.ErrReadOnly) {
+			d.fs.log.Info("refused: "+string(d.kind)+" come from the papers' metadata", "dir", string(d.kind), "name", name)
+			return nil, syscall.EPERM
+		}
+		return nil, d.fs.errno("mkdir", err, "dir", string(d.kind), "name", name)
+	}
+	return d.Lookup(ctx, name, out)
+}
+
+// Rmdir removes an empty tag or folder.
+func (d *groupsDir) Rmdir(ctx context.Context, name string) syscall.Errno {
+	err := d.fs.store.RemoveGroup(d.kind, name)
+	if errors.Is(err, meta.ErrReadOnly) {
+		return syscall.EPERM
+	}
+	return d.fs.errno("rmdir", err, "dir", string(d.kind), "name", name)
+}
+
+// Rename renames a tag or folder on every paper that has it.
+func (d *groupsDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if newParent != fs.InodeEmbedder(d) || flags != 0 {
+		return syscall.EPERM
+	}
+	if ok, _ := d.fs.store.HasGroup(d.kind, newName); ok {
+		return syscall.EEXIST // merging two tags by rename would surprise; move papers instead
+	}
+	n, err := d.fs.store.RenameGroup(d.kind, name, newName)
+	if errors.Is(err, meta.ErrReadOnly) {
+		return syscall.EPERM
+	}
+	if err == nil {
+		d.fs.log.Info("renamed", "from", string(d.kind)+"/"+name, "to", string(d.kind)+"/"+newName, "papers", n)
+	}
+	return d.fs.errno("rename", err, "dir", string(d.kind), "name", name)
+}
+
+// Create refuses files directly in tags/, authors/...: they hold groups.
+func (d *groupsDir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, syscall.EPERM
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/library"
 )
 
 // testMount mounts a fresh library in t.TempDir and unmounts it in
@@ -35,8 +36,16 @@ func testMount(t *testing.T, opts Options) (store *meta.Store, lib, mnt string, 
 	}
 	opts.Library = lib
 	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	opts.RejectDir = filepath.Join(dir, "data", "rejected")
+	if opts.Folder == nil {
+		l, err := library.Open(lib, store, nil, opts.Logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Folder = l
+	}
 	f = New(store, opts)
-	m, err := f.Mount(mnt, MountOptions{})
+	m, err := f.Mount(mnt, MountOptions{Debug: os.Getenv("PAPERFS_FUSE_DEBUG") == "1"})
 	if err != nil {
 		t.Fatalf("mount: %v", err)
 	}
@@ -108,7 +117,7 @@ func TestMountListAndRead(t *testing.T) {
 				File: meta.File{Path: "sub/lamport.pdf"}}, data)
 			addPDF(t, s, lib, meta.Paper{Title: "No tags or authors", File: meta.File{Path: "x.pdf"}}, []byte("%PDF-1.4 x"))
 
-			if got := ls(t, mnt); !slices.Equal(got, []string{"all", "authors", "folders", "library.bib", "missing", "tags", "trash", "untagged", "years"}) {
+			if got := ls(t, mnt); !slices.Equal(got, []string{".paperfs", "all", "authors", "folders", "library.bib", "missing", "tags", "trash", "untagged", "years"}) {
 				t.Fatalf("root: %v", got)
 			}
 			name := "Lamport 1978 - Time, Clocks, and the Ordering of Events in a Distributed System"

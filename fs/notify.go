@@ -45,6 +45,8 @@ func (f *FS) watch(ctx context.Context, sub *meta.Subscription) {
 				return
 			}
 			f.notify(ch)
+		case fn := <-f.deferred:
+			fn()
 		}
 	}
 }
@@ -76,11 +78,9 @@ func (f *FS) notify(ch meta.Change) {
 		f.notifyEntry(g)
 	}
 	if ch.After != nil {
-		for _, ext := range []string{extJSON, extPDF} {
-			if n := f.liveInode(ch.ID + ext); n != nil {
-				f.Stats.Notifies.Add(1)
-				n.NotifyContent(0, 0)
-			}
+		for _, n := range f.paperInodes(ch.ID) {
+			f.Stats.Notifies.Add(1)
+			n.NotifyContent(0, 0)
 		}
 	}
 }

@@ -30,8 +30,8 @@ var (
 	_ = (fs.NodeOnForgetter)((*pdfNode)(nil))
 )
 
-func (n *pdfNode) OnAdd(ctx context.Context) { n.fs.track(n.id+extPDF, &n.Inode) }
-func (n *pdfNode) OnForget()                 { n.fs.forget(n.id + extPDF) }
+func (n *pdfNode) OnAdd(ctx context.Context) { n.fs.trackPDF(n.id, &n.Inode) }
+func (n *pdfNode) OnForget()                 { n.fs.untrackPDF(n.id) }
 
 // realPath is the PDF's path in the library folder, or an error saying why
 // there is none on this device.

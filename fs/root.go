@@ -19,6 +19,8 @@ type rootNode struct {
 var (
 	_ = (fs.NodeOnAdder)((*rootNode)(nil))
 	_ = (fs.NodeGetattrer)((*rootNode)(nil))
+	_ = (fs.NodeMkdirer)((*rootNode)(nil))
+	_ = (fs.NodeCreater)((*rootNode)(nil))
 )
 
 // rootDirs are the root's children, in listing order.
@@ -36,6 +38,18 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 		r.AddChild(string(k), child, false)
 	}
 	r.addBib(ctx)
+	ctl := r.NewPersistentInode(ctx, &controlDir{fs: r.fs}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", ".paperfs")})
+	r.AddChild(".paperfs", ctl, false)
+}
+
+// Mkdir refuses, so a file manager's .Trash-UID attempt fails cleanly and
+// it offers to delete instead (which moves papers to paperfs' trash).
+func (r *rootNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EPERM
+}
+
+func (r *rootNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, syscall.EPERM
 }
 
 func (r *rootNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

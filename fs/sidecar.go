@@ -1,7 +1,10 @@
 package fs
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"sync"
 	"syscall"
 	"time"
 
@@ -11,60 +14,348 @@ import (
 	"github.com/paperfs/paperfs/meta"
 )
 
-// sidecarNode is a paper's metadata as JSON.
+// sidecarNode is a JSON file in a view directory. It is in one of two
+// states:
+//   - attached: the metadata of paper id, rendered from the store; a write
+//     handle buffers what the editor writes and commits it to the store when
+//     the content is complete (fsync, close, or a rename onto the name);
+//   - scratch: a plain in-memory file (an editor's temporary, backup or swap
+//     file, or a sidecar renamed away). Scratch files never become papers
+//     and vanish with the mount.
+//
+// Renaming a scratch file onto a sidecar commits its content and attaches
+// it; renaming a sidecar away detaches it into a scratch copy, never
+// deleting the paper.
 type sidecarNode struct {
 	fs.Inode
-	fs *FS
-	id string
+	fs   *FS
+	view meta.View // the directory it was created in, for inode numbers and messages
+
+	mu      sync.Mutex // protects the following
+	id      string     // attached paper, "" when scratch
+	name    string     // last known name, for messages
+	data    []byte     // scratch content
+	mode    uint32     // scratch permission bits
+	mtime   time.Time  // scratch modification time
+	trunced bool       // attached: truncated with no handle open (truncate(2)); the next writable open starts empty
+	open    map[*sidecarHandle]struct{} // attached: open handles, which a truncate without a handle applies to
 }
 
 var (
 	_ = (fs.NodeGetattrer)((*sidecarNode)(nil))
+	_ = (fs.NodeSetattrer)((*sidecarNode)(nil))
 	_ = (fs.NodeOpener)((*sidecarNode)(nil))
-	_ = (fs.NodeOnAdder)((*sidecarNode)(nil))
 	_ = (fs.NodeOnForgetter)((*sidecarNode)(nil))
 )
 
-func (n *sidecarNode) OnAdd(ctx context.Context) { n.fs.track(n.id+extJSON, &n.Inode) }
-func (n *sidecarNode) OnForget()                 { n.fs.forget(n.id + extJSON) }
+func (n *sidecarNode) attachedID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+func (n *sidecarNode) OnForget() {
+	if id := n.attachedID(); id != "" {
+		n.fs.untrackSidecar(id, &n.Inode)
+	}
+}
+
+// attach makes a scratch node the sidecar of paper id.
+func (n *sidecarNode) attach(id string) {
+	n.mu.Lock()
+	n.id, n.data = id, nil
+	n.mu.Unlock()
+	n.fs.trackSidecar(id, &n.Inode)
+}
+
+// detach turns a sidecar into a scratch file holding its current JSON, and
+// makes later lookups of the paper's sidecar create a fresh inode.
+func (n *sidecarNode) detach(name string) error {
+	id := n.attachedID()
+	if id == "" {
+		return nil
+	}
+	p, err := n.fs.store.Get(id)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.id, n.name, n.data, n.mode, n.mtime = "", name, meta.EncodeSidecar(&p), 0o644, time.Now()
+	n.mu.Unlock()
+	n.fs.untrackSidecar(id, &n.Inode)
+	n.fs.bumpSidecarGen(id)
+	return nil
+}
+
+// dirtyHandle returns fh, or else any open handle of n, that holds
+// uncommitted text: its size is the file's size while an editor writes.
+func (n *sidecarNode) dirtyHandle(fh fs.FileHandle) *sidecarHandle {
+	if h, ok := fh.(*sidecarHandle); ok && h.isDirty() {
+		return h
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for h := range n.open {
+		if h.isDirty() {
+			return h
+		}
+	}
+	return nil
+}
 
 func (n *sidecarNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	if h, ok := fh.(*sidecarHandle); ok {
-		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(len(h.data)), h.mtime, n.StableAttr().Ino)
+	if h := n.dirtyHandle(fh); h != nil {
+		h.mu.Lock()
+		size := len(h.buf)
+		h.mu.Unlock()
+		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(size), time.Now(), n.StableAttr().Ino)
 		return 0
 	}
-	p, err := n.fs.store.Get(n.id)
+	n.mu.Lock()
+	id, size, mode, mtime := n.id, len(n.data), n.mode, n.mtime
+	n.mu.Unlock()
+	if id == "" {
+		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|mode, int64(size), mtime, n.StableAttr().Ino)
+		return 0
+	}
+	p, err := n.fs.store.Get(id)
 	if err != nil {
-		return n.fs.errno("getattr", err, "paper", n.id)
+		return n.fs.errno("getattr", err, "paper", id)
 	}
 	n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(len(meta.EncodeSidecar(&p))), p.Modified, n.StableAttr().Ino)
 	return 0
 }
 
+// Setattr truncates (through the handle when there is one) and accepts
+// chmod, chown and utimens, which editors issue after saving: the view,
+// not the file, decides a sidecar's mode.
+func (n *sidecarNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if size, ok := in.GetSize(); ok {
+		// The kernel sends O_TRUNC and ftruncate as a SETATTR that
+		// often carries no file handle; it applies to the file, so to
+		// every open handle's text.
+		var hs []*sidecarHandle
+		if h, ok := fh.(*sidecarHandle); ok {
+			hs = append(hs, h)
+		}
+		n.mu.Lock()
+		switch {
+		case n.id == "":
+			n.data = resize(n.data, int(size))
+			n.mtime = time.Now()
+		case len(hs) == 0 && len(n.open) == 0:
+			n.trunced = size == 0
+		case len(hs) == 0:
+			for h := range n.open {
+				if h.writable {
+					hs = append(hs, h)
+				}
+			}
+		}
+		n.mu.Unlock()
+		for _, h := range hs {
+			h.truncate(int(size))
+		}
+	}
+	if mode, ok := in.GetMode(); ok {
+		n.mu.Lock()
+		if n.id == "" {
+			n.mode = mode & 0o7777
+		}
+		n.mu.Unlock()
+	}
+	return n.Getattr(ctx, fh, out)
+}
+
+func resize(b []byte, size int) []byte {
+	if size <= len(b) {
+		return b[:size]
+	}
+	return append(b, make([]byte, size-len(b))...)
+}
+
 func (n *sidecarNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
-		return nil, 0, syscall.EROFS
+	h := &sidecarHandle{node: n, writable: flags&syscall.O_ACCMODE != syscall.O_RDONLY}
+	n.mu.Lock()
+	id := n.id
+	if id == "" {
+		if flags&syscall.O_TRUNC != 0 {
+			n.data = nil
+		}
+		n.mu.Unlock()
+		return h, fuse.FOPEN_DIRECT_IO, 0
 	}
-	p, err := n.fs.store.Get(n.id)
+	trunced := n.trunced
+	n.trunced = false
+	n.mu.Unlock()
+	p, err := n.fs.store.Get(id)
 	if err != nil {
-		return nil, 0, n.fs.errno("open", err, "paper", n.id)
+		return nil, 0, n.fs.errno("open", err, "paper", id)
 	}
-	return &sidecarHandle{data: meta.EncodeSidecar(&p), mtime: p.Modified}, 0, 0
+	h.id = id
+	h.buf = meta.EncodeSidecar(&p)
+	n.fs.serve(p)
+	if flags&syscall.O_TRUNC != 0 || trunced && h.writable {
+		h.buf, h.dirty = nil, true
+	}
+	n.mu.Lock()
+	if n.open == nil {
+		n.open = map[*sidecarHandle]struct{}{}
+	}
+	n.open[h] = struct{}{}
+	n.mu.Unlock()
+	// Direct I/O: the content is generated, and after a save it is the
+	// store's canonical rendering, not the bytes written; the page cache
+	// must not serve either stale.
+	return h, fuse.FOPEN_DIRECT_IO, 0
 }
 
-// sidecarHandle is an open sidecar: the JSON as it was when opened, so a
-// reader sees one consistent document even if the paper changes meanwhile.
+// sidecarHandle is an open sidecar. Attached, it holds the JSON as it was
+// at open (a reader sees one consistent document) and, once written, the
+// editor's new text until it is committed.
 type sidecarHandle struct {
-	data  []byte
-	mtime time.Time
+	node     *sidecarNode
+	id       string // attached paper at open, "" for scratch
+	writable bool
+
+	mu       sync.Mutex // protects the following
+	buf      []byte
+	dirty    bool // buf differs from the store's text: truncated or written
+	written  bool // written since open or the last commit
+	rejected []byte // the text last refused, so fsync then close report it once
 }
 
-var _ = (fs.FileReader)((*sidecarHandle)(nil))
+var (
+	_ = (fs.FileReader)((*sidecarHandle)(nil))
+	_ = (fs.FileWriter)((*sidecarHandle)(nil))
+	_ = (fs.FileFsyncer)((*sidecarHandle)(nil))
+	_ = (fs.FileFlusher)((*sidecarHandle)(nil))
+	_ = (fs.FileReleaser)((*sidecarHandle)(nil))
+)
+
+func (h *sidecarHandle) isDirty() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dirty
+}
+
+func (h *sidecarHandle) Release(ctx context.Context) syscall.Errno {
+	h.node.mu.Lock()
+	delete(h.node.open, h)
+	h.node.mu.Unlock()
+	return 0
+}
 
 func (h *sidecarHandle) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if off >= int64(len(h.data)) {
+	var src []byte
+	if h.id == "" {
+		h.node.mu.Lock()
+		defer h.node.mu.Unlock()
+		src = h.node.data
+	} else {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		src = h.buf
+	}
+	if off >= int64(len(src)) {
 		return fuse.ReadResultData(nil), 0
 	}
-	end := min(off+int64(len(buf)), int64(len(h.data)))
-	return fuse.ReadResultData(h.data[off:end]), 0
+	end := min(off+int64(len(buf)), int64(len(src)))
+	return fuse.ReadResultData(append([]byte(nil), src[off:end]...)), 0
+}
+
+func (h *sidecarHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if h.id == "" {
+		h.node.mu.Lock()
+		h.node.data = writeAt(h.node.data, data, off)
+		h.node.mtime = time.Now()
+		h.node.mu.Unlock()
+		return uint32(len(data)), 0
+	}
+	h.mu.Lock()
+	h.buf = writeAt(h.buf, data, off)
+	h.dirty, h.written = true, true
+	h.mu.Unlock()
+	return uint32(len(data)), 0
+}
+
+func writeAt(b, data []byte, off int64) []byte {
+	if end := int(off) + len(data); end > len(b) {
+		b = resize(b, end)
+	}
+	copy(b[off:], data)
+	return b
+}
+
+func (h *sidecarHandle) truncate(size int) {
+	if h.id == "" {
+		h.node.mu.Lock()
+		h.node.data = resize(h.node.data, size)
+		h.node.mu.Unlock()
+		return
+	}
+	h.mu.Lock()
+	h.buf = resize(h.buf, size)
+	h.dirty = true
+	h.mu.Unlock()
+}
+
+// commit saves what was written, if anything. An invalid sidecar is
+// rejected with EINVAL, which editors report on fsync or close; the store
+// keeps the previous metadata and the rejected text is kept for the user.
+func (h *sidecarHandle) commit() syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// Only text that was written is a save: a handle that was merely
+	// truncated is an editor between O_TRUNC and its first write (and
+	// shells close a duplicate of the descriptor there, which flushes).
+	if !h.dirty || !h.written || h.id == "" {
+		return 0
+	}
+	if h.rejected != nil && bytes.Equal(h.rejected, h.buf) {
+		return syscall.EINVAL
+	}
+	if errno := h.node.fs.commitSidecar(h.id, h.node.displayName(), h.buf); errno != 0 {
+		h.rejected = append([]byte(nil), h.buf...)
+		return errno
+	}
+	h.dirty, h.written, h.rejected = false, false, nil
+	return 0
+}
+
+func (h *sidecarHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return h.commit() }
+func (h *sidecarHandle) Flush(ctx context.Context) syscall.Errno               { return h.commit() }
+
+func (n *sidecarNode) displayName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.view.String() + "/" + n.name
+}
+
+// commitSidecar decodes, validates and stores a saved sidecar. The text
+// is read against the version it was made from (its "modified" names it)
+// and only what the user changed there is applied to the paper as it is
+// now: a change that arrived while the editor had the file open is kept,
+// not undone.
+func (f *FS) commitSidecar(id, file string, data []byte) syscall.Errno {
+	cur, err := f.store.Get(id)
+	if err != nil {
+		return f.errno("save", err, "file", file)
+	}
+	base := cur
+	if m, ok := meta.SidecarModified(data); ok && !m.Equal(cur.Modified.Truncate(time.Millisecond)) {
+		if b, ok := f.servedAt(id, m); ok {
+			base = b
+		}
+	}
+	next, err := meta.DecodeSidecar(data, base)
+	if err == nil {
+		_, err = f.store.Update(id, func(p *meta.Paper) error { *p = meta.Rebase(base, next, *p); return nil })
+	}
+	if err != nil {
+		f.reject(id, file, data, err)
+		return syscall.EINVAL
+	}
+	f.log.Info("saved", slog.String("file", file))
+	return 0
 }

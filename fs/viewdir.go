@@ -2,7 +2,9 @@ package fs
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -17,13 +19,41 @@ type viewDir struct {
 	fs.Inode
 	fs   *FS
 	view meta.View
+
+	mu      sync.Mutex              // protects scratch
+	scratch map[string]*fs.Inode    // scratch files and links created here, by name
 }
 
 var (
 	_ = (fs.NodeLookuper)((*viewDir)(nil))
 	_ = (fs.NodeOpendirHandler)((*viewDir)(nil))
 	_ = (fs.NodeGetattrer)((*viewDir)(nil))
+	_ = (fs.NodeCreater)((*viewDir)(nil))
+	_ = (fs.NodeUnlinker)((*viewDir)(nil))
+	_ = (fs.NodeRenamer)((*viewDir)(nil))
+	_ = (fs.NodeLinker)((*viewDir)(nil))
+	_ = (fs.NodeSymlinker)((*viewDir)(nil))
+	_ = (fs.NodeMkdirer)((*viewDir)(nil))
 )
+
+func (d *viewDir) scratchChild(name string) *fs.Inode {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.scratch[name]
+}
+
+func (d *viewDir) setScratch(name string, n *fs.Inode) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n == nil {
+		delete(d.scratch, name)
+		return
+	}
+	if d.scratch == nil {
+		d.scratch = map[string]*fs.Inode{}
+	}
+	d.scratch[name] = n
+}
 
 // Paper file extensions.
 const (
@@ -51,6 +81,12 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if name == bibTagName && d.hasBib() {
 		return d.bibInode(ctx, out)
 	}
+	if n := d.scratchChild(name); n != nil {
+		var a fuse.AttrOut
+		errno := n.Operations().(fs.NodeGetattrer).Getattr(ctx, nil, &a)
+		out.Attr = a.Attr
+		return n, errno
+	}
 	base, ext, ok := splitExt(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -59,23 +95,28 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, d.fs.errno("lookup", err, "dir", d.view.String(), "name", name)
 	}
-	return d.fs.paperInode(ctx, &d.Inode, e, ext, out), 0
+	return d.fs.paperInode(ctx, &d.Inode, d.view, e, ext, out), 0
 }
 
 // paperInode returns the inode for one of a paper's files, filling out from
-// the index entry. The inode number depends only on the paper and the
-// extension, so every view shares one inode per file, like hard links.
-func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, e meta.Entry, ext string, out *fuse.EntryOut) *fs.Inode {
-	n := ino(ext, e.ID)
-	var node fs.InodeEmbedder
+// the index entry. A PDF's inode number depends only on the paper, so every
+// view shares it, like hard links. A sidecar is one file per directory (an
+// editor's rename in one view must not touch the others), numbered by view,
+// paper and generation.
+func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v meta.View, e meta.Entry, ext string, out *fuse.EntryOut) *fs.Inode {
 	if ext == extPDF {
+		n := ino(extPDF, e.ID)
 		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, e.PDFSize, e.Modified, n)
-		node = &pdfNode{fs: f, id: e.ID}
-	} else {
-		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(e.SidecarSize), e.Modified, n)
-		node = &sidecarNode{fs: f, id: e.ID}
+		return parent.NewInode(ctx, &pdfNode{fs: f, id: e.ID}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
 	}
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
+	n := ino(extJSON, v.String()+"\x00"+e.ID+"\x00"+strconv.Itoa(f.sidecarGen(e.ID)))
+	f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(e.SidecarSize), e.Modified, n)
+	child := parent.NewInode(ctx, &sidecarNode{fs: f, view: v, id: e.ID, name: e.Name + extJSON},
+		fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
+	if sc, ok := child.Operations().(*sidecarNode); ok && sc.attachedID() == e.ID {
+		f.trackSidecar(e.ID, child)
+	}
+	return child
 }
 
 func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
@@ -131,7 +172,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {
-			return h.dir.fs.paperInode(ctx, &h.dir.Inode, e, ext, out), 0
+			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view, e, ext, out), 0
 		}
 	}
 	// A replayed, interrupted READDIRPLUS: resolve the name afresh.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 )
 
 // EncodeSidecar renders a paper as the indented JSON shown in its sidecar
@@ -187,4 +188,62 @@ func syntaxError(data []byte, err error) error {
 		}
 	}
 	return &SidecarError{Line: line, Column: col, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+}
+
+// SidecarModified returns the "modified" time a sidecar's text carries,
+// which names the version of the paper the editor read. ok is false when
+// the text has none (or is not JSON; DecodeSidecar reports that).
+func SidecarModified(data []byte) (t time.Time, ok bool) {
+	var v struct {
+		Modified *time.Time `json:"modified"`
+	}
+	if json.Unmarshal(data, &v) != nil || v.Modified == nil {
+		return time.Time{}, false
+	}
+	return *v.Modified, true
+}
+
+// Rebase applies the edits that saved makes to base, the version the
+// editor read, onto cur, the paper as it is now. A field the user left as
+// it was in base keeps cur's value, so a change that arrived while the
+// file was open in an editor (from sync, another view, a lookup) is kept;
+// tags and folders merge item by item. With base equal to cur it returns
+// saved.
+func Rebase(base, saved, cur Paper) Paper {
+	b, _ := fieldsOf(&base)
+	s, _ := fieldsOf(&saved)
+	out := cur.Clone()
+	src, dst := reflect.ValueOf(saved.Clone()), reflect.ValueOf(&out).Elem()
+	for i, f := range sidecarFields {
+		if slices.Contains(readOnlySidecar, f) || sameJSON(b[f], s[f]) {
+			continue
+		}
+		dst.Field(i).Set(src.Field(i))
+	}
+	out.Tags = mergeSet(base.Tags, saved.Tags, cur.Tags)
+	out.Folders = mergeSet(base.Folders, saved.Folders, cur.Folders)
+	out.Confidence = maps.Clone(cur.Confidence)
+	for f, v := range saved.Confidence {
+		if v == 1 && base.Confidence[f] != 1 {
+			if out.Confidence == nil {
+				out.Confidence = map[string]float64{}
+			}
+			out.Confidence[f] = 1
+		}
+	}
+	out.normalize()
+	return out
+}
+
+// mergeSet is cur with the items saved added to and removed from base.
+func mergeSet(base, saved, cur []string) []string {
+	out := slices.Clone(cur)
+	for _, x := range saved {
+		if !slices.Contains(base, x) && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return slices.DeleteFunc(out, func(x string) bool {
+		return slices.Contains(base, x) && !slices.Contains(saved, x)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +86,24 @@ func FuzzDecodeSidecar(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// TestRebase: a save made from an older version keeps what changed since,
+// field by field and tag by tag.
+func TestRebase(t *testing.T) {
+	base := Paper{ID: "a", Title: "Old", Year: 2000, Rating: 1, Note: "n", Tags: []string{"x", "y"}}
+	saved := base.Clone()
+	saved.Title, saved.Note, saved.Tags = "Mine", "", []string{"x", "z"} // retitled, note cleared, y -> z
+	cur := base.Clone()
+	cur.Rating, cur.Year, cur.Tags = 4, 2001, []string{"x", "y", "w"} // meanwhile: rating, year, tag w
+	got := Rebase(base, saved, cur)
+	if got.Title != "Mine" || got.Note != "" || got.Rating != 4 || got.Year != 2001 {
+		t.Errorf("rebased: %+v", got)
+	}
+	if want := []string{"w", "x", "z"}; !slices.Equal(got.Tags, want) {
+		t.Errorf("tags %v, want %v", got.Tags, want)
+	}
+	if same := Rebase(cur, saved, cur); same.Title != "Mine" || same.Rating != saved.Rating {
+		t.Errorf("base == cur must give saved: %+v", same)
+	}
 }

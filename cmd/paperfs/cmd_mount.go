@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sync"
@@ -72,6 +73,8 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		Library:       a.lib.Root,
 		NoPassthrough: opts.NoPassthrough || cfg.Mount.NoPassthrough,
 		Logger:        a.log,
+		RejectDir:     filepath.Join(a.dataDir, "rejected"),
+		Folder:        a.lib,
 	})
 	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	if err != nil {

@@ -81,7 +81,7 @@ func (l *Library) ImportFile(ctx context.Context, src string, move bool, tags []
 	if ids, err := l.store.ByHash(sum); err != nil {
 		return meta.Paper{}, err
 	} else if len(ids) > 0 {
-		return meta.Paper{}, fmt.Errorf("%s: same content as paper %s: %w", src, ids[0], meta.ErrExists)
+		return meta.Paper{}, &DuplicateError{Path: src, ID: ids[0]}
 	}
 	// Extract from the source first so the library file gets a readable name.
 	p, problems := l.extract(ctx, src)
@@ -101,6 +101,21 @@ func (l *Library) ImportFile(ctx context.Context, src string, move bool, tags []
 	return np, nil
 }
 
+// DuplicateError says a file's content is already a paper's.
+type DuplicateError struct {
+	Path string
+	ID   string // the paper that has it
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("%s: same content as paper %s", e.Path, e.ID)
+}
+
+func (e *DuplicateError) Unwrap() error { return meta.ErrExists }
+
+// PaperID is the paper that already has the content.
+func (e *DuplicateError) PaperID() string { return e.ID }
+
 // checkPDF refuses files that are not PDFs, naming the file and the problem.
 func checkPDF(path string) error {
 	f, err := os.Open(path)
@@ -115,5 +130,5 @@ func checkPDF(path string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes)", path)
+	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes): %w", path, meta.ErrInvalid)
 }
