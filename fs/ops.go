@@ -280,4 +280,3 @@ func (n *linkNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 	out.Attr.SetTimes(&n.mtime, &n.mtime, &n.mtime)
 	return 0
 }
-

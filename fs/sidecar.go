@@ -31,13 +31,13 @@ type sidecarNode struct {
 	fs   *FS
 	view meta.View // the directory it was created in, for inode numbers and messages
 
-	mu      sync.Mutex // protects the following
-	id      string     // attached paper, "" when scratch
-	name    string     // last known name, for messages
-	data    []byte     // scratch content
-	mode    uint32     // scratch permission bits
-	mtime   time.Time  // scratch modification time
-	trunced bool       // attached: truncated with no handle open (truncate(2)); the next writable open starts empty
+	mu      sync.Mutex                  // protects the following
+	id      string                      // attached paper, "" when scratch
+	name    string                      // last known name, for messages
+	data    []byte                      // scratch content
+	mode    uint32                      // scratch permission bits
+	mtime   time.Time                   // scratch modification time
+	trunced bool                        // attached: truncated with no handle open (truncate(2)); the next writable open starts empty
 	open    map[*sidecarHandle]struct{} // attached: open handles, which a truncate without a handle applies to
 }
 
@@ -220,8 +220,8 @@ type sidecarHandle struct {
 
 	mu       sync.Mutex // protects the following
 	buf      []byte
-	dirty    bool // buf differs from the store's text: truncated or written
-	written  bool // written since open or the last commit
+	dirty    bool   // buf differs from the store's text: truncated or written
+	written  bool   // written since open or the last commit
 	rejected []byte // the text last refused, so fsync then close report it once
 }
 

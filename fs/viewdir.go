@@ -20,8 +20,8 @@ type viewDir struct {
 	fs   *FS
 	view meta.View
 
-	mu      sync.Mutex              // protects scratch
-	scratch map[string]*fs.Inode    // scratch files and links created here, by name
+	mu      sync.Mutex           // protects scratch
+	scratch map[string]*fs.Inode // scratch files and links created here, by name
 }
 
 var (
