@@ -149,6 +149,9 @@ type Engine struct {
 
 	mu state // has its own lock
 
+	firstRound     chan struct{} // closed when the first round has ended
+	firstRoundOnce gosync.Once
+
 	statusMu   gosync.Mutex // protects statusLast
 	statusLast string       // status file content last written, without its time
 }
@@ -207,6 +210,7 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 	e := &Engine{
 		store: store, cfg: cfg, log: cfg.Logger, red: red, client: client,
 		ops: db.Collection(opsColl), devs: db.Collection(devicesColl), papers: db.Collection(papersColl),
+		firstRound: make(chan struct{}),
 	}
 	e.loadState()
 	return e, nil
@@ -257,8 +261,15 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 	}
 	e.mu.Unlock()
 	e.saveState(len(rep.Conflicts) > 0)
+	e.firstRoundOnce.Do(func() { close(e.firstRound) })
 	return rep, err
 }
+
+// FirstRound is closed once this engine's first round has ended, whether
+// it reached the server or not: a mount waits for it (briefly) before
+// scanning the library folder, so that PDFs other devices already
+// indexed are matched to their records rather than indexed again.
+func (e *Engine) FirstRound() <-chan struct{} { return e.firstRound }
 
 func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, error) {
 	var rep Report

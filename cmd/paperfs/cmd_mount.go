@@ -14,6 +14,7 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta/library"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 type mountOptions struct {
@@ -86,9 +87,30 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	// returns.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	// Sync runs in the background when a server is configured; the mount
+	// serves from the store and never waits for it. It is stopped before
+	// the store closes.
+	eng, err := a.newEngine(nil)
+	if err != nil {
+		stopBG()
+		m.Unmount()
+		return err
+	}
+	stopSync := func() error { return nil }
+	if eng != nil {
+		stopSync = eng.Start(bg)
+		a.log.Info("syncing", "server", psync.Redact(a.cfg.MongoDB.URI), "database", a.cfg.MongoDB.Database)
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		if eng != nil {
+			// Let the first round bring in the records of PDFs that other
+			// devices added before scanning the folder for new ones, so a
+			// PDF that is already a paper elsewhere is not indexed twice.
+			// Bounded: offline, the scan goes ahead after the timeout.
+			waitFirstRound(bg, eng, 15*time.Second)
+		}
 		if err := a.lib.Watch(bg, library.WatchOptions{}); err != nil {
 			a.log.Error("watching the library folder", "folder", a.lib.Root, "err", err)
 		}
@@ -106,6 +128,9 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	}
 	stopBG()
 	wg.Wait()
+	if err := stopSync(); err != nil {
+		a.log.Warn("stopping sync", "err", err)
+	}
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()

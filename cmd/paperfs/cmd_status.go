@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paperfs/paperfs/meta"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 type statusOptions struct{ JSON bool }
@@ -46,12 +48,26 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 		if err := json.Unmarshal(b, st); err != nil {
 			return fmt.Errorf("status file %s: %w", statusPath(dataDir), err)
 		}
+		if st.Sync, err = mountSyncStatus(g, dataDir); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	default:
 		defer a.close()
 		if st, err = collectStatus(a); err != nil {
 			return err
+		}
+		// No mount: the engine reports what the last round recorded,
+		// without contacting the server.
+		eng, err := a.newEngine(nil)
+		if err != nil {
+			return err
+		}
+		if eng != nil {
+			sy := eng.Status()
+			st.Sync = &sy
+			eng.Close()
 		}
 	}
 	if opts.JSON {
@@ -61,4 +77,24 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 	}
 	printStatus(w, st)
 	return nil
+}
+
+// mountSyncStatus reads the running mount's sync status file, or nil if
+// no server is configured.
+func mountSyncStatus(g *globalOptions, dataDir string) (*psync.Status, error) {
+	cfg, _, _, err := resolve(g)
+	if err != nil || cfg.MongoDB.URI == "" {
+		return nil, err
+	}
+	path := psync.StatusPath(filepath.Join(dataDir, "meta.db"))
+	sy, err := psync.ReadStatusFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		// The mount has not finished its first round yet.
+		return &psync.Status{Server: psync.Redact(cfg.MongoDB.URI), Database: cfg.MongoDB.Database,
+			LastError: "the mount has not reported its sync state yet"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sy, nil
 }

@@ -11,21 +11,26 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 // Status is what `paperfs status` reports. A running mount publishes it to
 // status.json in the data dir, since it holds the database open.
 type Status struct {
-	Library   string         `json:"library"`
-	Database  string         `json:"database"`
-	Device    string         `json:"device"`
-	Papers    int            `json:"papers"`
-	Untagged  int            `json:"untagged"`
-	Trashed   int            `json:"trashed"`
-	Missing   []MissingPaper `json:"missing"`
-	Pending   int            `json:"pending_sync_ops"`
-	Mount     *mountInfo     `json:"mount,omitempty"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Library  string         `json:"library"`
+	Database string         `json:"database"`
+	Device   string         `json:"device"`
+	Papers   int            `json:"papers"`
+	Untagged int            `json:"untagged"`
+	Trashed  int            `json:"trashed"`
+	Missing  []MissingPaper `json:"missing"`
+	Pending  int            `json:"pending_sync_ops"`
+	Mount    *mountInfo     `json:"mount,omitempty"`
+	// Sync is the sync engine's state, nil when no server is configured:
+	// the running mount's (from its status file) or, with no mount, what
+	// the last sync round recorded.
+	Sync      *psync.Status `json:"sync,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // MissingPaper is a paper whose PDF is not in this device's library folder.
@@ -139,7 +144,7 @@ func printStatus(w io.Writer, st *Status) {
 		fmt.Fprintf(w, "mounted:   no\n")
 	}
 	fmt.Fprintf(w, "papers:    %d (%d untagged, %d in trash)\n", st.Papers, st.Untagged, st.Trashed)
-	fmt.Fprintf(w, "sync:      %d local changes not yet sent\n", st.Pending)
+	printSync(w, st)
 	if len(st.Missing) == 0 {
 		fmt.Fprintf(w, "missing:   none: every PDF is in the library folder\n")
 		return
@@ -147,5 +152,48 @@ func printStatus(w io.Writer, st *Status) {
 	fmt.Fprintf(w, "missing:   %d papers whose PDF is not in the library folder on this device:\n", len(st.Missing))
 	for _, m := range st.Missing {
 		fmt.Fprintf(w, "  %s  %s  (%s)\n", m.ID, m.Title, m.Path)
+	}
+}
+
+// printSync shows the connection, the queue, the last successful sync and
+// recent conflicts. Everything in st.Sync is already free of credentials.
+func printSync(w io.Writer, st *Status) {
+	sy := st.Sync
+	if sy == nil {
+		fmt.Fprintf(w, "sync:      off (no MongoDB server configured); %d local changes recorded for when it is\n", st.Pending)
+		return
+	}
+	fmt.Fprintf(w, "sync:      %s (database %s)\n", sy.Server, sy.Database)
+	switch {
+	case sy.Running && sy.Connected:
+		fmt.Fprintf(w, "  connection: connected (mount pid %d syncs continuously)\n", sy.PID)
+	case sy.Running && sy.LastError == "":
+		fmt.Fprintf(w, "  connection: connecting (mount pid %d)\n", sy.PID)
+	case sy.Running:
+		fmt.Fprintf(w, "  connection: offline, retrying with backoff (mount pid %d); edits are kept and sent later\n", sy.PID)
+	default:
+		fmt.Fprintf(w, "  connection: not syncing (no mount running; 'paperfs sync' runs one round)\n")
+	}
+	if sy.LastError != "" {
+		fmt.Fprintf(w, "  last error: %s\n", sy.LastError)
+	}
+	fmt.Fprintf(w, "  pending:    %d local changes not yet sent\n", sy.Pending)
+	if sy.LastSync.IsZero() {
+		fmt.Fprintf(w, "  last sync:  never\n")
+	} else {
+		fmt.Fprintf(w, "  last sync:  %s (%s ago)\n", sy.LastSync.Local().Format(time.DateTime), time.Since(sy.LastSync).Round(time.Second))
+	}
+	if len(sy.Conflicts) == 0 {
+		fmt.Fprintf(w, "  conflicts:  none recently\n")
+		return
+	}
+	const show = 10
+	cs := sy.Conflicts
+	fmt.Fprintf(w, "  conflicts:  %d recent, resolved (most recent last):\n", len(cs))
+	if len(cs) > show {
+		cs = cs[len(cs)-show:]
+	}
+	for _, c := range cs {
+		fmt.Fprintf(w, "    %s  %s\n", c.At.Local().Format(time.DateTime), describeConflict(c.Paper, c.Conflict))
 	}
 }

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/paperfs/paperfs/meta"
+	psync "github.com/paperfs/paperfs/sync"
+)
+
+type syncOptions struct{ JSON bool }
+
+func newSyncCommand(g *globalOptions) *cobra.Command {
+	var opts syncOptions
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Run one sync round with the MongoDB server",
+		Long: `Send this device's queued changes to the MongoDB server, apply every other
+device's changes, and print what was sent and received and which concurrent
+edits were resolved. A running mount does this continuously by itself; use
+'paperfs status' to see its sync state.
+
+On a new device, run it once before the first mount: it downloads the library
+(with a progress bar). Papers whose PDF is not in this device's library folder
+yet are listed by 'paperfs status' and appear in the mount's missing/ folder
+until the PDF arrives.
+
+The server comes from $PAPERFS_MONGODB_URI or "mongodb": {"uri": ...} in the
+config file (which must be chmod 600), the database from
+$PAPERFS_MONGODB_DATABASE or "mongodb": {"database": ...} (default paperfs).`,
+		Example: `  PAPERFS_MONGODB_URI='mongodb+srv://me:PASSWORD@cluster0.example.mongodb.net' paperfs sync`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(cmd.Context(), g, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// syncReport is what `paperfs sync --json` prints.
+type syncReport struct {
+	Server    string          `json:"server"`
+	Database  string          `json:"database"`
+	Sent      int             `json:"sent"`
+	Received  int             `json:"received"`
+	Conflicts []meta.Conflict `json:"conflicts"`
+	Pending   int             `json:"pending"`
+	Missing   int             `json:"missing"` // papers whose PDF is not here
+}
+
+// errNoURI says sync is not configured, and how to configure it.
+func errNoURI() error {
+	return fmt.Errorf("no MongoDB server configured: set $PAPERFS_MONGODB_URI, or put "+
+		`"mongodb": {"uri": "mongodb+srv://USER:PASSWORD@HOST", "database": "paperfs"} in %s (then chmod 600 it)`, configPath())
+}
+
+// newEngine makes the sync engine for an opened library, or nil if no
+// server is configured. It does not contact the server.
+func (a *app) newEngine(progress func(done, total int)) (*psync.Engine, error) {
+	if a.cfg.MongoDB.URI == "" {
+		return nil, nil
+	}
+	return psync.New(a.store, psync.Config{
+		URI:      a.cfg.MongoDB.URI,
+		Database: a.cfg.MongoDB.Database,
+		Logger:   a.log,
+		Progress: progress,
+	})
+}
+
+func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io.Writer) error {
+	cfg, _, dataDir, err := resolve(g)
+	if err != nil {
+		return err
+	}
+	if cfg.MongoDB.URI == "" {
+		return errNoURI()
+	}
+	a, err := openApp(g)
+	if errors.Is(err, meta.ErrLocked) {
+		msg := "the library is mounted and the mount syncs continuously"
+		if st, serr := psync.ReadStatusFile(psync.StatusPath(filepath.Join(dataDir, "meta.db"))); serr == nil && st.Running {
+			msg = fmt.Sprintf("the library is mounted (pid %d) and the mount syncs continuously", st.PID)
+		}
+		return fmt.Errorf("%s; 'paperfs status' shows its sync state (%w)", msg, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	// A first sync into an empty store is a new device's bootstrap: show
+	// a progress bar for the download.
+	n, err := a.store.Count(meta.View{Kind: meta.All})
+	if err != nil {
+		return err
+	}
+	var pb *progressbar.ProgressBar
+	progress := func(done, total int) {
+		if opts.JSON || (n > 0 && total < 1000) {
+			return
+		}
+		if pb == nil {
+			pb = progressbar.NewOptions(total, progressbar.OptionSetWriter(errw), progressbar.OptionSetDescription("downloading the library"),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("changes"),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100e6))
+		}
+		pb.ChangeMax(total)
+		pb.Set(done)
+	}
+	eng, err := a.newEngine(progress)
+	if err != nil {
+		return err
+	}
+	rep, err := eng.Once(ctx)
+	if pb != nil {
+		pb.Finish()
+		fmt.Fprintln(errw)
+	}
+	// Once has saved the round's outcome for `paperfs status`; closing
+	// must happen before the store closes.
+	if cerr := eng.Close(); err == nil && cerr != nil {
+		a.log.Debug("sync: disconnecting", "err", cerr)
+	}
+	server := psync.Redact(cfg.MongoDB.URI)
+	if err != nil {
+		if rep.Sent > 0 || rep.Received > 0 {
+			fmt.Fprintf(w, "before the error: sent %d, received %d\n", rep.Sent, rep.Received)
+		}
+		hint := ""
+		if mongo.IsNetworkError(err) || mongo.IsTimeout(err) {
+			hint = "cannot reach the server (check the network, the host in the URI and, on Atlas, the IP access list): "
+		}
+		return fmt.Errorf("sync with %s (database %s) failed: %s%w\nlocal edits stay queued; the next sync or mount sends them",
+			server, cfg.MongoDB.Database, hint, err)
+	}
+	out := syncReport{Server: server, Database: cfg.MongoDB.Database, Sent: rep.Sent, Received: rep.Received,
+		Conflicts: rep.Conflicts}
+	if out.Conflicts == nil {
+		out.Conflicts = []meta.Conflict{}
+	}
+	if out.Pending, err = a.store.PendingCount(); err != nil {
+		return err
+	}
+	if out.Missing, err = a.store.Count(meta.View{Kind: meta.Missing}); err != nil {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(w, "synced with %s (database %s): sent %d changes, received %d, %d conflicts resolved\n",
+		server, cfg.MongoDB.Database, rep.Sent, rep.Received, len(rep.Conflicts))
+	for _, c := range rep.Conflicts {
+		fmt.Fprintf(w, "  %s\n", describeConflict(paperTitle(a.store, c.Paper), c))
+	}
+	if out.Pending > 0 {
+		fmt.Fprintf(w, "%d local changes still queued (a large backlog goes in several rounds): run paperfs sync again\n", out.Pending)
+	}
+	if out.Missing > 0 {
+		fmt.Fprintf(w, "%d papers have no PDF in this device's library folder yet: 'paperfs status' lists them\n", out.Missing)
+	}
+	return nil
+}
+
+// paperTitle is the paper's title for messages, or its id.
+func paperTitle(s *meta.Store, id string) string {
+	if p, err := s.Get(id); err == nil && p.Title != "" {
+		return fmt.Sprintf("%q", p.Title)
+	}
+	return id
+}
+
+// describeConflict says in one line which value of which paper won.
+func describeConflict(title string, c meta.Conflict) string {
+	won, lost := c.Local, c.Remote
+	who := "this device's"
+	if c.RemoteWins {
+		won, lost = c.Remote, c.Local
+		who = "device " + c.RemoteClock.Device + "'s"
+	}
+	return fmt.Sprintf("%s %s: kept %s value %s over %s", title, c.Field, who, short(won), short(lost))
+}
+
+func short(v json.RawMessage) string {
+	s := string(v)
+	if s == "" {
+		s = "null"
+	}
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:57]) + "..."
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// waitFirstRound waits until the engine's first round has ended, ctx is
+// done or the timeout passes, whichever comes first.
+func waitFirstRound(ctx context.Context, eng *psync.Engine, timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-eng.FirstRound():
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

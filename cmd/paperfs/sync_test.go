@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// device is one paperfs installation in a test: its own library folder
+// and data dir, talking to a MongoDB server at uri.
+type device struct {
+	*env
+	name string
+	uri  string
+	db   string
+}
+
+func newDevice(t *testing.T, name, uri, db string) *device {
+	return &device{env: newEnv(t), name: name, uri: uri, db: db}
+}
+
+func (d *device) cmd(args ...string) *exec.Cmd {
+	c := d.env.cmd(args...)
+	c.Env = append(c.Env, "PAPERFS_MONGODB_URI="+d.uri, "PAPERFS_MONGODB_DATABASE="+d.db)
+	return c
+}
+
+func (d *device) run(args ...string) string {
+	d.t.Helper()
+	out, err := d.cmd(args...).CombinedOutput()
+	if err != nil {
+		d.t.Fatalf("%s: paperfs %v: %v\n%s", d.name, args, err, out)
+	}
+	return string(out)
+}
+
+func (d *device) status() Status {
+	d.t.Helper()
+	var st Status
+	out := d.run("status", "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		d.t.Fatalf("%s: status --json: %v\n%s", d.name, err, out)
+	}
+	return st
+}
+
+// mounted is a `paperfs mount` process owned by a test.
+type mounted struct {
+	dir  string
+	cmd  *exec.Cmd
+	mu   sync.Mutex // protects logs
+	logs bytes.Buffer
+}
+
+func (m *mounted) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.logs.Write(p)
+}
+
+func (m *mounted) log() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.logs.String()
+}
+
+// mount starts `paperfs mount` in its own process and waits until the
+// mountpoint is live. The test's cleanup stops it with SIGTERM (and
+// unmounts lazily if the process fails to).
+func (d *device) mount(t *testing.T) *mounted {
+	t.Helper()
+	m := &mounted{dir: filepath.Join(t.TempDir(), "mnt")}
+	os.Mkdir(m.dir, 0o755)
+	m.cmd = d.cmd("mount", m.dir)
+	m.cmd.Stderr = m
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.stop(t) })
+	waitUntil(t, 10*time.Second, d.name+" mounted", m.log, func() bool { ok, _ := fs.IsMounted(m.dir); return ok })
+	return m
+}
+
+func (m *mounted) stop(t *testing.T) {
+	if m.cmd == nil {
+		return
+	}
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- m.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("mount %s exited with %v\n%s", m.dir, err, m.log())
+		}
+	case <-time.After(15 * time.Second):
+		m.cmd.Process.Kill()
+		<-done
+		t.Errorf("mount %s did not stop within 15s of SIGTERM\n%s", m.dir, m.log())
+	}
+	if ok, _ := fs.IsMounted(m.dir); ok {
+		syscall.Unmount(m.dir, syscall.MNT_DETACH)
+		t.Errorf("%s still mounted after the mount process exited", m.dir)
+	}
+	m.cmd = nil
+}
+
+func waitUntil(t *testing.T, timeout time.Duration, what string, logs func() string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func names(dir string) []string {
+	es, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+
+// readSidecar reads a sidecar from a mount, without the fields that are
+// this device's own (missing) or this device's clock (modified).
+func readSidecar(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, b)
+	}
+	delete(m, "missing")
+	delete(m, "modified")
+	return m
+}
+
+// editSidecar saves a sidecar in a mount as an editor would: read it,
+// change fields, write it back.
+func editSidecar(t *testing.T, path string, set map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range set {
+		m[k] = v
+	}
+	b, _ = json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatalf("saving %s: %v", path, err)
+	}
+}
+
+func skipFUSE(t *testing.T) {
+	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
+		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
+	}
+}
+
+// TestSyncMounts: two devices, each with its own data dir, library folder
+// (holding the same PDF, as a cloud drive would) and mount process, sync
+// through one server. Edits made through one mount show in the other's;
+// offline edits on both sides converge after reconnecting.
+func TestSyncMounts(t *testing.T) {
+	skipFUSE(t)
+	srv := synctest.Start(t)
+	pa, pb := synctest.Proxy(t, srv.URI), synctest.Proxy(t, srv.URI)
+	a := newDevice(t, "A", pa.URI(), "e2e")
+	b := newDevice(t, "B", pb.URI(), "e2e")
+	writePDF(t, filepath.Join(a.lib, "paxos.pdf"), "the same paper on both devices")
+	writePDF(t, filepath.Join(b.lib, "paxos.pdf"), "the same paper on both devices")
+
+	ma := a.mount(t)
+	waitUntil(t, 15*time.Second, "A to index and upload paxos.pdf", ma.log, func() bool {
+		st := a.status()
+		return exists(filepath.Join(ma.dir, "all", "paxos.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0
+	})
+	// A new device: the mount's first round brings the paper's record, so
+	// its scan matches the PDF to it instead of indexing it again.
+	mb := b.mount(t)
+	waitUntil(t, 15*time.Second, "B to show paxos.pdf", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", "paxos.pdf")) })
+	time.Sleep(time.Second) // B's scan has run; a duplicate would show now
+	if got := names(filepath.Join(mb.dir, "all")); !slices.Equal(got, []string{"paxos.json", "paxos.pdf"}) {
+		t.Fatalf("B's all/ after bootstrap: %v", got)
+	}
+	if got := names(filepath.Join(mb.dir, "missing")); len(got) != 0 {
+		t.Fatalf("B's missing/ lists %v though B has the PDF", got)
+	}
+	// paperfs sync while mounted says who syncs.
+	if out, err := b.cmd("sync").CombinedOutput(); err == nil || !strings.Contains(string(out), "mount syncs continuously") {
+		t.Fatalf("sync while mounted: %v %s", err, out)
+	}
+
+	// A sidecar saved in A's mount renames the paper in B's mount.
+	const newName = "Lamport 2001 - Paxos Made Simple"
+	editSidecar(t, filepath.Join(ma.dir, "all", "paxos.json"), map[string]any{
+		"title": "Paxos Made Simple", "authors": []string{"Leslie Lamport"}, "year": 2001})
+	start := time.Now()
+	waitUntil(t, 10*time.Second, "B to show the new name", mb.log, func() bool {
+		return slices.Equal(names(filepath.Join(mb.dir, "all")), []string{newName + ".json", newName + ".pdf"})
+	})
+	t.Logf("sidecar save on A visible in B's mount after %s", time.Since(start).Round(time.Millisecond))
+	if got := readSidecar(t, filepath.Join(mb.dir, "all", newName+".json")); got["title"] != "Paxos Made Simple" || got["year"] != 2001.0 {
+		t.Fatalf("B's sidecar: %v", got)
+	}
+	if !exists(filepath.Join(mb.dir, "authors", "Leslie Lamport", newName+".pdf")) || !exists(filepath.Join(mb.dir, "years", "2001", newName+".pdf")) {
+		t.Fatalf("B's authors/ and years/ views lack the paper: %v %v", names(filepath.Join(mb.dir, "authors")), names(filepath.Join(mb.dir, "years")))
+	}
+
+	// A retag with mv in A shows in B's tags/.
+	if err := os.Mkdir(filepath.Join(ma.dir, "tags", "consensus"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(ma.dir, "all", newName+".pdf"), filepath.Join(ma.dir, "tags", "consensus", newName+".pdf")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "B to show tags/consensus", mb.log, func() bool {
+		return exists(filepath.Join(mb.dir, "tags", "consensus", newName+".pdf"))
+	})
+	if exists(filepath.Join(mb.dir, "untagged", newName+".pdf")) {
+		t.Fatalf("B still lists the paper in untagged/: %v", names(filepath.Join(mb.dir, "untagged")))
+	}
+
+	// Offline on both sides: the same field (B's edit is later, so it
+	// wins), different fields, and a tag on each side.
+	pa.Disable(t)
+	pb.Disable(t)
+	editSidecar(t, filepath.Join(ma.dir, "all", newName+".json"), map[string]any{"title": "Title from A", "note": "note from A"})
+	aName := "Lamport 2001 - Title from A"
+	if err := os.Mkdir(filepath.Join(ma.dir, "tags", "from-a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(ma.dir, "all", aName+".pdf"), filepath.Join(ma.dir, "tags", "from-a", aName+".pdf")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	editSidecar(t, filepath.Join(mb.dir, "all", newName+".json"), map[string]any{"title": "Title from B", "rating": 4, "tags": []string{"consensus", "from-b"}})
+	// The edits are committed locally at once and queued.
+	bName := "Lamport 2001 - Title from B"
+	if !exists(filepath.Join(ma.dir, "tags", "from-a", aName+".pdf")) || !exists(filepath.Join(mb.dir, "tags", "from-b", bName+".pdf")) {
+		t.Fatalf("offline edits not visible locally: A %v, B %v", names(filepath.Join(ma.dir, "all")), names(filepath.Join(mb.dir, "all")))
+	}
+	waitUntil(t, 15*time.Second, "A's status to say offline with changes queued", ma.log, func() bool {
+		st := a.status()
+		return st.Sync != nil && !st.Sync.Connected && st.Sync.Running && st.Sync.Pending > 0 && st.Sync.LastError != ""
+	})
+	if out := a.run("status"); !strings.Contains(out, "offline, retrying") || !strings.Contains(out, "local changes not yet sent") {
+		t.Fatalf("A's status while offline:\n%s", out)
+	}
+
+	pa.Enable(t)
+	pb.Enable(t)
+	// Backoff is at most a minute by default; the retries started at 1s.
+	waitUntil(t, 60*time.Second, "A and B to converge", func() string { return ma.log() + mb.log() }, func() bool {
+		return exists(filepath.Join(ma.dir, "all", bName+".json")) && exists(filepath.Join(mb.dir, "all", bName+".json")) &&
+			fmt.Sprint(readSidecar(t, filepath.Join(ma.dir, "all", bName+".json"))) == fmt.Sprint(readSidecar(t, filepath.Join(mb.dir, "all", bName+".json")))
+	})
+	got := readSidecar(t, filepath.Join(mb.dir, "all", bName+".json"))
+	if got["note"] != "note from A" || got["rating"] != 4.0 || fmt.Sprint(got["tags"]) != "[consensus from-a from-b]" {
+		t.Fatalf("merged sidecar: %v", got)
+	}
+	for _, m := range []*mounted{ma, mb} {
+		for _, tag := range []string{"consensus", "from-a", "from-b"} {
+			if !exists(filepath.Join(m.dir, "tags", tag, bName+".pdf")) {
+				t.Errorf("%s: tags/%s lacks the paper: %v", m.dir, tag, names(filepath.Join(m.dir, "tags", tag)))
+			}
+		}
+		if got := names(filepath.Join(m.dir, "all")); len(got) != 2 {
+			t.Errorf("%s: all/ has %v, want one paper", m.dir, got)
+		}
+	}
+	// Both report the title conflict somewhere, resolved the same way.
+	waitUntil(t, 10*time.Second, "a conflict in a status", ma.log, func() bool {
+		for _, d := range []*device{a, b} {
+			if st := d.status(); st.Sync != nil && len(st.Sync.Conflicts) > 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestSyncCommand: paperfs sync on a new device downloads the library with
+// a progress bar and status lists the papers whose PDF has not arrived;
+// a missing or unreachable server gives an error naming the problem and
+// never the password.
+func TestSyncCommand(t *testing.T) {
+	srv := synctest.Start(t)
+	a := newDevice(t, "A", srv.URI, "cli")
+	for _, n := range []string{"one", "two", "three"} {
+		writePDF(t, filepath.Join(a.lib, n+".pdf"), n)
+	}
+	a.run("scan")
+	out := a.run("sync")
+	if !strings.Contains(out, "sent 3 changes, received 0, 0 conflicts") || !strings.Contains(out, "database cli") {
+		t.Fatalf("A's first sync: %s", out)
+	}
+	if out := a.run("sync"); !strings.Contains(out, "sent 0 changes, received 0") {
+		t.Fatalf("idle sync: %s", out)
+	}
+
+	// A new device has one of the three PDFs so far.
+	c := newDevice(t, "C", srv.URI, "cli")
+	writePDF(t, filepath.Join(c.lib, "two.pdf"), "two")
+	cmd := c.cmd("sync")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("C's sync: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "received 3") || !strings.Contains(stdout.String(), "2 papers have no PDF") {
+		t.Fatalf("C's sync: %s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "downloading the library") {
+		t.Fatalf("no progress bar on C's bootstrap: %q", stderr.String())
+	}
+	st := c.status()
+	var missing []string
+	for _, m := range st.Missing {
+		missing = append(missing, m.Path)
+	}
+	slices.Sort(missing)
+	// Papers counts those whose PDF is here, as all/ shows them.
+	if st.Papers != 1 || !slices.Equal(missing, []string{"one.pdf", "three.pdf"}) {
+		t.Fatalf("C's status: %d papers, missing %v", st.Papers, missing)
+	}
+	text := c.run("status")
+	if !strings.Contains(text, "missing:   2 papers") || !strings.Contains(text, "last sync:  20") || strings.Contains(text, "last sync:  never") {
+		t.Fatalf("C's status:\n%s", text)
+	}
+	// The scan of C's folder matches two.pdf to its record.
+	if out := c.run("scan"); !strings.Contains(out, "1 PDFs: 0 new") {
+		t.Fatalf("C's scan: %s", out)
+	}
+
+	// No server configured.
+	out2, err := c.env.cmd("sync").CombinedOutput()
+	if err == nil || !strings.Contains(string(out2), "no MongoDB server configured") || !strings.Contains(string(out2), "PAPERFS_MONGODB_URI") {
+		t.Fatalf("sync without a URI: %v %s", err, out2)
+	}
+	// Unreachable, with credentials in the URI.
+	down := newDevice(t, "D", "mongodb://alice:Sup3rSecretPw@127.0.0.1:9/?connectTimeoutMS=500", "cli")
+	out2, err = down.cmd("sync").CombinedOutput()
+	if err == nil || !strings.Contains(string(out2), "cannot reach the server") || !strings.Contains(string(out2), "mongodb://***@127.0.0.1:9/") ||
+		strings.Contains(string(out2), "Sup3rSecretPw") || strings.Contains(string(out2), "alice") {
+		t.Fatalf("sync with an unreachable server: %v %s", err, out2)
+	}
+	text = down.run("status")
+	if !strings.Contains(text, "last error:") || strings.Contains(text, "Sup3rSecretPw") || strings.Contains(text, "alice") {
+		t.Fatalf("status after a failed sync:\n%s", text)
+	}
+}
