@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,22 +20,30 @@ import (
 	"github.com/paperfs/paperfs/sync/synctest"
 )
 
-// device is one paperfs installation in a test: its own library folder
-// and data dir, talking to a MongoDB server at uri.
+// device is one paperfs installation in a test or benchmark: its own
+// library folder and data dir, talking to a MongoDB server at uri.
 type device struct {
-	*env
-	name string
-	uri  string
-	db   string
+	t        testing.TB
+	name     string
+	lib, dat string
+	uri, db  string
 }
 
-func newDevice(t *testing.T, name, uri, db string) *device {
-	return &device{env: newEnv(t), name: name, uri: uri, db: db}
+func newDevice(t testing.TB, name, uri, db string) *device {
+	d := t.TempDir()
+	dev := &device{t: t, name: name, lib: filepath.Join(d, "lib"), dat: filepath.Join(d, "data"), uri: uri, db: db}
+	os.MkdirAll(dev.lib, 0o755)
+	return dev
 }
 
+// cmd is a paperfs command on this device, with the server in the
+// environment unless uri is empty.
 func (d *device) cmd(args ...string) *exec.Cmd {
-	c := d.env.cmd(args...)
-	c.Env = append(c.Env, "PAPERFS_MONGODB_URI="+d.uri, "PAPERFS_MONGODB_DATABASE="+d.db)
+	c := exec.Command(binary, append([]string{"--library", d.lib}, args...)...)
+	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+d.dat, "PAPERFS_CONFIG="+filepath.Join(d.dat, "none.json"))
+	if d.uri != "" {
+		c.Env = append(c.Env, "PAPERFS_MONGODB_URI="+d.uri, "PAPERFS_MONGODB_DATABASE="+d.db)
+	}
 	return c
 }
 
@@ -79,7 +89,7 @@ func (m *mounted) log() string {
 // mount starts `paperfs mount` in its own process and waits until the
 // mountpoint is live. The test's cleanup stops it with SIGTERM (and
 // unmounts lazily if the process fails to).
-func (d *device) mount(t *testing.T) *mounted {
+func (d *device) mount(t testing.TB) *mounted {
 	t.Helper()
 	m := &mounted{dir: filepath.Join(t.TempDir(), "mnt")}
 	os.Mkdir(m.dir, 0o755)
@@ -93,7 +103,7 @@ func (d *device) mount(t *testing.T) *mounted {
 	return m
 }
 
-func (m *mounted) stop(t *testing.T) {
+func (m *mounted) stop(t testing.TB) {
 	if m.cmd == nil {
 		return
 	}
@@ -117,7 +127,7 @@ func (m *mounted) stop(t *testing.T) {
 	m.cmd = nil
 }
 
-func waitUntil(t *testing.T, timeout time.Duration, what string, logs func() string, cond func() bool) {
+func waitUntil(t testing.TB, timeout time.Duration, what string, logs func() string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -141,7 +151,7 @@ func exists(path string) bool { _, err := os.Stat(path); return err == nil }
 
 // readSidecar reads a sidecar from a mount, without the fields that are
 // this device's own (missing) or this device's clock (modified).
-func readSidecar(t *testing.T, path string) map[string]any {
+func readSidecar(t testing.TB, path string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -158,7 +168,7 @@ func readSidecar(t *testing.T, path string) map[string]any {
 
 // editSidecar saves a sidecar in a mount as an editor would: read it,
 // change fields, write it back.
-func editSidecar(t *testing.T, path string, set map[string]any) {
+func editSidecar(t testing.TB, path string, set map[string]any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -177,7 +187,7 @@ func editSidecar(t *testing.T, path string, set map[string]any) {
 	}
 }
 
-func skipFUSE(t *testing.T) {
+func skipFUSE(t testing.TB) {
 	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
 		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
 	}
@@ -360,7 +370,8 @@ func TestSyncCommand(t *testing.T) {
 	}
 
 	// No server configured.
-	out2, err := c.env.cmd("sync").CombinedOutput()
+	c.uri = ""
+	out2, err := c.cmd("sync").CombinedOutput()
 	if err == nil || !strings.Contains(string(out2), "no MongoDB server configured") || !strings.Contains(string(out2), "PAPERFS_MONGODB_URI") {
 		t.Fatalf("sync without a URI: %v %s", err, out2)
 	}
@@ -374,5 +385,83 @@ func TestSyncCommand(t *testing.T) {
 	text = down.run("status")
 	if !strings.Contains(text, "last error:") || strings.Contains(text, "Sup3rSecretPw") || strings.Contains(text, "alice") {
 		t.Fatalf("status after a failed sync:\n%s", text)
+	}
+}
+
+// BenchmarkMountEditLatency measures what a user sees: a sidecar saved in
+// device A's mount until the change reads back from device B's mount,
+// both mounts running with default settings against the local test
+// server, each a separate `paperfs mount` process. The library has
+// PAPERFS_BENCH_LIB papers (default 1000, the same PDFs on both
+// devices); it reports the median, 95th percentile and maximum over
+// PAPERFS_BENCH_EDITS edits (default 30), made at random moments.
+//
+//	go test -run '^$' -bench MountEditLatency -benchtime 1x ./cmd/paperfs
+func BenchmarkMountEditLatency(b *testing.B) {
+	skipFUSE(b)
+	lib, edits := 1000, 30
+	if n, err := strconv.Atoi(os.Getenv("PAPERFS_BENCH_LIB")); err == nil && n > 0 {
+		lib = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("PAPERFS_BENCH_EDITS")); err == nil && n > 0 {
+		edits = n
+	}
+	srv := synctest.Start(b)
+	da := newDevice(b, "A", srv.URI, "bench")
+	db := newDevice(b, "B", srv.URI, "bench")
+	for i := 0; i < lib; i++ {
+		for _, d := range []*device{da, db} {
+			if err := os.WriteFile(filepath.Join(d.lib, fmt.Sprintf("p%05d.pdf", i)), fmt.Appendf(nil, "%%PDF-1.4\npaper %d", i), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	da.run("scan")
+	da.run("sync")
+	db.run("sync")
+	ma, mb := da.mount(b), db.mount(b)
+	var files []string
+	for _, n := range names(filepath.Join(ma.dir, "all")) {
+		if strings.HasSuffix(n, ".json") && len(files) < 100 {
+			files = append(files, n)
+		}
+	}
+	if len(files) == 0 {
+		b.Fatalf("A's mount shows no papers")
+	}
+	waitUntil(b, 30*time.Second, "B's mount to show A's papers", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", files[0])) })
+	rng := rand.New(rand.NewPCG(1, 2))
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < edits; i++ {
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		name := files[rng.IntN(len(files))]
+		note := fmt.Sprint("edit ", i)
+		start := time.Now()
+		editSidecar(b, filepath.Join(ma.dir, "all", name), map[string]any{"note": note})
+		want := []byte(fmt.Sprintf("%q", note))
+		waitFast(b, 30*time.Second, fmt.Sprintf("edit %d in B's mount", i), mb.log, func() bool {
+			got, err := os.ReadFile(filepath.Join(mb.dir, "all", name))
+			return err == nil && bytes.Contains(got, want)
+		})
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(lat[len(lat)/2].Seconds(), "median-s")
+	b.ReportMetric(lat[len(lat)*95/100].Seconds(), "p95-s")
+	b.ReportMetric(lat[len(lat)-1].Seconds(), "max-s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// waitFast is waitUntil polling every 5ms, for latency measurements.
+func waitFast(t testing.TB, timeout time.Duration, what string, logs func() string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, logs())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
