@@ -25,13 +25,12 @@ const (
 	bibTagName     = "tag.bib"
 )
 
-// bibStore is what the BibTeX files need beyond Store: every paper, and
-// key assignment. *meta.Store has it all; a store without it serves the
-// files with the papers' ids as keys for papers that have none.
+// bibStore is what the BibTeX files need beyond Store: every paper, and a
+// version to cache by. *meta.Store has both; a store without them serves
+// the files uncached, with the papers' ids as keys for papers that have none.
 type bibStore interface {
 	ForEach(fn func(p meta.Paper) bool) error
 	Vector() (map[string]uint64, error)
-	bibtex.KeyStore
 }
 
 // bibFile is a read-only BibTeX file generated from the current metadata:
@@ -89,7 +88,10 @@ func (n *bibFile) name() string {
 }
 
 // content returns the file's text, regenerated when the store changed since
-// the last time. Papers without a citation key get one, stored for good.
+// the last time. It never writes: papers are given their citation keys when
+// they are created (and keyless ones from older versions when the library
+// is opened), so a read shows the stored keys, and the one a keyless paper
+// will get (see bibtex.ResolveKeys).
 func (n *bibFile) content() ([]byte, time.Time, error) {
 	src, _ := n.fs.store.(bibStore)
 	stamp := ""
@@ -109,18 +111,6 @@ func (n *bibFile) content() ([]byte, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if src != nil {
-		if papers, err = bibtex.EnsureKeys(src, papers); err != nil {
-			return nil, time.Time{}, err
-		}
-		// Assigning keys changed the store: stamp after it, so the next
-		// stat finds the cache current.
-		v, err := src.Vector()
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		stamp = vectorStamp(v)
-	}
 	var b bytes.Buffer
 	if err := bibtex.Write(&b, papers); err != nil {
 		return nil, time.Time{}, err
@@ -135,21 +125,24 @@ func (n *bibFile) content() ([]byte, time.Time, error) {
 	return n.data, n.mtime, nil
 }
 
-// papers lists the papers the file cites: every paper not in the trash (a
-// PDF missing on this device is no reason not to cite it), or those of them
-// with the tag.
+// papers lists the papers the file cites, with their keys resolved among
+// the whole library's: every paper not in the trash (a PDF missing on this
+// device is no reason not to cite it), or those of them with the tag.
 func (n *bibFile) papers(src bibStore) ([]meta.Paper, error) {
 	var out []meta.Paper
 	if src != nil {
-		err := src.ForEach(func(p meta.Paper) bool {
+		var all []meta.Paper
+		if err := src.ForEach(func(p meta.Paper) bool { all = append(all, p); return true }); err != nil {
+			return nil, err
+		}
+		for _, p := range bibtex.ResolveKeys(all) {
 			if p.Trashed == nil && (n.view.Kind == meta.All || slices.ContainsFunc(p.Tags, func(t string) bool {
 				return meta.GroupName(t) == n.view.Group
 			})) {
 				out = append(out, p)
 			}
-			return true
-		})
-		return out, err
+		}
+		return out, nil
 	}
 	es, err := n.fs.store.List(n.view)
 	if err != nil {

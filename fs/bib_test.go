@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,14 +62,35 @@ func TestBibFiles(t *testing.T) {
 	if len(errs) > 0 || len(entries) != len(papers) {
 		t.Fatalf("%d entries, errors %v\n%s", len(entries), errs, data)
 	}
-	// Keys were assigned and stored.
+	// The papers were created without keys (as by an older paperfs):
+	// reading shows the keys they will get and writes nothing.
+	shown := map[string]string{}
+	for _, e := range entries {
+		shown[e.Get("title")] = e.Key
+	}
 	keys := map[string]string{}
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		if q.CiteKey != "" || !q.Modified.Equal(p.Modified) {
+			t.Errorf("paper %q changed by a read: key %q, modified %v -> %v", q.Title, q.CiteKey, p.Modified, q.Modified)
+		}
+	}
+	// The backfill run when a library is opened stores exactly those keys.
+	if n, err := bibtex.AssignKeys(s); err != nil || n != len(papers) {
+		t.Fatalf("AssignKeys: %d, %v", n, err)
+	}
 	for _, p := range papers {
 		q, _ := s.Get(p.ID)
 		if q.CiteKey == "" || !strings.Contains(string(data), "{"+q.CiteKey+",") {
 			t.Errorf("paper %q: key %q not in library.bib", q.Title, q.CiteKey)
 		}
 		keys[p.ID] = q.CiteKey
+	}
+	if len(shown) != len(papers) {
+		t.Errorf("keys shown: %v", shown)
+	}
+	if n, err := bibtex.AssignKeys(s); err != nil || n != 0 {
+		t.Errorf("second AssignKeys: %d, %v", n, err)
 	}
 
 	// tag.bib holds the tag's papers only.
@@ -117,8 +139,7 @@ func TestBibLaTeX(t *testing.T) {
 	}
 	s, lib, mnt, _ := testMount(t, Options{})
 	papers := bibPapers(t, s, lib)
-	// Reading assigns the keys.
-	if _, err := os.ReadFile(filepath.Join(mnt, bibLibraryName)); err != nil {
+	if _, err := bibtex.AssignKeys(s); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
@@ -175,5 +196,88 @@ Cited: \cite{` + strings.Join(keys, ",") + `}.
 	run("latex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
 	if log, _ := os.ReadFile(filepath.Join(work, "doc.log")); strings.Contains(string(log), "undefined") {
 		t.Errorf("LaTeX reports undefined citations:\n%s", log)
+	}
+}
+
+// TestBibReadWritesNothing reads library.bib and tag.bib, with stat and
+// open, and checks that no paper changed and no op was made: a read must
+// not bump modified times or send anything to other devices.
+func TestBibReadWritesNothing(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	papers := bibPapers(t, s, lib)
+	// One paper keyless (synced from an older device), two sharing a key
+	// (chosen at once on two devices): the cases a read could be tempted
+	// to repair.
+	for i, key := range map[int]string{1: "", 2: "shared", 3: "shared"} {
+		if _, err := s.Update(papers[i].ID, func(p *meta.Paper) error { p.CiteKey = key; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := map[string]meta.Paper{}
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		before[p.ID] = q
+	}
+	vec, _ := s.Vector()
+	pending, _ := s.PendingCount()
+	var seen []string
+	for _, name := range []string{bibLibraryName, "tags/distributed/" + bibTagName, "tags/nlp/" + bibTagName} {
+		path := filepath.Join(mnt, name)
+		for range 2 {
+			if _, err := os.Stat(path); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries, errs := bibtex.Parse(data)
+			if len(errs) > 0 {
+				t.Fatalf("%s: %v", name, errs)
+			}
+			if name == bibLibraryName {
+				seen = seen[:0]
+				for _, e := range entries {
+					seen = append(seen, e.Key)
+				}
+			}
+		}
+	}
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		if b := before[p.ID]; q.CiteKey != b.CiteKey || !q.Modified.Equal(b.Modified) {
+			t.Errorf("paper %q changed by reads: key %q -> %q, modified %v -> %v", q.Title, b.CiteKey, q.CiteKey, b.Modified, q.Modified)
+		}
+	}
+	if v, _ := s.Vector(); !maps.Equal(v, vec) {
+		t.Errorf("reads made ops: vector %v -> %v", vec, v)
+	}
+	if n, _ := s.PendingCount(); n != pending {
+		t.Errorf("reads queued ops for sync: %d -> %d", pending, n)
+	}
+	// The keys shown are unique, the first-added paper keeps "shared".
+	uniq := map[string]bool{}
+	for _, k := range seen {
+		if uniq[strings.ToLower(k)] {
+			t.Errorf("key %q shown twice: %v", k, seen)
+		}
+		uniq[strings.ToLower(k)] = true
+	}
+	if len(seen) != len(papers) || !uniq["shared"] {
+		t.Errorf("keys shown: %v", seen)
+	}
+	// The backfill then stores what was shown.
+	if _, err := bibtex.AssignKeys(s); err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	for _, p := range papers {
+		q, _ := s.Get(p.ID)
+		stored = append(stored, q.CiteKey)
+	}
+	slices.Sort(stored)
+	slices.Sort(seen)
+	if !slices.Equal(stored, seen) {
+		t.Errorf("stored keys %v, shown %v", stored, seen)
 	}
 }

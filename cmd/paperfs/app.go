@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ type app struct {
 	dataDir string
 	store   *meta.Store
 	lib     *library.Library
+	pool    *extract.Pool // extraction worker processes, stopped by close
 }
 
 func newLogger(debug bool) *slog.Logger {
@@ -74,27 +76,40 @@ func openApp(g *globalOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.lib, err = library.Open(libDir, a.store, extractor(), log)
+	a.pool = extractPool()
+	a.lib, err = library.Open(libDir, a.store, poolExtractor(a.pool), log)
+	if err == nil {
+		if perr := a.lib.SetNamePattern(cfg.Import.NamePattern); perr != nil {
+			err = fmt.Errorf("config %s: import.name_pattern: %w", configPath(), perr)
+		}
+	}
 	if err != nil {
+		a.pool.Close()
 		a.store.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) close() error { return a.store.Close() }
+func (a *app) close() error {
+	a.pool.Close()
+	return a.store.Close()
+}
 
-// extractor reads metadata from PDFs in worker processes (this binary run
-// as `paperfs __extract-worker`), so a hostile PDF can neither crash nor
-// hang paperfs.
-func extractor() library.Extractor {
+// extractPool runs metadata extraction in worker processes (this binary
+// run as `paperfs __extract-worker`), so a hostile PDF can neither crash
+// nor hang paperfs; workers are kept between files.
+func extractPool() *extract.Pool {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
 	}
-	r := extract.Runner{Exe: exe, Args: []string{workerCommand}, Timeout: 20 * time.Second}
+	return &extract.Pool{Runner: extract.Runner{Exe: exe, Args: []string{workerCommand}, Timeout: 20 * time.Second}}
+}
+
+func poolExtractor(pool *extract.Pool) library.Extractor {
 	return func(ctx context.Context, path string) (meta.Paper, []string) {
-		res, err := r.File(ctx, path)
+		res, err := pool.File(ctx, path)
 		problems := res.Problems
 		if err != nil {
 			problems = append(problems, err.Error())

@@ -24,9 +24,9 @@ func newExportCommand(g *globalOptions) *cobra.Command {
 		Short: "Write the library as BibTeX or CSL-JSON to stdout",
 		Long: `Write every paper (not in the trash), or one tag's papers, as BibTeX or
 CSL-JSON (for pandoc, Zotero, citeproc). It is the same text a mount shows
-as library.bib and tags/<tag>/tag.bib. Papers without a citation key get one
-now, stored in their citekey field, and keep it from then on; edit it in the
-paper's sidecar to change it.`,
+as library.bib and tags/<tag>/tag.bib. Every paper has a citation key,
+given when it was added and stored in its citekey field; it never changes
+unless you edit it in the paper's sidecar.`,
 		Example: `  paperfs export > library.bib
   paperfs export --tag thesis > thesis.bib
   paperfs export --format csl-json | pandoc --citeproc --bibliography=/dev/stdin ...`,
@@ -52,29 +52,28 @@ func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
 		return err
 	}
 	defer a.close()
+	// Keys are resolved among every paper, as library.bib does; nothing
+	// is written.
+	var all []meta.Paper
+	if err := a.store.ForEach(func(p meta.Paper) bool { all = append(all, p); return true }); err != nil {
+		return err
+	}
 	var papers []meta.Paper
 	tagFound := opts.Tag == ""
-	err = a.store.ForEach(func(p meta.Paper) bool {
+	for _, p := range bibtex.ResolveKeys(all) {
 		if p.Trashed != nil {
-			return true
+			continue
 		}
 		if opts.Tag != "" {
 			if !slices.ContainsFunc(p.Tags, func(t string) bool { return t == opts.Tag || meta.GroupName(t) == opts.Tag }) {
-				return true
+				continue
 			}
 			tagFound = true
 		}
 		papers = append(papers, p)
-		return true
-	})
-	if err != nil {
-		return err
 	}
 	if !tagFound {
 		return fmt.Errorf("no paper has the tag %q (see the tags/ folder of a mount for the tags there are)", opts.Tag)
-	}
-	if papers, err = bibtex.EnsureKeys(a.store, papers); err != nil {
-		return err
 	}
 	if opts.Format == "csl-json" {
 		return bibtex.WriteCSL(w, papers)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -13,8 +15,9 @@ import (
 )
 
 type importOptions struct {
-	Move bool
-	Tags []string
+	Move        bool
+	Tags        []string
+	NamePattern string
 }
 
 func newImportCommand(g *globalOptions) *cobra.Command {
@@ -23,11 +26,25 @@ func newImportCommand(g *globalOptions) *cobra.Command {
 		Use:   "import FILE|DIR...",
 		Short: "Copy PDFs into the library folder and add them to the library",
 		Long: `Copy (or with --move, move) PDFs into the library folder and create their
-records, reading title, authors, year and identifiers from each PDF. Folders
-are searched recursively. Files whose content is already in the library are
-reported and skipped. Safe to interrupt and rerun.`,
+records, reading title, authors, year, DOI, arXiv id and abstract from each
+PDF, offline, on every core. Folders are searched recursively.
+
+A file whose content, DOI or arXiv id is already in the library is reported
+and skipped. A file whose metadata cannot be read (scanned, damaged) is
+imported with its file name as title and listed at the end.
+
+Files are named in the library folder by a pattern, by default
+"` + library.DefaultNamePattern + `" ("Vaswani et al. 2017 - Attention Is All
+You Need.pdf"). Fields: {` + strings.Join(library.NamePlaceholders, "}, {") + `};
+a "/" makes folders. Set it with --name-pattern or "import": {"name_pattern":
+...} in the config file. An existing file is never overwritten: the new one
+gets " (2)" appended.
+
+Safe to interrupt (Ctrl-C) and rerun: each file is either wholly imported or
+not at all, and a rerun skips what is there and imports the rest.`,
 		Example: `  paperfs import ~/Downloads/1706.03762v5.pdf
-  paperfs import --tag to-read --move ~/Downloads/papers/`,
+  paperfs import --tag to-read --move ~/Downloads/papers/
+  paperfs import --name-pattern '{year}/{author} - {title}' ~/Downloads/papers/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runImport(cmd.Context(), g, opts, args, cmd.OutOrStdout())
@@ -35,6 +52,7 @@ reported and skipped. Safe to interrupt and rerun.`,
 	}
 	cmd.Flags().BoolVar(&opts.Move, "move", false, "move the files instead of copying them")
 	cmd.Flags().StringSliceVar(&opts.Tags, "tag", nil, "tag every imported paper (repeatable)")
+	cmd.Flags().StringVar(&opts.NamePattern, "name-pattern", "", "how to name the PDFs in the library folder (default from the config file, else \""+library.DefaultNamePattern+"\")")
 	return cmd
 }
 
@@ -44,22 +62,48 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 			return err
 		}
 	}
+	if opts.NamePattern != "" {
+		if err := library.CheckNamePattern(opts.NamePattern); err != nil {
+			return fmt.Errorf("%w: --name-pattern: %v", errUsage, err)
+		}
+	}
 	a, err := openApp(g)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	if opts.NamePattern != "" {
+		if err := a.lib.SetNamePattern(opts.NamePattern); err != nil {
+			return err
+		}
+	}
 	bar := newBar(w, "importing")
 	rep, err := a.lib.Import(ctx, args, library.ImportOptions{Move: opts.Move, Tags: opts.Tags, Progress: bar.update})
 	bar.finish()
-	fmt.Fprintf(w, "imported %d, duplicates skipped %d, errors %d\n", len(rep.Imported), len(rep.Duplicates), len(rep.Errors))
+	printImportReport(w, rep)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("import interrupted: the %d files counted above are in the library, the others untouched; run the same command again to import the rest",
+			len(rep.Imported)+len(rep.Duplicates)+len(rep.Errors))
+	}
+	return err
+}
+
+func printImportReport(w io.Writer, rep library.ImportReport) {
+	fmt.Fprintf(w, "imported %d, duplicates skipped %d, errors %d, extraction failures %d\n",
+		len(rep.Imported), len(rep.Duplicates), len(rep.Errors), len(rep.ExtractionFailed))
 	for _, d := range rep.Duplicates {
-		fmt.Fprintf(w, "  duplicate: %s\n", d)
+		where := "paper " + d.ID
+		if d.Trashed {
+			where += ", in the trash (paperfs trash restore " + d.ID + ")"
+		}
+		fmt.Fprintf(w, "  duplicate: %s: same %s as %s\n", d.Path, d.By, where)
+	}
+	for _, f := range rep.ExtractionFailed {
+		fmt.Fprintf(w, "  extraction failed: %s: imported as paper %s with the file name as title (%s)\n", f.Path, f.ID, strings.Join(f.Problems, "; "))
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
 	}
-	return err
 }
 
 type bar struct {

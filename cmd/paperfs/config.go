@@ -25,6 +25,11 @@ type Config struct {
 		URI      string `json:"uri,omitempty"`
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`
+	Import struct {
+		// NamePattern names imported PDFs in the library folder
+		// (library.FileName), e.g. "{year}/{author} - {title}".
+		NamePattern string `json:"name_pattern,omitempty"`
+	} `json:"import"`
 
 	path string // where it was read from, "" if none
 }

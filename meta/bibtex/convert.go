@@ -184,12 +184,7 @@ func Import(s Store, src []byte, opts ImportOptions) (Report, error) {
 			return rep, err
 		}
 		if id == "" {
-			if p.CiteKey == "" {
-				if p.CiteKey, err = freeKey(s, BaseKey(&p), "", nil); err != nil {
-					return rep, err
-				}
-			}
-			np, err := s.Create(p)
+			np, err := createWithKey(s, p)
 			if err != nil {
 				rep.Errors = append(rep.Errors, fmt.Errorf("line %d, entry %s: %w", pe.Line, pe.Key, err))
 				continue

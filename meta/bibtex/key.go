@@ -126,14 +126,130 @@ func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
 
 var errKeyChanged = errors.New("citation key changed meanwhile")
 
-// NewKey returns a free citation key for a paper about to be created, so an
-// import stores papers with their keys in one write. Calls must not
-// overlap with other imports into the same store (keys are checked against
-// what the store holds when called).
+// AssignKeys stores a citation key for every paper that has none, and
+// repairs keys two papers share (see EnsureKeys). Papers get their key when
+// created; this is the one-time backfill for papers created by older
+// versions or synced from them, run when a library is opened. It writes
+// nothing when every paper has a key of its own, and returns how many
+// papers it changed.
+func AssignKeys(s interface {
+	KeyStore
+	ForEach(fn func(p meta.Paper) bool) error
+}) (int, error) {
+	var all []meta.Paper
+	seen := map[string]bool{}
+	need := 0
+	if err := s.ForEach(func(p meta.Paper) bool {
+		all = append(all, p)
+		k := strings.ToLower(p.CiteKey)
+		if k == "" || seen[k] {
+			need++
+		}
+		seen[k] = true
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	if need == 0 {
+		return 0, nil
+	}
+	out, err := EnsureKeys(s, all)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range out {
+		if out[i].CiteKey != all[i].CiteKey {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// KeyCreator is what CreateWithKey needs of the store (*meta.Store).
+type KeyCreator interface {
+	KeyStore
+	Create(p meta.Paper) (meta.Paper, error)
+}
+
+// CreateWithKey creates p, first giving it a free citation key if it has
+// none, so a paper is stored with its key in the write that creates it and
+// reading library.bib never has to assign one. Choosing the key and
+// creating the paper are one step for every other key assignment in this
+// process (a database is open in one process only).
+func CreateWithKey(s KeyCreator, p meta.Paper) (meta.Paper, error) {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	return createWithKey(s, p)
+}
+
+// createWithKey is CreateWithKey for callers holding keyMu.
+func createWithKey(s KeyCreator, p meta.Paper) (meta.Paper, error) {
+	if strings.TrimSpace(p.CiteKey) == "" {
+		key, err := freeKey(s, BaseKey(&p), p.ID, nil)
+		if err != nil {
+			return meta.Paper{}, fmt.Errorf("citation key for %q: %w", p.Title, err)
+		}
+		p.CiteKey = key
+	}
+	return s.Create(p)
+}
+
+// NewKey returns a free citation key for a paper about to be created, for
+// callers that need the key before the paper exists (to name its file).
+// They must create the paper before anything else in this process creates
+// one, or use CreateWithKey.
 func NewKey(s KeyStore, p *meta.Paper) (string, error) {
 	keyMu.Lock()
 	defer keyMu.Unlock()
 	return freeKey(s, BaseKey(p), p.ID, nil)
+}
+
+// ResolveKeys returns the papers with the keys a BibTeX file shows for
+// them, without writing anything: a read of library.bib must not change the
+// library. Papers keep their stored keys; a paper with none (one synced
+// from a device running an older paperfs) or whose key an earlier-added
+// paper holds too (two devices chose it at once) shows the key EnsureKeys
+// would store for it, which AssignKeys stores when the library is next
+// opened. all is every paper of the library, trashed ones included, so a
+// shown key never collides with a stored one.
+func ResolveKeys(all []meta.Paper) []meta.Paper {
+	out := slices.Clone(all)
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(out[a].Added.Compare(out[b].Added), strings.Compare(out[a].ID, out[b].ID))
+	})
+	stored := map[string]bool{} // lower-case keys any paper stores
+	for _, p := range out {
+		if p.CiteKey != "" {
+			stored[strings.ToLower(p.CiteKey)] = true
+		}
+	}
+	taken := map[string]bool{} // lower-case keys given so far
+	var todo []int
+	for _, i := range order {
+		k := strings.ToLower(out[i].CiteKey)
+		if k == "" || taken[k] {
+			todo = append(todo, i)
+			continue
+		}
+		taken[k] = true
+	}
+	for _, i := range todo {
+		base := BaseKey(&out[i])
+		for n := 0; ; n++ {
+			k := base + suffix(n)
+			if !taken[strings.ToLower(k)] && !stored[strings.ToLower(k)] {
+				out[i].CiteKey = k
+				taken[strings.ToLower(k)] = true
+				break
+			}
+		}
+	}
+	return out
 }
 
 func getPaper(s KeyStore, id string) (meta.Paper, error) {

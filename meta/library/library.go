@@ -16,8 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/bibtex"
 )
 
 // TrashDir is the folder inside the library where deleted papers' PDFs go.
@@ -33,6 +35,11 @@ type Library struct {
 	store   *meta.Store
 	extract Extractor
 	log     *slog.Logger
+	pattern string // file name pattern of imports; set before use
+
+	// createMu serialises creating papers (choosing a citation key and a
+	// file name, then recording), so two never take the same.
+	createMu sync.Mutex
 }
 
 // Open checks that root is a usable library folder. extract may be nil: the
@@ -55,7 +62,40 @@ func Open(root string, store *meta.Store, extract Extractor, log *slog.Logger) (
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Library{Root: abs, store: store, extract: extract, log: log}, nil
+	l := &Library{Root: abs, store: store, extract: extract, log: log, pattern: DefaultNamePattern}
+	// Papers get their citation key when created; those created by older
+	// versions (or synced from them) get theirs now, once, so reading
+	// library.bib never has to write.
+	if n, err := bibtex.AssignKeys(store); err != nil {
+		return nil, fmt.Errorf("assigning citation keys: %w", err)
+	} else if n > 0 {
+		log.Info("gave papers citation keys", "papers", n)
+	}
+	return l, nil
+}
+
+// SetNamePattern sets how imported PDFs are named in the library folder
+// (see FileName; "" is DefaultNamePattern). Call it before importing.
+func (l *Library) SetNamePattern(pattern string) error {
+	if pattern == "" {
+		pattern = DefaultNamePattern
+	}
+	if err := CheckNamePattern(pattern); err != nil {
+		return err
+	}
+	l.pattern = pattern
+	return nil
+}
+
+func (l *Library) namePattern() string { return l.pattern }
+
+// newKey chooses the citation key of a paper about to be created; callers
+// hold createMu.
+func (l *Library) newKey(p *meta.Paper) (string, error) {
+	if p.CiteKey != "" {
+		return p.CiteKey, nil
+	}
+	return bibtex.NewKey(l.store, p)
 }
 
 // FromFileName is the Extractor of last resort: the title is the file name.

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/bibtex"
 )
 
 // ScanReport says what a scan found.
@@ -212,39 +213,55 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		rep.Missing++
 	}
 
-	total := len(fresh)
-	for i, h := range fresh {
-		if err := ctx.Err(); err != nil {
-			return rep, err
+	type extracted struct {
+		p        meta.Paper
+		problems []string
+	}
+	done := 0
+	err = inParallel(ctx, len(fresh), 0, func(i int) extracted {
+		p, problems := l.extract(ctx, l.Abs(fresh[i].rel))
+		return extracted{p, problems}
+	}, func(i int, e extracted) {
+		if ctx.Err() != nil {
+			return // extraction was cut short: indexed next time
 		}
-		p, problems := l.extract(ctx, l.Abs(h.rel))
-		np, err := l.record(ctx, p, problems, meta.File{Path: h.rel, Size: h.size, SHA256: h.sum}, nil)
+		h := fresh[i]
+		l.createMu.Lock()
+		np, fellBack, err := l.record(ctx, e.p, e.problems, meta.File{Path: h.rel, Size: h.size, SHA256: h.sum}, nil)
+		l.createMu.Unlock()
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", h.rel, err))
-			continue
+			return
+		}
+		if fellBack || extractionFailed(e.p) {
+			l.log.Warn("no metadata found in the PDF; its file name is the title", "file", h.rel, "problems", strings.Join(e.problems, "; "))
 		}
 		rep.New = append(rep.New, np.ID)
+		done++
 		if progress != nil {
-			progress(i+1, total)
+			progress(done, len(fresh))
 		}
-	}
-	return rep, nil
+	})
+	return rep, err
 }
 
 // record makes the paper for a PDF now in the library folder from its
-// extracted metadata. Metadata that fails validation (extraction can produce
-// odd text) gives way to the file name rather than leave the PDF unindexed.
-func (l *Library) record(ctx context.Context, p meta.Paper, problems []string, file meta.File, tags []string) (meta.Paper, error) {
+// extracted metadata, with its citation key. Metadata that fails
+// validation (extraction can produce odd text) gives way to the file name
+// rather than leave the PDF unindexed; fellBack says so. Callers hold
+// createMu.
+func (l *Library) record(ctx context.Context, p meta.Paper, problems []string, file meta.File, tags []string) (np meta.Paper, fellBack bool, err error) {
 	for _, pr := range problems {
-		l.log.Warn("metadata extraction", "file", file.Path, "problem", pr)
+		l.log.Debug("metadata extraction", "file", file.Path, "problem", pr)
 	}
 	p.File, p.Tags = file, append(p.Tags, tags...)
-	np, err := l.store.Create(p)
+	np, err = bibtex.CreateWithKey(l.store, p)
 	if errors.Is(err, meta.ErrInvalid) {
 		l.log.Warn("extracted metadata rejected; using the file name", "file", file.Path, "err", err)
-		p, _ = FromFileName(ctx, file.Path)
-		p.File, p.Tags = file, tags
-		np, err = l.store.Create(p)
+		q, _ := FromFileName(ctx, file.Path)
+		q.ID, q.File, q.Tags = p.ID, file, tags
+		np, err = bibtex.CreateWithKey(l.store, q)
+		fellBack = true
 	}
-	return np, err
+	return np, fellBack, err
 }

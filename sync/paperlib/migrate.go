@@ -163,12 +163,9 @@ func migrateOne(s *meta.Store, lp *Paper, idx *libIndex, opts Options, rep *Repo
 		}
 	}
 	p.File = file
-	// The citation key is given now, in the same write, rather than on
-	// the first read of library.bib.
-	if p.CiteKey, err = bibtex.NewKey(s, p); err != nil {
-		return err
-	}
-	np, err := s.Create(*p)
+	// The citation key is given now, in the same write: reading
+	// library.bib never writes.
+	np, err := bibtex.CreateWithKey(s, *p)
 	if errors.Is(err, meta.ErrInvalid) {
 		rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: %v", label, err))
 		return nil
