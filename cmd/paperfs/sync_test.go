@@ -316,6 +316,81 @@ func TestSyncMounts(t *testing.T) {
 	})
 }
 
+// TestSyncDeleteVsEdit: three devices, three mount processes. While all
+// are offline, C deletes a paper, A retitles it and B tags it. After
+// reconnecting every mount shows it in trash/ with both edits kept, and no
+// PDF is gone from any library folder: C's is in its trash folder, A's and
+// B's are where they were (their cloud drive would carry C's move).
+func TestSyncDeleteVsEdit(t *testing.T) {
+	skipFUSE(t)
+	srv := synctest.Start(t)
+	var devs []*device
+	var proxies []*synctest.FaultProxy
+	var mounts []*mounted
+	for _, n := range []string{"A", "B", "C"} {
+		p := synctest.Proxy(t, srv.URI)
+		d := newDevice(t, n, p.URI(), "e2e3")
+		writePDF(t, filepath.Join(d.lib, "raft.pdf"), "In Search of an Understandable Consensus Algorithm")
+		devs, proxies = append(devs, d), append(proxies, p)
+	}
+	logs := func() string {
+		var s string
+		for _, m := range mounts {
+			s += m.log()
+		}
+		return s
+	}
+	for i, d := range devs {
+		m := d.mount(t)
+		mounts = append(mounts, m)
+		waitUntil(t, 15*time.Second, d.name+" to index and sync raft.pdf", logs, func() bool {
+			st := d.status()
+			return exists(filepath.Join(m.dir, "all", "raft.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0
+		})
+		if i > 0 {
+			// The first round matched the PDF to A's record: one paper.
+			if got := names(filepath.Join(m.dir, "all")); len(got) != 2 {
+				t.Fatalf("%s's all/: %v", d.name, got)
+			}
+		}
+	}
+	a, b, c := mounts[0], mounts[1], mounts[2]
+	for _, p := range proxies {
+		p.Disable(t)
+	}
+	if err := os.Remove(filepath.Join(c.dir, "all", "raft.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	editSidecar(t, filepath.Join(a.dir, "all", "raft.json"), map[string]any{"title": "Raft"})
+	editSidecar(t, filepath.Join(b.dir, "all", "raft.json"), map[string]any{"tags": []string{"consensus"}})
+	if !exists(filepath.Join(c.dir, "trash", "raft.pdf")) {
+		t.Fatalf("C's trash/ after rm: %v", names(filepath.Join(c.dir, "trash")))
+	}
+	for _, p := range proxies {
+		p.Enable(t)
+	}
+	for i, m := range mounts {
+		waitUntil(t, 60*time.Second, devs[i].name+" to show the merged paper in trash/", logs, func() bool {
+			if !exists(filepath.Join(m.dir, "trash", "Raft.json")) {
+				return false
+			}
+			got := readSidecar(t, filepath.Join(m.dir, "trash", "Raft.json"))
+			return got["trashed"] != nil && fmt.Sprint(got["tags"]) == "[consensus]"
+		})
+		if got := names(filepath.Join(m.dir, "all")); len(got) != 0 {
+			t.Errorf("%s's all/ still lists %v", devs[i].name, got)
+		}
+	}
+	if !exists(filepath.Join(devs[2].lib, ".paperfs-trash", "raft.pdf")) {
+		t.Errorf("C's PDF is not in its trash folder: %v", names(filepath.Join(devs[2].lib, ".paperfs-trash")))
+	}
+	for _, d := range devs[:2] {
+		if !exists(filepath.Join(d.lib, "raft.pdf")) {
+			t.Errorf("%s's PDF is gone from its library folder: %v", d.name, names(d.lib))
+		}
+	}
+}
+
 // TestSyncCommand: paperfs sync on a new device downloads the library with
 // a progress bar and status lists the papers whose PDF has not arrived;
 // a missing or unreachable server gives an error naming the problem and
