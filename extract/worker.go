@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -235,6 +236,10 @@ func (w *worker) stop() {
 // result line per path to stdout. It returns the exit code: 0 when results
 // were written, 2 on usage or I/O errors.
 func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
+	// Ctrl-C reaches the whole foreground process group. The caller
+	// decides what an interrupt means and stops its workers itself; a
+	// worker dying first would look like a crash on that file.
+	signal.Ignore(os.Interrupt)
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
 	one := func(path string) bool {
