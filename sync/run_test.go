@@ -195,10 +195,13 @@ func TestFaults(t *testing.T) {
 		r := a.run(t)
 		proxy.Disable(t)
 		p := edit("while down")
-		time.Sleep(2 * time.Second)
-		if st := a.eng.Status(); st.Connected {
-			t.Errorf("connected while the network is down: %+v", st)
-		}
+		// The round that notices takes up to OpTimeout (2s) to fail when
+		// a request was in flight as the network went: a fixed 2s sleep
+		// raced it.
+		waitFor(t, 10*time.Second, "a to report the outage", func() bool {
+			st := a.eng.Status()
+			return !st.Connected && st.LastError != "" && st.Pending > 0
+		})
 		proxy.Enable(t)
 		seen(t, p)
 		r.stop(t)
