@@ -123,10 +123,14 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 	return rep, err
 }
 
-// ImportFile brings one PDF into the library. It returns a *DuplicateError
-// (wrapping meta.ErrExists) if the paper is there already.
+// ImportFile brings one PDF into the library (a file copied into the
+// mount). It returns a *DuplicateError (wrapping meta.ErrExists) if the
+// library has the same content already. Unlike Import it does not refuse
+// another file of a paper it has (same DOI or arXiv id): its caller drops
+// duplicates, and a file moved into the mount has no other copy.
 func (l *Library) ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error) {
 	in := l.prepare(ctx, src)
+	in.contentOnly = true
 	p, _, err := l.commit(ctx, in, move, tags)
 	return p, err
 }
@@ -140,6 +144,9 @@ type incoming struct {
 	paper    meta.Paper
 	problems []string
 	err      error // the file cannot be imported
+	// contentOnly: only the same content makes a duplicate, not the same
+	// DOI or arXiv id.
+	contentOnly bool
 }
 
 // prepare does the slow, parallel part of an import: it reads the file,
@@ -167,10 +174,10 @@ func (l *Library) prepare(ctx context.Context, src string) *incoming {
 func (l *Library) duplicate(in *incoming) error {
 	type key struct{ kind, value, by string }
 	keys := []key{{"hash", in.sum, "content"}}
-	if in.paper.DOI != "" {
+	if !in.contentOnly && in.paper.DOI != "" {
 		keys = append(keys, key{"doi", in.paper.DOI, "DOI " + in.paper.DOI})
 	}
-	if in.paper.ArXiv != "" {
+	if !in.contentOnly && in.paper.ArXiv != "" {
 		keys = append(keys, key{"arxiv", in.paper.ArXiv, "arXiv " + in.paper.ArXiv})
 	}
 	for _, k := range keys {
