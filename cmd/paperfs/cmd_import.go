@@ -157,6 +157,9 @@ func runScan(ctx context.Context, g *globalOptions, w io.Writer) error {
 	bar := newBar(w, "indexing")
 	rep, err := a.lib.Scan(ctx, bar.update)
 	bar.finish()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("scan interrupted after indexing %d new PDFs; run it again to index the rest", len(rep.New))
+	}
 	if err != nil {
 		return err
 	}
