@@ -8,6 +8,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -95,7 +96,8 @@ func (d *groupsDir) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 // Rename renames a tag or folder on every paper that has it.
 func (d *groupsDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	if newParent != fs.InodeEmbedder(d) || flags != 0 {
+	// mv asks for RENAME_NOREPLACE, which is what happens anyway.
+	if newParent != fs.InodeEmbedder(d) || flags&^unix.RENAME_NOREPLACE != 0 {
 		return syscall.EPERM
 	}
 	if ok, _ := d.fs.store.HasGroup(d.kind, newName); ok {

@@ -24,7 +24,7 @@ type incomingNode struct {
 	fs   *FS
 	dir  *viewDir
 	name string
-	tmp  string // temporary file in the library folder
+	tmp  string // the copy, named as the user named it, in a private hidden directory of the library folder
 
 	mu   sync.Mutex // protects done
 	done bool       // imported (or given up): further closes do nothing
@@ -40,8 +40,15 @@ func (d *viewDir) createIncoming(ctx context.Context, name string, out *fuse.Ent
 	if d.fs.opts.Folder == nil {
 		return nil, nil, 0, syscall.EROFS
 	}
-	f, err := os.CreateTemp(d.fs.opts.Library, ".paperfs-incoming-*.pdf")
+	// The copy keeps its name, which import falls back on for the title
+	// and the file name; the hidden directory keeps scans away from it.
+	tmpDir, err := os.MkdirTemp(d.fs.opts.Library, ".paperfs-incoming-*")
 	if err != nil {
+		return nil, nil, 0, d.fs.errno("create", err, "file", d.view.String()+"/"+name)
+	}
+	f, err := os.OpenFile(filepath.Join(tmpDir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		os.Remove(tmpDir)
 		return nil, nil, 0, d.fs.errno("create", err, "file", d.view.String()+"/"+name)
 	}
 	n := &incomingNode{fs: d.fs, dir: d, name: name, tmp: f.Name()}
@@ -124,7 +131,7 @@ func (n *incomingNode) finish() syscall.Errno {
 		if n.dir.view.Kind == meta.Folders {
 			err = n.fs.join(p.ID, n.dir.view, true)
 		}
-		n.fs.log.Info("imported", "file", file, "paper", p.Title)
+		n.fs.log.Info("imported", "file", file, "paper", p.ID, "as", p.File.Path)
 	case errors.As(err, &dup):
 		// Already in the library: copying it here means "put it here too".
 		os.Remove(n.tmp)
@@ -139,6 +146,7 @@ func (n *incomingNode) finish() syscall.Errno {
 		}
 		return syscall.EIO
 	}
+	os.Remove(filepath.Dir(n.tmp)) // empty once imported or kept
 	n.dir.setScratch(n.name, nil)
 	dir, name := n.dir, n.name
 	n.fs.later(func() { dir.NotifyEntry(name) })

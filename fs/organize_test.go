@@ -1,0 +1,150 @@
+package fs
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+func sh(t *testing.T, dir, script string) {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+}
+
+func tagsOf(t *testing.T, s *meta.Store, id string) []string {
+	t.Helper()
+	p, err := s.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Tags
+}
+
+// TestOrganize drives a file manager's and a shell's verbs through the
+// mount, with the real coreutils, and checks what each means in the store.
+func TestOrganize(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	pdf := []byte("%PDF-1.4 knuth")
+	p := addPDF(t, s, lib, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"},
+		File: meta.File{Path: "knuth.pdf", SHA256: fmt.Sprintf("%x", sha256.Sum256(pdf))}}, pdf)
+	const name = "Knuth 1968 - Art"
+
+	// mkdir tags/new: an empty tag that lists and survives.
+	sh(t, mnt, "mkdir tags/b tags/x && test -d tags/b")
+	if gs := ls(t, filepath.Join(mnt, "tags")); !slices.Equal(gs, []string{"a", "b", "x"}) {
+		t.Fatalf("tags/ = %v", gs)
+	}
+	// mv tags/a/<name>.pdf tags/b/: retag a -> b.
+	sh(t, mnt, "mv 'tags/a/"+name+".pdf' tags/b/")
+	if got := tagsOf(t, s, p.ID); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("after mv a->b: tags %v", got)
+	}
+	eventually(t, "paper listed in tags/b", func() bool {
+		_, err := os.Stat(filepath.Join(mnt, "tags/b", name+".json"))
+		return err == nil
+	})
+	// cp and ln of a paper into a tag or folder add it there.
+	sh(t, mnt, "cp 'all/"+name+".pdf' tags/x/")
+	sh(t, mnt, "mkdir folders/f && ln 'all/"+name+".pdf' folders/f/")
+	got, _ := s.Get(p.ID)
+	if !slices.Equal(got.Tags, []string{"b", "x"}) || !slices.Equal(got.Folders, []string{"f"}) {
+		t.Fatalf("after cp/ln: tags %v folders %v", got.Tags, got.Folders)
+	}
+	if n, _ := s.Count(meta.View{Kind: meta.All}); n != 1 {
+		t.Fatalf("cp of a paper into a tag made %d papers", n)
+	}
+	// rm in a tag removes the tag only; the paper and its PDF stay.
+	sh(t, mnt, "rm 'tags/x/"+name+".pdf'")
+	if got := tagsOf(t, s, p.ID); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("after rm in tags/x: tags %v", got)
+	}
+	// rmdir removes an empty tag and refuses a full one.
+	sh(t, mnt, "rmdir tags/x")
+	if err := os.Remove(filepath.Join(mnt, "tags/b")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rmdir of a tag with papers: %v, want ENOTEMPTY", err)
+	}
+	// Renaming a tag renames it on every paper.
+	sh(t, mnt, "mv tags/b tags/renamed")
+	if got := tagsOf(t, s, p.ID); !slices.Equal(got, []string{"renamed"}) {
+		t.Fatalf("after renaming the tag: tags %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "tags/b")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("old tag directory still there: %v", err)
+	}
+
+	// A new PDF copied in is imported into the library folder; into a
+	// tag, it arrives tagged.
+	outside := filepath.Join(t.TempDir(), "Fresh Paper.pdf")
+	os.WriteFile(outside, []byte("%PDF-1.4 fresh"), 0o644)
+	sh(t, mnt, "cp '"+outside+"' tags/renamed/")
+	var fresh meta.Entry
+	eventually(t, "imported paper", func() bool {
+		es, _ := s.List(meta.View{Kind: meta.Tags, Group: "renamed"})
+		for _, e := range es {
+			if e.ID != p.ID {
+				fresh = e
+				return true
+			}
+		}
+		return false
+	})
+	fp, _ := s.Get(fresh.ID)
+	if fp.Title != "Fresh Paper" {
+		t.Errorf("imported paper's title %q, want the file name's", fp.Title)
+	}
+	if b, err := os.ReadFile(filepath.Join(lib, fp.File.Path)); err != nil || string(b) != "%PDF-1.4 fresh" {
+		t.Fatalf("imported PDF %q in the library folder: %v", fp.File.Path, err)
+	}
+
+	// rm all/<name>.pdf trashes: the PDF moves to the library's trash
+	// folder, the paper to trash/, nothing is destroyed.
+	sh(t, mnt, "rm 'all/"+name+".pdf'")
+	tp, _ := s.Get(p.ID)
+	if tp.Trashed == nil {
+		t.Fatalf("rm in all/ did not trash the paper")
+	}
+	if b, err := os.ReadFile(filepath.Join(lib, tp.File.Path)); err != nil || string(b) != string(pdf) {
+		t.Fatalf("trashed PDF at %q: %v", tp.File.Path, err)
+	}
+	eventually(t, "paper in trash/", func() bool {
+		_, err := os.Stat(filepath.Join(mnt, "trash", name+".pdf"))
+		return err == nil
+	})
+
+	// What has no meaning fails with a clear errno, never silently.
+	for _, c := range []struct {
+		what string
+		err  error
+	}{
+		{"mkdir years/1999", os.Mkdir(filepath.Join(mnt, "years/1999"), 0o755)},
+		{"mkdir authors/Someone", os.Mkdir(filepath.Join(mnt, "authors/Someone"), 0o755)},
+		{"mkdir all/sub", os.Mkdir(filepath.Join(mnt, "all/sub"), 0o755)},
+		{"mkdir .Trash-0", os.Mkdir(filepath.Join(mnt, ".Trash-0"), 0o700)},
+		{"create a file in tags/", os.WriteFile(filepath.Join(mnt, "tags/file.txt"), nil, 0o644)},
+		{"create a file at the root", os.WriteFile(filepath.Join(mnt, "notes.txt"), nil, 0o644)},
+		{"rm a sidecar", os.Remove(filepath.Join(mnt, "all", fresh.Name+".json"))},
+		{"rename a pdf in place", os.Rename(filepath.Join(mnt, "all", fresh.Name+".pdf"), filepath.Join(mnt, "all/Other.pdf"))},
+	} {
+		if !errors.Is(c.err, syscall.EPERM) {
+			t.Errorf("%s: %v, want EPERM", c.what, c.err)
+		}
+	}
+	// A file manager's probes find nothing and cost nothing.
+	for _, probe := range []string{".hidden", ".directory", "all/.hidden", "tags/.directory", ".Trash", ".Trash-0", "all/.thumbnails"} {
+		if _, err := os.Stat(filepath.Join(mnt, probe)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("probe %s: %v", probe, err)
+		}
+	}
+}
