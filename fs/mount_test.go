@@ -21,7 +21,7 @@ import (
 // testMount mounts a fresh library in t.TempDir and unmounts it in
 // t.Cleanup. Real mounts are the point: they run by default (CI is root
 // with /dev/fuse); PAPERFS_SKIP_FUSE=1 is the explicit opt-out.
-func testMount(t *testing.T, opts Options) (store *meta.Store, lib, mnt string, f *FS) {
+func testMount(t testing.TB, opts Options) (store *meta.Store, lib, mnt string, f *FS) {
 	t.Helper()
 	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
 		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
@@ -61,7 +61,7 @@ func testMount(t *testing.T, opts Options) (store *meta.Store, lib, mnt string, 
 	return store, lib, mnt, f
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))

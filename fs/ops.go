@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,6 +60,15 @@ func (f *FS) join(id string, v meta.View, in bool) error {
 		}
 		return nil
 	})
+	if err == nil && !in {
+		// A directory does not vanish because the last file left it:
+		// the emptied tag or folder stays until rmdir.
+		if has, cerr := f.store.HasGroup(v.Kind, v.Group); cerr == nil && !has {
+			if cerr := f.store.CreateGroup(v.Kind, v.Group); cerr != nil && !errors.Is(cerr, meta.ErrExists) {
+				f.log.Warn("could not keep the emptied "+string(v.Kind)+" directory", "dir", v.String(), "err", cerr)
+			}
+		}
+	}
 	return err
 }
 
