@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/tidwall/buntdb"
 )
 
 // exchange applies every op each device queued to every other device, in a
@@ -184,5 +186,46 @@ func TestApplyRemoteGap(t *testing.T) {
 	// b's own queue holds nothing from a.
 	if n, _ := b.PendingCount(); n != 0 {
 		t.Fatalf("remote ops queued for upload: %d", n)
+	}
+}
+
+// TestRetagKeepsRecordSmall: moving a paper between two tags many times
+// must not grow its record (adds and removes cancel out), or every later
+// read of it slows down.
+func TestRetagKeepsRecordSmall(t *testing.T) {
+	s, err := Open(t.TempDir()+"/m.db", Options{Device: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Create(Paper{Title: "T", Tags: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 500; i++ {
+		to := []string{"b"}
+		if i%2 == 1 {
+			to = []string{"a"}
+		}
+		if _, err := s.Update(p.ID, func(p *Paper) error { p.Tags = to; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.db.View(func(tx *buntdb.Tx) error {
+		r, err := getRecordForWrite(tx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dots := 0
+		for _, st := range r.Sets["tags"] {
+			dots += len(st.Adds) + len(st.Removed)
+		}
+		if dots > 2 || len(r.Sets["tags"]) > 1 {
+			t.Errorf("after 500 retags the record holds %d dots in %d tag states", dots, len(r.Sets["tags"]))
+		}
+		return nil
+	})
+	if got, _ := s.Get(p.ID); !slices.Equal(got.Tags, []string{"a"}) {
+		t.Errorf("tags %v", got.Tags)
 	}
 }

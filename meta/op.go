@@ -222,7 +222,12 @@ func (r *record) apply(op *Op) bool {
 	for f, elems := range op.Add {
 		for _, e := range elems {
 			st := r.elem(f, e)
-			if !slices.Contains(st.Adds, op.ID) {
+			switch {
+			case slices.Contains(st.Removed, op.ID):
+				// Removed before its add arrived: both are done with.
+				st.Removed = slices.DeleteFunc(st.Removed, func(d string) bool { return d == op.ID })
+				changed = true
+			case !slices.Contains(st.Adds, op.ID):
 				st.Adds = append(st.Adds, op.ID)
 				slices.Sort(st.Adds)
 				changed = true
@@ -233,11 +238,23 @@ func (r *record) apply(op *Op) bool {
 		for e, dots := range elems {
 			st := r.elem(f, e)
 			for _, d := range dots {
-				if !slices.Contains(st.Removed, d) {
+				switch {
+				case slices.Contains(st.Adds, d):
+					// An add and its remove cancel out. Each op is applied
+					// once (ApplyRemote skips what the version vector has
+					// seen), so the add cannot come back: keeping both as
+					// a tombstone would only grow the record with every
+					// retag.
+					st.Adds = slices.DeleteFunc(st.Adds, func(a string) bool { return a == d })
+					changed = true
+				case !slices.Contains(st.Removed, d):
 					st.Removed = append(st.Removed, d)
 					slices.Sort(st.Removed)
 					changed = true
 				}
+			}
+			if len(st.Adds) == 0 && len(st.Removed) == 0 {
+				delete(r.Sets[f], e)
 			}
 		}
 	}
