@@ -435,6 +435,36 @@ func (s *Store) ByIdentifier(kind, value string) ([]string, error) {
 	return s.idsWithPrefix(pIdent + kind + ":" + strings.ToLower(value) + "\x00")
 }
 
+// CiteKeysUnique reports whether every paper, trashed ones included, has a
+// citation key that no other paper shares (case-insensitively). It reads
+// only the citation key index, so opening a library can skip the full pass
+// that assigns and repairs keys when there is nothing to do.
+func (s *Store) CiteKeysUnique() (bool, error) {
+	ok := true
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		papers, keyed, prev := 0, 0, ""
+		err := ascendPrefix(tx, pIdent+"citekey:", func(rest, _ string) bool {
+			key := rest[:strings.LastIndexByte(rest, 0)]
+			if keyed > 0 && key == prev {
+				ok = false
+				return false
+			}
+			prev = key
+			keyed++
+			return true
+		})
+		if err != nil || !ok {
+			return err
+		}
+		if err := ascendPrefix(tx, pRecord, func(_, _ string) bool { papers++; return true }); err != nil {
+			return err
+		}
+		ok = papers == keyed
+		return nil
+	})
+	return ok, err
+}
+
 func (s *Store) idsWithPrefix(prefix string) ([]string, error) {
 	var ids []string
 	err := s.db.View(func(tx *buntdb.Tx) error {

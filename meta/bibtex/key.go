@@ -136,6 +136,15 @@ func AssignKeys(s interface {
 	KeyStore
 	ForEach(fn func(p meta.Paper) bool) error
 }) (int, error) {
+	// The store can answer "nothing to do" from its key index, without
+	// decoding every paper: what makes opening a large library fast.
+	if c, ok := s.(interface{ CiteKeysUnique() (bool, error) }); ok {
+		if done, err := c.CiteKeysUnique(); err != nil {
+			return 0, err
+		} else if done {
+			return 0, nil
+		}
+	}
 	var all []meta.Paper
 	seen := map[string]bool{}
 	need := 0
