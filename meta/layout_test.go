@@ -1,6 +1,12 @@
 package meta
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestCiteKeysUnique(t *testing.T) {
 	s := openTest(t, "")
@@ -31,4 +37,51 @@ func TestCiteKeysUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(false)
+}
+
+func TestCloseCompactsGrownFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []Paper
+	for i := 0; i < 3000; i++ {
+		ps = append(ps, Paper{Title: fmt.Sprintf("paper %d %s", i, strings.Repeat("x", 200)), Tags: []string{"a"}})
+	}
+	ps, err = s.CreateMany(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	// Retagging leaves the old index keys dead in the append-only file.
+	if _, err := s.UpdateMany(ids, func(p *Paper) error { p.Tags = []string{"b"}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(path)
+	if after.Size() >= before.Size() {
+		t.Fatalf("file not compacted: %d bytes before Close, %d after", before.Size(), after.Size())
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	es, err := s.List(View{Kind: Tags, Group: "b"})
+	if err != nil || len(es) != len(ps) {
+		t.Fatalf("after compaction tags/b lists %d papers (%v), want %d", len(es), err, len(ps))
+	}
+	if n, _ := s.Count(View{Kind: Tags, Group: "a"}); n != 0 {
+		t.Fatalf("tags/a still has %d papers", n)
+	}
+	if _, err := s.Get(ids[0]); err != nil {
+		t.Fatal(err)
+	}
 }
