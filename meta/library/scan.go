@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,7 +24,12 @@ type ScanReport struct {
 	Missing    int      // papers whose PDF is absent (now flagged missing)
 	Returned   int      // papers whose PDF came back
 	Duplicates []string // files whose content is already a paper's, left alone
-	Errors     []error  // files that could not be read
+	// InTrash are files whose content is a trashed paper's, left alone: a
+	// copy the cloud drive has yet to move into the trash after another
+	// device trashed the paper (or a file put back by hand: restoring the
+	// paper is how to get it back).
+	InTrash []string
+	Errors  []error // files that could not be read
 }
 
 type found struct {
@@ -126,9 +132,24 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 	}
 
 	// Papers whose file is gone: flag them, but first let unknown files
-	// claim them by content (a move or rename).
+	// claim them by content (a move or rename). Papers in the trash folder
+	// are not walked and never claimed: when another device trashes a
+	// paper, its record here points into the trash before the cloud drive
+	// has moved this device's copy, and taking that copy for a move would
+	// send the paper's path back out of the trash on every device. Their
+	// missing flag just follows whether the file is in the trash here.
 	gone := map[string]meta.FileRecord{}
+	inTrash := map[string]bool{}
 	for _, k := range known {
+		if InTrashDir(k.Path) {
+			inTrash[k.ID] = true
+			if there := l.Exists(k.Path); there == k.Missing {
+				if err := l.store.SetMissing(k.ID, !there); err != nil {
+					return rep, err
+				}
+			}
+			continue
+		}
 		if !present[k.Path] {
 			gone[k.ID] = k
 		}
@@ -194,6 +215,10 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 			}
 		}
 		if claimed {
+			continue
+		}
+		if len(ids) > 0 && !seen[h.sum] && !slices.ContainsFunc(ids, func(id string) bool { return !inTrash[id] }) {
+			rep.InTrash = append(rep.InTrash, h.rel)
 			continue
 		}
 		if len(ids) > 0 || seen[h.sum] {

@@ -71,6 +71,10 @@ func (l *Library) Restore(id string) (meta.Paper, error) {
 	return p, err
 }
 
+// InTrashDir reports whether a library-relative path is inside the trash
+// folder.
+func InTrashDir(rel string) bool { return strings.HasPrefix(rel, TrashDir+"/") }
+
 // Trashed lists the papers in the trash.
 func (l *Library) Trashed() ([]meta.Paper, error) {
 	es, err := l.store.List(meta.View{Kind: meta.Trash})
