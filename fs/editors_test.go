@@ -28,10 +28,19 @@ func need(t *testing.T, progs ...string) {
 	}
 }
 
+// commandIn runs name in dir, a directory in the mount. The child changes
+// into dir itself, after exec: with cmd.Dir, Go's child would chdir between
+// vfork and exec, a FUSE request this test process must answer while the
+// thread that forked holds its P in a raw syscall; if the garbage
+// collector then waits on that thread, no reader goroutine can run, and
+// parent and child wait on each other forever.
+func commandIn(dir, name string, args ...string) *exec.Cmd {
+	return exec.Command("sh", append([]string{"-c", `cd "$0" && exec "$@"`, dir, name}, args...)...)
+}
+
 func run(t *testing.T, dir string, name string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+	cmd := commandIn(dir, name, args...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TERM=xterm")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -99,14 +108,16 @@ fs.writeFile(f, data, (err) => { if (err) { console.error(err); process.exit(1);
 func saveWithNano(t *testing.T, dir, file, old, new string) {
 	sess := fmt.Sprintf("paperfs%d", time.Now().UnixNano())
 	tm := func(args ...string) string {
-		out, err := exec.Command("tmux", args...).CombinedOutput()
+		// A server per session (-L): killing the last session of a shared
+		// server races with the next new-session ("server exited").
+		out, err := exec.Command("tmux", append([]string{"-L", sess}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("tmux %v: %v %s", args, err, out)
 		}
 		return string(out)
 	}
 	tm("new-session", "-d", "-s", sess, "-x", "200", "-y", "50", "-c", dir, "nano", "--ignorercfiles", file)
-	defer exec.Command("tmux", "kill-session", "-t", sess).Run()
+	defer exec.Command("tmux", "-L", sess, "kill-server").Run()
 	waitScreen := func(want string) {
 		for i := 0; i < 100; i++ {
 			if strings.Contains(tm("capture-pane", "-p", "-t", sess), want) {

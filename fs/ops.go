@@ -174,6 +174,7 @@ func (d *viewDir) Link(ctx context.Context, target fs.InodeEmbedder, name string
 func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	to, ok := newParent.(*viewDir)
 	if !ok || flags&fs.RENAME_EXCHANGE != 0 {
+		d.fs.log.Info("refused: papers move into a tag or folder directory, such as tags/NAME/", "file", d.view.String()+"/"+name)
 		return syscall.EPERM
 	}
 	file := d.view.String() + "/" + name

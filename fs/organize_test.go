@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -16,8 +15,7 @@ import (
 
 func sh(t *testing.T, dir, script string) {
 	t.Helper()
-	cmd := exec.Command("bash", "-c", script)
-	cmd.Dir = dir
+	cmd := commandIn(dir, "bash", "-c", script)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
