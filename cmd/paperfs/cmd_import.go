@@ -47,7 +47,7 @@ not at all, and a rerun skips what is there and imports the rest.`,
   paperfs import --name-pattern '{year}/{author} - {title}' ~/Downloads/papers/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runImport(cmd.Context(), g, opts, args, cmd.OutOrStdout())
+			return runImport(cmd.Context(), g, opts, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Move, "move", false, "move the files instead of copying them")
@@ -56,7 +56,7 @@ not at all, and a rerun skips what is there and imports the rest.`,
 	return cmd
 }
 
-func runImport(ctx context.Context, g *globalOptions, opts importOptions, args []string, w io.Writer) error {
+func runImport(ctx context.Context, g *globalOptions, opts importOptions, args []string, w, errw io.Writer) error {
 	for _, p := range args {
 		if _, err := os.Stat(p); err != nil {
 			return err
@@ -77,6 +77,7 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 			return err
 		}
 	}
+	a.pullFirst(ctx, errw)
 	bar := newBar(w, "importing")
 	rep, err := a.lib.Import(ctx, args, library.ImportOptions{Move: opts.Move, Tags: opts.Tags, Progress: bar.update})
 	bar.finish()
@@ -140,20 +141,25 @@ func newScanCommand(g *globalOptions) *cobra.Command {
 		Short: "Index the PDFs already in the library folder",
 		Long: `Index the PDFs in the library folder: new files become papers, moved files
 are followed by content, and papers whose PDF is gone are flagged missing
-(never deleted). Idempotent; a running mount does this by itself.`,
+(never deleted). Idempotent; a running mount does this by itself.
+
+With a MongoDB server configured, it first runs one sync round (as 'paperfs
+sync' does), so that PDFs other devices have indexed already are matched to
+their records; offline, it says so and indexes anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd.Context(), g, cmd.OutOrStdout())
+			return runScan(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 }
 
-func runScan(ctx context.Context, g *globalOptions, w io.Writer) error {
+func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	a, err := openApp(g)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	a.pullFirst(ctx, errw)
 	bar := newBar(w, "indexing")
 	rep, err := a.lib.Scan(ctx, bar.update)
 	bar.finish()

@@ -216,3 +216,40 @@ func waitFirstRound(ctx context.Context, eng *psync.Engine, timeout time.Duratio
 	case <-t.C:
 	}
 }
+
+// pullFirstTimeout bounds the sync round that scan and import run before
+// indexing. Offline, a round fails within the driver's 10 s connect and
+// server-selection timeouts; this also bounds a server that accepts
+// connections and never answers.
+const pullFirstTimeout = 45 * time.Second
+
+// pullFirst runs one sync round before scan or import index PDFs, when a
+// server is configured, so that a PDF another device has indexed already is
+// matched to the record it made rather than indexed again (see
+// docs/sync.md). It never fails the command: offline, it says so on errw
+// and returns, and the papers are indexed here; sync later merges a paper
+// indexed on two devices.
+func (a *app) pullFirst(ctx context.Context, errw io.Writer) {
+	eng, err := a.newEngine(nil)
+	if err != nil || eng == nil {
+		if err != nil {
+			fmt.Fprintf(errw, "not syncing first: %v\n", err)
+		}
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, pullFirstTimeout)
+	defer cancel()
+	rep, err := eng.Once(rctx)
+	if cerr := eng.Close(); cerr != nil {
+		a.log.Debug("sync: disconnecting", "err", cerr)
+	}
+	server := psync.Redact(a.cfg.MongoDB.URI)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case err != nil:
+		fmt.Fprintf(errw, "could not sync with %s first (%v); going on offline: a PDF another device indexed meanwhile is merged with its record at the next sync\n", server, err)
+	case rep.Received > 0 || rep.Sent > 0:
+		fmt.Fprintf(errw, "synced with %s first: sent %d changes, received %d\n", server, rep.Sent, rep.Received)
+	}
+}

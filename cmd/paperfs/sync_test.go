@@ -444,6 +444,24 @@ func TestSyncCommand(t *testing.T) {
 		t.Fatalf("C's scan: %s", out)
 	}
 
+	// A device that has never synced: scan and import pull first, so a
+	// PDF A indexed is matched to A's record, not indexed again.
+	e := newDevice(t, "E", srv.URI, "cli")
+	writePDF(t, filepath.Join(e.lib, "one.pdf"), "one")
+	dl := filepath.Join(t.TempDir(), "download.pdf")
+	writePDF(t, dl, "three")
+	stdout.Reset()
+	stderr.Reset()
+	cmd = e.cmd("scan")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), "1 PDFs: 0 new") || !strings.Contains(stderr.String(), "received 3") {
+		t.Fatalf("E's scan before any sync: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	f := newDevice(t, "F", srv.URI, "cli")
+	if out := f.run("import", dl); !strings.Contains(out, "imported 0, duplicates skipped 1") {
+		t.Fatalf("F's import before any sync: %s", out)
+	}
+
 	// No server configured.
 	c.uri = ""
 	out2, err := c.cmd("sync").CombinedOutput()
@@ -456,6 +474,12 @@ func TestSyncCommand(t *testing.T) {
 	if err == nil || !strings.Contains(string(out2), "cannot reach the server") || !strings.Contains(string(out2), "mongodb://***@127.0.0.1:9/") ||
 		strings.Contains(string(out2), "Sup3rSecretPw") || strings.Contains(string(out2), "alice") {
 		t.Fatalf("sync with an unreachable server: %v %s", err, out2)
+	}
+	// Offline, scan says so and indexes anyway.
+	writePDF(t, filepath.Join(down.lib, "four.pdf"), "four")
+	if out := down.run("scan"); !strings.Contains(out, "going on offline") || !strings.Contains(out, "1 new") ||
+		strings.Contains(out, "Sup3rSecretPw") || strings.Contains(out, "alice") {
+		t.Fatalf("scan with an unreachable server:\n%s", out)
 	}
 	text = down.run("status")
 	if !strings.Contains(text, "last error:") || strings.Contains(text, "Sup3rSecretPw") || strings.Contains(text, "alice") {
