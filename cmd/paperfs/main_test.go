@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,6 +167,20 @@ func TestMountSignalUnmount(t *testing.T) {
 	}
 	if !strings.Contains(out, "papers:    1") {
 		t.Errorf("status while mounted: %s", out)
+	}
+	// A refused save is reported by status, with the file and the problem.
+	sidecar := filepath.Join(mnt, "all", "a.json")
+	if err := os.WriteFile(sidecar, []byte(`{"title": "x", "rating": 9}`), 0o644); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("invalid save: %v, want EINVAL", err)
+	}
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		if out = e.run("status"); strings.Contains(out, "refused:") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out, "all/a.json: rating: 9 is out of range") {
+		t.Errorf("status does not show the refused save:\n%s", out)
 	}
 	c.Process.Signal(syscall.SIGTERM)
 	if err := c.Wait(); err != nil {

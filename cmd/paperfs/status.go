@@ -45,7 +45,12 @@ type mountInfo struct {
 	PID         int       `json:"pid"`
 	Since       time.Time `json:"since"`
 	Passthrough bool      `json:"passthrough"`
+	// Rejected are the last sidecar saves the mount refused (also in the
+	// mount's .paperfs/errors), newest last.
+	Rejected []fs.Rejection `json:"rejected,omitempty"`
 }
+
+const statusRejections = 5
 
 func collectStatus(a *app) (*Status, error) {
 	st := &Status{Library: a.lib.Root, Database: a.store.Path(), Device: a.store.Device(), UpdatedAt: time.Now()}
@@ -91,6 +96,10 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
 			a.log.Warn("collecting status", "err", err)
 		} else {
 			mi.Passthrough = fsys.Stats.Passthru.Load()
+			mi.Rejected = fsys.Rejections()
+			if n := len(mi.Rejected); n > statusRejections {
+				mi.Rejected = mi.Rejected[n-statusRejections:]
+			}
 			st.Mount = mi
 			if err := writeJSONAtomic(statusPath(a.dataDir), st); err != nil {
 				a.log.Warn("writing status file", "err", err)
@@ -140,6 +149,13 @@ func printStatus(w io.Writer, st *Status) {
 		}
 		fmt.Fprintf(w, "mounted:   %s (pid %d, since %s, PDFs via %s)\n", st.Mount.Dir, st.Mount.PID,
 			st.Mount.Since.Format(time.DateTime), mode)
+		if len(st.Mount.Rejected) > 0 {
+			fmt.Fprintf(w, "refused:   %d recent sidecar saves (metadata unchanged; the text is kept; all in %s/.paperfs/errors):\n",
+				len(st.Mount.Rejected), st.Mount.Dir)
+			for _, r := range st.Mount.Rejected {
+				fmt.Fprintf(w, "  %s  %s: %s\n    kept in %s\n", r.Time.Local().Format(time.DateTime), r.File, r.Problem, r.Kept)
+			}
+		}
 	} else {
 		fmt.Fprintf(w, "mounted:   no\n")
 	}
