@@ -152,6 +152,9 @@ type Engine struct {
 	firstRound     chan struct{} // closed when the first round has ended
 	firstRoundOnce gosync.Once
 
+	rounds rounds        // counts rounds, for WaitRound
+	kick   chan struct{} // asks Run for a round now (WaitRound)
+
 	statusMu   gosync.Mutex // protects statusLast
 	statusLast string       // status file content last written, without its time
 }
@@ -211,6 +214,8 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 		store: store, cfg: cfg, log: cfg.Logger, red: red, client: client,
 		ops: db.Collection(opsColl), devs: db.Collection(devicesColl), papers: db.Collection(papersColl),
 		firstRound: make(chan struct{}),
+		rounds:     rounds{ended: make(chan struct{})},
+		kick:       make(chan struct{}, 1),
 	}
 	e.loadState()
 	return e, nil
@@ -236,6 +241,8 @@ func (e *Engine) Once(ctx context.Context) (Report, error) {
 func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 	e.roundMu.Lock()
 	defer e.roundMu.Unlock()
+	n := e.rounds.start()
+	defer e.rounds.end(n)
 	rep, err := e.once(ctx, full, flush)
 	if err == nil && full {
 		e.lastFull = time.Now()
@@ -270,6 +277,59 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 // scanning the library folder, so that PDFs other devices already
 // indexed are matched to their records rather than indexed again.
 func (e *Engine) FirstRound() <-chan struct{} { return e.firstRound }
+
+// rounds counts the rounds started and ended.
+type rounds struct {
+	gosync.Mutex
+	started, done uint64
+	ended         chan struct{} // closed and replaced when a round ends
+}
+
+func (r *rounds) start() uint64 {
+	r.Lock()
+	defer r.Unlock()
+	r.started++
+	return r.started
+}
+
+func (r *rounds) end(n uint64) {
+	r.Lock()
+	defer r.Unlock()
+	r.done = n
+	close(r.ended)
+	r.ended = make(chan struct{})
+}
+
+// WaitRound asks Run for a round now and returns once a round that started
+// after the call has ended, with that round's outcome unknown to the
+// caller (it may have failed: Status says), or when ctx is done. A running
+// mount calls it (with a deadline) before indexing a PDF that appeared in
+// the library folder, so a record another device made for the same PDF
+// has had its chance to arrive first. Offline, Run retries on its backoff
+// schedule only, so the caller's deadline is what bounds the wait. Without
+// Run, only Once or another caller's rounds end the wait.
+func (e *Engine) WaitRound(ctx context.Context) error {
+	e.rounds.Lock()
+	target := e.rounds.started + 1
+	e.rounds.Unlock()
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+	for {
+		e.rounds.Lock()
+		done, ch := e.rounds.done, e.rounds.ended
+		e.rounds.Unlock()
+		if done >= target {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, error) {
 	var rep Report

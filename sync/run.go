@@ -94,6 +94,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-wake:
 			t.Stop()
 			lastActive = time.Now()
+		case <-e.kick:
+			t.Stop()
 		}
 	}
 }

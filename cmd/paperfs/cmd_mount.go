@@ -101,6 +101,10 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		stopSync = eng.Start(bg)
 		a.log.Info("syncing", "server", psync.Redact(a.cfg.MongoDB.URI), "database", a.cfg.MongoDB.Database)
 	}
+	var wopts library.WatchOptions
+	if eng != nil {
+		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -111,7 +115,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 			// Bounded: offline, the scan goes ahead after the timeout.
 			waitFirstRound(bg, eng, 15*time.Second)
 		}
-		if err := a.lib.Watch(bg, library.WatchOptions{}); err != nil {
+		if err := a.lib.Watch(bg, wopts); err != nil {
 			a.log.Error("watching the library folder", "folder", a.lib.Root, "err", err)
 		}
 	}()
@@ -134,6 +138,27 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()
+}
+
+// waitBeforeIndexing holds back indexing a PDF that appeared in the library
+// folder of a running mount until a sync round started after it appeared
+// has ended, so that when the cloud drive delivers a PDF before sync
+// delivers the record another device made for it, the record wins and no
+// second paper is made. Bounded: 15 s while the server answers, 3 s when
+// the last round failed (offline, Run retries only on its backoff timer).
+func waitBeforeIndexing(ctx context.Context, a *app, eng *psync.Engine) {
+	limit := 15 * time.Second
+	if !eng.Status().Connected {
+		limit = 3 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	start := time.Now()
+	if err := eng.WaitRound(wctx); err != nil && ctx.Err() == nil {
+		a.log.Info("indexing new PDFs without waiting further for sync", "waited", time.Since(start).Round(time.Millisecond))
+		return
+	}
+	a.log.Debug("sync round done before indexing new PDFs", "waited", time.Since(start).Round(time.Millisecond))
 }
 
 func newUnmountCommand() *cobra.Command {

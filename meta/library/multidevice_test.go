@@ -228,3 +228,37 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// A PDF that arrives through the cloud drive before its record: a scan
+// with a beforeNew hook (a mount waiting for a sync round) matches it to
+// the record that arrived meanwhile instead of indexing it again; a PDF
+// nobody has indexed is still indexed, after the hook.
+func TestScanWaitsBeforeIndexing(t *testing.T) {
+	a, b := newDevice(t, "deva00000002"), newDevice(t, "devb00000002")
+	a.write("x.pdf", "x")
+	a.write("sub/y.pdf", "y")
+	a.scan()
+	b.write("x.pdf", "x")            // the cloud drive is faster than sync
+	b.write("mine.pdf", "only on b") // and one only B has
+	calls := 0
+	rep, err := b.lib.scan(context.Background(), nil, func(context.Context) {
+		calls++
+		a.sendTo(b) // the sync round
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || len(rep.New) != 1 || rep.Moved+len(rep.Duplicates) != 0 {
+		t.Fatalf("scan: %d hook calls, %+v", calls, rep)
+	}
+	if p := b.get(rep.New[0]); p.File.Path != "mine.pdf" {
+		t.Fatalf("new paper: %+v", p)
+	}
+	if count(t, b.store, meta.All) != 2 || count(t, b.store, meta.Missing) != 1 {
+		t.Fatalf("b: all=%d missing=%d", count(t, b.store, meta.All), count(t, b.store, meta.Missing))
+	}
+	// Nothing new: the hook is not called.
+	if _, err := b.lib.scan(context.Background(), nil, func(context.Context) { calls++ }); err != nil || calls != 1 {
+		t.Fatalf("second scan: %v, %d hook calls", err, calls)
+	}
+}

@@ -85,11 +85,34 @@ func (l *Library) walk(ctx context.Context) ([]found, []error, error) {
 // absent ones are flagged missing (never deleted), returning ones unflagged.
 // It is idempotent, and safe to interrupt: every step is its own commit.
 func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (ScanReport, error) {
+	return l.scan(ctx, progress, nil)
+}
+
+// scan is Scan. If beforeNew is set and the folder holds a PDF that no
+// paper has (by path or content), it is called once before anything is
+// recorded, and the folder is then matched against the store as it is
+// after the call: a running mount waits there for a sync round, so a PDF
+// that arrived through the cloud drive before its record is matched to
+// that record, not indexed a second time.
+func (l *Library) scan(ctx context.Context, progress func(done, total int), beforeNew func(context.Context)) (ScanReport, error) {
 	var rep ScanReport
 	files, errs, err := l.walk(ctx)
 	rep.Errors = errs
 	if err != nil {
 		return rep, err
+	}
+	sums := map[string]hashed{}
+	if beforeNew != nil {
+		fresh, err := l.anyFresh(ctx, files, sums)
+		if err != nil {
+			return rep, err
+		}
+		if fresh {
+			beforeNew(ctx)
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+		}
 	}
 	rep.Files = len(files)
 	known, err := l.store.Files()
@@ -155,36 +178,8 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		}
 	}
 
-	type hashed struct {
-		found
-		sum string
-		err error
-	}
-	results := make([]hashed, len(unknown))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				sum, size, err := hashFile(l.Abs(unknown[i].rel))
-				results[i] = hashed{found{unknown[i].rel, size}, sum, err}
-			}
-		}()
-	}
-	for i := range unknown {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	results, err := l.hashAll(ctx, unknown, sums)
+	if err != nil {
 		return rep, err
 	}
 
@@ -268,6 +263,93 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 		}
 	})
 	return rep, err
+}
+
+type hashed struct {
+	found
+	sum string
+	err error
+}
+
+// hashAll hashes files on both cores, taking the sums already in cache
+// (for a file of the same size) and adding the new ones to it.
+func (l *Library) hashAll(ctx context.Context, files []found, cache map[string]hashed) ([]hashed, error) {
+	results := make([]hashed, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if c, ok := cache[files[i].rel]; ok && c.err == nil && c.size == files[i].size {
+					results[i] = c
+					continue
+				}
+				sum, size, err := hashFile(l.Abs(files[i].rel))
+				results[i] = hashed{found{files[i].rel, size}, sum, err}
+			}
+		}()
+	}
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, h := range results {
+		if h.err == nil {
+			cache[h.rel] = h
+		}
+	}
+	return results, nil
+}
+
+// anyFresh reports whether some file in the folder is no paper's, by path
+// or by content; the sums it computes go in cache.
+func (l *Library) anyFresh(ctx context.Context, files []found, cache map[string]hashed) (bool, error) {
+	known, err := l.store.Files()
+	if err != nil {
+		return false, err
+	}
+	paths := make(map[string]bool, len(known))
+	for _, k := range known {
+		paths[k.Path] = true
+	}
+	var unknown []found
+	for _, f := range files {
+		if !paths[f.rel] {
+			unknown = append(unknown, f)
+		}
+	}
+	if len(unknown) == 0 {
+		return false, nil
+	}
+	hs, err := l.hashAll(ctx, unknown, cache)
+	if err != nil {
+		return false, err
+	}
+	for _, h := range hs {
+		if h.err != nil {
+			continue
+		}
+		ids, err := l.store.ByHash(h.sum)
+		if err != nil {
+			return false, err
+		}
+		if len(ids) == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // record makes the paper for a PDF now in the library folder from its

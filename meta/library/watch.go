@@ -22,6 +22,12 @@ type WatchOptions struct {
 	Every time.Duration
 	// OnScan is called after each scan (tests use it).
 	OnScan func(ScanReport, error)
+	// BeforeNew, if set, is called when a scan finds a PDF that is no
+	// paper's, before it is indexed; the scan then matches the folder
+	// against the store as it is afterwards. A mount with sync waits
+	// there (bounded) for a sync round, so a record another device made
+	// for the same PDF arrives first. It must return when ctx ends.
+	BeforeNew func(ctx context.Context)
 }
 
 // Watch keeps the store in line with the library folder until ctx ends: it
@@ -54,7 +60,7 @@ func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 	}()
 
 	scan := func() {
-		rep, err := l.Scan(ctx, nil)
+		rep, err := l.scan(ctx, nil, opts.BeforeNew)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			l.log.Error("library scan", "folder", l.Root, "err", err)
 		} else if len(rep.New)+rep.Moved+rep.Missing+rep.Returned+rep.Changed > 0 {
