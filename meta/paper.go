@@ -62,6 +62,11 @@ type Paper struct {
 	// Trashed is set when the paper was deleted; its PDF then sits in the
 	// library's trash folder and File.Path points there.
 	Trashed *time.Time `json:"trashed,omitempty"`
+	// MergedInto is set on a paper found to be the same PDF as another
+	// (same content and path, indexed on two devices before they synced):
+	// the id of the paper it was merged into. A merged paper is in no
+	// view and no index but its citation key's; see merge.go.
+	MergedInto string `json:"merged_into,omitempty"`
 	// Missing is local to this device: the PDF is not (yet) in this
 	// device's library folder. It is never synced.
 	Missing bool `json:"missing,omitempty"`

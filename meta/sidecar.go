@@ -44,7 +44,7 @@ func (e *SidecarError) Error() string {
 func (e *SidecarError) Unwrap() error { return e.Err }
 
 // readOnlySidecar are the fields a save may repeat but not change.
-var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", "trashed", "missing"}
+var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", "trashed", "missing", "merged_into"}
 
 // DecodeSidecar parses a saved sidecar against the paper's current state
 // and returns the paper it describes. It rejects, wrapping ErrInvalid or
@@ -246,4 +246,16 @@ func mergeSet(base, saved, cur []string) []string {
 	return slices.DeleteFunc(out, func(x string) bool {
 		return slices.Contains(base, x) && !slices.Contains(saved, x)
 	})
+}
+
+// SidecarID returns the "id" a sidecar's text carries, or "" when it has
+// none or is not JSON.
+func SidecarID(data []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	return v.ID
 }

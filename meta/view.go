@@ -52,6 +52,9 @@ func (v View) String() string { return v.key() }
 // ViewsOf lists the views a paper appears in. A trashed paper is only in the
 // trash; a paper whose PDF is missing on this device only in missing/.
 func ViewsOf(p *Paper) []View {
+	if p.MergedInto != "" {
+		return nil
+	}
 	if p.Trashed != nil {
 		return []View{{Kind: Trash}}
 	}
@@ -85,6 +88,9 @@ func indexEntries(p *Paper) map[string]string {
 	}
 	base := BaseName(p)
 	m := map[string]string{pEntry + p.ID: entryValue(p, base)}
+	if p.MergedInto != "" {
+		return mergedEntries(p, m)
+	}
 	for _, v := range ViewsOf(p) {
 		m[pIndex+v.key()+"\x00"+base+"\x00"+p.ID] = ""
 	}
@@ -125,6 +131,12 @@ func reindex(tx *buntdb.Tx, id string, before, after *Paper) error {
 	old, cur := indexEntries(before), indexEntries(after)
 	for k := range old {
 		if _, ok := cur[k]; ok {
+			continue
+		}
+		if strings.HasPrefix(k, pPath) {
+			if err := releasePath(tx, k, old[k], before); err != nil {
+				return err
+			}
 			continue
 		}
 		if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
@@ -474,6 +486,7 @@ func (s *Store) idsWithPrefix(prefix string) ([]string, error) {
 }
 
 // ForEach calls fn for every paper, in id order, until fn returns false.
+// Papers merged into another are left out.
 func (s *Store) ForEach(fn func(p Paper) bool) error {
 	return s.db.View(func(tx *buntdb.Tx) error {
 		var derr error
@@ -487,6 +500,9 @@ func (s *Store) ForEach(fn func(p Paper) bool) error {
 			if err != nil {
 				derr = err
 				return false
+			}
+			if p.MergedInto != "" {
+				return true
 			}
 			return fn(p)
 		})
