@@ -298,3 +298,44 @@ func TestSaveKeepsConcurrentChange(t *testing.T) {
 		t.Errorf("after save: title %q rating %d tags %v; want After, 4, [b c]", got.Title, got.Rating, got.Tags)
 	}
 }
+
+// TestSaveTwice: an editor that saves, changing the title (which renames
+// the paper), then saves again, writes the second save to the name it
+// opened, which no longer exists. That save must reach the paper too.
+func TestSaveTwice(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	p := addPDF(t, s, lib, meta.Paper{Title: "T0", Authors: []string{"Ann Smith"}, Year: 2001, Rating: 1, Tags: []string{"t"},
+		File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
+	editors := []struct {
+		name string
+		args func(file string) (string, []string)
+	}{
+		{"vim", func(file string) (string, []string) {
+			return "vim", []string{"-u", "NONE", "-N", "-es", "-c", "set backupskip= swapfile",
+				"-c", `%s/"T0"/"T1"/`, "-c", "w", "-c", `%s/"rating": 1/"rating": 2/`, "-c", "wq", file}
+		}},
+		{"emacs", func(file string) (string, []string) {
+			return "emacs", []string{"--batch", "-Q", file, "--eval", `(progn (setq make-backup-files t create-lockfiles t)
+				(goto-char (point-min)) (search-forward "\"T1\"") (replace-match "\"T2\"") (save-buffer)
+				(goto-char (point-min)) (search-forward "\"rating\": 2") (replace-match "\"rating\": 3") (save-buffer))`}
+		}},
+	}
+	for i, ed := range editors {
+		need(t, ed.name)
+		dir := filepath.Join(mnt, "tags/t")
+		old := fmt.Sprintf("Smith 2001 - T%d.json", i)
+		name, args := ed.args(old)
+		run(t, dir, name, args...)
+		got, _ := s.Get(p.ID)
+		if want := fmt.Sprintf("T%d", i+1); got.Title != want || got.Rating != i+2 {
+			t.Fatalf("%s saving twice: title %q rating %d, want %q and %d", ed.name, got.Title, got.Rating, want, i+2)
+		}
+		eventually(t, ed.name+": the outdated name goes away", func() bool {
+			_, err := os.Stat(filepath.Join(dir, old))
+			return errors.Is(err, os.ErrNotExist)
+		})
+		if n, _ := s.Count(meta.View{Kind: meta.All}); n != 1 {
+			t.Fatalf("%d papers", n)
+		}
+	}
+}

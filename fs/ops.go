@@ -25,7 +25,7 @@ var scratchSeq atomic.Uint64
 
 // newScratch makes an in-memory file in d.
 func (d *viewDir) newScratch(ctx context.Context, name string, mode uint32) *fs.Inode {
-	n := &sidecarNode{fs: d.fs, view: d.view, name: name, mode: mode & 0o7777, mtime: time.Now()}
+	n := &sidecarNode{fs: d.fs, view: d.view, dir: d, name: name, mode: mode & 0o7777, mtime: time.Now()}
 	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("scratch", time.Now().String()+string(rune(scratchSeq.Add(1))))})
 	d.setScratch(name, child)
 	return child
@@ -252,7 +252,7 @@ func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name strin
 			d.setScratch(name, nil)
 			sc.attach(e2.ID)
 			sc.mu.Lock()
-			sc.view, sc.name = to.view, newName
+			sc.view, sc.dir, sc.name = to.view, to, newName
 			sc.mu.Unlock()
 			return 0
 		}
@@ -264,7 +264,7 @@ func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name strin
 	to.setScratch(newName, child)
 	if sc != nil {
 		sc.mu.Lock()
-		sc.name = newName
+		sc.dir, sc.name = to, newName
 		sc.mu.Unlock()
 	}
 	return 0

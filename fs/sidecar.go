@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ type sidecarNode struct {
 	fs.Inode
 	fs   *FS
 	view meta.View // the directory it was created in, for inode numbers and messages
+	dir  *viewDir  // scratch: the directory listing it
 
 	mu      sync.Mutex                  // protects the following
 	id      string                      // attached paper, "" when scratch
@@ -222,6 +224,7 @@ type sidecarHandle struct {
 	buf      []byte
 	dirty    bool   // buf differs from the store's text: truncated or written
 	written  bool   // written since open or the last commit
+	savedTo  string // scratch: the paper its text was saved to (commitScratch)
 	rejected []byte // the text last refused, so fsync then close report it once
 }
 
@@ -240,9 +243,55 @@ func (h *sidecarHandle) isDirty() bool {
 }
 
 func (h *sidecarHandle) Release(ctx context.Context) syscall.Errno {
-	h.node.mu.Lock()
-	delete(h.node.open, h)
-	h.node.mu.Unlock()
+	n := h.node
+	n.mu.Lock()
+	delete(n.open, h)
+	d, name := n.dir, n.name
+	n.mu.Unlock()
+	h.mu.Lock()
+	savedTo := h.savedTo
+	h.mu.Unlock()
+	if savedTo != "" && d != nil && d.scratchChild(name) == &n.Inode {
+		// Its text is in the paper now, under the paper's current name:
+		// the stale name goes once the editor lets go of it.
+		d.setScratch(name, nil)
+		n.fs.later(func() { d.NotifyEntry(name) })
+	}
+	return 0
+}
+
+// commitScratch saves a scratch file that is a paper's sidecar under an
+// outdated name: an editor saving again, by name, after its first save
+// renamed the paper (vim, emacs, nano and VS Code all write to the name
+// they opened). Its text carries the paper's id. Backups, swap and lock
+// files are not .json or are hidden, and are never taken for saves.
+// Called with h.mu held.
+func (h *sidecarHandle) commitScratch() syscall.Errno {
+	if !h.written {
+		return 0
+	}
+	n := h.node
+	n.mu.Lock()
+	name, data := n.name, append([]byte(nil), n.data...)
+	n.mu.Unlock()
+	if !strings.HasSuffix(name, extJSON) || strings.HasPrefix(name, ".") {
+		return 0
+	}
+	id := meta.SidecarID(data)
+	if id == "" {
+		return 0
+	}
+	if _, err := n.fs.store.Get(id); err != nil {
+		return 0 // not a paper of this library: a plain scratch file
+	}
+	if h.rejected != nil && bytes.Equal(h.rejected, data) {
+		return syscall.EINVAL
+	}
+	if errno := n.fs.commitSidecar(id, n.displayName(), data); errno != 0 {
+		h.rejected = data
+		return errno
+	}
+	h.written, h.rejected, h.savedTo = false, nil, id
 	return 0
 }
 
@@ -270,6 +319,9 @@ func (h *sidecarHandle) Write(ctx context.Context, data []byte, off int64) (uint
 		h.node.data = writeAt(h.node.data, data, off)
 		h.node.mtime = time.Now()
 		h.node.mu.Unlock()
+		h.mu.Lock()
+		h.written = true
+		h.mu.Unlock()
 		return uint32(len(data)), 0
 	}
 	h.mu.Lock()
@@ -309,7 +361,10 @@ func (h *sidecarHandle) commit() syscall.Errno {
 	// Only text that was written is a save: a handle that was merely
 	// truncated is an editor between O_TRUNC and its first write (and
 	// shells close a duplicate of the descriptor there, which flushes).
-	if !h.dirty || !h.written || h.id == "" {
+	if h.id == "" {
+		return h.commitScratch()
+	}
+	if !h.dirty || !h.written {
 		return 0
 	}
 	if h.rejected != nil && bytes.Equal(h.rejected, h.buf) {
