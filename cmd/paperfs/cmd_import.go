@@ -171,6 +171,9 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	}
 	fmt.Fprintf(w, "%d PDFs: %d new, %d moved, %d changed, %d missing, %d back, %d duplicates, %d unreadable\n",
 		rep.Files, len(rep.New), rep.Moved, rep.Changed, rep.Missing, rep.Returned, len(rep.Duplicates), len(rep.Errors))
+	if rep.Merged > 0 {
+		fmt.Fprintf(w, "merged %d papers that another device had indexed too (same PDF, same path)\n", rep.Merged)
+	}
 	for _, f := range rep.InTrash {
 		fmt.Fprintf(w, "  %s: the PDF of a paper in the trash, left alone (after a trash on another device the cloud drive moves it; 'paperfs trash restore' brings the paper back)\n", f)
 	}

@@ -57,6 +57,7 @@ type syncReport struct {
 	Conflicts []meta.Conflict `json:"conflicts"`
 	Pending   int             `json:"pending"`
 	Missing   int             `json:"missing"` // papers whose PDF is not here
+	Merged    int             `json:"merged"`  // papers indexed here and on another device, merged
 }
 
 // errNoURI says sync is not configured, and how to configure it.
@@ -145,8 +146,14 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		return fmt.Errorf("sync with %s (database %s) failed: %s%w\nlocal edits stay queued; the next sync or mount sends them",
 			server, cfg.MongoDB.Database, hint, err)
 	}
+	// Papers just received may be PDFs this device indexed too before
+	// the two synced: merge them (queued; the next round sends it).
+	merged, err := a.lib.MergeDuplicates()
+	if err != nil {
+		return err
+	}
 	out := syncReport{Server: server, Database: cfg.MongoDB.Database, Sent: rep.Sent, Received: rep.Received,
-		Conflicts: rep.Conflicts}
+		Conflicts: rep.Conflicts, Merged: merged}
 	if out.Conflicts == nil {
 		out.Conflicts = []meta.Conflict{}
 	}
@@ -165,6 +172,9 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		server, cfg.MongoDB.Database, rep.Sent, rep.Received, len(rep.Conflicts))
 	for _, c := range rep.Conflicts {
 		fmt.Fprintf(w, "  %s\n", describeConflict(paperTitle(a.store, c.Paper), c))
+	}
+	if merged > 0 {
+		fmt.Fprintf(w, "merged %d papers indexed both here and on another device before they synced (same PDF, same path)\n", merged)
 	}
 	if out.Pending > 0 {
 		fmt.Fprintf(w, "%d local changes still queued (a large backlog goes in several rounds): run paperfs sync again\n", out.Pending)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -260,5 +261,90 @@ func TestScanWaitsBeforeIndexing(t *testing.T) {
 	// Nothing new: the hook is not called.
 	if _, err := b.lib.scan(context.Background(), nil, func(context.Context) { calls++ }); err != nil || calls != 1 {
 		t.Fatalf("second scan: %v, %d hook calls", err, calls)
+	}
+}
+
+// Two devices index one PDF before they sync (both offline): after they
+// exchange ops each merges the pair the same way, concurrently, and both
+// end with one paper carrying what the user set on either.
+func TestDuplicatesFromTwoDevicesMerge(t *testing.T) {
+	a, b := newDevice(t, "deva00000003"), newDevice(t, "devb00000003")
+	a.write("sub/x.pdf", "x")
+	b.write("sub/x.pdf", "x")
+	a.scan()
+	time.Sleep(5 * time.Millisecond) // A's paper is added first and stays
+	b.scan()
+	keep, lose := must(a.store.ByPath("sub/x.pdf")), must(b.store.ByPath("sub/x.pdf"))
+	userSet := func(d *device, id string, fn func(p *meta.Paper)) {
+		if _, err := d.store.Update(id, func(p *meta.Paper) error {
+			fn(p)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	userSet(a, keep, func(p *meta.Paper) {
+		p.Tags, p.Title, p.Note = []string{"from-a"}, "Title set on A", "note set on A"
+		p.Confidence = map[string]float64{"tags": 1, "title": 1, "note": 1}
+	})
+	userSet(b, lose, func(p *meta.Paper) {
+		p.Tags, p.Title, p.Rating, p.Note = []string{"from-b"}, "Title set on B", 4, "note set on B"
+		p.Confidence = map[string]float64{"tags": 1, "title": 1, "rating": 1, "note": 1}
+	})
+	a.sendTo(b)
+	b.sendTo(a)
+	for _, d := range []*device{a, b} {
+		if n := count(t, d.store, meta.All); n != 2 {
+			t.Fatalf("%s before merging: %d papers in all/", d.name, n)
+		}
+	}
+	// Both merge before hearing of the other's merge: a scan on A, the
+	// watcher's (or paperfs sync's) MergeDuplicates on B.
+	if rep := a.scan(); rep.Merged != 1 || len(rep.New)+rep.Moved+len(rep.Duplicates) != 0 {
+		t.Fatalf("a: scan: %+v", rep)
+	}
+	if n, err := b.lib.MergeDuplicates(); n != 1 || err != nil {
+		t.Fatalf("b: merged %d: %v", n, err)
+	}
+	a.sendTo(b)
+	b.sendTo(a)
+	converged(t, a, b)
+	for _, d := range []*device{a, b} {
+		if n := count(t, d.store, meta.All); n != 1 {
+			t.Fatalf("%s after merging: %d papers in all/", d.name, n)
+		}
+		if id := must(d.store.ByPath("sub/x.pdf")); id != keep {
+			t.Fatalf("%s: sub/x.pdf is paper %s, want the kept %s", d.name, id, keep)
+		}
+		k, l := d.get(keep), d.get(lose)
+		if !slices.Equal(k.Tags, []string{"from-a", "from-b"}) || k.Title != "Title set on A" || k.Note != "note set on A" || k.Rating != 4 {
+			t.Fatalf("%s: kept paper: %+v", d.name, k)
+		}
+		if l.MergedInto != keep || l.File.Path != "sub/x.pdf" {
+			t.Fatalf("%s: merged paper: %+v", d.name, l)
+		}
+		if ids := must(d.store.ByHash(k.File.SHA256)); !slices.Equal(ids, []string{keep}) {
+			t.Fatalf("%s: content index: %v", d.name, ids)
+		}
+		if rep := d.scan(); rep.Merged+len(rep.New)+rep.Moved+len(rep.Duplicates)+rep.Missing != 0 {
+			t.Fatalf("%s: scan after merging: %+v", d.name, rep)
+		}
+		if n := d.pending(); n != 0 {
+			t.Fatalf("%s: %d ops queued after merging twice", d.name, n)
+		}
+		var seen []string
+		d.store.ForEach(func(p meta.Paper) bool { seen = append(seen, p.ID); return true })
+		if slices.Contains(seen, lose) {
+			t.Fatalf("%s: ForEach shows the merged paper", d.name)
+		}
+	}
+	// The kept paper's PDF moves: the path index follows it, and the
+	// merged paper does not reclaim the old path.
+	a.move("sub/x.pdf", "x.pdf")
+	if rep := a.scan(); rep.Moved != 1 {
+		t.Fatalf("a: move after merge: %+v", rep)
+	}
+	if _, err := a.store.ByPath("sub/x.pdf"); err == nil {
+		t.Fatal("a: the old path is still indexed")
 	}
 }

@@ -29,7 +29,10 @@ type ScanReport struct {
 	// device trashed the paper (or a file put back by hand: restoring the
 	// paper is how to get it back).
 	InTrash []string
-	Errors  []error // files that could not be read
+	// Merged counts papers merged into another: one PDF indexed on two
+	// devices before they synced (see MergeDuplicates).
+	Merged int
+	Errors []error // files that could not be read
 }
 
 type found struct {
@@ -262,6 +265,10 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			progress(done, len(fresh))
 		}
 	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Merged, err = l.MergeDuplicates()
 	return rep, err
 }
 

@@ -63,15 +63,22 @@ func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 		rep, err := l.scan(ctx, nil, opts.BeforeNew)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			l.log.Error("library scan", "folder", l.Root, "err", err)
-		} else if len(rep.New)+rep.Moved+rep.Missing+rep.Returned+rep.Changed > 0 {
+		} else if len(rep.New)+rep.Moved+rep.Missing+rep.Returned+rep.Changed+rep.Merged > 0 {
 			l.log.Info("library changed", "new", len(rep.New), "moved", rep.Moved, "missing", rep.Missing,
-				"returned", rep.Returned, "changed", rep.Changed)
+				"returned", rep.Returned, "changed", rep.Changed, "merged", rep.Merged)
 		}
 		if opts.OnScan != nil {
 			opts.OnScan(rep, err)
 		}
 		w.addTree(l.Root) // pick up new folders, or the root coming back
 	}
+	// Papers arriving from other devices may be PDFs this device indexed
+	// too before they synced: merge them as they arrive, not at the next
+	// scan.
+	sub := l.store.Subscribe()
+	defer sub.Close()
+	changes := sub.C
+	var merge <-chan time.Time
 	scan()
 	tick := time.NewTicker(opts.Every)
 	defer tick.Stop()
@@ -80,6 +87,21 @@ func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case ch, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			if ch.Remote && ch.Before == nil && ch.After != nil && ch.After.File.SHA256 != "" && merge == nil {
+				merge = time.After(opts.Debounce)
+			}
+		case <-merge:
+			merge = nil
+			if n, err := l.MergeDuplicates(); err != nil {
+				l.log.Error("merging papers indexed on two devices", "err", err)
+			} else if n > 0 {
+				l.log.Info("library changed", "merged", n)
+			}
 		case <-events:
 			settle = time.After(opts.Debounce)
 		case <-settle:
