@@ -564,3 +564,28 @@ func waitFast(t testing.TB, timeout time.Duration, what string, logs func() stri
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Two devices index the same PDF offline; once both have synced, both
+// show one paper, and the merge is reported.
+func TestSyncMergesDuplicates(t *testing.T) {
+	srv := synctest.Start(t)
+	g, h := newDevice(t, "G", "", "dup"), newDevice(t, "H", "", "dup")
+	for _, d := range []*device{g, h} {
+		writePDF(t, filepath.Join(d.lib, "same.pdf"), "same")
+		if out := d.run("scan"); !strings.Contains(out, "1 new") {
+			t.Fatalf("%s: offline scan: %s", d.name, out)
+		}
+		d.uri = srv.URI
+	}
+	g.run("sync")
+	if out := h.run("sync"); !strings.Contains(out, "received 1") || !strings.Contains(out, "merged 1 papers") {
+		t.Fatalf("H's sync: %s", out)
+	}
+	h.run("sync")
+	g.run("sync")
+	for _, d := range []*device{g, h} {
+		if st := d.status(); st.Papers != 1 {
+			t.Fatalf("%s after merging: %d papers", d.name, st.Papers)
+		}
+	}
+}
