@@ -47,8 +47,10 @@ type Options struct {
 	// only matter if a notification is lost. Zero means DefaultTimeout.
 	EntryTimeout time.Duration
 	AttrTimeout  time.Duration
-	// RejectDir keeps the text of sidecar saves that were refused, so
-	// nothing the user wrote is lost. Empty means not kept.
+	// RejectDir keeps what the user wrote in the mount that could not
+	// become metadata, so nothing is lost: the text of refused sidecar
+	// saves, and at unmount the files written in view directories that
+	// are neither papers nor editors' temporaries. Empty means not kept.
 	RejectDir string
 	// Folder performs what the mount asks of the library folder:
 	// importing a PDF copied in, trashing a deleted paper.
@@ -91,6 +93,7 @@ type FS struct {
 	gens     map[string]int                    // sidecar generation by paper id, bumped when one is renamed away
 	rejects  []Rejection                       // newest last, at most maxRejections
 	served   map[string][]meta.Paper           // versions sidecars were opened at, newest last, by paper id
+	scratch  map[*sidecarNode]struct{}         // scratch files made in view directories, pruned as they go
 
 	deferred chan func() // work for the notifier goroutine: handlers must not notify
 }

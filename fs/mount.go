@@ -123,6 +123,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	m := &Mount{Dir: dir, server: server, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		server.Wait()
+		f.keepScratch()
 		close(m.done)
 	}()
 	sub := f.store.Subscribe()

@@ -28,6 +28,7 @@ func (d *viewDir) newScratch(ctx context.Context, name string, mode uint32) *fs.
 	n := &sidecarNode{fs: d.fs, view: d.view, dir: d, name: name, mode: mode & 0o7777, mtime: time.Now()}
 	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("scratch", time.Now().String()+string(rune(scratchSeq.Add(1))))})
 	d.setScratch(name, child)
+	d.fs.trackScratch(n)
 	return child
 }
 

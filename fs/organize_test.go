@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -144,5 +145,39 @@ func TestOrganize(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(mnt, probe)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("probe %s: %v", probe, err)
 		}
+	}
+}
+
+// TestUserFilesKept: a file of the user's own written into a view is not
+// a paper, but it is not lost either: at unmount it is kept beside the
+// refused saves, while editors' temporaries go.
+func TestUserFilesKept(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	addPDF(t, s, lib, meta.Paper{Title: "P", Tags: []string{"t"}, File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 p"))
+	for name, text := range map[string]string{
+		"notes.md": "my notes", ".notes.md.swp": "swap", "P.json~": "backup", "4913": "", "sedAb12Cd": "x",
+	} {
+		if err := os.WriteFile(filepath.Join(mnt, "tags/t", name), []byte(text), 0o644); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if err := Unmount(mnt); err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(filepath.Dir(mnt), "data", "rejected")
+	var names []string
+	eventually(t, "kept files", func() bool {
+		names = nil
+		es, _ := os.ReadDir(kept)
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return len(names) > 0
+	})
+	if len(names) != 1 || !strings.HasSuffix(names[0], "-tags_t-notes.md") {
+		t.Fatalf("kept %v, want only notes.md", names)
+	}
+	if b, _ := os.ReadFile(filepath.Join(kept, names[0])); string(b) != "my notes" {
+		t.Errorf("kept text %q", b)
 	}
 }

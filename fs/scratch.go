@@ -1,0 +1,86 @@
+package fs
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Scratch files are what editors and file managers write beside papers:
+// temporaries, swap and lock files, backups. They live in memory and go
+// with the mount. A user can also write a file of their own into a view
+// ("Save as notes.md" into tags/ml/); that one must not vanish, so at
+// unmount every scratch file still listed, with content, that does not
+// look like an editor's temporary is kept in Options.RejectDir.
+
+// editorTemp matches the names editors and tools give their temporaries:
+// hidden files (swap, lock, .goutputstream-*, .tmp*), backups (name~),
+// emacs autosaves (#name#), vim's 4913 probe and sed -i's sedXXXXXX.
+var editorTemp = regexp.MustCompile(`^(\..*|.*~|#.*#|[0-9]+|sed[A-Za-z0-9]{6}|tmp[A-Za-z0-9_]{6,8})$`)
+
+const maxScratchTracked = 1024
+
+// trackScratch remembers a scratch file for keepScratch.
+func (f *FS) trackScratch(n *sidecarNode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.scratch == nil {
+		f.scratch = map[*sidecarNode]struct{}{}
+	}
+	if len(f.scratch) >= maxScratchTracked {
+		for s := range f.scratch {
+			if !s.listed() {
+				delete(f.scratch, s)
+			}
+		}
+	}
+	f.scratch[n] = struct{}{}
+}
+
+// listed reports whether n is a scratch file a directory still shows.
+func (n *sidecarNode) listed() bool {
+	n.mu.Lock()
+	d, name, id := n.dir, n.name, n.id
+	n.mu.Unlock()
+	return id == "" && d != nil && d.scratchChild(name) == &n.Inode
+}
+
+// keepScratch saves the user's own files from the scratch space; it runs
+// once the mount is gone.
+func (f *FS) keepScratch() {
+	f.mu.Lock()
+	nodes := make([]*sidecarNode, 0, len(f.scratch))
+	for n := range f.scratch {
+		nodes = append(nodes, n)
+	}
+	f.scratch = nil
+	f.mu.Unlock()
+	for _, n := range nodes {
+		if !n.listed() {
+			continue
+		}
+		n.mu.Lock()
+		name, data, view := n.name, append([]byte(nil), n.data...), n.view.String()
+		n.mu.Unlock()
+		if len(data) == 0 || editorTemp.MatchString(name) {
+			continue
+		}
+		file := view + "/" + name
+		if f.opts.RejectDir == "" {
+			f.log.Warn("a file written in the mount is lost at unmount (no directory to keep it in)", "file", file)
+			continue
+		}
+		dst := filepath.Join(f.opts.RejectDir, time.Now().UTC().Format("20060102T150405")+"-"+strings.ReplaceAll(view, "/", "_")+"-"+name)
+		if err := os.MkdirAll(f.opts.RejectDir, 0o700); err != nil {
+			f.log.Error("could not keep a file written in the mount", "file", file, "err", err)
+			continue
+		}
+		if err := os.WriteFile(dst, data, 0o600); err != nil {
+			f.log.Error("could not keep a file written in the mount", "file", file, "err", err)
+			continue
+		}
+		f.log.Warn("kept a file written in the mount that is not a paper (view directories hold papers only)", "file", file, "kept", dst)
+	}
+}
