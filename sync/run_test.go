@@ -236,3 +236,25 @@ func TestCredentialsNeverShown(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 }
+
+// TestWaitRound: WaitRound makes a running engine sync now (its poll is an
+// hour away) and returns only after a round that started after the call,
+// so it has the ops uploaded before the call.
+func TestWaitRound(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "deva09", srv.URI, db)
+	b := newDevice(t, "devb09", srv.URI, db, func(c *Config) { c.PollInterval, c.IdlePollInterval = time.Hour, time.Hour })
+	b.run(t)
+	<-b.eng.FirstRound()
+	p := a.create(meta.Paper{Title: "uploaded before the wait"})
+	a.sync()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.eng.WaitRound(ctx); err != nil {
+		t.Fatalf("WaitRound: %v", err)
+	}
+	if _, err := b.store.Get(p.ID); err != nil {
+		t.Fatalf("after WaitRound: %v", err)
+	}
+}
