@@ -95,28 +95,57 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, d.fs.errno("lookup", err, "dir", d.view.String(), "name", name)
 	}
-	return d.fs.paperInode(ctx, &d.Inode, d.view, e, ext, out), 0
+	return d.fs.paperInode(ctx, &d.Inode, d.view, e, name, ext, out), 0
 }
 
 // paperInode returns the inode for one of a paper's files, filling out from
 // the index entry. A PDF's inode number depends only on the paper, so every
 // view shares it, like hard links. A sidecar is one file per directory (an
 // editor's rename in one view must not touch the others), numbered by view,
-// paper and generation.
-func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v meta.View, e meta.Entry, ext string, out *fuse.EntryOut) *fs.Inode {
+// paper and generation. name is the file's name, which go-fuse keeps as the
+// child's name in parent: the sidecar node shares that string rather than
+// holding a copy (listing every view of a large library makes hundreds of
+// thousands of them).
+func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v meta.View, e meta.Entry, name, ext string, out *fuse.EntryOut) *fs.Inode {
 	if ext == extPDF {
 		n := ino(extPDF, e.ID)
 		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, e.PDFSize, e.Modified, n)
 		return parent.NewInode(ctx, &pdfNode{fs: f, id: e.ID}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
 	}
-	n := ino(extJSON, v.String()+"\x00"+e.ID+"\x00"+strconv.Itoa(f.sidecarGen(e.ID)))
+	n := sidecarIno(v, e.ID, f.sidecarGen(e.ID))
 	f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(e.SidecarSize), e.Modified, n)
-	child := parent.NewInode(ctx, &sidecarNode{fs: f, view: v, id: e.ID, name: e.Name + extJSON},
+	child := parent.NewInode(ctx, &sidecarNode{fs: f, view: v, id: e.ID, name: name},
 		fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
 	if sc, ok := child.Operations().(*sidecarNode); ok && sc.attachedID() == e.ID {
 		f.trackSidecar(e.ID, child)
 	}
 	return child
+}
+
+// sidecarIno is ino(extJSON, view+"\x00"+id+"\x00"+gen) without building
+// the key string: FNV-1a over the same bytes, so the numbers stay stable.
+func sidecarIno(v meta.View, id string, gen int) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= prime
+		}
+	}
+	add(extJSON)
+	add("\x00")
+	add(string(v.Kind))
+	if v.Group != "" {
+		add("/")
+		add(v.Group)
+	}
+	add("\x00")
+	add(id)
+	add("\x00")
+	var buf [20]byte
+	add(string(strconv.AppendInt(buf[:0], int64(gen), 10)))
+	return h | 1<<63
 }
 
 func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
@@ -172,7 +201,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {
-			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view, e, ext, out), 0
+			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view, e, name, ext, out), 0
 		}
 	}
 	// A replayed, interrupted READDIRPLUS: resolve the name afresh.
