@@ -258,8 +258,12 @@ func (r *record) apply(op *Op) bool {
 			}
 		}
 	}
-	if changed && r.Latest.Less(op.Clock) {
+	// Latest (the paper's "modified") is the newest op applied, whether
+	// or not it won anything: the newest op that changed something would
+	// depend on the order ops arrived in, and devices would disagree.
+	if r.Latest.Less(op.Clock) {
 		r.Latest = op.Clock
+		changed = true
 	}
 	return changed
 }
