@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/buntdb"
 )
 
 func TestCiteKeysUnique(t *testing.T) {
@@ -84,4 +86,68 @@ func TestCloseCompactsGrownFile(t *testing.T) {
 	if _, err := s.Get(ids[0]); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A schema 1 store (index keys holding the whole base name) is migrated
+// to name-hash keys on open, and lists and looks up as before.
+func TestMigrateHashedIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}})
+	b := mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}})
+	c := mustCreate(t, s, Paper{Title: "Other", Year: 1999})
+	want, err := s.List(View{Kind: All})
+	if err != nil || len(want) != 3 {
+		t.Fatalf("before: %v %v", want, err)
+	}
+	// Rewrite the store as schema 1 wrote it.
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		var keys []string
+		tx.AscendRange("", pIndex, prefixEnd(pIndex), func(k, _ string) bool { keys = append(keys, k); return true })
+		for _, k := range keys {
+			tx.Delete(k)
+		}
+		for _, p := range []Paper{a, b, c} {
+			for _, v := range ViewsOf(&p) {
+				if _, _, err := tx.Set(pIndex+v.key()+"\x00"+BaseName(&p)+"\x00"+p.ID, "", nil); err != nil {
+					return err
+				}
+			}
+		}
+		_, _, err := tx.Set(keySchema, "1", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.List(View{Kind: All})
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after migration all/ is\n%v (%v), want\n%v", got, err, want)
+	}
+	for _, e := range want {
+		if le, err := s.Lookup(View{Kind: Tags, Group: "t"}, e.Name); e.ID != c.ID && (err != nil || le.ID != e.ID) {
+			t.Errorf("tags/t lookup %q: %v %v", e.Name, le, err)
+		}
+	}
+	s.db.View(func(tx *buntdb.Tx) error {
+		v, _ := tx.Get(keySchema)
+		if v != fmt.Sprint(SchemaVersion) {
+			t.Errorf("schema %s after migration", v)
+		}
+		return ascendPrefix(tx, pIndex, func(rest, _ string) bool {
+			if strings.Contains(rest, "Same") || strings.Contains(rest, "Other") {
+				t.Errorf("index key %q still holds the name", rest)
+			}
+			return true
+		})
+	})
 }

@@ -19,12 +19,42 @@ import (
 // SchemaVersion is the version of the key layout and record format written by
 // this code. Open migrates older databases step by step (see migrations) and
 // refuses newer ones rather than guess.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[n] upgrades a database from schema n to n+1 inside one
-// transaction. Version 1 is the first, so there is nothing to migrate yet;
-// a change to the layout adds a function here and bumps SchemaVersion.
-var migrations = map[int]func(tx *buntdb.Tx) error{}
+// transaction; a change to the layout adds a function here and bumps
+// SchemaVersion.
+var migrations = map[int]func(tx *buntdb.Tx) error{
+	1: migrateHashedIndex,
+}
+
+// migrateHashedIndex moves view index keys from x:<view>\x00<base name>\x00<id>
+// (schema 1) to x:<view>\x00<name hash>\x00<id> (schema 2).
+func migrateHashedIndex(tx *buntdb.Tx) error {
+	var old []string
+	err := ascendPrefix(tx, pIndex, func(rest, _ string) bool {
+		old = append(old, rest)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, rest := range old {
+		view, tail, ok1 := strings.Cut(rest, "\x00")
+		i := strings.LastIndexByte(tail, 0)
+		if !ok1 || i < 0 {
+			return fmt.Errorf("index key %q: not schema 1", pIndex+rest)
+		}
+		base, id := tail[:i], tail[i+1:]
+		if _, err := tx.Delete(pIndex + rest); err != nil {
+			return err
+		}
+		if _, _, err := tx.Set(pIndex+view+"\x00"+nameHash(base)+"\x00"+id, "", nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Key layout. Every key is prefixed by its kind; "\x00" separates a key's
 // parts because it cannot occur in names, ids or view keys.
@@ -38,7 +68,7 @@ const (
 	pVector   = "v:"    // v:<device> -> highest seq of that device applied here
 	pSync     = "s:"    // s:<name> -> sync engine state
 	pEntry    = "e:"    // e:<id> -> what a listing shows of the paper (see entryValue)
-	pIndex    = "x:"    // x:<view>\x00<base name>\x00<id>: the view's members, by name
+	pIndex    = "x:"    // x:<view>\x00<name hash>\x00<id>: the view's members (see nameHash)
 	pGroup    = "g:"    // g:<kind>\x00<group> -> number of papers
 	pPath     = "fp:"   // fp:<rel path> -> <id>\x00<size>\x00<missing 0|1>
 	pHash     = "fh:"   // fh:<sha256>\x00<id>

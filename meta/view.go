@@ -91,8 +91,9 @@ func indexEntries(p *Paper) map[string]string {
 	if p.MergedInto != "" {
 		return mergedEntries(p, m)
 	}
+	nh := nameHash(base)
 	for _, v := range ViewsOf(p) {
-		m[pIndex+v.key()+"\x00"+base+"\x00"+p.ID] = ""
+		m[pIndex+v.key()+"\x00"+nh+"\x00"+p.ID] = ""
 	}
 	if p.File.Path != "" {
 		missing := "0"
@@ -114,6 +115,21 @@ func indexEntries(p *Paper) map[string]string {
 		m[pIdent+"citekey:"+strings.ToLower(p.CiteKey)+"\x00"+p.ID] = ""
 	}
 	return m
+}
+
+// nameHash stands for a base name in index keys. The name itself is in the
+// paper's entry; an index key holding it in full (once per view the paper
+// is in) made the index the largest part of a store, which buntdb keeps
+// in memory and reads in full at open. Papers whose names share a hash are
+// told apart by their entries.
+func nameHash(base string) string {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(base); i++ {
+		h ^= uint64(base[i])
+		h *= prime
+	}
+	return strconv.FormatUint(h, 36)
 }
 
 // entryValue is what listings need of a paper, so they never decode its
@@ -230,7 +246,8 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 }
 
 // members lists the papers under an index prefix ("x:<view>\x00" or
-// "x:<view>\x00<base>\x00"), in name order, with their entries.
+// "x:<view>\x00<name hash>\x00"), in no particular order, with their
+// entries.
 func members(tx *buntdb.Tx, prefix string) ([]member, error) {
 	var ids []string
 	err := ascendPrefix(tx, prefix, func(rest, _ string) bool {
@@ -276,15 +293,13 @@ func (s *Store) List(v View) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Keys come sorted by name; order each run of equal names by age.
-	for i := 0; i < len(ms); {
-		j := i + 1
-		for j < len(ms) && ms[j].base == ms[i].base {
-			j++
+	// By name, and papers sharing a name by age.
+	slices.SortFunc(ms, func(a, b member) int {
+		if c := strings.Compare(a.base, b.base); c != 0 {
+			return c
 		}
-		slices.SortFunc(ms[i:j], olderFirst)
-		i = j
-	}
+		return olderFirst(a, b)
+	})
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
 		_, e := parseEntry(m.id, m.val)
@@ -301,8 +316,12 @@ func (s *Store) List(v View) ([]Entry, error) {
 // sharing the name.
 func (s *Store) Lookup(v View, name string) (Entry, error) {
 	var found member
+	named := func(tx *buntdb.Tx, base string) ([]member, error) {
+		ms, err := members(tx, pIndex+v.key()+"\x00"+nameHash(base)+"\x00")
+		return slices.DeleteFunc(ms, func(m member) bool { return m.base != base }), err
+	}
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		ms, err := members(tx, pIndex+v.key()+"\x00"+name+"\x00")
+		ms, err := named(tx, name)
 		if err != nil {
 			return err
 		}
@@ -314,7 +333,7 @@ func (s *Store) Lookup(v View, name string) (Entry, error) {
 		if !ok {
 			return ErrNotFound
 		}
-		ms, err = members(tx, pIndex+v.key()+"\x00"+base+"\x00")
+		ms, err = named(tx, base)
 		if err != nil {
 			return err
 		}
