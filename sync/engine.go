@@ -76,6 +76,9 @@ type Config struct {
 	StatusFile string
 	// Logger receives progress and errors; nil discards them.
 	Logger *slog.Logger
+	// SnapshotChunkBytes bounds the records in one snapshot chunk
+	// document (default 2 MiB; MongoDB's limit is 16 MB).
+	SnapshotChunkBytes int
 	// Progress, if set, is called while ops are downloaded with the number
 	// applied so far and an estimate of the total (from the devices
 	// collection), for a progress bar on a new device.
@@ -100,6 +103,9 @@ func (c *Config) defaults(store *meta.Store) {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 1000
+	}
+	if c.SnapshotChunkBytes <= 0 {
+		c.SnapshotChunkBytes = defaultChunkBytes
 	}
 	if c.DeviceName == "" {
 		c.DeviceName, _ = os.Hostname()
@@ -141,7 +147,10 @@ type Engine struct {
 	ops    *mongo.Collection
 	devs   *mongo.Collection
 	papers *mongo.Collection
+	snaps  *mongo.Collection // snapshot markers (snapshot.go)
+	chunks *mongo.Collection // snapshot chunks
 
+	snapMu     gosync.Mutex // serialises Snapshot and Compact
 	roundMu    gosync.Mutex // serialises rounds; protects the following
 	ready      bool         // indexes created
 	lastFull   time.Time    // last pull that queried the ops collection
@@ -213,6 +222,7 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 	e := &Engine{
 		store: store, cfg: cfg, log: cfg.Logger, red: red, client: client,
 		ops: db.Collection(opsColl), devs: db.Collection(devicesColl), papers: db.Collection(papersColl),
+		snaps: db.Collection(snapsColl), chunks: db.Collection(chunksColl),
 		firstRound: make(chan struct{}),
 		rounds:     rounds{ended: make(chan struct{})},
 		kick:       make(chan struct{}, 1),
@@ -531,9 +541,23 @@ func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts [
 			return received, conflicts, err
 		}
 		if total < 0 {
-			total, err = e.estimate(ctx, vv)
+			var floors []floorDoc
+			total, floors, err = e.estimate(ctx, vv)
 			if err != nil {
 				return received, conflicts, err
+			}
+			// Snapshots first: a new device starts from one, and one
+			// below a compaction floor needs one (snapshot.go).
+			n, err := e.catchUp(ctx, vv, floors, total)
+			received += n
+			if err != nil {
+				return received, conflicts, err
+			}
+			if n > 0 {
+				full = true
+				if vv, err = e.store.Vector(); err != nil {
+					return received, conflicts, err
+				}
 			}
 			if total == 0 && !full {
 				return received, conflicts, nil
@@ -636,28 +660,33 @@ func (e *Engine) fetch(ctx context.Context, self string, vv map[string]uint64) (
 }
 
 // estimate is the number of ops left to download according to the
-// devices collection.
-func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, error) {
+// devices collection, and the compaction floors devices advertise there.
+func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []floorDoc, error) {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
-	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}}))
+	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}, {Key: "floor", Value: 1}}))
 	if err != nil {
-		return 0, fmt.Errorf("reading the devices collection: %w", err)
+		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
 	}
 	var devs []struct {
-		ID     string `bson:"_id"`
-		MaxSeq int64  `bson:"maxSeq"`
+		ID     string    `bson:"_id"`
+		MaxSeq int64     `bson:"maxSeq"`
+		Floor  *floorDoc `bson:"floor"`
 	}
 	if err := cur.All(octx, &devs); err != nil {
-		return 0, fmt.Errorf("reading the devices collection: %w", err)
+		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
 	}
 	total := 0
+	var floors []floorDoc
 	for _, d := range devs {
 		if d.ID != e.store.Device() && uint64(d.MaxSeq) > vv[d.ID] {
 			total += int(uint64(d.MaxSeq) - vv[d.ID])
 		}
+		if d.Floor != nil && d.Floor.Snap != "" {
+			floors = append(floors, *d.Floor)
+		}
 	}
-	return total, nil
+	return total, floors, nil
 }
 
 // flushPapers writes the readable documents of every paper changed

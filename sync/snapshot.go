@@ -1,0 +1,418 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// Snapshots and compaction. See docs/sync.md, "Snapshots and compaction".
+//
+// A snapshot is one device's merged records with the version vector they
+// reflect, written as immutable chunk documents and then a marker
+// document: readers use only snapshots whose marker exists, and check
+// they get every chunk it lists. A device compacts by taking a snapshot,
+// advertising it as its floor in its own devices document, and only then
+// deleting the ops the snapshot covers. A device whose vector is below
+// some advertised floor merges that floor's snapshot before pulling ops;
+// a new device starts from the newest snapshot.
+
+const (
+	// snapsColl holds one marker per complete snapshot.
+	snapsColl = "snapshots"
+	// chunksColl holds the snapshots' records, in chunks.
+	chunksColl = "snapshotChunks"
+	// defaultChunkBytes bounds the records in one chunk document: far
+	// below MongoDB's 16 MB document limit, and small enough that one
+	// insert is a modest request on a free-tier cluster.
+	defaultChunkBytes = 2 << 20
+)
+
+type vecEntry struct {
+	Device string `bson:"d"`
+	Seq    int64  `bson:"s"`
+}
+
+// snapDoc is a snapshot's marker. It is inserted after every chunk, so
+// its existence means the snapshot is complete.
+type snapDoc struct {
+	ID      string     `bson:"_id"`
+	Device  string     `bson:"device"`
+	Format  int        `bson:"format"`
+	Vector  []vecEntry `bson:"vector"`
+	Chunks  int        `bson:"chunks"`
+	Papers  int        `bson:"papers"`
+	Bytes   int64      `bson:"bytes"`
+	Created time.Time  `bson:"created"`
+}
+
+// chunkDoc holds some of a snapshot's records, each the JSON of a
+// meta.SnapshotRecord (kept as text: values must come back byte for byte).
+type chunkDoc struct {
+	ID     string   `bson:"_id"` // <snapshot>/<n>
+	Snap   string   `bson:"snap"`
+	Device string   `bson:"device"`
+	N      int      `bson:"n"`
+	Recs   []string `bson:"recs"`
+}
+
+// floorDoc is what a compacting device advertises in its devices
+// document: ops at or below vector may be gone from the server, and
+// snapshot snap covers them.
+type floorDoc struct {
+	Snap   string     `bson:"snap"`
+	Vector []vecEntry `bson:"vector"`
+}
+
+func toVec(vv map[string]uint64) []vecEntry {
+	out := make([]vecEntry, 0, len(vv))
+	for _, d := range sortedKeys(vv) {
+		out = append(out, vecEntry{d, int64(vv[d])})
+	}
+	return out
+}
+
+func fromVec(v []vecEntry) map[string]uint64 {
+	out := make(map[string]uint64, len(v))
+	for _, e := range v {
+		if e.Seq > 0 {
+			out[e.Device] = uint64(e.Seq)
+		}
+	}
+	return out
+}
+
+// dominates says a covers every op b does, ignoring device skip (whose
+// own ops a device never needs from anyone).
+func dominates(a, b map[string]uint64, skip string) bool {
+	for d, n := range b {
+		if d != skip && a[d] < n {
+			return false
+		}
+	}
+	return true
+}
+
+func vecSum(vv map[string]uint64) uint64 {
+	var s uint64
+	for _, n := range vv {
+		s += n
+	}
+	return s
+}
+
+// SnapshotInfo describes a snapshot written by Snapshot or Compact.
+type SnapshotInfo struct {
+	ID     string
+	Papers int
+	Chunks int
+	Bytes  int64
+	Ops    uint64 // ops its vector covers
+}
+
+// Snapshot runs a full round (so that every local op is uploaded and
+// every readable papers document is written), then writes this device's
+// state as a snapshot that new devices start from. Local edits made while
+// it runs make it fail with meta.ErrPendingOps; try again.
+func (e *Engine) Snapshot(ctx context.Context) (SnapshotInfo, error) {
+	e.snapMu.Lock()
+	defer e.snapMu.Unlock()
+	info, err := e.snapshot(ctx)
+	return info, e.red.wrap(err)
+}
+
+func (e *Engine) snapshot(ctx context.Context) (SnapshotInfo, error) {
+	if _, err := e.round(ctx, true, true); err != nil {
+		return SnapshotInfo{}, err
+	}
+	e.roundMu.Lock()
+	// The readable papers documents must show every op the snapshot
+	// holds, so that a device starting from it needs to rewrite only the
+	// papers its own state changes (see catchUp).
+	err := e.flushPapers(ctx)
+	var vv map[string]uint64
+	var recs []meta.SnapshotRecord
+	if err == nil {
+		vv, recs, err = e.store.ExportSnapshot()
+	}
+	e.roundMu.Unlock()
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	return e.writeSnapshot(ctx, vv, recs)
+}
+
+func (e *Engine) writeSnapshot(ctx context.Context, vv map[string]uint64, recs []meta.SnapshotRecord) (SnapshotInfo, error) {
+	self := e.store.Device()
+	id := self + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	info := SnapshotInfo{ID: id, Papers: len(recs), Ops: vecSum(vv)}
+	limit := e.cfg.SnapshotChunkBytes
+	var cur []string
+	size := 0
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		doc := chunkDoc{ID: id + "/" + strconv.Itoa(info.Chunks), Snap: id, Device: self, N: info.Chunks, Recs: cur}
+		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+		defer cancel()
+		if _, err := e.chunks.InsertOne(octx, doc); err != nil {
+			return fmt.Errorf("writing snapshot %s chunk %d: %w", id, info.Chunks, err)
+		}
+		info.Chunks++
+		cur, size = nil, 0
+		return nil
+	}
+	for i := range recs {
+		b, err := json.Marshal(&recs[i])
+		if err != nil {
+			return info, fmt.Errorf("snapshot %s: paper %s: %w", id, recs[i].ID, err)
+		}
+		if size > 0 && size+len(b) > limit {
+			if err := flush(); err != nil {
+				return info, err
+			}
+		}
+		cur = append(cur, string(b))
+		size += len(b) + 16
+		info.Bytes += int64(len(b))
+	}
+	if err := flush(); err != nil {
+		return info, err
+	}
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	_, err := e.snaps.InsertOne(octx, snapDoc{ID: id, Device: self, Format: meta.SnapshotFormat, Vector: toVec(vv),
+		Chunks: info.Chunks, Papers: len(recs), Bytes: info.Bytes, Created: time.Now().UTC().Truncate(time.Millisecond)})
+	if err != nil {
+		return info, fmt.Errorf("writing snapshot %s: %w", id, err)
+	}
+	e.log.Info("sync: wrote a snapshot", "id", id, "papers", len(recs), "chunks", info.Chunks, "bytes", info.Bytes)
+	return info, nil
+}
+
+// loadSnapshot reads a complete snapshot: its marker, then each chunk by
+// _id (the one filter every server answers from an index).
+func (e *Engine) loadSnapshot(ctx context.Context, id string) (map[string]uint64, []meta.SnapshotRecord, error) {
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	var sd snapDoc
+	err := e.snaps.FindOne(octx, bson.D{{Key: "_id", Value: id}}).Decode(&sd)
+	cancel()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading snapshot %s: %w", id, err)
+	}
+	if sd.Format != meta.SnapshotFormat {
+		return nil, nil, fmt.Errorf("snapshot %s has format %d, this paperfs reads %d: upgrade paperfs", id, sd.Format, meta.SnapshotFormat)
+	}
+	recs := make([]meta.SnapshotRecord, 0, sd.Papers)
+	for n := 0; n < sd.Chunks; n++ {
+		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+		var cd chunkDoc
+		err := e.chunks.FindOne(octx, bson.D{{Key: "_id", Value: id + "/" + strconv.Itoa(n)}}).Decode(&cd)
+		cancel()
+		if err != nil {
+			// A snapshot being garbage-collected under us: the caller
+			// fails this round and the next one reads the new floor.
+			return nil, nil, fmt.Errorf("reading snapshot %s chunk %d of %d: %w", id, n, sd.Chunks, err)
+		}
+		for _, s := range cd.Recs {
+			var r meta.SnapshotRecord
+			if err := json.Unmarshal([]byte(s), &r); err != nil {
+				return nil, nil, fmt.Errorf("snapshot %s chunk %d: %w", id, n, err)
+			}
+			recs = append(recs, r)
+		}
+	}
+	if len(recs) != sd.Papers {
+		return nil, nil, fmt.Errorf("snapshot %s: %d records, its marker says %d", id, len(recs), sd.Papers)
+	}
+	return fromVec(sd.Vector), recs, nil
+}
+
+// newestSnapshot is the complete snapshot covering the most ops, or "".
+func (e *Engine) newestSnapshot(ctx context.Context) (string, map[string]uint64, error) {
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	cur, err := e.snaps.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "format", Value: 1}, {Key: "vector", Value: 1}}))
+	if err != nil {
+		return "", nil, fmt.Errorf("listing snapshots: %w", err)
+	}
+	var docs []snapDoc
+	if err := cur.All(octx, &docs); err != nil {
+		return "", nil, fmt.Errorf("listing snapshots: %w", err)
+	}
+	best, bestVV, bestSum := "", map[string]uint64(nil), uint64(0)
+	for _, d := range docs {
+		vv := fromVec(d.Vector)
+		if d.Format != meta.SnapshotFormat {
+			continue
+		}
+		if s := vecSum(vv); s > bestSum || (s == bestSum && d.ID > best) {
+			best, bestVV, bestSum = d.ID, vv, s
+		}
+	}
+	return best, bestVV, nil
+}
+
+// catchUp merges the snapshots this device needs before it pulls ops:
+// those advertised as floors that its vector is below (the ops they cover
+// may be gone), and, on a device that has applied no other device's ops
+// yet while others have (behind > 0), the newest snapshot. It returns how many ops the merges covered
+// that were new here.
+func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []floorDoc, behind int) (int, error) {
+	self := e.store.Device()
+	var need []string
+	covered := map[string]uint64{}
+	for k, v := range vv {
+		covered[k] = v
+	}
+	fresh := behind > 0
+	for d, n := range vv {
+		if d != self && n > 0 {
+			fresh = false
+		}
+	}
+	if fresh {
+		id, svv, err := e.newestSnapshot(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if id != "" {
+			need = append(need, id)
+			for d, n := range svv {
+				covered[d] = max(covered[d], n)
+			}
+		}
+	}
+	for _, f := range floors {
+		if fv := fromVec(f.Vector); !dominates(covered, fv, self) && !slices.Contains(need, f.Snap) {
+			need = append(need, f.Snap)
+			for d, n := range fv {
+				covered[d] = max(covered[d], n)
+			}
+		}
+	}
+	total := 0
+	for _, id := range need {
+		svv, recs, err := e.loadSnapshot(ctx, id)
+		if err != nil {
+			return total, err
+		}
+		if dominates(vv, svv, self) {
+			continue // an earlier merge covered it
+		}
+		// The readable documents already show the snapshot's state
+		// (its device wrote them before taking it); only papers this
+		// device has state of its own for may differ.
+		overlap, err := e.store.SnapshotOverlap(recs)
+		if err != nil {
+			return total, err
+		}
+		if len(overlap) > 0 {
+			dirty := map[string]bool{}
+			for _, id := range overlap {
+				dirty[id] = true
+			}
+			if err := e.markDirty(dirty); err != nil {
+				return total, err
+			}
+		}
+		n, err := e.store.MergeSnapshot(svv, recs)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		e.log.Info("sync: merged a snapshot", "id", id, "papers", len(recs), "ops", n)
+		if vv, err = e.store.Vector(); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// CompactReport says what Compact did.
+type CompactReport struct {
+	Snapshot   SnapshotInfo
+	DeletedOps int64
+}
+
+// Compact takes a snapshot, advertises it as this device's floor, then
+// deletes from the server every op the snapshot covers and this device's
+// older snapshots. A device that has not applied some deleted op will
+// merge the snapshot instead (catchUp); its own unsent ops are not on the
+// server and so never deleted.
+func (e *Engine) Compact(ctx context.Context) (CompactReport, error) {
+	e.snapMu.Lock()
+	defer e.snapMu.Unlock()
+	rep, err := e.compact(ctx)
+	return rep, e.red.wrap(err)
+}
+
+func (e *Engine) compact(ctx context.Context) (CompactReport, error) {
+	var rep CompactReport
+	info, err := e.snapshot(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Snapshot = info
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	var sd snapDoc
+	err = e.snaps.FindOne(octx, bson.D{{Key: "_id", Value: info.ID}}).Decode(&sd)
+	cancel()
+	if err != nil {
+		return rep, fmt.Errorf("reading back snapshot %s: %w", info.ID, err)
+	}
+	// Advertise first: from here on every device that needs a deleted op
+	// finds the snapshot that replaces it.
+	self := e.store.Device()
+	octx, cancel = context.WithTimeout(ctx, e.cfg.OpTimeout)
+	_, err = e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "floor", Value: floorDoc{Snap: info.ID, Vector: sd.Vector}}}}},
+		options.UpdateOne().SetUpsert(true))
+	cancel()
+	if err != nil {
+		return rep, fmt.Errorf("advertising snapshot %s: %w", info.ID, err)
+	}
+	for _, v := range sd.Vector {
+		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+		res, err := e.ops.DeleteMany(octx, bson.D{{Key: "device", Value: v.Device}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: v.Seq}}}})
+		cancel()
+		if err != nil {
+			return rep, fmt.Errorf("deleting ops of %s up to %d: %w", v.Device, v.Seq, err)
+		}
+		rep.DeletedOps += res.DeletedCount
+	}
+	if err := e.dropOldSnapshots(ctx, info.ID); err != nil {
+		return rep, err
+	}
+	e.log.Info("sync: compacted", "snapshot", info.ID, "deletedOps", rep.DeletedOps)
+	return rep, nil
+}
+
+// dropOldSnapshots deletes this device's snapshots other than keep:
+// markers first, so no reader starts on one whose chunks are going.
+// Only this device writes or deletes its snapshots, and its floor names
+// keep, so no floor points at what is deleted. Another device's snapshots
+// are never touched.
+func (e *Engine) dropOldSnapshots(ctx context.Context, keep string) error {
+	self := e.store.Device()
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	filter := bson.D{{Key: "device", Value: self}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: keep}}}}
+	if _, err := e.snaps.DeleteMany(octx, filter); err != nil {
+		return fmt.Errorf("deleting old snapshots: %w", err)
+	}
+	chunkFilter := bson.D{{Key: "device", Value: self}, {Key: "snap", Value: bson.D{{Key: "$ne", Value: keep}}}}
+	if _, err := e.chunks.DeleteMany(octx, chunkFilter); err != nil {
+		return fmt.Errorf("deleting old snapshot chunks: %w", err)
+	}
+	return nil
+}

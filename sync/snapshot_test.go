@@ -1,0 +1,280 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// logBuf collects an engine's log lines.
+type logBuf struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func withLog(l *logBuf) func(*Config) {
+	return func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(l, nil)) }
+}
+
+// opArchive keeps every op ever seen on the server, so that a reference
+// can replay them after compaction deleted some.
+type opArchive map[string]meta.Op
+
+func (a opArchive) add(t testing.TB, srv *synctest.Server, db string) int {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := srv.Client(t).Database(db).Collection(opsColl).Find(ctx, bson.D{},
+		options.Find().SetSort(bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []opDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range docs {
+		op, err := fromDoc(&docs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a[op.ID] = op
+	}
+	return len(docs)
+}
+
+// reference is a fresh store that applied every archived op.
+func (a opArchive) reference(t testing.TB) *meta.Store {
+	t.Helper()
+	ops := make([]meta.Op, 0, len(a))
+	for _, op := range a {
+		ops = append(ops, op)
+	}
+	slices.SortFunc(ops, func(x, y meta.Op) int {
+		if x.Device != y.Device {
+			if x.Device < y.Device {
+				return -1
+			}
+			return 1
+		}
+		return int(x.Seq) - int(y.Seq)
+	})
+	ref, err := meta.Open(filepath.Join(t.TempDir(), "ref.db"), meta.Options{Device: "reference", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
+	if _, err := ref.ApplyRemote(ops); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func (d *device) snapshot() SnapshotInfo {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	info, err := d.eng.Snapshot(ctx)
+	if err != nil {
+		d.t.Fatalf("%s: snapshot: %v", d.name, err)
+	}
+	return info
+}
+
+func (d *device) compact() CompactReport {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := d.eng.Compact(ctx)
+	if err != nil {
+		d.t.Fatalf("%s: compact: %v", d.name, err)
+	}
+	return rep
+}
+
+func countDocs(t testing.TB, srv *synctest.Server, db, coll string) int64 {
+	t.Helper()
+	n, err := srv.Client(t).Database(db).Collection(coll).CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSnapshotBootstrap: a new device starts from a snapshot (in several
+// chunks) plus the ops made after it, and reaches the state of a device
+// that replayed every op.
+func TestSnapshotBootstrap(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	small := func(c *Config) { c.SnapshotChunkBytes = 4 << 10 }
+	a := newDevice(t, "deva02", srv.URI, db, small)
+	b := newDevice(t, "devb02", srv.URI, db, small)
+	var ids []string
+	for i := 0; i < 60; i++ {
+		ids = append(ids, a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i), Tags: []string{"t1", "t2"}}).ID)
+	}
+	a.sync()
+	b.sync()
+	for i, id := range ids {
+		switch i % 4 {
+		case 0:
+			a.update(id, func(p *meta.Paper) { p.Tags = []string{"t2"}; p.Year = 2000 + i })
+		case 1:
+			b.update(id, func(p *meta.Paper) { p.Tags = append(p.Tags, "b"); p.Title += " (b)" })
+		case 2:
+			b.update(id, func(p *meta.Paper) { p.Tags = nil })
+			a.update(id, func(p *meta.Paper) { p.Tags = append(p.Tags, "concurrent") })
+		}
+	}
+	a.sync()
+	b.sync()
+	info := a.snapshot()
+	if info.Chunks < 2 || info.Papers != len(ids) {
+		t.Fatalf("snapshot %+v: want %d papers in several chunks", info, len(ids))
+	}
+	// After the snapshot: more edits on both, synced.
+	a.update(ids[0], func(p *meta.Paper) { p.Note = "after snapshot" })
+	b.update(ids[1], func(p *meta.Paper) { p.Tags = nil })
+	b.create(meta.Paper{Title: "after snapshot"})
+	a.sync()
+	b.sync()
+	a.sync()
+
+	var lb logBuf
+	c := newDevice(t, "devc02", srv.URI, db, withLog(&lb))
+	rep := c.sync()
+	if rep.Received == 0 {
+		t.Fatal("new device received nothing")
+	}
+	if !bytes.Contains([]byte(lb.String()), []byte("merged a snapshot")) {
+		t.Fatalf("new device did not start from the snapshot; log:\n%s", lb.String())
+	}
+	arch := opArchive{}
+	arch.add(t, srv, db)
+	ref := arch.reference(t)
+	want := stateOf(t, ref)
+	for _, d := range []*device{a, b, c} {
+		if got := stateOf(t, d.store); got != want {
+			t.Fatalf("%s differs from a full replay:\n%s\n%s", d.name, got, want)
+		}
+	}
+	// It syncs on as usual.
+	c.update(ids[2], func(p *meta.Paper) { p.Title = "from c" })
+	c.sync()
+	a.sync()
+	if a.get(ids[2]).Title != "from c" {
+		t.Fatal("an edit made on the bootstrapped device did not reach a")
+	}
+}
+
+// TestCompactionOfflineDevice: a device offline across a compaction, with
+// unsent edits of the same papers (tag removes of dots the snapshot has
+// live, has removed itself, and never saw), catches up from the snapshot,
+// uploads its edits, and nobody loses one.
+func TestCompactionOfflineDevice(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	arch := opArchive{}
+	a := newDevice(t, "deva03", srv.URI, db)
+	b := newDevice(t, "devb03", srv.URI, db)
+	var xl logBuf
+	x := newDevice(t, "devx03", srv.URI, db, withLog(&xl))
+	p := a.create(meta.Paper{Title: "P", Year: 1990, Tags: []string{"a1", "a2", "a3"}})
+	q := b.create(meta.Paper{Title: "Q", Tags: []string{"b1"}})
+	a.sync()
+	b.sync()
+	x.sync()
+	x.update(q.ID, func(p *meta.Paper) { p.Tags = append(p.Tags, "x1") })
+	x.sync()
+	a.sync()
+	b.sync()
+	assertConverged(t, a, b, x)
+
+	// x goes offline and edits: removes a1 (the snapshot will still have
+	// it), a2 (a removes it too before the snapshot), x1 (its own dot,
+	// which a removes and re-adds before the snapshot), adds and removes
+	// a tag of its own the snapshot never sees, adds x2, edits fields.
+	x.update(p.ID, func(p *meta.Paper) {
+		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "a1" || s == "a2" })
+		p.Note = "x's note"
+	})
+	x.update(q.ID, func(p *meta.Paper) { p.Tags = append(p.Tags, "tmp", "x2") })
+	x.update(q.ID, func(p *meta.Paper) {
+		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "tmp" || s == "x1" })
+	})
+	time.Sleep(5 * time.Millisecond)
+	// Meanwhile the others edit and compact.
+	a.update(p.ID, func(p *meta.Paper) {
+		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "a2" })
+		p.Year = 1991
+	})
+	b.update(q.ID, func(p *meta.Paper) { p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "x1" }) })
+	b.sync()
+	a.sync()
+	a.update(q.ID, func(p *meta.Paper) { p.Tags = append(p.Tags, "x1") }) // a new add of x1: survives x's remove
+	a.sync()
+	arch.add(t, srv, db)
+	before := countDocs(t, srv, db, opsColl)
+	rep := a.compact()
+	after := countDocs(t, srv, db, opsColl)
+	if rep.DeletedOps == 0 || after != before-rep.DeletedOps || after != 0 {
+		t.Fatalf("compaction deleted %d of %d ops, %d left; want all", rep.DeletedOps, before, after)
+	}
+	// More edits after the compaction, before x returns.
+	b.update(p.ID, func(p *meta.Paper) { p.Title = "P by b" })
+	b.sync()
+
+	x.sync()
+	if !bytes.Contains([]byte(xl.String()), []byte("merged a snapshot")) {
+		t.Fatalf("x did not merge the compaction's snapshot; log:\n%s", xl.String())
+	}
+	a.sync()
+	b.sync()
+	x.sync()
+	assertConverged(t, a, b, x)
+	arch.add(t, srv, db)
+	want := stateOf(t, arch.reference(t))
+	if got := stateOf(t, x.store); got != want {
+		t.Fatalf("x differs from a replay of every op ever made:\n%s\n%s", got, want)
+	}
+	gp, gq := x.get(p.ID), x.get(q.ID)
+	if !slices.Equal(gp.Tags, []string{"a3"}) || gp.Note != "x's note" || gp.Year != 1991 || gp.Title != "P by b" {
+		t.Fatalf("P after the merge: %+v", gp)
+	}
+	if !slices.Equal(gq.Tags, []string{"b1", "x1", "x2"}) {
+		t.Fatalf("Q tags %v, want [b1 x1 x2]", gq.Tags)
+	}
+	// A new device after the compaction gets everything.
+	n := newDevice(t, "devn03", srv.URI, db)
+	n.sync()
+	assertConverged(t, a, n)
+	// Compacting again replaces a's snapshot; the old one is gone.
+	a.compact()
+	if got := countDocs(t, srv, db, snapsColl); got != 1 {
+		t.Fatalf("%d snapshot markers after a second compaction, want 1", got)
+	}
+}
