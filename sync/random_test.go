@@ -1,25 +1,28 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/sync/synctest"
 )
 
 // TestRandomized applies random edits on several devices with random
-// sync orders (devices staying offline for a while), then syncs everyone
-// and checks that every device, and the readable papers documents, equal
-// a reference store that applied every op on the server.
+// sync orders (devices staying offline for a while), snapshots and
+// compactions at random moments, then syncs everyone and checks that
+// every device, a new device started from the server, and the readable
+// papers documents equal a reference store that applied every op ever
+// uploaded (kept aside before each compaction deleted some).
 func TestRandomized(t *testing.T) {
 	srv := synctest.Start(t)
 	for seed := uint64(1); seed <= 4; seed++ {
@@ -37,7 +40,23 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 		ds = append(ds, newDevice(t, fmt.Sprintf("dev%03d", i), srv.URI, db, func(c *Config) { c.BatchSize = 7 }))
 	}
 	words := []string{"alpha", "beta", "gamma", "delta"}
+	arch := opArchive{}
+	snaps, compactions := 0, 0
 	for step := 0; step < steps; step++ {
+		if rng.IntN(20) == 0 {
+			d := ds[rng.IntN(n)]
+			if rng.IntN(2) == 0 {
+				d.snapshot()
+				snaps++
+			} else {
+				// Compact uploads the device's queued ops first:
+				// archive them before it deletes them.
+				d.sync()
+				arch.add(t, srv, db)
+				d.compact()
+				compactions++
+			}
+		}
 		d := ds[rng.IntN(n)]
 		var ids []string
 		d.store.ForEach(func(p meta.Paper) bool { ids = append(ids, p.ID); return true })
@@ -83,39 +102,36 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 		}
 	}
 
-	// The reference: every op on the server, applied to one fresh store.
+	// The reference: every op ever uploaded, applied to one fresh store.
+	arch.add(t, srv, db)
 	ref, err := meta.Open(filepath.Join(t.TempDir(), "ref.db"), meta.Options{Device: "reference"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ref.Close()
 	ctx := context.Background()
-	cur, err := srv.Client(t).Database(db).Collection(opsColl).Find(ctx, bson.D{},
-		options.Find().SetSort(bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []opDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		t.Fatal(err)
-	}
 	var ops []meta.Op
-	for i := range docs {
-		op, err := fromDoc(&docs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, op := range arch {
 		ops = append(ops, op)
 	}
+	slices.SortFunc(ops, func(x, y meta.Op) int {
+		if c := strings.Compare(x.Device, y.Device); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Seq, y.Seq)
+	})
 	// Shuffle across devices, keeping each device's order, to make the
 	// reference independent of any sync order.
 	if _, err := ref.ApplyRemote(interleave(rng, ops)); err != nil {
 		t.Fatal(err)
 	}
 	want := stateOf(t, ref)
+	// A new device: from the newest snapshot, or from every op.
+	ds = append(ds, newDevice(t, "devnew", srv.URI, db, func(c *Config) { c.BatchSize = 7 }))
+	ds[n].sync()
 	for _, d := range ds {
 		if got := stateOf(t, d.store); got != want {
-			t.Fatalf("%s differs from the reference:\n%s\n%s", d.name, got, want)
+			t.Fatalf("%s differs from the reference (%d snapshots, %d compactions):\n%s", d.name, snaps, compactions, stateDiff(got, want))
 		}
 	}
 
@@ -150,7 +166,7 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 			t.Fatalf("papers document %s is stale:\n%+v\nwant %+v", pd.ID, pd, p)
 		}
 	}
-	t.Logf("%d devices, %d ops, %d papers converged", n, len(ops), count)
+	t.Logf("%d devices, %d ops, %d papers, %d snapshots, %d compactions: converged", n, len(ops), count, snaps, compactions)
 }
 
 // interleave merges per-device runs of ops (sorted by device, seq) in a

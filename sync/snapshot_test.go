@@ -3,10 +3,12 @@ package sync
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -277,4 +279,33 @@ func TestCompactionOfflineDevice(t *testing.T) {
 	if got := countDocs(t, srv, db, snapsColl); got != 1 {
 		t.Fatalf("%d snapshot markers after a second compaction, want 1", got)
 	}
+}
+
+// stateDiff lists the papers two stateOf values disagree on.
+func stateDiff(a, b string) string {
+	var pa, pb []map[string]any
+	json.Unmarshal([]byte(a), &pa)
+	json.Unmarshal([]byte(b), &pb)
+	byID := func(ps []map[string]any) map[string]string {
+		m := map[string]string{}
+		for _, p := range ps {
+			j, _ := json.Marshal(p)
+			m[fmt.Sprint(p["id"])] = string(j)
+		}
+		return m
+	}
+	ma, mb := byID(pa), byID(pb)
+	var out []string
+	for id, x := range ma {
+		if y := mb[id]; x != y {
+			out = append(out, fmt.Sprintf("%s:\n  %s\n  %s", id, x, y))
+		}
+	}
+	for id, y := range mb {
+		if _, ok := ma[id]; !ok {
+			out = append(out, fmt.Sprintf("%s: only in the second:\n  %s", id, y))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
