@@ -134,14 +134,13 @@ func (f *FS) serve(p meta.Paper) {
 	f.served[p.ID] = append(vs, p)
 }
 
-// servedAt finds the version of paper id whose sidecar said modified
-// (which the JSON carries to the millisecond).
+// servedAt finds the version of paper id whose sidecar said modified.
 func (f *FS) servedAt(id string, modified time.Time) (meta.Paper, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	vs := f.served[id]
 	for i := len(vs) - 1; i >= 0; i-- {
-		if vs[i].Modified.Truncate(time.Millisecond).Equal(modified.Truncate(time.Millisecond)) {
+		if vs[i].Modified.Equal(modified) {
 			return vs[i], true
 		}
 	}

@@ -40,15 +40,8 @@ func (d *viewDir) createIncoming(ctx context.Context, name string, out *fuse.Ent
 	if d.fs.opts.Folder == nil {
 		return nil, nil, 0, syscall.EROFS
 	}
-	// The copy keeps its name, which import falls back on for the title
-	// and the file name; the hidden directory keeps scans away from it.
-	tmpDir, err := os.MkdirTemp(d.fs.opts.Library, ".paperfs-incoming-*")
+	f, err := d.fs.incomingFile(name)
 	if err != nil {
-		return nil, nil, 0, d.fs.errno("create", err, "file", d.view.String()+"/"+name)
-	}
-	f, err := os.OpenFile(filepath.Join(tmpDir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		os.Remove(tmpDir)
 		return nil, nil, 0, d.fs.errno("create", err, "file", d.view.String()+"/"+name)
 	}
 	n := &incomingNode{fs: d.fs, dir: d, name: name, tmp: f.Name()}
@@ -119,49 +112,94 @@ func (n *incomingNode) finish() syscall.Errno {
 		return 0 // nothing written yet (touch, or an open before the copy)
 	}
 	n.done = true
-	file := n.dir.view.String() + "/" + n.name
+	return n.dir.importCopy(n.name, n.tmp)
+}
+
+// importCopy imports the file at tmp, which the user put into d as name
+// (copied in, or renamed from a download's partial file), like paperfs
+// import: tagged or filed when d is a tag or folder, joining it when the
+// library already holds the same PDF. What cannot be imported is kept.
+func (d *viewDir) importCopy(name, tmp string) syscall.Errno {
+	f := d.fs
+	file := d.view.String() + "/" + name
 	var tags []string
-	if n.dir.view.Kind == meta.Tags {
-		tags = []string{n.dir.view.Group}
+	if d.view.Kind == meta.Tags {
+		tags = []string{d.view.Group}
 	}
-	p, err := n.fs.opts.Folder.ImportFile(context.Background(), n.tmp, true, tags)
+	p, err := f.opts.Folder.ImportFile(context.Background(), tmp, true, tags)
 	var dup interface{ PaperID() string }
 	switch {
 	case err == nil:
-		if n.dir.view.Kind == meta.Folders {
-			err = n.fs.join(p.ID, n.dir.view, true)
+		if d.view.Kind == meta.Folders {
+			err = f.join(p.ID, d.view, true)
 		}
-		n.fs.log.Info("imported", "file", file, "paper", p.ID, "as", p.File.Path)
+		f.log.Info("imported", "file", file, "paper", p.ID, "as", p.File.Path)
 	case errors.As(err, &dup):
 		// Already in the library: copying it here means "put it here too".
-		os.Remove(n.tmp)
-		err = n.fs.join(dup.PaperID(), n.dir.view, true)
-		n.fs.log.Info("already in the library", "file", file)
+		os.Remove(tmp)
+		err = f.join(dup.PaperID(), d.view, true)
+		f.log.Info("already in the library", "file", file)
 	}
 	if err != nil {
-		kept := n.keep()
-		n.fs.log.Error("import of a copied file failed; the file is kept", "file", file, "kept", kept, "err", err)
+		kept := f.keepCopy(tmp, name)
+		f.log.Error("import of a copied file failed; the file is kept", "file", file, "kept", kept, "err", err)
 		if errors.Is(err, meta.ErrInvalid) {
 			return syscall.EINVAL
 		}
 		return syscall.EIO
 	}
-	os.Remove(filepath.Dir(n.tmp)) // empty once imported or kept
-	n.dir.setScratch(n.name, nil)
-	dir, name := n.dir, n.name
-	n.fs.later(func() { dir.NotifyEntry(name) })
+	os.Remove(filepath.Dir(tmp)) // empty once imported or kept
+	d.setScratch(name, nil)
+	d.fs.later(func() { d.NotifyEntry(name) })
 	return 0
 }
 
-// keep moves a file that could not be imported where the user can find it.
-func (n *incomingNode) keep() string {
-	if n.fs.opts.RejectDir == "" {
-		return n.tmp
+// keepCopy moves a file that could not be imported where the user can
+// find it, and returns where that is.
+func (f *FS) keepCopy(tmp, name string) string {
+	if f.opts.RejectDir == "" {
+		return tmp
 	}
-	os.MkdirAll(n.fs.opts.RejectDir, 0o700)
-	dst := filepath.Join(n.fs.opts.RejectDir, time.Now().UTC().Format("20060102T150405")+"-"+n.name)
-	if os.Rename(n.tmp, dst) != nil {
-		return n.tmp
+	os.MkdirAll(f.opts.RejectDir, 0o700)
+	dst := filepath.Join(f.opts.RejectDir, time.Now().UTC().Format("20060102T150405")+"-"+name)
+	if os.Rename(tmp, dst) != nil {
+		return tmp
 	}
 	return dst
+}
+
+// incomingDir makes the private hidden directory in the library folder
+// where a file waits to be imported under the name the user gave it (the
+// name import falls back on for title and file name; scans skip hidden
+// directories).
+func (f *FS) incomingFile(name string) (*os.File, error) {
+	tmpDir, err := os.MkdirTemp(f.opts.Library, ".paperfs-incoming-*")
+	if err != nil {
+		return nil, err
+	}
+	w, err := os.OpenFile(filepath.Join(tmpDir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		os.Remove(tmpDir)
+		return nil, err
+	}
+	return w, nil
+}
+
+// cleanIncoming removes what copies that were never written (touch x.pdf)
+// left in the library folder; it runs once the mount is gone. A file with
+// content there was not imported and not kept: it stays, and is reported.
+func (f *FS) cleanIncoming() {
+	dirs, _ := filepath.Glob(filepath.Join(f.opts.Library, ".paperfs-incoming-*"))
+	for _, dir := range dirs {
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			p := filepath.Join(dir, e.Name())
+			if st, err := os.Stat(p); err == nil && st.Size() == 0 {
+				os.Remove(p)
+			} else {
+				f.log.Warn("a file copied into the mount was not imported; it is still here", "file", p)
+			}
+		}
+		os.Remove(dir) // only if empty
+	}
 }

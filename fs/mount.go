@@ -124,6 +124,9 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	go func() {
 		server.Wait()
 		f.keepScratch()
+		if f.opts.Folder != nil {
+			f.cleanIncoming()
+		}
 		close(m.done)
 	}()
 	sub := f.store.Subscribe()
@@ -182,6 +185,10 @@ func (m *Mount) Unmount() error {
 		time.Sleep(250 * time.Millisecond)
 	}
 	if err != nil {
+		if mounted, _ := IsMounted(m.Dir); !mounted {
+			<-m.done // unmounted from outside meanwhile; the server is finishing
+			return nil
+		}
 		return fmt.Errorf("unmounting %s: %w (close programs using it, then run: paperfs unmount %s)", m.Dir, err, m.Dir)
 	}
 	<-m.done

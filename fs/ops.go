@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -236,6 +237,11 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 
 func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name string, to *viewDir, newName string, flags uint32) syscall.Errno {
 	sc, _ := child.Operations().(*sidecarNode)
+	if sc != nil && isPDFName(newName) && !isPDFName(name) && to.fs.opts.Folder != nil && to.view.Kind != meta.Trash && to.view.Kind != meta.Missing {
+		// A download finishing: browsers write x.pdf.part (or
+		// .crdownload) and rename it to x.pdf. That is a PDF arriving.
+		return d.importRenamed(sc, name, to, newName)
+	}
 	if b2, ext2, ok := splitExt(newName); ok && sc != nil && to.scratchChild(newName) == nil {
 		if e2, err := to.fs.store.Lookup(to.view, b2); err == nil {
 			if ext2 != extJSON {
@@ -291,4 +297,31 @@ func (n *linkNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 	out.Attr.Ino = n.StableAttr().Ino
 	out.Attr.SetTimes(&n.mtime, &n.mtime, &n.mtime)
 	return 0
+}
+
+// importRenamed imports a scratch file renamed to a PDF name.
+func (d *viewDir) importRenamed(sc *sidecarNode, name string, to *viewDir, newName string) syscall.Errno {
+	if base, _, ok := splitExt(newName); ok {
+		if _, err := to.fs.store.Lookup(to.view, base); err == nil {
+			return syscall.EEXIST // a paper's PDF is never replaced
+		}
+	}
+	sc.mu.Lock()
+	data := append([]byte(nil), sc.data...)
+	sc.mu.Unlock()
+	w, err := d.fs.incomingFile(newName)
+	if err != nil {
+		return d.fs.errno("rename", err, "file", d.view.String()+"/"+name)
+	}
+	_, err = w.Write(data)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.RemoveAll(filepath.Dir(w.Name()))
+		return d.fs.errno("rename", err, "file", d.view.String()+"/"+name)
+	}
+	d.setScratch(name, nil)
+	to.setScratch(newName, sc.EmbeddedInode())
+	return to.importCopy(newName, w.Name())
 }

@@ -107,6 +107,13 @@ func TestOrganize(t *testing.T) {
 		t.Fatalf("imported PDF %q in the library folder: %v", fp.File.Path, err)
 	}
 
+	// A browser's download: written as .part, renamed to .pdf on completion.
+	sh(t, mnt, "printf '%s' '%PDF-1.4 downloaded' > tags/renamed/Download.pdf.part && mv tags/renamed/Download.pdf.part tags/renamed/Download.pdf")
+	eventually(t, "downloaded paper imported", func() bool {
+		n, _ := s.Count(meta.View{Kind: meta.Tags, Group: "renamed"})
+		return n == 3
+	})
+
 	// rm all/<name>.pdf trashes: the PDF moves to the library's trash
 	// folder, the paper to trash/, nothing is destroyed.
 	sh(t, mnt, "rm 'all/"+name+".pdf'")
@@ -161,18 +168,23 @@ func TestUserFilesKept(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
+	if err := os.WriteFile(filepath.Join(mnt, "all", "empty.pdf"), nil, 0o644); err != nil { // touch
+		t.Fatal(err)
+	}
 	if err := Unmount(mnt); err != nil {
 		t.Fatal(err)
 	}
 	kept := filepath.Join(filepath.Dir(mnt), "data", "rejected")
 	var names []string
-	eventually(t, "kept files", func() bool {
+	// The server finishes after the kernel lets go: wait for its cleanup.
+	eventually(t, "kept files and a clean library folder", func() bool {
 		names = nil
 		es, _ := os.ReadDir(kept)
 		for _, e := range es {
 			names = append(names, e.Name())
 		}
-		return len(names) > 0
+		left, _ := filepath.Glob(filepath.Join(lib, ".paperfs-incoming-*"))
+		return len(names) > 0 && len(left) == 0
 	})
 	if len(names) != 1 || !strings.HasSuffix(names[0], "-tags_t-notes.md") {
 		t.Fatalf("kept %v, want only notes.md", names)

@@ -398,7 +398,7 @@ func (f *FS) commitSidecar(id, file string, data []byte) syscall.Errno {
 		return f.errno("save", err, "file", file)
 	}
 	base := cur
-	if m, ok := meta.SidecarModified(data); ok && !m.Equal(cur.Modified.Truncate(time.Millisecond)) {
+	if m, ok := meta.SidecarModified(data); ok && !m.Equal(cur.Modified) {
 		if b, ok := f.servedAt(id, m); ok {
 			base = b
 		}

@@ -35,7 +35,13 @@ func (a HLC) Less(b HLC) bool {
 func (a HLC) IsZero() bool { return a.Wall == 0 && a.Logical == 0 && a.Device == "" }
 
 // Time is the stamp's wall component.
-func (a HLC) Time() time.Time { return time.UnixMilli(a.Wall).UTC() }
+//
+// The logical counter shows as microseconds, so two changes in the same
+// millisecond have different times: a paper's "modified" names one version
+// of it, which a sidecar save relies on to find what the editor read.
+func (a HLC) Time() time.Time {
+	return time.UnixMilli(a.Wall).Add(time.Duration(min(a.Logical, 999)) * time.Microsecond).UTC()
+}
 
 func (a HLC) String() string { return fmt.Sprintf("%d.%d@%s", a.Wall, a.Logical, a.Device) }
 
