@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +41,14 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 		if rerr != nil {
 			return rerr
 		}
-		b, rerr := os.ReadFile(statusPath(dataDir))
+		// A mount that is starting has the database open before it has
+		// published anything: give it a moment.
+		var b []byte
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if b, rerr = os.ReadFile(statusPath(dataDir)); rerr == nil || !errors.Is(rerr, os.ErrNotExist) || time.Now().After(deadline) {
+				break
+			}
+		}
 		if rerr != nil {
 			return fmt.Errorf("%w, and its status file is unreadable: %v", err, rerr)
 		}
