@@ -18,7 +18,7 @@ import (
 	psync "github.com/paperfs/paperfs/sync"
 )
 
-type syncOptions struct{ JSON bool }
+type syncOptions struct{ JSON, Compact bool }
 
 func newSyncCommand(g *globalOptions) *cobra.Command {
 	var opts syncOptions
@@ -45,6 +45,9 @@ $PAPERFS_MONGODB_DATABASE or "mongodb": {"database": ...} (default paperfs).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&opts.Compact, "compact", false,
+		"after the round, upload a snapshot of the library and delete the changes it covers from the server\n"+
+			"(new devices start from the snapshot; devices offline meanwhile catch up from it). Run it now and then, e.g. monthly")
 	return cmd
 }
 
@@ -58,6 +61,8 @@ type syncReport struct {
 	Pending   int             `json:"pending"`
 	Missing   int             `json:"missing"` // papers whose PDF is not here
 	Merged    int             `json:"merged"`  // papers indexed here and on another device, merged
+	// Compacted is set by --compact.
+	Compacted *psync.CompactReport `json:"compacted,omitempty"`
 }
 
 // errNoURI says sync is not configured, and how to configure it.
@@ -129,6 +134,15 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		pb.Finish()
 		fmt.Fprintln(errw)
 	}
+	var compacted *psync.CompactReport
+	if err == nil && opts.Compact {
+		var crep psync.CompactReport
+		if crep, err = eng.Compact(ctx); err == nil {
+			compacted = &crep
+		} else {
+			err = fmt.Errorf("compacting: %w (nothing was deleted that a device still needs)", err)
+		}
+	}
 	// Once has saved the round's outcome for `paperfs status`; closing
 	// must happen before the store closes.
 	if cerr := eng.Close(); err == nil && cerr != nil {
@@ -153,7 +167,7 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		return err
 	}
 	out := syncReport{Server: server, Database: cfg.MongoDB.Database, Sent: rep.Sent, Received: rep.Received,
-		Conflicts: rep.Conflicts, Merged: merged}
+		Conflicts: rep.Conflicts, Merged: merged, Compacted: compacted}
 	if out.Conflicts == nil {
 		out.Conflicts = []meta.Conflict{}
 	}
@@ -175,6 +189,10 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 	}
 	if merged > 0 {
 		fmt.Fprintf(w, "merged %d papers indexed both here and on another device before they synced (same PDF, same path)\n", merged)
+	}
+	if c := compacted; c != nil {
+		fmt.Fprintf(w, "compacted: snapshot %s of %d papers (%d chunks, %.1f MB) covers %d changes; deleted %d changes from the server\n",
+			c.Snapshot.ID, c.Snapshot.Papers, c.Snapshot.Chunks, float64(c.Snapshot.Bytes)/1e6, c.Snapshot.Ops, c.DeletedOps)
 	}
 	if out.Pending > 0 {
 		fmt.Fprintf(w, "%d local changes still queued (a large backlog goes in several rounds): run paperfs sync again\n", out.Pending)

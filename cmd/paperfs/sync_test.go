@@ -462,6 +462,17 @@ func TestSyncCommand(t *testing.T) {
 		t.Fatalf("F's import before any sync: %s", out)
 	}
 
+	// --compact leaves a snapshot in place of the changes, and a new
+	// device starts from it.
+	if out := a.run("sync", "--compact"); !strings.Contains(out, "compacted: snapshot") || !strings.Contains(out, "of 3 papers") || strings.Contains(out, "deleted 0 changes") {
+		t.Fatalf("A's sync --compact: %s", out)
+	}
+	g := newDevice(t, "G", srv.URI, "cli")
+	g.run("sync")
+	if st := g.status(); len(st.Missing) != 3 {
+		t.Fatalf("G after compaction knows %d papers (missing PDFs %v), want 3", len(st.Missing), st.Missing)
+	}
+
 	// No server configured.
 	c.uri = ""
 	out2, err := c.cmd("sync").CombinedOutput()
