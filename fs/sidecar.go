@@ -95,9 +95,15 @@ func (n *sidecarNode) dirtyHandle(fh fs.FileHandle) *sidecarHandle {
 	if h, ok := fh.(*sidecarHandle); ok && h.isDirty() {
 		return h
 	}
+	// Lock order is handle, then node (commit names the file while it
+	// holds its handle): collect the handles first, then ask each.
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	hs := make([]*sidecarHandle, 0, len(n.open))
 	for h := range n.open {
+		hs = append(hs, h)
+	}
+	n.mu.Unlock()
+	for _, h := range hs {
 		if h.isDirty() {
 			return h
 		}
