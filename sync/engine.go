@@ -38,6 +38,12 @@ import (
 // Config configures an Engine. URI and Database are required; the zero
 // value of every other field means its default.
 type Config struct {
+	// CompactEvery makes Run (a mount's continuous sync) compact the
+	// server's op log (Compact) when this much time has passed since this
+	// device last did, at a quiet moment after a round. Zero: never; a
+	// store's first Run only starts the clock.
+	CompactEvery time.Duration
+
 	// URI is a mongodb:// or mongodb+srv:// connection string. It may hold
 	// credentials: they never appear in logs, errors or Status.
 	URI string
@@ -154,6 +160,7 @@ type Engine struct {
 	roundMu    gosync.Mutex // serialises rounds; protects the following
 	ready      bool         // indexes created
 	lastFull   time.Time    // last pull that queried the ops collection
+	compactTry time.Time    // last scheduled compaction attempt (Run's goroutine only)
 	lastPapers time.Time    // last write of the papers documents
 
 	mu state // has its own lock
@@ -182,10 +189,11 @@ type state struct {
 
 // SyncState keys in the store.
 const (
-	stLastSync  = "lastSync"
-	stLastError = "lastError"
-	stConflicts = "conflicts"
-	stDirty     = "dirtyPapers"
+	stLastCompact = "lastCompact"
+	stLastSync    = "lastSync"
+	stLastError   = "lastError"
+	stConflicts   = "conflicts"
+	stDirty       = "dirtyPapers"
 )
 
 // fullPullInterval is how often Run queries the ops collection even when

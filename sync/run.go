@@ -74,6 +74,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			failures = 0
 			if rep.Sent > 0 || rep.Received > 0 {
 				lastActive = time.Now()
+			} else {
+				e.maybeCompact(ctx)
 			}
 			wait = e.pollInterval(time.Since(lastActive))
 		}
@@ -234,4 +236,39 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// compactRetry spaces scheduled compaction attempts that fail (an edit
+// made while the snapshot was taken, the server going away).
+const compactRetry = time.Hour
+
+// maybeCompact runs the scheduled compaction (Config.CompactEvery) after a
+// quiet round. It runs in Run's goroutine, so never beside a round.
+func (e *Engine) maybeCompact(ctx context.Context) {
+	every := e.cfg.CompactEvery
+	if every <= 0 || time.Since(e.compactTry) < min(compactRetry, every) {
+		return
+	}
+	v, err := e.store.SyncState(stLastCompact)
+	if err != nil {
+		return
+	}
+	last, perr := time.Parse(time.RFC3339Nano, v)
+	if v == "" || perr != nil {
+		// Start the clock: a library is not compacted on its first day.
+		_ = e.store.SetSyncState(stLastCompact, time.Now().UTC().Format(time.RFC3339Nano))
+		return
+	}
+	if time.Since(last) < every {
+		return
+	}
+	e.compactTry = time.Now()
+	rep, err := e.Compact(ctx)
+	if err != nil {
+		e.log.Info("sync: scheduled compaction did not run; will try again later", "err", err)
+		return
+	}
+	_ = e.store.SetSyncState(stLastCompact, time.Now().UTC().Format(time.RFC3339Nano))
+	e.log.Info("sync: compacted the server's change log", "snapshot", rep.Snapshot.ID,
+		"papers", rep.Snapshot.Papers, "deleted_changes", rep.DeletedOps)
 }

@@ -258,3 +258,34 @@ func TestWaitRound(t *testing.T) {
 		t.Fatalf("after WaitRound: %v", err)
 	}
 }
+
+// TestScheduledCompaction: with CompactEvery set, Run compacts the
+// server's op log by itself once the interval has passed since the last
+// compaction (the first Run only starts the clock), and a new device then
+// starts from the snapshot.
+func TestScheduledCompaction(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	every := func(c *Config) { c.CompactEvery = 300 * time.Millisecond }
+	a := newDevice(t, "deva01", srv.URI, db, every)
+	for i := 0; i < 5; i++ {
+		a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i)})
+	}
+	ra := a.run(t)
+	waitFor(t, 10*time.Second, "a's first round to start the clock", func() bool {
+		v, _ := a.store.SyncState(stLastCompact)
+		return v != ""
+	})
+	if n := countDocs(t, srv, db, "ops"); n != 5 {
+		t.Fatalf("ops on the server before the interval passed: %d, want 5", n)
+	}
+	waitFor(t, 20*time.Second, "a scheduled compaction", func() bool {
+		return countDocs(t, srv, db, "ops") == 0
+	})
+	ra.stop(t)
+	b := newDevice(t, "devb01", srv.URI, db)
+	b.sync()
+	if n, _ := b.store.Count(meta.View{Kind: meta.All}); n != 5 {
+		t.Fatalf("a new device after compaction has %d papers, want 5", n)
+	}
+}

@@ -82,6 +82,9 @@ func (a *app) newEngine(progress func(done, total int)) (*psync.Engine, error) {
 		Database: a.cfg.MongoDB.Database,
 		Logger:   a.log,
 		Progress: progress,
+		// A running mount compacts the server's change log weekly, so the
+		// free tier's 512 MB and new devices' downloads stay small.
+		CompactEvery: 7 * 24 * time.Hour,
 	})
 }
 
