@@ -186,7 +186,10 @@ func TestKill9(t *testing.T) {
 	}
 	assertNoDuplicates(t, srv, db, map[string]int{"killed01": n})
 
-	b := newDevice(t, "devb01", srv.URI, db)
+	// b writes ~2,000 readable papers documents in one round; FerretDB
+	// scans the collection for each conditional write, which on a loaded
+	// 2-core machine can pass the default 5 s per request.
+	b := newDevice(t, "devb01", srv.URI, db, func(c *Config) { c.OpTimeout = 60 * time.Second })
 	if rep := b.sync(); rep.Received != n {
 		t.Fatalf("b received %d ops, want %d", rep.Received, n)
 	}
