@@ -65,6 +65,11 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err := fs.CheckMountpoint(dir); err != nil {
 		return err
 	}
+	if _, lib, dataDir, err := resolve(g); err == nil {
+		if err := checkMountpointPlace(dir, lib, dataDir); err != nil {
+			return err
+		}
+	}
 	// A mount is a long-lived process whose heap is mostly data that lives
 	// as long as it does (the store, the kernel's inodes): collecting at
 	// 50% growth instead of 100% keeps RSS a quarter lower for little CPU
@@ -196,4 +201,26 @@ func writeHeapProfile(a *app) {
 	defer f.Close()
 	runtime.GC()
 	pprof.WriteHeapProfile(f)
+}
+
+// checkMountpointPlace refuses a mountpoint inside the library folder (the
+// cloud drive would upload every view, and paperfs would index its own
+// files) or one holding the library or the database.
+func checkMountpointPlace(dir, lib, dataDir string) error {
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return absPath(p)
+	}
+	mnt, libDir, data := real(dir), real(lib), real(dataDir)
+	switch {
+	case inside(mnt, libDir):
+		return fmt.Errorf("mountpoint %s is inside the library folder %s: the cloud drive would sync the mount's views and paperfs would index its own files; mount outside it (e.g. ~/papers)", dir, lib)
+	case inside(libDir, mnt):
+		return fmt.Errorf("mountpoint %s holds the library folder %s, which the mount would hide; mount somewhere else (e.g. ~/papers)", dir, lib)
+	case inside(data, mnt):
+		return fmt.Errorf("mountpoint %s holds the database directory %s, which the mount would hide; mount somewhere else", dir, dataDir)
+	}
+	return nil
 }

@@ -113,6 +113,21 @@ func TestBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "not empty") {
 		t.Fatalf("non-empty mountpoint: %v %s", err, out)
 	}
+	// A mountpoint inside the library folder (the cloud drive would sync
+	// the views) or holding it is refused before anything is mounted.
+	inLib := filepath.Join(e.lib, "view")
+	os.Mkdir(inLib, 0o755)
+	out, err = e.cmd("mount", inLib).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is inside the library folder") {
+		t.Fatalf("mountpoint inside the library: %v %s", err, out)
+	}
+	out, err = e.cmd("mount", filepath.Dir(e.lib)).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "holds the library folder") && !strings.Contains(string(out), "not empty") {
+		t.Fatalf("mountpoint holding the library: %v %s", err, out)
+	}
+	if ok, _ := fs.IsMounted(inLib); ok {
+		t.Fatal("mounted anyway")
+	}
 	// Credentials in a readable config file are refused.
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	os.WriteFile(cfg, []byte(`{"mongodb":{"uri":"mongodb://u:secret@localhost"}}`), 0o644)
