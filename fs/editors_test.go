@@ -302,6 +302,9 @@ func TestSaveKeepsConcurrentChange(t *testing.T) {
 // TestSaveTwice: an editor that saves, changing the title (which renames
 // the paper), then saves again, writes the second save to the name it
 // opened, which no longer exists. That save must reach the paper too.
+// The editors pause between the saves, as people do: within the same
+// millisecond the old name may still be in the kernel's cache, and vim
+// then sees its file changed under it and refuses to write.
 func TestSaveTwice(t *testing.T) {
 	s, lib, mnt, _ := testMount(t, Options{})
 	p := addPDF(t, s, lib, meta.Paper{Title: "T0", Authors: []string{"Ann Smith"}, Year: 2001, Rating: 1, Tags: []string{"t"},
@@ -312,11 +315,11 @@ func TestSaveTwice(t *testing.T) {
 	}{
 		{"vim", func(file string) (string, []string) {
 			return "vim", []string{"-u", "NONE", "-N", "-es", "-c", "set backupskip= swapfile",
-				"-c", `%s/"T0"/"T1"/`, "-c", "w", "-c", `%s/"rating": 1/"rating": 2/`, "-c", "wq", file}
+				"-c", `%s/"T0"/"T1"/`, "-c", "w", "-c", "sleep 300m", "-c", `%s/"rating": 1/"rating": 2/`, "-c", "wq", file}
 		}},
 		{"emacs", func(file string) (string, []string) {
 			return "emacs", []string{"--batch", "-Q", file, "--eval", `(progn (setq make-backup-files t create-lockfiles t)
-				(goto-char (point-min)) (search-forward "\"T1\"") (replace-match "\"T2\"") (save-buffer)
+				(goto-char (point-min)) (search-forward "\"T1\"") (replace-match "\"T2\"") (save-buffer) (sleep-for 0.3)
 				(goto-char (point-min)) (search-forward "\"rating\": 2") (replace-match "\"rating\": 3") (save-buffer))`}
 		}},
 	}
