@@ -53,11 +53,11 @@ var (
 )
 
 // hasBib reports whether a view directory shows a tag.bib.
-func (d *viewDir) hasBib() bool { return d.view.Kind == meta.Tags && d.view.Group != "" }
+func (d *viewDir) hasBib() bool { return d.view().Kind == meta.Tags && d.view().Group != "" }
 
 // bibInode returns the tag.bib of a tag directory.
 func (d *viewDir) bibInode(ctx context.Context, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	n := &bibFile{fs: d.fs, view: d.view}
+	n := &bibFile{fs: d.fs, view: d.view()}
 	if c := d.GetChild(bibTagName); c != nil {
 		if known, ok := c.Operations().(*bibFile); ok {
 			n = known // its cached content
@@ -65,9 +65,9 @@ func (d *viewDir) bibInode(ctx context.Context, out *fuse.EntryOut) (*fs.Inode, 
 	}
 	data, mtime, err := n.content()
 	if err != nil {
-		return nil, d.fs.errno("lookup", err, "file", d.view.String()+"/"+bibTagName)
+		return nil, d.fs.errno("lookup", err, "file", d.view().String()+"/"+bibTagName)
 	}
-	ino := ino("bib", d.view.String())
+	ino := ino("bib", d.view().String())
 	d.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(data)), mtime, ino)
 	out.SetAttrTimeout(0)
 	return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0

@@ -58,7 +58,7 @@ func (d *groupsDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	}
 	n := ino("dir", viewKey(d.kind, name))
 	d.fs.fillAttr(&out.Attr, syscall.S_IFDIR|0o755, 0, startTime, n)
-	child := &viewDir{fs: d.fs, view: meta.View{Kind: d.kind, Group: name}}
+	child := newViewDir(d.fs, meta.View{Kind: d.kind, Group: name})
 	return d.NewInode(ctx, child, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n}), 0
 }
 
@@ -109,6 +109,14 @@ func (d *groupsDir) Rename(ctx context.Context, name string, newParent fs.InodeE
 	}
 	if err == nil {
 		d.fs.log.Info("renamed", "from", string(d.kind)+"/"+name, "to", string(d.kind)+"/"+newName, "papers", n)
+		// The kernel keeps the directory's inode under its new name: it
+		// shows the renamed tag from now on, not the old one.
+		if ch := d.GetChild(name); ch != nil {
+			if vd, ok := ch.Operations().(*viewDir); ok {
+				v := meta.View{Kind: d.kind, Group: newName}
+				vd.viewp.Store(&v)
+			}
+		}
 	}
 	return d.fs.errno("rename", err, "dir", string(d.kind), "name", name)
 }

@@ -42,7 +42,7 @@ func (d *viewDir) createIncoming(ctx context.Context, name string, out *fuse.Ent
 	}
 	f, err := d.fs.incomingFile(name)
 	if err != nil {
-		return nil, nil, 0, d.fs.errno("create", err, "file", d.view.String()+"/"+name)
+		return nil, nil, 0, d.fs.errno("create", err, "file", d.view().String()+"/"+name)
 	}
 	n := &incomingNode{fs: d.fs, dir: d, name: name, tmp: f.Name()}
 	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("incoming", f.Name())})
@@ -121,23 +121,23 @@ func (n *incomingNode) finish() syscall.Errno {
 // library already holds the same PDF. What cannot be imported is kept.
 func (d *viewDir) importCopy(name, tmp string) syscall.Errno {
 	f := d.fs
-	file := d.view.String() + "/" + name
+	file := d.view().String() + "/" + name
 	var tags []string
-	if d.view.Kind == meta.Tags {
-		tags = []string{d.view.Group}
+	if d.view().Kind == meta.Tags {
+		tags = []string{d.view().Group}
 	}
 	p, err := f.opts.Folder.ImportFile(context.Background(), tmp, true, tags)
 	var dup interface{ PaperID() string }
 	switch {
 	case err == nil:
-		if d.view.Kind == meta.Folders {
-			err = f.join(p.ID, d.view, true)
+		if d.view().Kind == meta.Folders {
+			err = f.join(p.ID, d.view(), true)
 		}
 		f.log.Info("imported", "file", file, "paper", p.ID, "as", p.File.Path)
 	case errors.As(err, &dup):
 		// Already in the library: copying it here means "put it here too".
 		os.Remove(tmp)
-		err = f.join(dup.PaperID(), d.view, true)
+		err = f.join(dup.PaperID(), d.view(), true)
 		f.log.Info("already in the library", "file", file)
 	}
 	if err != nil {

@@ -26,7 +26,7 @@ var scratchSeq atomic.Uint64
 
 // newScratch makes an in-memory file in d.
 func (d *viewDir) newScratch(ctx context.Context, name string, mode uint32) *fs.Inode {
-	n := &sidecarNode{fs: d.fs, view: d.view, dir: d, name: name, mode: mode & 0o7777, mtime: time.Now()}
+	n := &sidecarNode{fs: d.fs, view: d.view(), dir: d, name: name, mode: mode & 0o7777, mtime: time.Now()}
 	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("scratch", time.Now().String()+string(rune(scratchSeq.Add(1))))})
 	d.setScratch(name, child)
 	d.fs.trackScratch(n)
@@ -81,7 +81,7 @@ func isPDFName(name string) bool {
 // Create makes a new file: a PDF copied in is imported when it is closed;
 // anything else is a scratch file (an editor's temporary or swap file).
 func (d *viewDir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	if isPDFName(name) && d.view.Kind != meta.Trash && d.view.Kind != meta.Missing {
+	if isPDFName(name) && d.view().Kind != meta.Trash && d.view().Kind != meta.Missing {
 		return d.createIncoming(ctx, name, out)
 	}
 	child := d.newScratch(ctx, name, mode)
@@ -93,7 +93,7 @@ func (d *viewDir) Create(ctx context.Context, name string, flags uint32, mode ui
 }
 
 func (d *viewDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	d.fs.log.Info("refused: folders cannot be created inside a view; create tags with mkdir tags/NAME", "dir", d.view.String(), "name", name)
+	d.fs.log.Info("refused: folders cannot be created inside a view; create tags with mkdir tags/NAME", "dir", d.view().String(), "name", name)
 	return nil, syscall.EPERM
 }
 
@@ -118,31 +118,31 @@ func (d *viewDir) Unlink(ctx context.Context, name string) syscall.Errno {
 	if !ok {
 		return syscall.ENOENT
 	}
-	e, err := d.fs.store.Lookup(d.view, base)
+	e, err := d.fs.store.Lookup(d.view(), base)
 	if err != nil {
-		return d.fs.errno("unlink", err, "dir", d.view.String(), "name", name)
+		return d.fs.errno("unlink", err, "dir", d.view().String(), "name", name)
 	}
 	if ext == extJSON {
 		d.fs.log.Info("refused: a sidecar cannot be deleted; delete the .pdf to remove the paper from this folder",
-			"file", d.view.String()+"/"+name)
+			"file", d.view().String()+"/"+name)
 		return syscall.EPERM
 	}
-	switch d.view.Kind {
+	switch d.view().Kind {
 	case meta.Tags, meta.Folders:
-		err = d.fs.join(e.ID, d.view, false)
+		err = d.fs.join(e.ID, d.view(), false)
 	case meta.All, meta.Untagged:
 		if d.fs.opts.Folder == nil {
 			return syscall.EROFS
 		}
 		_, err = d.fs.opts.Folder.Trash(e.ID)
 		if err == nil {
-			d.fs.log.Info("moved to trash (paperfs trash list / restore)", "file", d.view.String()+"/"+name)
+			d.fs.log.Info("moved to trash (paperfs trash list / restore)", "file", d.view().String()+"/"+name)
 		}
 	default:
-		d.fs.log.Info("refused: papers leave "+string(d.view.Kind)+"/ only by editing their metadata", "file", d.view.String()+"/"+name)
+		d.fs.log.Info("refused: papers leave "+string(d.view().Kind)+"/ only by editing their metadata", "file", d.view().String()+"/"+name)
 		return syscall.EPERM
 	}
-	return d.fs.errno("unlink", err, "file", d.view.String()+"/"+name)
+	return d.fs.errno("unlink", err, "file", d.view().String()+"/"+name)
 }
 
 // Link (ln) puts a paper into a tag or folder.
@@ -154,11 +154,11 @@ func (d *viewDir) Link(ctx context.Context, target fs.InodeEmbedder, name string
 	case *sidecarNode:
 		id = t.attachedID()
 	}
-	if _, ok := membership(d.view); !ok || id == "" {
+	if _, ok := membership(d.view()); !ok || id == "" {
 		return nil, syscall.EPERM
 	}
-	if err := d.fs.join(id, d.view, true); err != nil {
-		return nil, d.fs.errno("link", err, "dir", d.view.String(), "name", name)
+	if err := d.fs.join(id, d.view(), true); err != nil {
+		return nil, d.fs.errno("link", err, "dir", d.view().String(), "name", name)
 	}
 	var a fuse.AttrOut
 	target.(fs.NodeGetattrer).Getattr(ctx, nil, &a)
@@ -176,10 +176,10 @@ func (d *viewDir) Link(ctx context.Context, target fs.InodeEmbedder, name string
 func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	to, ok := newParent.(*viewDir)
 	if !ok || flags&fs.RENAME_EXCHANGE != 0 {
-		d.fs.log.Info("refused: papers move into a tag or folder directory, such as tags/NAME/", "file", d.view.String()+"/"+name)
+		d.fs.log.Info("refused: papers move into a tag or folder directory, such as tags/NAME/", "file", d.view().String()+"/"+name)
 		return syscall.EPERM
 	}
-	file := d.view.String() + "/" + name
+	file := d.view().String() + "/" + name
 	if child := d.scratchChild(name); child != nil {
 		return d.renameScratch(ctx, child, name, to, newName, flags)
 	}
@@ -187,7 +187,7 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if !ok {
 		return syscall.ENOENT
 	}
-	e, err := d.fs.store.Lookup(d.view, base)
+	e, err := d.fs.store.Lookup(d.view(), base)
 	if err != nil {
 		return d.fs.errno("rename", err, "file", file)
 	}
@@ -197,7 +197,7 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 			return syscall.EPERM
 		}
 		if b2, ext2, ok := splitExt(newName); ok {
-			if e2, err := d.fs.store.Lookup(d.view, b2); err == nil {
+			if e2, err := d.fs.store.Lookup(d.view(), b2); err == nil {
 				if e2.ID == e.ID && ext2 == extJSON {
 					return 0
 				}
@@ -221,29 +221,29 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		return 0
 	}
 	// A move between views.
-	_, fromSet := membership(d.view)
-	_, toSet := membership(to.view)
+	_, fromSet := membership(d.view())
+	_, toSet := membership(to.view())
 	if !fromSet && !toSet {
 		return syscall.EPERM
 	}
 	if toSet {
-		err = d.fs.join(e.ID, to.view, true)
+		err = d.fs.join(e.ID, to.view(), true)
 	}
 	if err == nil && fromSet {
-		err = d.fs.join(e.ID, d.view, false)
+		err = d.fs.join(e.ID, d.view(), false)
 	}
-	return d.fs.errno("rename", err, "file", file, "to", to.view.String()+"/"+newName)
+	return d.fs.errno("rename", err, "file", file, "to", to.view().String()+"/"+newName)
 }
 
 func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name string, to *viewDir, newName string, flags uint32) syscall.Errno {
 	sc, _ := child.Operations().(*sidecarNode)
-	if sc != nil && isPDFName(newName) && !isPDFName(name) && to.fs.opts.Folder != nil && to.view.Kind != meta.Trash && to.view.Kind != meta.Missing {
+	if sc != nil && isPDFName(newName) && !isPDFName(name) && to.fs.opts.Folder != nil && to.view().Kind != meta.Trash && to.view().Kind != meta.Missing {
 		// A download finishing: browsers write x.pdf.part (or
 		// .crdownload) and rename it to x.pdf. That is a PDF arriving.
 		return d.importRenamed(sc, name, to, newName)
 	}
 	if b2, ext2, ok := splitExt(newName); ok && sc != nil && to.scratchChild(newName) == nil {
-		if e2, err := to.fs.store.Lookup(to.view, b2); err == nil {
+		if e2, err := to.fs.store.Lookup(to.view(), b2); err == nil {
 			if ext2 != extJSON {
 				return syscall.EPERM // a scratch file cannot replace a PDF
 			}
@@ -253,13 +253,13 @@ func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name strin
 			sc.mu.Lock()
 			data := append([]byte(nil), sc.data...)
 			sc.mu.Unlock()
-			if errno := d.fs.commitSidecar(e2.ID, to.view.String()+"/"+newName, data); errno != 0 {
+			if errno := d.fs.commitSidecar(e2.ID, to.view().String()+"/"+newName, data); errno != 0 {
 				return errno
 			}
 			d.setScratch(name, nil)
 			sc.attach(e2.ID)
 			sc.mu.Lock()
-			sc.view, sc.dir, sc.name = to.view, to, newName
+			sc.view, sc.dir, sc.name = to.view(), to, newName
 			sc.mu.Unlock()
 			return 0
 		}
@@ -302,7 +302,7 @@ func (n *linkNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 // importRenamed imports a scratch file renamed to a PDF name.
 func (d *viewDir) importRenamed(sc *sidecarNode, name string, to *viewDir, newName string) syscall.Errno {
 	if base, _, ok := splitExt(newName); ok {
-		if _, err := to.fs.store.Lookup(to.view, base); err == nil {
+		if _, err := to.fs.store.Lookup(to.view(), base); err == nil {
 			return syscall.EEXIST // a paper's PDF is never replaced
 		}
 	}
@@ -311,7 +311,7 @@ func (d *viewDir) importRenamed(sc *sidecarNode, name string, to *viewDir, newNa
 	sc.mu.Unlock()
 	w, err := d.fs.incomingFile(newName)
 	if err != nil {
-		return d.fs.errno("rename", err, "file", d.view.String()+"/"+name)
+		return d.fs.errno("rename", err, "file", d.view().String()+"/"+name)
 	}
 	_, err = w.Write(data)
 	if cerr := w.Close(); err == nil {
@@ -319,7 +319,7 @@ func (d *viewDir) importRenamed(sc *sidecarNode, name string, to *viewDir, newNa
 	}
 	if err != nil {
 		os.RemoveAll(filepath.Dir(w.Name()))
-		return d.fs.errno("rename", err, "file", d.view.String()+"/"+name)
+		return d.fs.errno("rename", err, "file", d.view().String()+"/"+name)
 	}
 	d.setScratch(name, nil)
 	to.setScratch(newName, sc.EmbeddedInode())

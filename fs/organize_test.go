@@ -82,6 +82,13 @@ func TestOrganize(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(mnt, "tags/b")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("old tag directory still there: %v", err)
 	}
+	// The renamed directory (the same inode for the kernel) is the new
+	// tag at once: a paper linked into it right away gets "renamed".
+	sh(t, mnt, "mkdir tags/y && mv tags/y tags/z && ln 'all/"+name+".pdf' tags/z/")
+	if got := tagsOf(t, s, p.ID); !slices.Equal(got, []string{"renamed", "z"}) {
+		t.Fatalf("after linking into a just-renamed tag: tags %v", got)
+	}
+	sh(t, mnt, "rm 'tags/z/"+name+".pdf' && rmdir tags/z")
 
 	// A new PDF copied in is imported into the library folder; into a
 	// tag, it arrives tagged.

@@ -52,6 +52,7 @@ func (n *pdfNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 	if h := asPDFHandle(fh); h != nil {
 		errno := h.Getattr(ctx, out)
 		out.Attr.Ino = n.StableAttr().Ino
+		out.Attr.Nlink = pdfLinks
 		out.Attr.Owner = fuse.Owner{Uid: n.fs.uid, Gid: n.fs.gid}
 		return errno
 	}
@@ -60,12 +61,13 @@ func (n *pdfNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 		return n.fs.errno("getattr", err, "paper", n.id)
 	}
 	n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, p.File.Size, p.Modified, n.StableAttr().Ino)
+	out.Attr.Nlink = pdfLinks
 	if path != "" {
 		var st syscall.Stat_t
 		if syscall.Stat(path, &st) == nil {
 			out.Attr.FromStat(&st)
 			out.Attr.Ino = n.StableAttr().Ino
-			out.Attr.Nlink = 1
+			out.Attr.Nlink = pdfLinks
 			out.Attr.Owner = fuse.Owner{Uid: n.fs.uid, Gid: n.fs.gid}
 		}
 	}
@@ -151,3 +153,10 @@ func asPDFHandle(fh fs.FileHandle) *pdfHandle {
 	}
 	return nil
 }
+
+// pdfLinks is the link count of a PDF, which is one inode in every view it
+// appears in, like a file with hard links. The kernel drops the count when
+// a view's name is unlinked (rm tags/x/X.pdf, which only untags) and then
+// refuses to link the inode anywhere (ln, cp -l) once it reaches zero, so
+// it must not start at 1.
+const pdfLinks = 2

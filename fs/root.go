@@ -32,7 +32,7 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 		if k.IsGroup() {
 			node = &groupsDir{fs: r.fs, kind: k}
 		} else {
-			node = &viewDir{fs: r.fs, view: meta.View{Kind: k}}
+			node = newViewDir(r.fs, meta.View{Kind: k})
 		}
 		child := r.NewPersistentInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", string(k))})
 		r.AddChild(string(k), child, false)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -17,12 +18,23 @@ import (
 // holds no state: listings and lookups go to the store's indexes.
 type viewDir struct {
 	fs.Inode
-	fs   *FS
-	view meta.View
+	fs    *FS
+	viewp atomic.Pointer[meta.View] // what it shows; a tag renamed with mv changes it
 
 	mu      sync.Mutex           // protects scratch
 	scratch map[string]*fs.Inode // scratch files and links created here, by name
 }
+
+func newViewDir(f *FS, v meta.View) *viewDir {
+	d := &viewDir{fs: f}
+	d.viewp.Store(&v)
+	return d
+}
+
+// view is the set of papers d shows. It can change under a running
+// operation (mv tags/a tags/b keeps the directory's inode), so read it once
+// per operation.
+func (d *viewDir) view() meta.View { return *d.viewp.Load() }
 
 var (
 	_ = (fs.NodeLookuper)((*viewDir)(nil))
@@ -91,11 +103,11 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	e, err := d.fs.store.Lookup(d.view, base)
+	e, err := d.fs.store.Lookup(d.view(), base)
 	if err != nil {
-		return nil, d.fs.errno("lookup", err, "dir", d.view.String(), "name", name)
+		return nil, d.fs.errno("lookup", err, "dir", d.view().String(), "name", name)
 	}
-	return d.fs.paperInode(ctx, &d.Inode, d.view, e, name, ext, out), 0
+	return d.fs.paperInode(ctx, &d.Inode, d.view(), e, name, ext, out), 0
 }
 
 // paperInode returns the inode for one of a paper's files, filling out from
@@ -110,6 +122,7 @@ func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v meta.View, e me
 	if ext == extPDF {
 		n := ino(extPDF, e.ID)
 		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, e.PDFSize, e.Modified, n)
+		out.Attr.Nlink = pdfLinks
 		return parent.NewInode(ctx, &pdfNode{fs: f, id: e.ID}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
 	}
 	n := sidecarIno(v, e.ID, f.sidecarGen(e.ID))
@@ -150,9 +163,9 @@ func sidecarIno(v meta.View, id string, gen int) uint64 {
 
 func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	d.fs.Stats.Readdirs.Add(1)
-	es, err := d.fs.store.List(d.view)
+	es, err := d.fs.store.List(d.view())
 	if err != nil {
-		return nil, 0, d.fs.errno("opendir", err, "dir", d.view.String())
+		return nil, 0, d.fs.errno("opendir", err, "dir", d.view().String())
 	}
 	return &dirHandle{dir: d, entries: es}, 0, 0
 }
@@ -175,7 +188,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	if h.pos >= 2*len(h.entries) {
 		if h.pos == 2*len(h.entries) && h.dir.hasBib() {
 			h.pos++
-			return &fuse.DirEntry{Name: bibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", h.dir.view.String()), Off: uint64(h.pos)}, 0
+			return &fuse.DirEntry{Name: bibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", h.dir.view().String()), Off: uint64(h.pos)}, 0
 		}
 		return nil, 0
 	}
@@ -201,7 +214,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {
-			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view, e, name, ext, out), 0
+			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view(), e, name, ext, out), 0
 		}
 	}
 	// A replayed, interrupted READDIRPLUS: resolve the name afresh.
