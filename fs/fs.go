@@ -95,6 +95,9 @@ type FS struct {
 	served   map[string][]meta.Paper           // versions sidecars were opened at, newest last, by paper id
 	scratch  map[*sidecarNode]struct{}         // scratch files made in view directories, pruned as they go
 
+	scratchMu    sync.Mutex                      // protects scratchFiles; may be taken while holding mu, not the reverse
+	scratchFiles map[string]map[string]*fs.Inode // scratch files and links by view, then name
+
 	deferred chan func() // work for the notifier goroutine: handlers must not notify
 }
 

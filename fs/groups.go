@@ -109,6 +109,7 @@ func (d *groupsDir) Rename(ctx context.Context, name string, newParent fs.InodeE
 	}
 	if err == nil {
 		d.fs.log.Info("renamed", "from", string(d.kind)+"/"+name, "to", string(d.kind)+"/"+newName, "papers", n)
+		d.fs.renameScratchView(viewKey(d.kind, name), viewKey(d.kind, newName))
 		// The kernel keeps the directory's inode under its new name: it
 		// shows the renamed tag from now on, not the old one.
 		if ch := d.GetChild(name); ch != nil {

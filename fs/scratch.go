@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
 )
 
 // Scratch files are what editors and file managers write beside papers:
@@ -82,5 +84,47 @@ func (f *FS) keepScratch() {
 			continue
 		}
 		f.log.Warn("kept a file written in the mount that is not a paper (view directories hold papers only)", "file", file, "kept", dst)
+	}
+}
+
+// scratchIn returns the scratch file or link name in view v, or nil.
+func (f *FS) scratchIn(v, name string) *fs.Inode {
+	f.scratchMu.Lock()
+	defer f.scratchMu.Unlock()
+	return f.scratchFiles[v][name]
+}
+
+// setScratchIn lists n as name in view v; nil removes the name.
+func (f *FS) setScratchIn(v, name string, n *fs.Inode) {
+	f.scratchMu.Lock()
+	defer f.scratchMu.Unlock()
+	m := f.scratchFiles[v]
+	if n == nil {
+		delete(m, name)
+		if len(m) == 0 {
+			delete(f.scratchFiles, v)
+		}
+		return
+	}
+	if m == nil {
+		if f.scratchFiles == nil {
+			f.scratchFiles = map[string]map[string]*fs.Inode{}
+		}
+		m = map[string]*fs.Inode{}
+		f.scratchFiles[v] = m
+	}
+	m[name] = n
+}
+
+// renameScratchView moves the scratch files of view from to view to, when
+// a tag or folder is renamed.
+func (f *FS) renameScratchView(from, to string) {
+	f.scratchMu.Lock()
+	defer f.scratchMu.Unlock()
+	if m, ok := f.scratchFiles[from]; ok {
+		delete(f.scratchFiles, from)
+		if f.scratchFiles[to] == nil {
+			f.scratchFiles[to] = m
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -21,8 +20,6 @@ type viewDir struct {
 	fs    *FS
 	viewp atomic.Pointer[meta.View] // what it shows; a tag renamed with mv changes it
 
-	mu      sync.Mutex           // protects scratch
-	scratch map[string]*fs.Inode // scratch files and links created here, by name
 }
 
 func newViewDir(f *FS, v meta.View) *viewDir {
@@ -48,23 +45,16 @@ var (
 	_ = (fs.NodeMkdirer)((*viewDir)(nil))
 )
 
+// Scratch files and links belong to the view, not to one directory inode:
+// after mv tags/a tags/b the kernel may hold two inodes for tags/b for a
+// while (the moved one and a fresh lookup), and a file created through one
+// must be found through the other.
 func (d *viewDir) scratchChild(name string) *fs.Inode {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.scratch[name]
+	return d.fs.scratchIn(d.view().String(), name)
 }
 
 func (d *viewDir) setScratch(name string, n *fs.Inode) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if n == nil {
-		delete(d.scratch, name)
-		return
-	}
-	if d.scratch == nil {
-		d.scratch = map[string]*fs.Inode{}
-	}
-	d.scratch[name] = n
+	d.fs.setScratchIn(d.view().String(), name, n)
 }
 
 // Paper file extensions.
