@@ -50,11 +50,7 @@ func (s *Store) Duplicates() ([][]Paper, error) {
 		for _, g := range groups {
 			byPath := map[string][]Paper{}
 			for _, id := range g {
-				r, err := getRecord(tx, id)
-				if err != nil {
-					return err
-				}
-				p, err := r.paper(id)
+				p, err := getPaper(tx, id)
 				if err != nil {
 					return err
 				}
@@ -94,22 +90,14 @@ func (s *Store) Merge(keeper, loser string, carry func(keeper *Paper, loser Pape
 	}
 	var changes []Change
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		rl, err := getRecordForWrite(tx, loser)
-		if err != nil {
-			return err
-		}
-		lp, err := rl.paper(loser)
+		rl, lp, err := loadForWrite(tx, loser)
 		if err != nil {
 			return err
 		}
 		if lp.MergedInto == "" {
 			p := lp.Clone()
 			p.MergedInto, p.CiteKey = keeper, loser
-			p.normalize()
-			if err := Validate(&p); err != nil {
-				return err
-			}
-			_, ch, err := w.change(tx, loser, rl, &p)
+			_, ch, err := w.update(tx, loser, rl, lp, &p)
 			if err != nil {
 				return err
 			}
@@ -117,11 +105,7 @@ func (s *Store) Merge(keeper, loser string, carry func(keeper *Paper, loser Pape
 				changes = append(changes, ch)
 			}
 		}
-		rk, err := getRecordForWrite(tx, keeper)
-		if err != nil {
-			return err
-		}
-		old, err := rk.paper(keeper)
+		rk, old, err := loadForWrite(tx, keeper)
 		if err != nil {
 			return err
 		}
@@ -131,12 +115,8 @@ func (s *Store) Merge(keeper, loser string, carry func(keeper *Paper, loser Pape
 				return err
 			}
 		}
-		p.ID, p.Modified, p.Missing, p.MergedInto = keeper, old.Modified, old.Missing, old.MergedInto
-		p.normalize()
-		if err := Validate(&p); err != nil {
-			return err
-		}
-		_, ch, err := w.change(tx, keeper, rk, &p)
+		p.MergedInto = old.MergedInto
+		_, ch, err := w.update(tx, keeper, rk, old, &p)
 		if err != nil {
 			return err
 		}
@@ -195,11 +175,7 @@ func releasePath(tx *buntdb.Tx, key, val string, before *Paper) error {
 		return err
 	}
 	for _, id := range others {
-		r, err := getRecord(tx, id)
-		if err != nil {
-			return err
-		}
-		p, err := r.paper(id)
+		p, err := getPaper(tx, id)
 		if err != nil {
 			return err
 		}

@@ -327,14 +327,20 @@ func getRecordForWrite(tx *buntdb.Tx, id string) (*record, error) {
 func (s *Store) Get(id string) (Paper, error) {
 	var p Paper
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		r, err := getRecord(tx, id)
-		if err != nil {
-			return err
-		}
-		p, err = r.paper(id)
+		var err error
+		p, err = getPaper(tx, id)
 		return err
 	})
 	return p, err
+}
+
+// getPaper reads paper id in tx.
+func getPaper(tx *buntdb.Tx, id string) (Paper, error) {
+	r, err := getRecord(tx, id)
+	if err != nil {
+		return Paper{}, err
+	}
+	return r.paper(id)
 }
 
 // Create adds a new paper, assigning an id if p.ID is empty.
@@ -365,7 +371,7 @@ func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
 			if err := Validate(&p); err != nil {
 				return fmt.Errorf("paper %q: %w", p.Title, err)
 			}
-			np, ch, err := w.change(tx, p.ID, nil, &p)
+			np, ch, err := w.change(tx, p.ID, nil, nil, &p)
 			if err != nil {
 				return err
 			}
@@ -398,11 +404,7 @@ func (s *Store) UpdateMany(ids []string, fn func(p *Paper) error) ([]Paper, erro
 	var changes []Change
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
 		for i, id := range ids {
-			r, err := getRecordForWrite(tx, id)
-			if err != nil {
-				return err
-			}
-			old, err := r.paper(id)
+			r, old, err := loadForWrite(tx, id)
 			if err != nil {
 				return err
 			}
@@ -410,12 +412,7 @@ func (s *Store) UpdateMany(ids []string, fn func(p *Paper) error) ([]Paper, erro
 			if err := fn(&p); err != nil {
 				return err
 			}
-			p.ID, p.Modified, p.Missing = id, old.Modified, old.Missing
-			p.normalize()
-			if err := Validate(&p); err != nil {
-				return err
-			}
-			np, ch, err := w.change(tx, id, r, &p)
+			np, ch, err := w.update(tx, id, r, old, &p)
 			if err != nil {
 				return err
 			}
@@ -508,15 +505,7 @@ func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
 
 // change records the local edit old->p as an op, applies it and updates the
 // indexes. r is nil for a new paper.
-func (w *writer) change(tx *buntdb.Tx, id string, r *record, p *Paper) (Paper, Change, error) {
-	var before *Paper
-	if r != nil {
-		b, err := r.paper(id)
-		if err != nil {
-			return Paper{}, Change{}, err
-		}
-		before = &b
-	}
+func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (Paper, Change, error) {
 	op, err := diff(r, before, p)
 	if err != nil {
 		return Paper{}, Change{}, err
@@ -547,6 +536,29 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, p *Paper) (Paper, C
 		return Paper{}, Change{}, err
 	}
 	return after, Change{ID: id, Before: before, After: &after}, nil
+}
+
+// loadForWrite reads paper id's record for changing it in tx, with the
+// paper it holds.
+func loadForWrite(tx *buntdb.Tx, id string) (*record, Paper, error) {
+	r, err := getRecordForWrite(tx, id)
+	if err != nil {
+		return nil, Paper{}, err
+	}
+	old, err := r.paper(id)
+	return r, old, err
+}
+
+// update commits p, an edited copy of old (the paper record r holds), as
+// one op. What an edit may not change (id, modified time, missing flag)
+// is taken from old; the result is normalized and validated first.
+func (w *writer) update(tx *buntdb.Tx, id string, r *record, old Paper, p *Paper) (Paper, Change, error) {
+	p.ID, p.Modified, p.Missing = id, old.Modified, old.Missing
+	p.normalize()
+	if err := Validate(p); err != nil {
+		return Paper{}, Change{}, err
+	}
+	return w.change(tx, id, r, &old, p)
 }
 
 // store writes a record and moves its index entries from before to after.
