@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
+	"github.com/paperfs/paperfs/meta/library"
 	"github.com/paperfs/paperfs/sync/paperlib"
 )
 
@@ -225,17 +224,11 @@ func linkBibFile(s *meta.Store, root, field string) meta.File {
 		if _, err := s.ByPath(rel); err == nil {
 			return meta.File{Path: rel} // Import matches the paper by path
 		}
-		f, err := os.Open(abs)
+		sum, n, err := library.HashFile(abs)
 		if err != nil {
 			continue
 		}
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			continue
-		}
-		return meta.File{Path: rel, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+		return meta.File{Path: rel, Size: n, SHA256: sum}
 	}
 	return meta.File{}
 }

@@ -156,7 +156,7 @@ func (l *Library) prepare(ctx context.Context, src string) *incoming {
 	if in.err = checkPDF(src); in.err != nil {
 		return in
 	}
-	if in.sum, in.size, in.err = hashFile(src); in.err != nil {
+	if in.sum, in.size, in.err = HashFile(src); in.err != nil {
 		return in
 	}
 	if in.err = l.duplicate(in); in.err != nil {
@@ -275,7 +275,7 @@ func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, erro
 		if _, err := l.store.ByPath(rel); !errors.Is(err, meta.ErrNotFound) {
 			continue // a paper's, or the store failed: not ours to take
 		}
-		if sum, _, err := hashFile(path); err == nil && sum == in.sum {
+		if sum, _, err := HashFile(path); err == nil && sum == in.sum {
 			if move && path != in.src {
 				os.Remove(in.src)
 			}

@@ -127,8 +127,9 @@ func (l *Library) Exists(rel string) bool {
 // IsPDF reports whether a file name looks like a PDF.
 func IsPDF(name string) bool { return strings.EqualFold(filepath.Ext(name), ".pdf") }
 
-// hashFile returns the SHA-256 of a file and its size.
-func hashFile(path string) (string, int64, error) {
+// HashFile returns the hex SHA-256 of a file and its size: the content
+// hash papers are matched by.
+func HashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err

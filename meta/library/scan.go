@@ -142,7 +142,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			rep.Returned++
 		}
 		if k.Size != f.size {
-			sum, size, err := hashFile(l.Abs(f.rel))
+			sum, size, err := HashFile(l.Abs(f.rel))
 			if err != nil {
 				rep.Errors = append(rep.Errors, err)
 				continue
@@ -293,7 +293,7 @@ func (l *Library) hashAll(ctx context.Context, files []found, cache map[string]h
 					results[i] = c
 					continue
 				}
-				sum, size, err := hashFile(l.Abs(files[i].rel))
+				sum, size, err := HashFile(l.Abs(files[i].rel))
 				results[i] = hashed{found{files[i].rel, size}, sum, err}
 			}
 		}()

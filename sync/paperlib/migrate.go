@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
+	"github.com/paperfs/paperfs/meta/library"
 )
 
 // Options tune Migrate.
@@ -334,7 +334,7 @@ func (idx *libIndex) find(lp *Paper, opts Options) (meta.File, string) {
 		if err != nil || !st.Mode().IsRegular() {
 			return meta.File{}, false
 		}
-		sum, size, err := hashFile(abs)
+		sum, size, err := library.HashFile(abs)
 		if err != nil {
 			return meta.File{}, false
 		}
@@ -399,18 +399,4 @@ func expand(pattern string, lp *Paper) string {
 	}
 	return strings.NewReplacer("{title}", p.Title, "{id}", p.ID, "{year}", year, "{firstauthor}", first,
 		"{lastauthor}", last, "{publication}", p.Venue).Replace(pattern)
-}
-
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

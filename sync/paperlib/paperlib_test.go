@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/library"
 	"github.com/paperfs/paperfs/sync/synctest"
 )
 
@@ -192,7 +193,7 @@ func TestMigrateV2(t *testing.T) {
 	}
 
 	pdf := func(rel string) meta.File {
-		sum, size, err := hashFile(filepath.Join(lib, rel))
+		sum, size, err := library.HashFile(filepath.Join(lib, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
