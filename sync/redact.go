@@ -84,6 +84,11 @@ func secrets(uri string) []string {
 	return out
 }
 
+// RedactError returns err with uri's credentials removed from its message
+// (errors.Is and errors.As still see the original), for code that talks to
+// a MongoDB server outside the sync engine, such as a migration.
+func RedactError(uri string, err error) error { return newRedactor(uri).wrap(err) }
+
 // redactor scrubs one URI's credentials from error messages.
 type redactor struct {
 	uri     string

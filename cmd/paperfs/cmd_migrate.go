@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
 	"github.com/paperfs/paperfs/meta/library"
+	psync "github.com/paperfs/paperfs/sync"
 	"github.com/paperfs/paperfs/sync/paperlib"
 )
 
@@ -87,7 +87,7 @@ func runMigratePaperlib(ctx context.Context, g *globalOptions, opts migratePaper
 		return fmt.Errorf("%w: no Paperlib cluster: set $%s to its mongodb+srv:// URI (or pass --uri)", errUsage, paperlibURIEnv)
 	}
 	if !strings.HasPrefix(uri, "mongodb://") && !strings.HasPrefix(uri, "mongodb+srv://") {
-		return fmt.Errorf("%w: the Paperlib URI must start with mongodb:// or mongodb+srv://, not %q", errUsage, paperlib.Redact(uri))
+		return fmt.Errorf("%w: the Paperlib URI must start with mongodb:// or mongodb+srv://, not %q", errUsage, psync.Redact(uri))
 	}
 	a, err := openApp(g)
 	if err != nil {
@@ -99,10 +99,10 @@ func runMigratePaperlib(ctx context.Context, g *globalOptions, opts migratePaper
 		return err
 	}
 	defer client.Disconnect(context.Background())
-	fmt.Fprintf(w, "reading %s from %s\n", opts.DB, paperlib.Redact(uri))
+	fmt.Fprintf(w, "reading %s from %s\n", opts.DB, psync.Redact(uri))
 	data, err := paperlib.Read(ctx, client.Database(opts.DB), opts.Partition)
 	if err != nil {
-		return errors.New(strings.ReplaceAll(err.Error(), uri, paperlib.Redact(uri)))
+		return psync.RedactError(uri, err)
 	}
 	fmt.Fprintf(w, "%d papers, %d tags, %d folders\n", len(data.Papers), len(data.Tags), len(data.Folders))
 	bar := newBar(w, "migrating")

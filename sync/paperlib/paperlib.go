@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 // Collection names Paperlib's Realm schema gave its objects.
@@ -47,11 +47,11 @@ func Connect(ctx context.Context, uri string) (*mongo.Client, error) {
 	c, err := mongo.Connect(options.Client().SetServerSelectionTimeout(20 * time.Second).
 		SetAppName("paperfs-migrate").ApplyURI(uri))
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %s", Redact(uri), scrub(err.Error(), uri))
+		return nil, fmt.Errorf("connecting to %s: %w", psync.Redact(uri), psync.RedactError(uri, err))
 	}
 	if err := c.Ping(ctx, nil); err != nil {
 		c.Disconnect(context.Background())
-		return nil, fmt.Errorf("connecting to %s: %s", Redact(uri), scrub(err.Error(), uri))
+		return nil, fmt.Errorf("connecting to %s: %w", psync.Redact(uri), psync.RedactError(uri, err))
 	}
 	return c, nil
 }
@@ -99,32 +99,6 @@ func Read(ctx context.Context, db *mongo.Database, partition string) (*Data, err
 		}
 	}
 	return d, nil
-}
-
-// Redact hides a URI's user name and password: "mongodb+srv://***@host/".
-// The user info ends at the last "@" before the path, since a password
-// may hold an unescaped "/" or "?".
-func Redact(uri string) string {
-	scheme, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		return uri
-	}
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		rest = "***@" + rest[i+1:]
-	}
-	return scheme + "://" + rest
-}
-
-// scrub removes a URI's credentials from a message.
-func scrub(msg, uri string) string {
-	msg = strings.ReplaceAll(msg, uri, Redact(uri))
-	if u, err := url.Parse(uri); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, "***")
-			msg = strings.ReplaceAll(msg, url.QueryEscape(pw), "***")
-		}
-	}
-	return msg
 }
 
 // fields of PaperEntity that map to something, or are Realm bookkeeping.
