@@ -19,19 +19,10 @@ import (
 func (s *Store) PendingOps(limit int) ([]Op, error) {
 	var ops []Op
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		var derr error
-		err := ascendPrefix(tx, pOp+s.device+"\x00", func(_, v string) bool {
-			var op Op
-			if derr = json.Unmarshal([]byte(v), &op); derr != nil {
-				return false
-			}
+		return eachQueuedOp(tx, s.device, func(op Op) bool {
 			ops = append(ops, op)
 			return len(ops) < limit
 		})
-		if err == nil {
-			err = derr
-		}
-		return err
 	})
 	return ops, err
 }
@@ -40,7 +31,10 @@ func (s *Store) PendingOps(limit int) ([]Op, error) {
 func (s *Store) PendingCount() (int, error) {
 	n := 0
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pOp+s.device+"\x00", func(_, _ string) bool { n++; return true })
+		return eachQueued(tx, s.device, func(q queued) (bool, error) {
+			n += q.count()
+			return true, nil
+		})
 	})
 	return n, err
 }
@@ -49,20 +43,7 @@ func (s *Store) PendingCount() (int, error) {
 // the server has them. Durable like every commit.
 func (s *Store) MarkSent(seq uint64) error {
 	return s.write(func(tx *buntdb.Tx, _ *writer) error {
-		var keys []string
-		err := tx.AscendRange("", pOp+s.device+"\x00", opKey(s.device, seq)+"\x00", func(k, _ string) bool {
-			keys = append(keys, k)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if _, err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return dropQueued(tx, s.device, seq)
 	})
 }
 
@@ -238,23 +219,15 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 	var out []Conflict
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		// Queued local ops: their clocks, and which papers they edit.
-		queued := map[HLC]bool{}
+		unsent := map[HLC]bool{}
 		edited := map[string]HLC{}
-		var derr error
-		err := ascendPrefix(tx, pOp+s.device+"\x00", func(_, v string) bool {
-			var op Op
-			if derr = json.Unmarshal([]byte(v), &op); derr != nil {
-				return false
-			}
-			queued[op.Clock] = true
+		err := eachQueuedOp(tx, s.device, func(op Op) bool {
+			unsent[op.Clock] = true
 			if len(op.Set) > 0 || len(op.Add) > 0 || len(op.Remove) > 0 {
 				edited[op.Paper] = op.Clock
 			}
 			return true
 		})
-		if err == nil {
-			err = derr
-		}
 		if err != nil {
 			return err
 		}
@@ -300,7 +273,7 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
 					continue
 				}
-				if queued[lc] || op.Clock.Less(lc) {
+				if unsent[lc] || op.Clock.Less(lc) {
 					out = append(out, Conflict{Paper: op.Paper, Field: f,
 						Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
 						RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})

@@ -469,6 +469,7 @@ type writer struct {
 	s       *Store
 	seq     uint64
 	lastHLC HLC
+	ops     []*Op // made by this write, queued when it ends (see putOps)
 }
 
 // write runs fn in a write transaction and persists the op counter and
@@ -483,6 +484,9 @@ func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
 		}
 		start := w.seq
 		if err := fn(tx, w); err != nil {
+			return err
+		}
+		if err := putOps(tx, w.ops); err != nil {
 			return err
 		}
 		if w.seq != start {
@@ -517,13 +521,7 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	op.Device, op.Seq, op.ID = w.s.device, w.seq, OpID(w.s.device, w.seq)
 	op.Clock = w.s.clock.tick()
 	w.lastHLC = op.Clock
-	b, err := json.Marshal(op)
-	if err != nil {
-		return Paper{}, Change{}, err
-	}
-	if _, _, err := tx.Set(opKey(op.Device, op.Seq), string(b), nil); err != nil {
-		return Paper{}, Change{}, err
-	}
+	w.ops = append(w.ops, op)
 	if r == nil {
 		r = newRecord()
 	}
