@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +228,39 @@ func TestRetagKeepsRecordSmall(t *testing.T) {
 	})
 	if got, _ := s.Get(p.ID); !slices.Equal(got.Tags, []string{"a"}) {
 		t.Errorf("tags %v", got.Tags)
+	}
+}
+
+// TestRecordStamps round-trips a record whose fields carry different
+// stamps: fields stamped with the latest op are stored without a stamp of
+// their own and must come back with it, the others with theirs.
+func TestRecordStamps(t *testing.T) {
+	h1 := HLC{Wall: 1000, Device: "aaaaaaaaaaaa"}
+	h2 := HLC{Wall: 2000, Device: "bbbbbbbbbbbb"}
+	r := newRecord()
+	r.apply(&Op{ID: "aaaaaaaaaaaa:1", Clock: h1, Set: map[string]json.RawMessage{"title": []byte(`"One"`), "year": []byte(`1978`)}})
+	r.apply(&Op{ID: "bbbbbbbbbbbb:1", Clock: h2, Set: map[string]json.RawMessage{"title": []byte(`"Two"`)}})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"title":0`) || !strings.Contains(string(b), `"year":0`) {
+		t.Errorf("stored stamps %s: want year listed, title left to latest", b)
+	}
+	var back record
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.decode(); err != nil {
+		t.Fatal(err)
+	}
+	if back.Clocks["title"] != h2 || back.Clocks["year"] != h1 || back.Latest != h2 || len(back.Clocks) != 2 {
+		t.Fatalf("stamps after a round trip %+v latest %v, want title %v year %v", back.Clocks, back.Latest, h2, h1)
+	}
+	// A record whose fields all carry the latest stamp stores no table.
+	fresh := newRecord()
+	fresh.apply(&Op{ID: "aaaaaaaaaaaa:2", Clock: h1, Set: map[string]json.RawMessage{"title": []byte(`"New"`)}})
+	if b, _ := json.Marshal(fresh); strings.Contains(string(b), `"c":`) {
+		t.Errorf("fresh record stores a stamp table: %s", b)
 	}
 }

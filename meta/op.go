@@ -73,7 +73,8 @@ var setFields = []string{"tags", "folders"}
 //
 // Stored, the values form one JSON object that decodes straight into a
 // Paper, and the stamps are a small table of distinct HLCs (most fields of
-// a paper share the stamp of the op that created it). Reads decode only the
+// a paper share the stamp of the op that created it, and fields stamped with
+// the record's latest op are not listed at all). Reads decode only the
 // values; the per-field maps are built only when an op is applied.
 type record struct {
 	Values  map[string]json.RawMessage
@@ -83,7 +84,7 @@ type record struct {
 	Missing bool // local only
 
 	raw     json.RawMessage // stored values object; nil once Values is the truth
-	rawC    json.RawMessage // stored field -> index into rawH
+	rawC    json.RawMessage // stored field -> index into rawH, for fields not stamped Latest
 	rawH    json.RawMessage // stored distinct stamps
 	decoded bool            // Values and Clocks are built
 }
@@ -105,10 +106,15 @@ func (r *record) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A field whose stamp is the record's latest is left out of the table:
+	// decode gives it Latest. A new or imported paper has only such fields.
 	idx := map[HLC]int{}
 	var hs []string
 	cs := make(map[string]int, len(r.Clocks))
 	for f, h := range r.Clocks {
+		if _, ok := r.Values[f]; ok && h == r.Latest {
+			continue
+		}
 		i, ok := idx[h]
 		if !ok {
 			i = len(hs)
@@ -117,8 +123,11 @@ func (r *record) MarshalJSON() ([]byte, error) {
 		}
 		cs[f] = i
 	}
-	c, _ := json.Marshal(cs)
-	hb, _ := json.Marshal(hs)
+	var c, hb []byte
+	if len(cs) > 0 {
+		c, _ = json.Marshal(cs)
+		hb, _ = json.Marshal(hs)
+	}
 	sets := map[string]map[string]*setState{}
 	for f, m := range r.Sets {
 		if len(m) > 0 {
@@ -173,6 +182,11 @@ func (r *record) decode() error {
 				return err
 			}
 			r.Clocks[f] = h
+		}
+	}
+	for f := range r.Values {
+		if _, ok := r.Clocks[f]; !ok {
+			r.Clocks[f] = r.Latest
 		}
 	}
 	r.raw, r.rawC, r.rawH, r.decoded = nil, nil, nil, true
