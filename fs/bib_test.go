@@ -75,6 +75,11 @@ func TestBibFiles(t *testing.T) {
 			t.Errorf("paper %q changed by a read: key %q, modified %v -> %v", q.Title, q.CiteKey, p.Modified, q.Modified)
 		}
 	}
+	// A tag's file shows the same keys, resolved among the whole library.
+	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", bibTagName))); len(te) != 2 ||
+		te[0].Key != shown[te[0].Get("title")] || te[1].Key != shown[te[1].Get("title")] {
+		t.Errorf("tag.bib before keys are stored: %+v, library.bib shows %v", te, shown)
+	}
 	// The backfill run when a library is opened stores exactly those keys.
 	if n, err := bibtex.AssignKeys(s); err != nil || n != len(papers) {
 		t.Fatalf("AssignKeys: %d, %v", n, err)
@@ -103,6 +108,17 @@ func TestBibFiles(t *testing.T) {
 	}
 	if te, _ := bibtex.Parse(tagData); len(te) != 2 || te[0].Key != keys[papers[0].ID] || te[1].Key != keys[papers[1].ID] {
 		t.Errorf("tag.bib:\n%s", tagData)
+	}
+	// A paper whose PDF is missing on this device is listed in missing/
+	// only, and still cited.
+	if err := s.SetMissing(papers[1].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", bibTagName))); len(te) != 2 {
+		t.Errorf("tag.bib with a PDF missing:\n%s", tagData)
+	}
+	if err := s.SetMissing(papers[1].ID, false); err != nil {
+		t.Fatal(err)
 	}
 	if slices.Contains(ls(t, filepath.Join(mnt, "all")), bibTagName) {
 		t.Errorf("all/ shows a %s", bibTagName)
@@ -280,4 +296,13 @@ func TestBibReadWritesNothing(t *testing.T) {
 	if !slices.Equal(stored, seen) {
 		t.Errorf("stored keys %v, shown %v", stored, seen)
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
