@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -87,13 +88,14 @@ type FS struct {
 	root  *rootNode
 	Stats Stats
 
-	mu       sync.Mutex                        // protects the following
-	live     map[string]*fs.Inode              // PDF inodes the kernel holds, by paper id
-	sidecars map[string]map[*fs.Inode]struct{} // attached sidecar inodes the kernel holds, by paper id
-	gens     map[string]int                    // sidecar generation by paper id, bumped when one is renamed away
-	rejects  []Rejection                       // newest last, at most maxRejections
-	served   map[string][]meta.Paper           // versions sidecars were opened at, newest last, by paper id
-	scratch  map[*sidecarNode]struct{}         // scratch files made in view directories, pruned as they go
+	mu       sync.Mutex                // protects the following
+	live     map[string]*fs.Inode      // PDF inodes the kernel holds, by paper id
+	uniqueAt string                    // store version at which every citation key was unique (see keysUnique)
+	sidecars map[string][]*fs.Inode    // attached sidecar inodes the kernel holds, by paper id (a few views each)
+	gens     map[string]int            // sidecar generation by paper id, bumped when one is renamed away
+	rejects  []Rejection               // newest last, at most maxRejections
+	served   map[string][]meta.Paper   // versions sidecars were opened at, newest last, by paper id
+	scratch  map[*sidecarNode]struct{} // scratch files made in view directories, pruned as they go
 
 	scratchMu    sync.Mutex                      // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]*fs.Inode // scratch files and links by view, then name
@@ -162,7 +164,7 @@ func New(store Store, opts Options) *FS {
 		opts.AttrTimeout = DefaultTimeout
 	}
 	f := &FS{store: store, opts: opts, log: opts.Logger, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
-		live: map[string]*fs.Inode{}, sidecars: map[string]map[*fs.Inode]struct{}{}, gens: map[string]int{},
+		live: map[string]*fs.Inode{}, sidecars: map[string][]*fs.Inode{}, gens: map[string]int{},
 		deferred: make(chan func(), 1024)}
 	f.root = &rootNode{fs: f}
 	return f
@@ -211,20 +213,19 @@ func (f *FS) untrackPDF(id string) {
 func (f *FS) trackSidecar(id string, n *fs.Inode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := f.sidecars[id]
-	if m == nil {
-		m = map[*fs.Inode]struct{}{}
-		f.sidecars[id] = m
+	if !slices.Contains(f.sidecars[id], n) {
+		f.sidecars[id] = append(f.sidecars[id], n)
 	}
-	m[n] = struct{}{}
 }
 
 func (f *FS) untrackSidecar(id string, n *fs.Inode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.sidecars[id], n)
-	if len(f.sidecars[id]) == 0 {
+	ns := slices.DeleteFunc(f.sidecars[id], func(m *fs.Inode) bool { return m == n })
+	if len(ns) == 0 {
 		delete(f.sidecars, id)
+	} else {
+		f.sidecars[id] = ns
 	}
 }
 
@@ -236,9 +237,7 @@ func (f *FS) paperInodes(id string) []*fs.Inode {
 	if n := f.live[id]; n != nil {
 		out = append(out, n)
 	}
-	for n := range f.sidecars[id] {
-		out = append(out, n)
-	}
+	out = append(out, f.sidecars[id]...)
 	return out
 }
 
