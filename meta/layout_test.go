@@ -151,3 +151,53 @@ func TestMigrateHashedIndex(t *testing.T) {
 		})
 	})
 }
+
+// TestMigrateGroupCounts opens a schema 2 store, which kept a paper count
+// per group, and finds the counts gone and the groups read off the index.
+func TestMigrateGroupCounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, Paper{Title: "One", Authors: []string{"Ann Author"}, Tags: []string{"a", "b"}})
+	mustCreate(t, s, Paper{Title: "Two", Authors: []string{"Ann Author"}, Tags: []string{"b"}})
+	if err := s.CreateGroup(Tags, "empty"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		for k, v := range map[string]string{"g:tags\x00a": "1", "g:tags\x00b": "2", "g:authors\x00Ann Author": "2"} {
+			if _, _, err := tx.Set(k, v, nil); err != nil {
+				return err
+			}
+		}
+		_, _, err := tx.Set(keySchema, "2", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, "g:", func(rest, _ string) bool {
+			t.Errorf("group count g:%q kept after migration", rest)
+			return true
+		})
+	})
+	gs, err := s.Groups(Tags)
+	if err != nil || fmt.Sprint(gs) != "[{a 1} {b 2} {empty 0}]" {
+		t.Errorf("tags after migration: %v %v", gs, err)
+	}
+	for name, want := range map[string]bool{"a": true, "empty": true, "c": false} {
+		if ok, err := s.HasGroup(Tags, name); ok != want || err != nil {
+			t.Errorf("HasGroup(tags, %q) = %v, %v", name, ok, err)
+		}
+	}
+	if gs, _ := s.Groups(Authors); fmt.Sprint(gs) != "[{Ann Author 2}]" {
+		t.Errorf("authors: %v", gs)
+	}
+}

@@ -19,13 +19,33 @@ import (
 // SchemaVersion is the version of the key layout and record format written by
 // this code. Open migrates older databases step by step (see migrations) and
 // refuses newer ones rather than guess.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[n] upgrades a database from schema n to n+1 inside one
 // transaction; a change to the layout adds a function here and bumps
 // SchemaVersion.
 var migrations = map[int]func(tx *buntdb.Tx) error{
 	1: migrateHashedIndex,
+	2: dropGroupCounts,
+}
+
+// dropGroupCounts removes the per-group paper counts (g:<kind>\x00<group>)
+// of schema 2: groups are now read from the view index keys, and a count
+// per author (most have one paper) was 100k keys at 100k papers.
+func dropGroupCounts(tx *buntdb.Tx) error {
+	var keys []string
+	if err := tx.AscendRange("", "g:", prefixEnd("g:"), func(k, _ string) bool {
+		keys = append(keys, k)
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrateHashedIndex moves view index keys from x:<view>\x00<base name>\x00<id>
@@ -69,7 +89,6 @@ const (
 	pSync     = "s:"    // s:<name> -> sync engine state
 	pEntry    = "e:"    // e:<id> -> what a listing shows of the paper (see entryValue)
 	pIndex    = "x:"    // x:<view>\x00<name hash>\x00<id>: the view's members (see nameHash)
-	pGroup    = "g:"    // g:<kind>\x00<group> -> number of papers
 	pPath     = "fp:"   // fp:<rel path> -> <id>\x00<size>\x00<missing 0|1>
 	pHash     = "fh:"   // fh:<sha256>\x00<id>
 	pIdent    = "fi:"   // fi:<doi:|arxiv:><value>\x00<id>
@@ -186,7 +205,8 @@ func (s *Store) init(opts Options) error {
 	if now == nil {
 		now = time.Now
 	}
-	return s.db.Update(func(tx *buntdb.Tx) error {
+	migrated := false
+	err := s.db.Update(func(tx *buntdb.Tx) error {
 		ver := 0
 		if v, err := tx.Get(keySchema); err == nil {
 			ver, _ = strconv.Atoi(v)
@@ -199,6 +219,7 @@ func (s *Store) init(opts Options) error {
 			return fmt.Errorf("written by a newer paperfs (schema %d, this one reads up to %d); upgrade paperfs", ver, SchemaVersion)
 		}
 		for ; ver < SchemaVersion; ver++ {
+			migrated = true
 			if m := migrations[ver]; m != nil {
 				if err := m(tx); err != nil {
 					return fmt.Errorf("migrating schema %d to %d: %w", ver, ver+1, err)
@@ -233,6 +254,12 @@ func (s *Store) init(opts Options) error {
 		}
 		return nil
 	})
+	if err == nil && migrated {
+		// A migration rewrites many keys; the file would keep the old
+		// ones, read at every open, until buntdb's own rewrite.
+		err = s.db.Shrink()
+	}
+	return err
 }
 
 // Close flushes and closes the database and ends every subscription.

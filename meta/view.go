@@ -158,9 +158,6 @@ func reindex(tx *buntdb.Tx, id string, before, after *Paper) error {
 		if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
 			return err
 		}
-		if err := countGroup(tx, k, -1); err != nil {
-			return err
-		}
 	}
 	for k, v := range cur {
 		if ov, ok := old[k]; ok && ov == v {
@@ -169,40 +166,8 @@ func reindex(tx *buntdb.Tx, id string, before, after *Paper) error {
 		if _, _, err := tx.Set(k, v, nil); err != nil {
 			return err
 		}
-		if _, ok := old[k]; !ok {
-			if err := countGroup(tx, k, +1); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
-}
-
-// countGroup adjusts the member count of the group an index key belongs to.
-func countGroup(tx *buntdb.Tx, indexKey string, delta int) error {
-	if !strings.HasPrefix(indexKey, pIndex) {
-		return nil
-	}
-	vk, _, _ := strings.Cut(indexKey[len(pIndex):], "\x00")
-	kind, group, ok := strings.Cut(vk, "/")
-	if !ok {
-		return nil
-	}
-	gk := pGroup + kind + "\x00" + group
-	n := 0
-	if v, err := tx.Get(gk); err == nil {
-		n, _ = strconv.Atoi(v)
-	}
-	n += delta
-	if n <= 0 {
-		_, err := tx.Delete(gk)
-		if errors.Is(err, buntdb.ErrNotFound) {
-			err = nil
-		}
-		return err
-	}
-	_, _, err := tx.Set(gk, strconv.Itoa(n), nil)
-	return err
 }
 
 // Entry is a paper's name in one view, with what a directory listing needs
@@ -364,20 +329,27 @@ type Group struct {
 	Count int
 }
 
-// Groups lists the groups of a kind, in name order.
+// Groups lists the groups of a kind, in name order. The groups with papers
+// are read off the view index, whose keys for a group kind start with
+// x:<kind>/<group>\x00, so the cost is the number of memberships of that
+// kind; empty groups made with mkdir are stored apart.
 func (s *Store) Groups(k Kind) ([]Group, error) {
 	var gs []Group
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		err := ascendPrefix(tx, pGroup+string(k)+"\x00", func(name, v string) bool {
-			n, _ := strconv.Atoi(v)
-			gs = append(gs, Group{Name: name, Count: n})
+		err := ascendPrefix(tx, pIndex+string(k)+"/", func(rest, _ string) bool {
+			name := rest[:strings.IndexByte(rest, 0)]
+			if n := len(gs); n > 0 && gs[n-1].Name == name {
+				gs[n-1].Count++
+			} else {
+				gs = append(gs, Group{Name: name, Count: 1})
+			}
 			return true
 		})
 		if err != nil {
 			return err
 		}
 		return ascendPrefix(tx, pExplicit+string(k)+"\x00", func(name, _ string) bool {
-			if _, err := tx.Get(pGroup + string(k) + "\x00" + name); err != nil {
+			if !hasMembers(tx, k, name) {
 				gs = append(gs, Group{Name: name})
 			}
 			return true
@@ -387,21 +359,33 @@ func (s *Store) Groups(k Kind) ([]Group, error) {
 	return gs, err
 }
 
+// hasMembers reports whether a group has papers.
+func hasMembers(tx *buntdb.Tx, k Kind, name string) bool {
+	found := false
+	ascendPrefix(tx, pIndex+string(k)+"/"+name+"\x00", func(_, _ string) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
 // HasGroup reports whether a group exists (has papers or was created empty).
 func (s *Store) HasGroup(k Kind, name string) (bool, error) {
 	ok := false
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		for _, prefix := range []string{pGroup, pExplicit} {
-			_, err := tx.Get(prefix + string(k) + "\x00" + name)
-			if err == nil {
-				ok = true
-				return nil
-			}
-			if !errors.Is(err, buntdb.ErrNotFound) {
-				return err
-			}
+		if hasMembers(tx, k, name) {
+			ok = true
+			return nil
 		}
-		return nil
+		_, err := tx.Get(pExplicit + string(k) + "\x00" + name)
+		if err == nil {
+			ok = true
+			return nil
+		}
+		if errors.Is(err, buntdb.ErrNotFound) {
+			return nil
+		}
+		return err
 	})
 	return ok, err
 }
