@@ -77,11 +77,13 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	start := time.Now()
 	a, err := openApp(g)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	opened := time.Since(start)
 
 	fsys := fs.New(a.store, fs.Options{
 		Library:       a.lib.Root,
@@ -94,7 +96,8 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err != nil {
 		return err
 	}
-	a.log.Info("mounted", "mountpoint", dir, "library", a.lib.Root, "database", a.store.Path())
+	a.log.Info("mounted", "mountpoint", dir, "library", a.lib.Root, "database", a.store.Path(),
+		"store_open", opened.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 
 	// Background work, owned here: stopped and waited for before unmount
 	// returns.
