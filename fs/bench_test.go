@@ -55,7 +55,21 @@ func (l latencies) report(b *testing.B, prefix string) time.Duration {
 }
 
 func saveInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	return writeSynced(path, os.O_WRONLY|os.O_TRUNC, data)
+}
+
+func saveByRename(path string, data []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), ".tmp-save")
+	if err := writeSynced(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, data); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// writeSynced writes data to path opened with flag and fsyncs it, as an
+// editor saving a file does.
+func writeSynced(path string, flag int, data []byte) error {
+	f, err := os.OpenFile(path, flag, 0o644)
 	if err != nil {
 		return err
 	}
@@ -68,26 +82,6 @@ func saveInPlace(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func saveByRename(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-save")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // BenchmarkSave saves a sidecar through the mount, in place and by

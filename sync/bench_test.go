@@ -197,9 +197,5 @@ func BenchmarkEditLatency(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(lat[len(lat)/2].Seconds(), "median-s")
-	b.ReportMetric(lat[len(lat)*95/100].Seconds(), "p95-s")
-	b.ReportMetric(lat[len(lat)-1].Seconds(), "max-s")
-	b.ReportMetric(0, "ns/op")
+	synctest.ReportLatency(b, lat)
 }

@@ -129,12 +129,19 @@ func (m *mounted) stop(t testing.TB) {
 
 func waitUntil(t testing.TB, timeout time.Duration, what string, logs func() string, cond func() bool) {
 	t.Helper()
+	pollUntil(t, 50*time.Millisecond, timeout, what, logs, cond)
+}
+
+// pollUntil checks cond every interval until it holds, failing the test
+// with the mount's logs after timeout.
+func pollUntil(t testing.TB, every, timeout time.Duration, what string, logs func() string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, logs())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
 
@@ -550,30 +557,14 @@ func BenchmarkMountEditLatency(b *testing.B) {
 		start := time.Now()
 		editSidecar(b, filepath.Join(ma.dir, "all", name), map[string]any{"note": note})
 		want := []byte(fmt.Sprintf("%q", note))
-		waitFast(b, 30*time.Second, fmt.Sprintf("edit %d in B's mount", i), mb.log, func() bool {
+		pollUntil(b, 5*time.Millisecond, 30*time.Second, fmt.Sprintf("edit %d in B's mount", i), mb.log, func() bool {
 			got, err := os.ReadFile(filepath.Join(mb.dir, "all", name))
 			return err == nil && bytes.Contains(got, want)
 		})
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(lat[len(lat)/2].Seconds(), "median-s")
-	b.ReportMetric(lat[len(lat)*95/100].Seconds(), "p95-s")
-	b.ReportMetric(lat[len(lat)-1].Seconds(), "max-s")
-	b.ReportMetric(0, "ns/op")
-}
-
-// waitFast is waitUntil polling every 5ms, for latency measurements.
-func waitFast(t testing.TB, timeout time.Duration, what string, logs func() string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, logs())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	synctest.ReportLatency(b, lat)
 }
 
 // Two devices index the same PDF offline; once both have synced, both
