@@ -2,6 +2,8 @@ package sync
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -357,8 +359,9 @@ func writeJSON(w *bytes.Buffer, v bson.RawValue) error {
 }
 
 // paperDoc is the readable document for the papers collection: the
-// paper's merged fields, BSON dates for times, and the version that keeps
-// a stale writer from replacing a newer state (see writePapers).
+// paper's merged fields, BSON dates for times, a hash of them, and the
+// version that keeps a stale writer from replacing a newer state (see
+// writePapers).
 func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D {
 	d := bson.D{
 		{Key: "_id", Value: p.ID},
@@ -394,6 +397,7 @@ func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D
 		d = append(d, bson.E{Key: "trashed", Value: nil})
 	}
 	return append(d,
+		bson.E{Key: "_h", Value: contentHash(d)},
 		bson.E{Key: "_v", Value: version},
 		bson.E{Key: "_by", Value: device},
 		bson.E{Key: "_at", Value: now},
@@ -422,4 +426,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// contentHash identifies a paper document's content (every field before
+// the writer's own), so a device need not rewrite a document that already
+// says what it would write.
+func contentHash(d bson.D) string {
+	b, err := bson.Marshal(d)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// docHash is the content hash a paper document carries.
+func docHash(d bson.D) string {
+	for _, e := range d {
+		if e.Key == "_h" {
+			h, _ := e.Value.(string)
+			return h
+		}
+	}
+	return ""
 }

@@ -829,6 +829,10 @@ func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int
 			}
 		}
 	}
+	todo, err := e.outdated(octx, todo, version)
+	if err != nil {
+		return fmt.Errorf("writing papers: %w", err)
+	}
 	if len(todo) == 0 {
 		return nil
 	}
@@ -839,19 +843,73 @@ func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int
 			SetReplacement(d).
 			SetUpsert(true)
 	}
-	_, err := e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
-	if err != nil {
-		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-			return fmt.Errorf("writing papers: %w", err)
-		}
-		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 {
+	// In requests of condBatch: FerretDB scans the collection for each
+	// conditional replace and finishes a request whose client has gone, so
+	// a device killed in the middle of a large one left the server busy
+	// for tens of seconds (Atlas uses the _id index).
+	for batch := range slices.Chunk(models, condBatch) {
+		_, err = e.papers.BulkWrite(octx, batch, options.BulkWrite().SetOrdered(false))
+		if err != nil {
+			var bwe mongo.BulkWriteException
+			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 				return fmt.Errorf("writing papers: %w", err)
+			}
+			for _, we := range bwe.WriteErrors {
+				if we.Code != 11000 {
+					return fmt.Errorf("writing papers: %w", err)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// condBatch bounds the conditional paper writes in one request.
+const condBatch = 50
+
+// outdated keeps the documents whose stored copy is older than version
+// and says something else: the others would be left as they are by the
+// conditional replace anyway (versions only grow), or would be rewritten
+// with the same content. A device that applied another's ops writes the
+// same papers that device wrote, mostly with the same content; asking
+// once per chunk costs FerretDB one scan of the collection where a
+// conditional replace costs one scan per document, so a new device
+// catching up on n papers cost O(n²) (Atlas answers both from the _id
+// index).
+func (e *Engine) outdated(ctx context.Context, docs []bson.D, version int64) ([]bson.D, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(docs))
+	for i, d := range docs {
+		ids[i] = d[0].Value
+	}
+	cur, err := e.papers.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "_v", Value: 1}, {Key: "_h", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var stored []struct {
+		ID      string `bson:"_id"`
+		Version int64  `bson:"_v"`
+		Hash    string `bson:"_h"`
+	}
+	if err := cur.All(ctx, &stored); err != nil {
+		return nil, err
+	}
+	type state struct {
+		version int64
+		hash    string
+	}
+	have := make(map[string]state, len(stored))
+	for _, s := range stored {
+		have[s.ID] = state{s.Version, s.Hash}
+	}
+	return slices.DeleteFunc(docs, func(d bson.D) bool {
+		id, _ := d[0].Value.(string)
+		s, ok := have[id]
+		return ok && (s.version >= version || (s.hash != "" && s.hash == docHash(d)))
+	}), nil
 }
 
 func toAny(docs []bson.D) []any {
