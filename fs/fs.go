@@ -53,6 +53,11 @@ type Options struct {
 	// saves, and at unmount the files written in view directories that
 	// are neither papers nor editors' temporaries. Empty means not kept.
 	RejectDir string
+	// IdleForget is how long a view directory may go unused before the
+	// kernel is asked to forget its papers' names, so the inodes of views
+	// listed once do not stay for the life of the mount (see forget.go).
+	// Zero means DefaultIdleForget; negative, never.
+	IdleForget time.Duration
 	// Folder performs what the mount asks of the library folder:
 	// importing a PDF copied in, trashing a deleted paper.
 	Folder Folder
@@ -74,7 +79,8 @@ type Stats struct {
 	Notifies  atomic.Int64
 	Lookups   atomic.Int64
 	Readdirs  atomic.Int64
-	Passthru  atomic.Bool // passthrough was offered for at least one open
+	Forgets   atomic.Int64 // names the kernel was asked to forget in idle directories
+	Passthru  atomic.Bool  // passthrough was offered for at least one open
 	LastError atomic.Value
 }
 
@@ -162,6 +168,9 @@ func New(store Store, opts Options) *FS {
 	}
 	if opts.AttrTimeout == 0 {
 		opts.AttrTimeout = DefaultTimeout
+	}
+	if opts.IdleForget == 0 {
+		opts.IdleForget = DefaultIdleForget
 	}
 	f := &FS{store: store, opts: opts, log: opts.Logger, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
 		live: map[string]*fs.Inode{}, sidecars: map[string][]*fs.Inode{}, gens: map[string]int{},

@@ -136,6 +136,13 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		defer sub.Close()
 		f.watch(ctx, sub)
 	}()
+	if f.opts.IdleForget > 0 {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			f.forgetIdle(ctx)
+		}()
+	}
 	return m, nil
 }
 

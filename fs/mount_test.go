@@ -26,6 +26,14 @@ import (
 // with /dev/fuse); PAPERFS_SKIP_FUSE=1 is the explicit opt-out.
 func testMount(t testing.TB, opts Options) (store *meta.Store, lib, mnt string, f *FS) {
 	t.Helper()
+	return testMountAfter(t, opts, nil)
+}
+
+// testMountAfter is testMount with setup run on the store and library
+// folder before mounting, so the filesystem starts with what setup made
+// and no notifications of it are in flight.
+func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib string)) (store *meta.Store, lib, mnt string, f *FS) {
+	t.Helper()
 	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
 		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
 	}
@@ -46,6 +54,9 @@ func testMount(t testing.TB, opts Options) (store *meta.Store, lib, mnt string, 
 			t.Fatal(err)
 		}
 		opts.Folder = l
+	}
+	if setup != nil {
+		setup(store, lib)
 	}
 	f = New(store, opts)
 	m, err := f.Mount(mnt, MountOptions{Debug: os.Getenv("PAPERFS_FUSE_DEBUG") == "1"})
@@ -71,7 +82,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func addPDF(t *testing.T, s *meta.Store, lib string, p meta.Paper, data []byte) meta.Paper {
+func addPDF(t testing.TB, s *meta.Store, lib string, p meta.Paper, data []byte) meta.Paper {
 	t.Helper()
 	if p.File.Path != "" {
 		path := filepath.Join(lib, p.File.Path)

@@ -94,6 +94,13 @@ func (f *FS) scratchIn(v, name string) *fs.Inode {
 	return f.scratchFiles[v][name]
 }
 
+// scratchCount is the number of scratch files in view v.
+func (f *FS) scratchCount(v string) int {
+	f.scratchMu.Lock()
+	defer f.scratchMu.Unlock()
+	return len(f.scratchFiles[v])
+}
+
 // setScratchIn lists n as name in view v; nil removes the name.
 func (f *FS) setScratchIn(v, name string, n *fs.Inode) {
 	f.scratchMu.Lock()

@@ -19,12 +19,13 @@ type viewDir struct {
 	fs.Inode
 	fs    *FS
 	viewp atomic.Pointer[meta.View] // what it shows; a tag renamed with mv changes it
-
+	used  atomic.Int64              // last lookup, listing or change in it, unix ns (see forget.go)
 }
 
 func newViewDir(f *FS, v meta.View) *viewDir {
 	d := &viewDir{fs: f}
 	d.viewp.Store(&v)
+	d.touch()
 	return d
 }
 
@@ -80,6 +81,7 @@ func splitExt(name string) (string, string, bool) {
 
 func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	d.fs.Stats.Lookups.Add(1)
+	d.touch()
 	if name == bibTagName && d.hasBib() {
 		return d.bibInode(ctx, out)
 	}
@@ -153,6 +155,7 @@ func sidecarIno(v meta.View, id string, gen int) uint64 {
 
 func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	d.fs.Stats.Readdirs.Add(1)
+	d.touch()
 	es, err := d.fs.store.List(d.view())
 	if err != nil {
 		return nil, 0, d.fs.errno("opendir", err, "dir", d.view().String())

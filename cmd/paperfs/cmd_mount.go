@@ -21,6 +21,7 @@ import (
 type mountOptions struct {
 	NoPassthrough bool
 	AllowOther    bool
+	ForgetIdle    time.Duration
 }
 
 func newMountCommand(g *globalOptions) *cobra.Command {
@@ -46,6 +47,8 @@ As root the filesystem is mounted directly; other users need fusermount3
 	}
 	cmd.Flags().BoolVar(&opts.NoPassthrough, "no-passthrough", false, "serve PDF bytes through FUSE reads instead of kernel passthrough")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
+	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fs.DefaultIdleForget,
+		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
 	return cmd
 }
 
@@ -91,6 +94,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		Logger:        a.log,
 		RejectDir:     filepath.Join(a.dataDir, "rejected"),
 		Folder:        a.lib,
+		IdleForget:    forgetIdle(opts.ForgetIdle),
 	})
 	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	if err != nil {
@@ -154,6 +158,14 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()
+}
+
+// forgetIdle maps the flag's 0 (never) to fs.Options' negative.
+func forgetIdle(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // waitBeforeIndexing holds back indexing a PDF that appeared in the library

@@ -1,0 +1,102 @@
+package fs
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// TestForgetIdle lists views, leaves them idle, and checks that the kernel
+// forgot their papers' names (the inodes are gone from the tree, FORGET
+// reached the PDF tracking) while an open file keeps reading and a scratch
+// file stays; the next use looks everything up again.
+func TestForgetIdle(t *testing.T) {
+	data := []byte("%PDF-1.4 forgotten and found again")
+	otherData := []byte("%PDF-1.4 other")
+	var p, other meta.Paper
+	// The papers exist before the mount, so that no notification of their
+	// creation invalidates names while the test looks at the kernel's.
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: 2 * time.Second}, func(s *meta.Store, lib string) {
+		p = addPDF(t, s, lib, meta.Paper{Title: "Idle", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"},
+			File: meta.File{Path: "idle.pdf"}}, data)
+		other = addPDF(t, s, lib, meta.Paper{Title: "Other", Tags: []string{"t"}, File: meta.File{Path: "other.pdf"}}, otherData)
+	})
+	name := meta.BaseName(&p)
+	for _, dir := range []string{"all", "tags/t", "authors/Ann Author", "years/2001"} {
+		for _, e := range ls(t, filepath.Join(mnt, dir)) {
+			if _, err := os.Stat(filepath.Join(mnt, dir, e)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Other's PDF is held open; its inode, one for all views, stays.
+	held, err := os.Open(filepath.Join(mnt, "tags/t", meta.BaseName(&other)+".pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	scratch := filepath.Join(mnt, "tags/t", ".idle.json.swp")
+	if err := os.WriteFile(scratch, []byte("swap"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	children := func(dir string) int {
+		v := meta.View{Kind: meta.All}
+		if k, g, ok := cut(dir); ok {
+			v = meta.View{Kind: meta.Kind(k), Group: g}
+		}
+		n := f.dirInode(v)
+		if n == nil {
+			return 0
+		}
+		return len(n.Children())
+	}
+	if children("all") == 0 || children("authors/Ann Author") == 0 {
+		t.Fatal("listing made no inodes")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for children("all") > 1 || f.dirInode(meta.View{Kind: meta.Authors, Group: "Ann Author"}) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: all/ holds %d inodes, authors/Ann Author %d", children("all"), children("authors/Ann Author"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if f.Stats.Forgets.Load() == 0 {
+		t.Error("no forget counted")
+	}
+	if ns := f.paperInodes(p.ID); len(ns) != 0 {
+		t.Errorf("the idle paper still has %d inodes tracked", len(ns))
+	}
+	// tags/t keeps the held PDF (open) and the scratch file.
+	if children("tags/t") != 2 {
+		t.Errorf("tags/t holds %d inodes, want the open PDF and the scratch file", children("tags/t"))
+	}
+	// The open file still reads; names resolve again.
+	buf := make([]byte, len(otherData))
+	if _, err := held.ReadAt(buf, 0); err != nil || !bytes.Equal(buf, otherData) {
+		t.Errorf("open PDF after forgetting: %q, %v", buf, err)
+	}
+	if got, err := os.ReadFile(scratch); err != nil || string(got) != "swap" {
+		t.Errorf("scratch file after forgetting: %q, %v", got, err)
+	}
+	for _, path := range []string{"all/" + name + ".pdf", "authors/Ann Author/" + name + ".pdf"} {
+		if got, err := os.ReadFile(filepath.Join(mnt, path)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s after forgetting: %v", path, err)
+		}
+	}
+	sc, err := os.ReadFile(filepath.Join(mnt, "all", name+".json"))
+	if err != nil || !bytes.Contains(sc, []byte(`"title": "Idle"`)) {
+		t.Errorf("sidecar after forgetting: %s, %v", sc, err)
+	}
+}
+
+func cut(dir string) (kind, group string, ok bool) {
+	i := bytes.IndexByte([]byte(dir), '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return dir[:i], dir[i+1:], true
+}
