@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func TestForgetIdle(t *testing.T) {
 	}
 	children := func(dir string) int {
 		v := meta.View{Kind: meta.All}
-		if k, g, ok := cut(dir); ok {
+		if k, g, ok := strings.Cut(dir, "/"); ok {
 			v = meta.View{Kind: meta.Kind(k), Group: g}
 		}
 		n := f.dirInode(v)
@@ -91,12 +92,4 @@ func TestForgetIdle(t *testing.T) {
 	if err != nil || !bytes.Contains(sc, []byte(`"title": "Idle"`)) {
 		t.Errorf("sidecar after forgetting: %s, %v", sc, err)
 	}
-}
-
-func cut(dir string) (kind, group string, ok bool) {
-	i := bytes.IndexByte([]byte(dir), '/')
-	if i < 0 {
-		return "", "", false
-	}
-	return dir[:i], dir[i+1:], true
 }
