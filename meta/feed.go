@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"encoding/json"
 	"sync"
 )
 
@@ -129,5 +128,3 @@ func (f *feed) close() {
 		s.Close()
 	}
 }
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

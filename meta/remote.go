@@ -50,13 +50,21 @@ func (s *Store) MarkSent(seq uint64) error {
 // Vector is the version vector: for each device, the highest seq of its
 // ops applied here (for this device, the last seq issued).
 func (s *Store) Vector() (map[string]uint64, error) {
+	var vv map[string]uint64
+	err := s.db.View(func(tx *buntdb.Tx) (err error) {
+		vv, err = readVector(tx)
+		return err
+	})
+	return vv, err
+}
+
+// readVector reads the version vector inside tx.
+func readVector(tx *buntdb.Tx) (map[string]uint64, error) {
 	vv := map[string]uint64{}
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pVector, func(dev, v string) bool {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			vv[dev] = n
-			return true
-		})
+	err := ascendPrefix(tx, pVector, func(dev, v string) bool {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		vv[dev] = n
+		return true
 	})
 	return vv, err
 }

@@ -59,7 +59,7 @@ var ErrSnapshotAhead = errors.New("snapshot covers ops this device never issued"
 // read in one consistent view. It fails with ErrPendingOps if any local op
 // is still queued: the state would then include ops the server lacks.
 func (s *Store) ExportSnapshot() (map[string]uint64, []SnapshotRecord, error) {
-	vv := map[string]uint64{}
+	var vv map[string]uint64
 	var recs []SnapshotRecord
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		pending := false
@@ -69,18 +69,14 @@ func (s *Store) ExportSnapshot() (map[string]uint64, []SnapshotRecord, error) {
 		if pending {
 			return ErrPendingOps
 		}
-		if err := ascendPrefix(tx, pVector, func(dev, v string) bool {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			vv[dev] = n
-			return true
-		}); err != nil {
+		var err error
+		if vv, err = readVector(tx); err != nil {
 			return err
 		}
 		var derr error
-		err := ascendPrefix(tx, pRecord, func(id, v string) bool {
-			r := newRecord()
-			if derr = json.Unmarshal([]byte(v), r); derr != nil {
-				derr = fmt.Errorf("paper %s: corrupt record: %w", id, derr)
+		err = ascendPrefix(tx, pRecord, func(id, v string) bool {
+			var r *record
+			if r, derr = parseRecord(id, v); derr != nil {
 				return false
 			}
 			if derr = r.decode(); derr != nil {
@@ -216,12 +212,8 @@ func (s *Store) MergeSnapshot(vector map[string]uint64, recs []SnapshotRecord) (
 	var changes []Change
 	gained := 0
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		local := map[string]uint64{}
-		if err := ascendPrefix(tx, pVector, func(dev, v string) bool {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			local[dev] = n
-			return true
-		}); err != nil {
+		local, err := readVector(tx)
+		if err != nil {
 			return err
 		}
 		if vector[s.device] > local[s.device] {

@@ -328,12 +328,15 @@ func getRecord(tx *buntdb.Tx, id string) (*record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseRecord(id, v)
+}
+
+// parseRecord reads a stored record; its per-field maps are built only
+// when needed (record.decode).
+func parseRecord(id, v string) (*record, error) {
 	r := newRecord()
 	if err := json.Unmarshal([]byte(v), r); err != nil {
 		return nil, fmt.Errorf("paper %s: corrupt record: %w", id, err)
-	}
-	if r.Sets == nil {
-		r.Sets = map[string]map[string]*setState{}
 	}
 	return r, nil
 }

@@ -494,9 +494,9 @@ func (s *Store) ForEach(fn func(p Paper) bool) error {
 	return s.db.View(func(tx *buntdb.Tx) error {
 		var derr error
 		err := ascendPrefix(tx, pRecord, func(id, v string) bool {
-			r := newRecord()
-			if derr = jsonUnmarshal(v, r); derr != nil {
-				derr = fmt.Errorf("paper %s: corrupt record: %w", id, derr)
+			r, err := parseRecord(id, v)
+			if err != nil {
+				derr = err
 				return false
 			}
 			p, err := r.paper(id)
