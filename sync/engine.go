@@ -843,29 +843,20 @@ func (e *Engine) writePaperChunk(ctx context.Context, docs []bson.D, version int
 			SetReplacement(d).
 			SetUpsert(true)
 	}
-	// In requests of condBatch: FerretDB scans the collection for each
-	// conditional replace and finishes a request whose client has gone, so
-	// a device killed in the middle of a large one left the server busy
-	// for tens of seconds (Atlas uses the _id index).
-	for batch := range slices.Chunk(models, condBatch) {
-		_, err = e.papers.BulkWrite(octx, batch, options.BulkWrite().SetOrdered(false))
-		if err != nil {
-			var bwe mongo.BulkWriteException
-			if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+	_, err = e.papers.BulkWrite(octx, models, options.BulkWrite().SetOrdered(false))
+	if err != nil {
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+			return fmt.Errorf("writing papers: %w", err)
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
 				return fmt.Errorf("writing papers: %w", err)
-			}
-			for _, we := range bwe.WriteErrors {
-				if we.Code != 11000 {
-					return fmt.Errorf("writing papers: %w", err)
-				}
 			}
 		}
 	}
 	return nil
 }
-
-// condBatch bounds the conditional paper writes in one request.
-const condBatch = 50
 
 // outdated keeps the documents whose stored copy is older than version
 // and says something else: the others would be left as they are by the
