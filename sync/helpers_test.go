@@ -47,13 +47,20 @@ func newDevice(t testing.TB, name, uri, db string, mod ...func(*Config)) *device
 
 func (d *device) sync() Report {
 	d.t.Helper()
+	return within(d, "sync", d.eng.Once)
+}
+
+// within runs one of the engine's calls with a minute to finish, failing
+// the test with the device's name if it does not succeed.
+func within[T any](d *device, what string, call func(context.Context) (T, error)) T {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rep, err := d.eng.Once(ctx)
+	v, err := call(ctx)
 	if err != nil {
-		d.t.Fatalf("%s: sync: %v", d.name, err)
+		d.t.Fatalf("%s: %s: %v", d.name, what, err)
 	}
-	return rep
+	return v
 }
 
 func (d *device) create(p meta.Paper) meta.Paper {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -20,25 +19,7 @@ import (
 	"github.com/paperfs/paperfs/sync/synctest"
 )
 
-// logBuf collects an engine's log lines.
-type logBuf struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func withLog(l *logBuf) func(*Config) {
+func withLog(l *synctest.LogBuffer) func(*Config) {
 	return func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(l, nil)) }
 }
 
@@ -97,24 +78,12 @@ func (a opArchive) reference(t testing.TB) *meta.Store {
 
 func (d *device) snapshot() SnapshotInfo {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	info, err := d.eng.Snapshot(ctx)
-	if err != nil {
-		d.t.Fatalf("%s: snapshot: %v", d.name, err)
-	}
-	return info
+	return within(d, "snapshot", d.eng.Snapshot)
 }
 
 func (d *device) compact() CompactReport {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rep, err := d.eng.Compact(ctx)
-	if err != nil {
-		d.t.Fatalf("%s: compact: %v", d.name, err)
-	}
-	return rep
+	return within(d, "compact", d.eng.Compact)
 }
 
 func countDocs(t testing.TB, srv *synctest.Server, db, coll string) int64 {
@@ -166,7 +135,7 @@ func TestSnapshotBootstrap(t *testing.T) {
 	b.sync()
 	a.sync()
 
-	var lb logBuf
+	var lb synctest.LogBuffer
 	c := newDevice(t, "devc02", srv.URI, db, withLog(&lb))
 	rep := c.sync()
 	if rep.Received == 0 {
@@ -203,7 +172,7 @@ func TestCompactionOfflineDevice(t *testing.T) {
 	arch := opArchive{}
 	a := newDevice(t, "deva03", srv.URI, db)
 	b := newDevice(t, "devb03", srv.URI, db)
-	var xl logBuf
+	var xl synctest.LogBuffer
 	x := newDevice(t, "devx03", srv.URI, db, withLog(&xl))
 	p := a.create(meta.Paper{Title: "P", Year: 1990, Tags: []string{"a1", "a2", "a3"}})
 	q := b.create(meta.Paper{Title: "Q", Tags: []string{"b1"}})

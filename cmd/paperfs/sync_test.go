@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -70,21 +69,12 @@ func (d *device) status() Status {
 type mounted struct {
 	dir  string
 	cmd  *exec.Cmd
-	mu   sync.Mutex // protects logs
-	logs bytes.Buffer
+	logs synctest.LogBuffer
 }
 
-func (m *mounted) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.logs.Write(p)
-}
+func (m *mounted) Write(p []byte) (int, error) { return m.logs.Write(p) }
 
-func (m *mounted) log() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.logs.String()
-}
+func (m *mounted) log() string { return m.logs.String() }
 
 // mount starts `paperfs mount` in its own process and waits until the
 // mountpoint is live. The test's cleanup stops it with SIGTERM (and

@@ -191,30 +191,32 @@ func lockFile(path string) (unlock func(), err error) {
 	}, nil
 }
 
-// lockedBuffer collects a child's stderr for failure messages; exec writes
-// to it from its own goroutine while the test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex // protects b
-	b   bytes.Buffer
-	max int
+// LogBuffer collects a child's stderr or a component's log lines for
+// failure messages; the writer may run in its own goroutine while the
+// test reads. With Max set it keeps only about the last Max bytes.
+type LogBuffer struct {
+	Max int
+
+	mu sync.Mutex // protects b
+	b  bytes.Buffer
 }
 
-var _ io.Writer = (*lockedBuffer)(nil)
+var _ io.Writer = (*LogBuffer)(nil)
 
-func (lb *lockedBuffer) Write(p []byte) (int, error) {
+func (lb *LogBuffer) Write(p []byte) (int, error) {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	lb.b.Write(p)
 	// Keep the tail: the last lines say why a server died.
-	if lb.max > 0 && lb.b.Len() > 2*lb.max {
-		tail := append([]byte(nil), lb.b.Bytes()[lb.b.Len()-lb.max:]...)
+	if lb.Max > 0 && lb.b.Len() > 2*lb.Max {
+		tail := append([]byte(nil), lb.b.Bytes()[lb.b.Len()-lb.Max:]...)
 		lb.b.Reset()
 		lb.b.Write(tail)
 	}
 	return len(p), nil
 }
 
-func (lb *lockedBuffer) String() string {
+func (lb *LogBuffer) String() string {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
 	return lb.b.String()

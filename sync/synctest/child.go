@@ -22,7 +22,7 @@ type child struct {
 	cmd    *exec.Cmd
 	stdout *bufio.Reader // the rest of stdout, after the ready line
 	pipe   *os.File      // read end of stdout, closed once the child is reaped
-	stderr *lockedBuffer
+	stderr *LogBuffer
 	done   chan struct{} // closed when the process has been waited for
 	err    error         // Wait's result; read after done
 }
@@ -35,7 +35,7 @@ type child struct {
 func startChild(name, bin string, args []string, stdin *os.File) (*child, string, error) {
 	c := &child{
 		name:   name,
-		stderr: &lockedBuffer{max: 64 << 10},
+		stderr: &LogBuffer{Max: 64 << 10},
 		done:   make(chan struct{}),
 	}
 	r, w, err := os.Pipe()
