@@ -29,7 +29,7 @@ func (s *Store) CreateGroup(k Kind, name string) error {
 		return fmt.Errorf("%s %q: %w", k, name, ErrInvalid)
 	}
 	return s.write(func(tx *buntdb.Tx, _ *writer) error {
-		if hasMembers(tx, k, name) {
+		if s.idx.hasMembers(k, name) {
 			return fmt.Errorf("%s/%s: %w", k, name, ErrExists)
 		}
 		if _, err := tx.Get(pExplicit + string(k) + "\x00" + name); err == nil {
@@ -46,7 +46,7 @@ func (s *Store) RemoveGroup(k Kind, name string) error {
 		return err
 	}
 	return s.write(func(tx *buntdb.Tx, _ *writer) error {
-		if hasMembers(tx, k, name) {
+		if s.idx.hasMembers(k, name) {
 			return fmt.Errorf("%s/%s still has papers: %w", k, name, ErrNotEmpty)
 		}
 		_, err := tx.Delete(pExplicit + string(k) + "\x00" + name)

@@ -1,11 +1,13 @@
 package meta
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/buntdb"
 )
@@ -88,93 +90,176 @@ func TestCloseCompactsGrownFile(t *testing.T) {
 	}
 }
 
-// A schema 1 store (index keys holding the whole base name) is migrated
-// to name-hash keys on open, and lists and looks up as before.
-func TestMigrateHashedIndex(t *testing.T) {
+// buntdb shrinks a file that doubled by itself, in the background; Close
+// compacting at the same time waits for it rather than fail.
+func TestCloseWhileBuntdbShrinks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "meta.db")
-	s, err := Open(path, Options{})
+	s, err := Open(path, Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}})
-	b := mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}})
-	c := mustCreate(t, s, Paper{Title: "Other", Year: 1999})
-	want, err := s.List(View{Kind: All})
-	if err != nil || len(want) != 3 {
-		t.Fatalf("before: %v %v", want, err)
+	var ps []Paper
+	for i := 0; i < 3000; i++ {
+		ps = append(ps, Paper{Title: fmt.Sprintf("paper %d %s", i, strings.Repeat("x", 200))})
 	}
-	// Rewrite the store as schema 1 wrote it.
-	err = s.db.Update(func(tx *buntdb.Tx) error {
-		var keys []string
-		tx.AscendRange("", pIndex, prefixEnd(pIndex), func(k, _ string) bool { keys = append(keys, k); return true })
-		for _, k := range keys {
-			tx.Delete(k)
-		}
-		for _, p := range []Paper{a, b, c} {
-			for _, v := range ViewsOf(&p) {
-				if _, _, err := tx.Set(pIndex+v.key()+"\x00"+BaseName(&p)+"\x00"+p.ID, "", nil); err != nil {
-					return err
-				}
-			}
-		}
-		_, _, err := tx.Set(keySchema, "1", nil)
-		return err
-	})
-	if err != nil {
+	if _, err := s.CreateMany(ps); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
-	s, err = Open(path, Options{})
-	if err != nil {
+	done := make(chan error, 1)
+	go func() { done <- s.db.Shrink() }() // buntdb's own: it waits 250 ms before it starts
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close during buntdb's shrink: %v", err)
+	}
+	<-done
+	if s, err = Open(path, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got, err := s.List(View{Kind: All})
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("after migration all/ is\n%v (%v), want\n%v", got, err, want)
+	if n, _ := s.Count(View{Kind: All}); n != len(ps) {
+		t.Fatalf("%d papers after reopening, want %d", n, len(ps))
 	}
-	for _, e := range want {
-		if le, err := s.Lookup(View{Kind: Tags, Group: "t"}, e.Name); e.ID != c.ID && (err != nil || le.ID != e.ID) {
-			t.Errorf("tags/t lookup %q: %v %v", e.Name, le, err)
-		}
-	}
-	s.db.View(func(tx *buntdb.Tx) error {
-		v, _ := tx.Get(keySchema)
-		if v != fmt.Sprint(SchemaVersion) {
-			t.Errorf("schema %s after migration", v)
-		}
-		return ascendPrefix(tx, pIndex, func(rest, _ string) bool {
-			if strings.Contains(rest, "Same") || strings.Contains(rest, "Other") {
-				t.Errorf("index key %q still holds the name", rest)
-			}
-			return true
-		})
-	})
 }
 
-// TestMigrateGroupCounts opens a schema 2 store, which kept a paper count
-// per group, and finds the counts gone and the groups read off the index.
-func TestMigrateGroupCounts(t *testing.T) {
+// Stores of schemas 1 to 3 kept their index as buntdb keys. Opened now,
+// they are migrated to one entry per paper, the old keys are gone, and
+// every index answers as it did.
+func TestMigrateIndexKeys(t *testing.T) {
+	for _, schema := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint("schema", schema), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "meta.db")
+			s, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := File{Path: "same.pdf", Size: 3, SHA256: strings.Repeat("ab", 32)}
+			mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}, File: file, DOI: "10.1/X"})
+			mustCreate(t, s, Paper{Title: "Same", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"}, File: file})
+			mustCreate(t, s, Paper{Title: "Other", Year: 1999, CiteKey: "other1999"})
+			if err := s.CreateGroup(Tags, "empty"); err != nil {
+				t.Fatal(err)
+			}
+			answers := func() string {
+				var b strings.Builder
+				for _, v := range []View{{Kind: All}, {Tags, "t"}, {Authors, "Ann Author"}, {Years, "1999"}, {Kind: Untagged}} {
+					es, err := s.List(v)
+					fmt.Fprintln(&b, v, es, err)
+					for _, e := range es {
+						le, err := s.Lookup(v, e.Name)
+						fmt.Fprintln(&b, " ", e.Name, le.ID == e.ID, err)
+					}
+				}
+				for _, k := range GroupKinds {
+					gs, err := s.Groups(k)
+					fmt.Fprintln(&b, k, gs, err)
+				}
+				fmt.Fprintln(&b, must(s.ByPath("same.pdf")))
+				fmt.Fprintln(&b, must(s.ByHash(file.SHA256)))
+				fmt.Fprintln(&b, must(s.ByIdentifier("doi", "10.1/x")))
+				fmt.Fprintln(&b, must(s.ByIdentifier("citekey", "OTHER1999")))
+				fmt.Fprintln(&b, must(s.Files()))
+				fmt.Fprintln(&b, must(s.CiteKeysUnique()))
+				return b.String()
+			}
+			want := answers()
+			// Rewrite the store as the older schema had it: index keys,
+			// entries of five fields.
+			err = s.db.Update(func(tx *buntdb.Tx) error {
+				var ids []string
+				ascendPrefix(tx, pEntry, func(id, _ string) bool { ids = append(ids, id); return true })
+				for _, id := range ids {
+					old := map[string]string{
+						pEntry + id:                       "1\x00name\x0010\x003\x000",
+						"x:all\x00" + id + "\x00" + id:    "",
+						"x:tags/t\x00" + id + "\x00" + id: "",
+						"fp:p" + id + ".pdf":              id + "\x003\x000",
+						"fh:" + file.SHA256 + "\x00" + id: "",
+						"fi:citekey:k" + id + "\x00" + id: "",
+						"g:tags\x00t":                     "2",
+					}
+					for k, v := range old {
+						if _, _, err := tx.Set(k, v, nil); err != nil {
+							return err
+						}
+					}
+				}
+				_, _, err := tx.Set(keySchema, fmt.Sprint(schema), nil)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if s, err = Open(path, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := answers(); got != want {
+				t.Errorf("after migration the indexes answer\n%s\nnot\n%s", got, want)
+			}
+			s.db.View(func(tx *buntdb.Tx) error {
+				if v, _ := tx.Get(keySchema); v != fmt.Sprint(SchemaVersion) {
+					t.Errorf("schema %s after migration", v)
+				}
+				for _, prefix := range legacyIndexPrefixes {
+					ascendPrefix(tx, prefix, func(rest, _ string) bool {
+						t.Errorf("index key %q kept after migration", prefix+rest)
+						return true
+					})
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func must[T any](v T, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprint(v)
+}
+
+// A write that fails leaves the index as it was, like the records.
+func TestIndexRollback(t *testing.T) {
+	s := openTest(t, "")
+	a := mustCreate(t, s, Paper{Title: "A", Tags: []string{"old"}})
+	b := mustCreate(t, s, Paper{Title: "B", Tags: []string{"old"}})
+	boom := errors.New("boom")
+	_, err := s.UpdateMany([]string{a.ID, b.ID}, func(p *Paper) error {
+		if p.ID == b.ID {
+			return boom
+		}
+		p.Tags, p.Title = []string{"new"}, "A2"
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateMany: %v", err)
+	}
+	if n, _ := s.Count(View{Tags, "new"}); n != 0 {
+		t.Errorf("tags/new has %d papers after a failed write", n)
+	}
+	if e, err := s.Lookup(View{Tags, "old"}, BaseName(&a)); err != nil || e.ID != a.ID {
+		t.Errorf("tags/old lookup of A after a failed write: %v %v", e, err)
+	}
+	if gs, _ := s.Groups(Tags); fmt.Sprint(gs) != "[{old 2}]" {
+		t.Errorf("tags after a failed write: %v", gs)
+	}
+}
+
+// An entry damaged on disk is rebuilt from the paper's record at open.
+func TestIndexRebuildsDamagedEntry(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "meta.db")
 	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, s, Paper{Title: "One", Authors: []string{"Ann Author"}, Tags: []string{"a", "b"}})
-	mustCreate(t, s, Paper{Title: "Two", Authors: []string{"Ann Author"}, Tags: []string{"b"}})
-	if err := s.CreateGroup(Tags, "empty"); err != nil {
-		t.Fatal(err)
-	}
-	err = s.db.Update(func(tx *buntdb.Tx) error {
-		for k, v := range map[string]string{"g:tags\x00a": "1", "g:tags\x00b": "2", "g:authors\x00Ann Author": "2"} {
-			if _, _, err := tx.Set(k, v, nil); err != nil {
-				return err
-			}
-		}
-		_, _, err := tx.Set(keySchema, "2", nil)
+	a := mustCreate(t, s, Paper{Title: "A", Tags: []string{"t"}})
+	want, _ := s.List(View{Tags, "t"})
+	if err := s.db.Update(func(tx *buntdb.Tx) error {
+		_, _, err := tx.Set(pEntry+a.ID, "garbage", nil)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -182,22 +267,7 @@ func TestMigrateGroupCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, "g:", func(rest, _ string) bool {
-			t.Errorf("group count g:%q kept after migration", rest)
-			return true
-		})
-	})
-	gs, err := s.Groups(Tags)
-	if err != nil || fmt.Sprint(gs) != "[{a 1} {b 2} {empty 0}]" {
-		t.Errorf("tags after migration: %v %v", gs, err)
-	}
-	for name, want := range map[string]bool{"a": true, "empty": true, "c": false} {
-		if ok, err := s.HasGroup(Tags, name); ok != want || err != nil {
-			t.Errorf("HasGroup(tags, %q) = %v, %v", name, ok, err)
-		}
-	}
-	if gs, _ := s.Groups(Authors); fmt.Sprint(gs) != "[{Ann Author 2}]" {
-		t.Errorf("authors: %v", gs)
+	if got, err := s.List(View{Tags, "t"}); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("tags/t after reopening with a damaged entry: %v %v, want %v", got, err, want)
 	}
 }

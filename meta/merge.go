@@ -22,31 +22,16 @@ import (
 // once: same content and same path, none merged yet. Each set is ordered
 // with the paper that stays first (added first, then the smaller id: the
 // paper that keeps the name in views). It reads the content index, so it
-// costs one pass over the keys and a decode of the duplicates only.
+// costs a decode of the duplicates only.
 func (s *Store) Duplicates() ([][]Paper, error) {
+	s.mu.RLock()
+	var groups [][]string
+	for sum := range s.idx.hashes.more {
+		groups = append(groups, ids(s.idx.hashes.get(sum)))
+	}
+	s.mu.RUnlock()
 	var out [][]Paper
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		var groups [][]string
-		var sum string
-		var ids []string
-		flush := func() {
-			if len(ids) > 1 {
-				groups = append(groups, ids)
-			}
-		}
-		err := ascendPrefix(tx, pHash, func(rest, _ string) bool {
-			sm, id, _ := strings.Cut(rest, "\x00")
-			if sm != sum {
-				flush()
-				sum, ids = sm, nil
-			}
-			ids = append(ids, id)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		flush()
 		for _, g := range groups {
 			byPath := map[string][]Paper{}
 			for _, id := range g {
@@ -129,60 +114,5 @@ func (s *Store) Merge(keeper, loser string, carry func(keeper *Paper, loser Pape
 		return err
 	}
 	s.feed.publish(changes...)
-	return nil
-}
-
-// mergedEntries are the index entries of a merged paper: its listing entry
-// and its citation key (so every paper has one, see CiteKeysUnique).
-func mergedEntries(p *Paper, m map[string]string) map[string]string {
-	if p.CiteKey != "" {
-		m[pIdent+"citekey:"+strings.ToLower(p.CiteKey)+"\x00"+p.ID] = ""
-	}
-	return m
-}
-
-// releasePath removes a paper's claim on a path in the path index. Until
-// they are merged, duplicates claim one path, and the index holds one of
-// them: remove the entry only if it is this paper's, and then hand the
-// path to another paper with the same PDF at that path.
-func releasePath(tx *buntdb.Tx, key, val string, before *Paper) error {
-	cur, err := tx.Get(key)
-	if errors.Is(err, buntdb.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	curID, _, _ := strings.Cut(cur, "\x00")
-	ourID, _, _ := strings.Cut(val, "\x00")
-	if curID != ourID {
-		return nil
-	}
-	if _, err := tx.Delete(key); err != nil {
-		return err
-	}
-	if before == nil || before.File.SHA256 == "" {
-		return nil
-	}
-	var others []string
-	err = ascendPrefix(tx, pHash+before.File.SHA256+"\x00", func(id, _ string) bool {
-		if id != ourID {
-			others = append(others, id)
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, id := range others {
-		p, err := getPaper(tx, id)
-		if err != nil {
-			return err
-		}
-		if p.MergedInto == "" && p.File.Path == before.File.Path {
-			_, _, err := tx.Set(key, indexEntries(&p)[key], nil)
-			return err
-		}
-	}
 	return nil
 }

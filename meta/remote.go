@@ -156,7 +156,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 			if err != nil {
 				return err
 			}
-			if err := w.store(tx, id, recs[id], befores[id], &after); err != nil {
+			if err := w.store(tx, id, recs[id], &after); err != nil {
 				return err
 			}
 			changes = append(changes, Change{ID: id, Before: befores[id], After: &after, Remote: true})

@@ -259,7 +259,7 @@ func (s *Store) MergeSnapshot(vector map[string]uint64, recs []SnapshotRecord) (
 			if err != nil {
 				return err
 			}
-			if err := w.store(tx, sr.ID, merged, before, &after); err != nil {
+			if err := w.store(tx, sr.ID, merged, &after); err != nil {
 				return err
 			}
 			changes = append(changes, Change{ID: sr.ID, Before: before, After: &after, Remote: true})

@@ -19,57 +19,52 @@ import (
 // SchemaVersion is the version of the key layout and record format written by
 // this code. Open migrates older databases step by step (see migrations) and
 // refuses newer ones rather than guess.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrations[n] upgrades a database from schema n to n+1 inside one
 // transaction; a change to the layout adds a function here and bumps
-// SchemaVersion.
+// SchemaVersion. Schemas 1 to 3 differ only in their index keys, which
+// schema 4 replaced by one entry per paper: the step from 3 rebuilds the
+// entries from the records and drops every older index key.
 var migrations = map[int]func(tx *buntdb.Tx) error{
-	1: migrateHashedIndex,
-	2: dropGroupCounts,
+	3: rebuildEntries,
 }
 
-// dropGroupCounts removes the per-group paper counts (g:<kind>\x00<group>)
-// of schema 2: groups are now read from the view index keys, and a count
-// per author (most have one paper) was 100k keys at 100k papers.
-func dropGroupCounts(tx *buntdb.Tx) error {
+// Index keys of schemas 1 to 3: x:<view>\x00<base name or its hash>\x00<id>,
+// g:<kind>\x00<group> (a count), fp:<path>, fh:<sha256>\x00<id> and
+// fi:<identifier>\x00<id>.
+var legacyIndexPrefixes = []string{"x:", "g:", "fp:", "fh:", "fi:"}
+
+// rebuildEntries writes every paper's entry from its record and removes the
+// index keys of older schemas.
+func rebuildEntries(tx *buntdb.Tx) error {
 	var keys []string
-	if err := tx.AscendRange("", "g:", prefixEnd("g:"), func(k, _ string) bool {
-		keys = append(keys, k)
-		return true
-	}); err != nil {
-		return err
+	for _, prefix := range legacyIndexPrefixes {
+		if err := tx.AscendRange("", prefix, prefixEnd(prefix), func(k, _ string) bool {
+			keys = append(keys, k)
+			return true
+		}); err != nil {
+			return err
+		}
 	}
 	for _, k := range keys {
 		if _, err := tx.Delete(k); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// migrateHashedIndex moves view index keys from x:<view>\x00<base name>\x00<id>
-// (schema 1) to x:<view>\x00<name hash>\x00<id> (schema 2).
-func migrateHashedIndex(tx *buntdb.Tx) error {
-	var old []string
-	err := ascendPrefix(tx, pIndex, func(rest, _ string) bool {
-		old = append(old, rest)
+	var ids []string
+	if err := ascendPrefix(tx, pRecord, func(id, _ string) bool {
+		ids = append(ids, id)
 		return true
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	for _, rest := range old {
-		view, tail, ok1 := strings.Cut(rest, "\x00")
-		i := strings.LastIndexByte(tail, 0)
-		if !ok1 || i < 0 {
-			return fmt.Errorf("index key %q: not schema 1", pIndex+rest)
-		}
-		base, id := tail[:i], tail[i+1:]
-		if _, err := tx.Delete(pIndex + rest); err != nil {
+	for _, id := range ids {
+		p, err := getPaper(tx, id)
+		if err != nil {
 			return err
 		}
-		if _, _, err := tx.Set(pIndex+view+"\x00"+nameHash(base)+"\x00"+id, "", nil); err != nil {
+		if _, _, err := tx.Set(pEntry+id, entryOf(&p), nil); err != nil {
 			return err
 		}
 	}
@@ -87,11 +82,7 @@ const (
 	pOp       = "o:"    // o:<device>\x00<seq, 20 digits> -> Op (local ops not yet confirmed sent)
 	pVector   = "v:"    // v:<device> -> highest seq of that device applied here
 	pSync     = "s:"    // s:<name> -> sync engine state
-	pEntry    = "e:"    // e:<id> -> what a listing shows of the paper (see entryValue)
-	pIndex    = "x:"    // x:<view>\x00<name hash>\x00<id>: the view's members (see nameHash)
-	pPath     = "fp:"   // fp:<rel path> -> <id>\x00<size>\x00<missing 0|1>
-	pHash     = "fh:"   // fh:<sha256>\x00<id>
-	pIdent    = "fi:"   // fi:<doi:|arxiv:><value>\x00<id>
+	pEntry    = "e:"    // e:<id> -> the paper's part of the index (see entryOf)
 )
 
 // Options tune a store; the zero value is right for production.
@@ -122,7 +113,11 @@ type Store struct {
 	lock   *os.File              // flock held while open: buntdb itself has none
 	size   int64                 // the file's size when opened
 
-	writeMu sync.Mutex // serialises read-modify-write transactions so ops get gapless seqs
+	// mu guards idx. Writers hold it for their whole transaction, which
+	// also serialises read-modify-write transactions so ops get gapless
+	// seqs; readers of the index hold it shared.
+	mu  sync.RWMutex
+	idx *index
 }
 
 // Open opens or creates the database at path.
@@ -167,6 +162,11 @@ func Open(path string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
+	if err := s.loadIndex(); err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("metadata database %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -194,7 +194,14 @@ func (s *Store) shrink() (bool, error) {
 	if st.Size() < shrinkMinSize || grown <= 0 || float64(grown) < shrinkGrowth*float64(s.size) {
 		return false, nil
 	}
-	if err := s.db.Shrink(); err != nil {
+	// buntdb may be shrinking the file by itself (it does when the file
+	// doubles); let it finish, then rewrite what was appended since.
+	err = s.db.Shrink()
+	for deadline := time.Now().Add(time.Minute); errors.Is(err, buntdb.ErrShrinkInProcess) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		err = s.db.Shrink()
+	}
+	if err != nil {
 		return false, fmt.Errorf("compacting metadata database %s: %w", s.path, err)
 	}
 	return true, nil
@@ -260,6 +267,38 @@ func (s *Store) init(opts Options) error {
 		err = s.db.Shrink()
 	}
 	return err
+}
+
+// loadIndex builds the index from the entries. An entry that does not
+// parse (a damaged file) is rebuilt from its paper's record.
+func (s *Store) loadIndex() error {
+	s.idx = newIndex()
+	var bad []string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pEntry, func(id, val string) bool {
+			if _, err := s.idx.put(id, val); err != nil {
+				bad = append(bad, id)
+			}
+			return true
+		})
+	})
+	if err != nil || len(bad) == 0 {
+		return err
+	}
+	return s.write(func(tx *buntdb.Tx, w *writer) error {
+		for _, id := range bad {
+			p, err := getPaper(tx, id)
+			if errors.Is(err, ErrNotFound) {
+				_, err = tx.Delete(pEntry + id)
+			} else if err == nil {
+				err = w.reindex(tx, id, &p)
+			}
+			if err != nil {
+				return fmt.Errorf("rebuilding the index entry of paper %s: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // Close flushes and closes the database and ends every subscription.
@@ -482,7 +521,7 @@ func (s *Store) SetMissing(id string, missing bool) error {
 		if err != nil {
 			return err
 		}
-		if err := w.store(tx, id, r, &before, &after); err != nil {
+		if err := w.store(tx, id, r, &after); err != nil {
 			return err
 		}
 		ch = Change{ID: id, Before: &before, After: &after}
@@ -499,16 +538,17 @@ type writer struct {
 	s       *Store
 	seq     uint64
 	lastHLC HLC
-	ops     []*Op // made by this write, queued when it ends (see putOps)
+	ops     []*Op             // made by this write, queued when it ends (see putOps)
+	undo    map[string]string // paper id -> its entry before this write
 }
 
 // write runs fn in a write transaction and persists the op counter and
 // clock with it.
 func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	return s.db.Update(func(tx *buntdb.Tx) error {
-		w := &writer{s: s}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := &writer{s: s}
+	err := s.db.Update(func(tx *buntdb.Tx) error {
 		if v, err := tx.Get(keySeq); err == nil {
 			w.seq, _ = strconv.ParseUint(v, 10, 64)
 		}
@@ -535,6 +575,13 @@ func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
 		}
 		return nil
 	})
+	if err != nil {
+		// buntdb rolled the transaction back; so does the index.
+		for id, val := range w.undo {
+			s.idx.put(id, val)
+		}
+	}
+	return err
 }
 
 // change records the local edit old->p as an op, applies it and updates the
@@ -560,7 +607,7 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	if err != nil {
 		return Paper{}, Change{}, err
 	}
-	if err := w.store(tx, id, r, before, &after); err != nil {
+	if err := w.store(tx, id, r, &after); err != nil {
 		return Paper{}, Change{}, err
 	}
 	return after, Change{ID: id, Before: before, After: &after}, nil
@@ -589,8 +636,8 @@ func (w *writer) update(tx *buntdb.Tx, id string, r *record, old Paper, p *Paper
 	return w.change(tx, id, r, &old, p)
 }
 
-// store writes a record and moves its index entries from before to after.
-func (w *writer) store(tx *buntdb.Tx, id string, r *record, before, after *Paper) error {
+// store writes a record and reindexes its paper, after.
+func (w *writer) store(tx *buntdb.Tx, id string, r *record, after *Paper) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -598,7 +645,40 @@ func (w *writer) store(tx *buntdb.Tx, id string, r *record, before, after *Paper
 	if _, _, err := tx.Set(pRecord+id, string(b), nil); err != nil {
 		return err
 	}
-	return reindex(tx, id, before, after)
+	return w.reindex(tx, id, after)
+}
+
+// reindex replaces paper id's entry and its part of the index by after's
+// (nil: the paper is gone), remembering the old one in case the
+// transaction fails.
+func (w *writer) reindex(tx *buntdb.Tx, id string, after *Paper) error {
+	val := ""
+	if after != nil {
+		val = entryOf(after)
+	}
+	if val == w.s.idx.val(id) {
+		return nil
+	}
+	var err error
+	if val == "" {
+		_, err = tx.Delete(pEntry + id)
+	} else {
+		_, _, err = tx.Set(pEntry+id, val, nil)
+	}
+	if err != nil {
+		return err
+	}
+	prev, err := w.s.idx.put(id, val)
+	if err != nil {
+		return err
+	}
+	if w.undo == nil {
+		w.undo = map[string]string{}
+	}
+	if _, ok := w.undo[id]; !ok {
+		w.undo[id] = prev
+	}
+	return nil
 }
 
 func opKey(device string, seq uint64) string {

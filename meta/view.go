@@ -81,95 +81,6 @@ func ViewsOf(p *Paper) []View {
 	return slices.CompactFunc(vs, func(a, b View) bool { return a == b })
 }
 
-// indexEntries is every index key of a paper with its value.
-func indexEntries(p *Paper) map[string]string {
-	if p == nil {
-		return nil
-	}
-	base := BaseName(p)
-	m := map[string]string{pEntry + p.ID: entryValue(p, base)}
-	if p.MergedInto != "" {
-		return mergedEntries(p, m)
-	}
-	nh := nameHash(base)
-	for _, v := range ViewsOf(p) {
-		m[pIndex+v.key()+"\x00"+nh+"\x00"+p.ID] = ""
-	}
-	if p.File.Path != "" {
-		missing := "0"
-		if p.Missing {
-			missing = "1"
-		}
-		m[pPath+p.File.Path] = p.ID + "\x00" + strconv.FormatInt(p.File.Size, 10) + "\x00" + missing
-	}
-	if p.File.SHA256 != "" {
-		m[pHash+p.File.SHA256+"\x00"+p.ID] = ""
-	}
-	if p.DOI != "" {
-		m[pIdent+"doi:"+strings.ToLower(p.DOI)+"\x00"+p.ID] = ""
-	}
-	if p.ArXiv != "" {
-		m[pIdent+"arxiv:"+strings.ToLower(p.ArXiv)+"\x00"+p.ID] = ""
-	}
-	if p.CiteKey != "" {
-		m[pIdent+"citekey:"+strings.ToLower(p.CiteKey)+"\x00"+p.ID] = ""
-	}
-	return m
-}
-
-// nameHash stands for a base name in index keys. The name itself is in the
-// paper's entry; an index key holding it in full (once per view the paper
-// is in) made the index the largest part of a store, which buntdb keeps
-// in memory and reads in full at open. Papers whose names share a hash are
-// told apart by their entries.
-func nameHash(base string) string {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(base); i++ {
-		h ^= uint64(base[i])
-		h *= prime
-	}
-	return strconv.FormatUint(h, 36)
-}
-
-// entryValue is what listings need of a paper, so they never decode its
-// record: when it was added (it orders name collisions), its base name, and
-// its files' sizes and time.
-func entryValue(p *Paper, base string) string {
-	return strings.Join([]string{strconv.FormatInt(p.Added.UnixMilli(), 16), base,
-		strconv.Itoa(len(EncodeSidecar(p))), strconv.FormatInt(p.File.Size, 10),
-		strconv.FormatInt(p.Modified.UnixMilli(), 10)}, "\x00")
-}
-
-// reindex moves a paper's index entries from before to after and keeps
-// group counts current.
-func reindex(tx *buntdb.Tx, id string, before, after *Paper) error {
-	old, cur := indexEntries(before), indexEntries(after)
-	for k := range old {
-		if _, ok := cur[k]; ok {
-			continue
-		}
-		if strings.HasPrefix(k, pPath) {
-			if err := releasePath(tx, k, old[k], before); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := tx.Delete(k); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-			return err
-		}
-	}
-	for k, v := range cur {
-		if ov, ok := old[k]; ok && ov == v {
-			continue
-		}
-		if _, _, err := tx.Set(k, v, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Entry is a paper's name in one view, with what a directory listing needs
 // to know of it without loading the paper.
 type Entry struct {
@@ -178,26 +89,6 @@ type Entry struct {
 	SidecarSize int
 	PDFSize     int64
 	Modified    time.Time
-}
-
-type member struct {
-	id, base string
-	added    int64
-	val      string
-}
-
-// parseEntry decodes an entry value.
-func parseEntry(id, val string) (member, Entry) {
-	f := strings.SplitN(val, "\x00", 5)
-	for len(f) < 5 {
-		f = append(f, "")
-	}
-	added, _ := strconv.ParseInt(f[0], 16, 64)
-	sc, _ := strconv.Atoi(f[2])
-	size, _ := strconv.ParseInt(f[3], 10, 64)
-	mod, _ := strconv.ParseInt(f[4], 10, 64)
-	return member{id: id, base: f[1], added: added, val: val},
-		Entry{ID: id, Name: f[1], SidecarSize: sc, PDFSize: size, Modified: time.UnixMilli(mod)}
 }
 
 // prefixEnd is the least string greater than every string with prefix p.
@@ -210,56 +101,20 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 	})
 }
 
-// members lists the papers under an index prefix ("x:<view>\x00" or
-// "x:<view>\x00<name hash>\x00"), in no particular order, with their
-// entries.
-func members(tx *buntdb.Tx, prefix string) ([]member, error) {
-	var ids []string
-	err := ascendPrefix(tx, prefix, func(rest, _ string) bool {
-		ids = append(ids, rest[strings.LastIndexByte(rest, 0)+1:])
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]member, 0, len(ids))
-	for _, id := range ids {
-		val, err := tx.Get(pEntry + id)
-		if err != nil {
-			return nil, fmt.Errorf("paper %s: index without entry: %w", id, err)
-		}
-		m, _ := parseEntry(id, val)
-		ms = append(ms, m)
-	}
-	return ms, nil
-}
-
-// olderFirst orders papers sharing a name: the first added keeps it.
-func olderFirst(a, b member) int {
-	if a.added != b.added {
-		if a.added < b.added {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a.id, b.id)
-}
-
 // List returns the papers in a view with their names there. When several
 // papers share a base name, the one added first keeps it and the others get
 // their id as a suffix, so adding a paper never renames an existing one.
 // The cost is proportional to the view's size, not the library's.
 func (s *Store) List(v View) ([]Entry, error) {
-	var ms []member
-	err := s.db.View(func(tx *buntdb.Tx) (err error) {
-		ms, err = members(tx, pIndex+v.key()+"\x00")
-		return err
-	})
-	if err != nil {
-		return nil, err
+	s.mu.RLock()
+	var ms []*indexed
+	if set := s.idx.set(v); set != nil {
+		ms = set.members()
 	}
-	// By name, and papers sharing a name by age.
-	slices.SortFunc(ms, func(a, b member) int {
+	s.mu.RUnlock()
+	// By name, and papers sharing a name by age. ms holds pointers to
+	// immutable values: a write replaces a paper's *indexed.
+	slices.SortFunc(ms, func(a, b *indexed) int {
 		if c := strings.Compare(a.base, b.base); c != 0 {
 			return c
 		}
@@ -267,11 +122,11 @@ func (s *Store) List(v View) ([]Entry, error) {
 	})
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
-		_, e := parseEntry(m.id, m.val)
+		name := m.base
 		if i > 0 && ms[i-1].base == m.base {
-			e.Name = WithSuffix(m.base, m.id)
+			name = WithSuffix(m.base, m.id)
 		}
-		out[i] = e
+		out[i] = m.entry(name)
 	}
 	return out, nil
 }
@@ -280,47 +135,27 @@ func (s *Store) List(v View) ([]Entry, error) {
 // same naming rule as List, at a cost proportional to the number of papers
 // sharing the name.
 func (s *Store) Lookup(v View, name string) (Entry, error) {
-	var found member
-	named := func(tx *buntdb.Tx, base string) ([]member, error) {
-		ms, err := members(tx, pIndex+v.key()+"\x00"+nameHash(base)+"\x00")
-		return slices.DeleteFunc(ms, func(m member) bool { return m.base != base }), err
-	}
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		ms, err := named(tx, name)
-		if err != nil {
-			return err
-		}
-		if len(ms) > 0 {
-			found = slices.MinFunc(ms, olderFirst)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	set := s.idx.set(v)
+	named := func(base string) []*indexed {
+		if set == nil {
 			return nil
 		}
-		base, id, ok := SplitSuffix(name)
-		if !ok {
-			return ErrNotFound
-		}
-		ms, err = named(tx, base)
-		if err != nil {
-			return err
-		}
-		if len(ms) < 2 || slices.MinFunc(ms, olderFirst).id == id {
-			return ErrNotFound
-		}
-		i := slices.IndexFunc(ms, func(m member) bool { return m.id == id })
-		if i < 0 {
-			return ErrNotFound
-		}
-		found = ms[i]
-		return nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return Entry{}, fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
+		return slices.DeleteFunc(s.idx.names.get(base), func(e *indexed) bool { return !set.has(e) })
 	}
-	if err != nil {
-		return Entry{}, err
+	if ms := named(name); len(ms) > 0 {
+		return slices.MinFunc(ms, olderFirst).entry(name), nil
 	}
-	_, e := parseEntry(found.id, found.val)
-	e.Name = name
-	return e, nil
+	if base, id, ok := SplitSuffix(name); ok {
+		ms := named(base)
+		if len(ms) > 1 && slices.MinFunc(ms, olderFirst).id != id {
+			if i := slices.IndexFunc(ms, func(e *indexed) bool { return e.id == id }); i >= 0 {
+				return ms[i].entry(name), nil
+			}
+		}
+	}
+	return Entry{}, fmt.Errorf("%s/%s: %w", v, name, ErrNotFound)
 }
 
 // Group is one tag, author, year or folder.
@@ -329,27 +164,18 @@ type Group struct {
 	Count int
 }
 
-// Groups lists the groups of a kind, in name order. The groups with papers
-// are read off the view index, whose keys for a group kind start with
-// x:<kind>/<group>\x00, so the cost is the number of memberships of that
-// kind; empty groups made with mkdir are stored apart.
+// Groups lists the groups of a kind, in name order: those with papers,
+// from the index, and the empty ones made with mkdir, stored apart.
 func (s *Store) Groups(k Kind) ([]Group, error) {
-	var gs []Group
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	gs := make([]Group, 0, len(s.idx.views[k]))
+	for name, set := range s.idx.views[k] {
+		gs = append(gs, Group{Name: name, Count: set.len()})
+	}
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		err := ascendPrefix(tx, pIndex+string(k)+"/", func(rest, _ string) bool {
-			name := rest[:strings.IndexByte(rest, 0)]
-			if n := len(gs); n > 0 && gs[n-1].Name == name {
-				gs[n-1].Count++
-			} else {
-				gs = append(gs, Group{Name: name, Count: 1})
-			}
-			return true
-		})
-		if err != nil {
-			return err
-		}
 		return ascendPrefix(tx, pExplicit+string(k)+"\x00", func(name, _ string) bool {
-			if !hasMembers(tx, k, name) {
+			if !s.idx.hasMembers(k, name) {
 				gs = append(gs, Group{Name: name})
 			}
 			return true
@@ -359,24 +185,15 @@ func (s *Store) Groups(k Kind) ([]Group, error) {
 	return gs, err
 }
 
-// hasMembers reports whether a group has papers.
-func hasMembers(tx *buntdb.Tx, k Kind, name string) bool {
-	found := false
-	ascendPrefix(tx, pIndex+string(k)+"/"+name+"\x00", func(_, _ string) bool {
-		found = true
-		return false
-	})
-	return found
-}
-
 // HasGroup reports whether a group exists (has papers or was created empty).
 func (s *Store) HasGroup(k Kind, name string) (bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.idx.hasMembers(k, name) {
+		return true, nil
+	}
 	ok := false
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		if hasMembers(tx, k, name) {
-			ok = true
-			return nil
-		}
 		_, err := tx.Get(pExplicit + string(k) + "\x00" + name)
 		if err == nil {
 			ok = true
@@ -392,25 +209,24 @@ func (s *Store) HasGroup(k Kind, name string) (bool, error) {
 
 // Count is the number of papers in a view.
 func (s *Store) Count(v View) (int, error) {
-	n := 0
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pIndex+v.key()+"\x00", func(_, _ string) bool { n++; return true })
-	})
-	return n, err
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if set := s.idx.set(v); set != nil {
+		return set.len(), nil
+	}
+	return 0, nil
 }
 
-// ByPath finds the paper whose PDF is at a library-relative path.
+// ByPath finds the paper whose PDF is at a library-relative path. Until
+// they are merged, duplicates share a path; it belongs to the one added
+// first.
 func (s *Store) ByPath(rel string) (string, error) {
-	var id string
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		v, err := tx.Get(pPath + rel)
-		if errors.Is(err, buntdb.ErrNotFound) {
-			return fmt.Errorf("%s: %w", rel, ErrNotFound)
-		}
-		id, _, _ = strings.Cut(v, "\x00")
-		return err
-	})
-	return id, err
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if e := s.idx.paths.first(rel); e != nil {
+		return e.id, nil
+	}
+	return "", fmt.Errorf("%s: %w", rel, ErrNotFound)
 }
 
 // FileRecord is what the store knows of one PDF path.
@@ -424,68 +240,54 @@ type FileRecord struct {
 // Files lists every PDF path the store knows, in path order, without
 // loading papers: what a library scan compares the folder against.
 func (s *Store) Files() ([]FileRecord, error) {
-	var out []FileRecord
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pPath, func(path, v string) bool {
-			f := strings.SplitN(v, "\x00", 3)
-			for len(f) < 3 {
-				f = append(f, "")
-			}
-			size, _ := strconv.ParseInt(f[1], 10, 64)
-			out = append(out, FileRecord{Path: path, ID: f[0], Size: size, Missing: f[2] == "1"})
-			return true
-		})
-	})
-	return out, err
+	s.mu.RLock()
+	out := make([]FileRecord, 0, len(s.idx.paths.one))
+	for path := range s.idx.paths.one {
+		e := s.idx.paths.first(path)
+		out = append(out, FileRecord{Path: path, ID: e.id, Size: e.size, Missing: e.missing})
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b FileRecord) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
 }
 
-// ByHash lists the papers whose PDF has the given SHA-256.
+// ByHash lists the papers whose PDF has the given SHA-256, in id order.
 func (s *Store) ByHash(sum string) ([]string, error) {
-	return s.idsWithPrefix(pHash + sum + "\x00")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return ids(s.idx.hashes.get(sum)), nil
 }
 
 // ByIdentifier lists the papers with a DOI, arXiv id or citation key (kind
-// "doi", "arxiv" or "citekey"), case-insensitively.
+// "doi", "arxiv" or "citekey"), case-insensitively, in id order.
 func (s *Store) ByIdentifier(kind, value string) ([]string, error) {
-	return s.idsWithPrefix(pIdent + kind + ":" + strings.ToLower(value) + "\x00")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.idx.idents[kind]
+	if m == nil {
+		return nil, fmt.Errorf("identifier kind %q: %w", kind, ErrInvalid)
+	}
+	return ids(m.get(strings.ToLower(value))), nil
 }
 
-// CiteKeysUnique reports whether every paper, trashed ones included, has a
-// citation key that no other paper shares (case-insensitively). It reads
-// only the citation key index, so opening a library can skip the full pass
-// that assigns and repairs keys when there is nothing to do.
+func ids(es []*indexed) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.id
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CiteKeysUnique reports whether every paper, trashed and merged ones
+// included, has a citation key that no other paper shares
+// (case-insensitively), so opening a library can skip the full pass that
+// assigns and repairs keys when there is nothing to do.
 func (s *Store) CiteKeysUnique() (bool, error) {
-	ok := true
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		papers, keyed, prev := 0, 0, ""
-		err := ascendPrefix(tx, pIdent+"citekey:", func(rest, _ string) bool {
-			key := rest[:strings.LastIndexByte(rest, 0)]
-			if keyed > 0 && key == prev {
-				ok = false
-				return false
-			}
-			prev = key
-			keyed++
-			return true
-		})
-		if err != nil || !ok {
-			return err
-		}
-		if err := ascendPrefix(tx, pRecord, func(_, _ string) bool { papers++; return true }); err != nil {
-			return err
-		}
-		ok = papers == keyed
-		return nil
-	})
-	return ok, err
-}
-
-func (s *Store) idsWithPrefix(prefix string) ([]string, error) {
-	var ids []string
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, prefix, func(id, _ string) bool { ids = append(ids, id); return true })
-	})
-	return ids, err
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	keys := s.idx.idents["citekey"]
+	return len(keys.more) == 0 && len(keys.one) == len(s.idx.papers), nil
 }
 
 // ForEach calls fn for every paper, in id order, until fn returns false.
