@@ -272,15 +272,16 @@ func (s *Store) init(opts Options) error {
 // loadIndex builds the index from the entries. An entry that does not
 // parse (a damaged file) is rebuilt from its paper's record.
 func (s *Store) loadIndex() error {
-	s.idx = newIndex()
 	var bad []string
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pEntry, func(id, val string) bool {
-			if _, err := s.idx.put(id, val); err != nil {
-				bad = append(bad, id)
-			}
-			return true
-		})
+		n, err := tx.Len()
+		if err != nil {
+			return err
+		}
+		s.idx = newIndex(n / 2) // a record and an entry per paper
+		return s.idx.load(func(fn func(id, val string) bool) error {
+			return ascendPrefix(tx, pEntry, fn)
+		}, func(id string) { bad = append(bad, id) })
 	})
 	if err != nil || len(bad) == 0 {
 		return err

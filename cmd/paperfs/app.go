@@ -76,8 +76,12 @@ func openApp(g *globalOptions) (*app, error) {
 	// Opening reads the whole store into memory and makes little garbage:
 	// a collection during it would only mark what is still being built
 	// (at 100k papers, about a sixth of the mount's start).
+	dbPath := filepath.Join(dataDir, "meta.db")
+	if err := prefaultHeap(storeHeapEstimate(dbPath)); err != nil {
+		log.Debug("prefaulting the heap", "err", err)
+	}
 	gc := debug.SetGCPercent(-1)
-	a.store, err = meta.Open(filepath.Join(dataDir, "meta.db"), meta.Options{FileExists: exists})
+	a.store, err = meta.Open(dbPath, meta.Options{FileExists: exists})
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
