@@ -1,8 +1,10 @@
 package fs
 
 import (
+	"cmp"
 	"context"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -18,38 +20,148 @@ import (
 // A name is looked up again on next use. Open files keep their inode and
 // keep working; scratch files (editors' temporaries) are left alone, and so
 // is a directory holding any.
+//
+// The same is done at once, least recently used directories first, when
+// the inodes of papers' files pass Options.MaxInodes, so memory stays
+// bounded while everything is being listed, not only two minutes later.
+// After such a pass, and after a large listing, the memory freed is handed
+// back to the system once the kernel's FORGETs have arrived.
 
 // DefaultIdleForget is how long a view directory may go unused before the
 // kernel is asked to forget its entries.
 const DefaultIdleForget = 2 * time.Minute
+
+// DefaultMaxInodes is how many inodes of papers' files (about 600 bytes
+// each with go-fuse's bookkeeping) the mount keeps: the PDFs and sidecars
+// of all/ in a 100k-paper library.
+const DefaultMaxInodes = 200000
+
+// underMax is the share of MaxInodes a pass over the bound brings the count
+// down to, so that the next few lookups do not start another one.
+const underMax = 0.75
 
 // touch records a use of the directory.
 func (d *viewDir) touch() { d.used.Store(time.Now().UnixNano()) }
 
 func (d *viewDir) idleSince(t time.Time) bool { return d.used.Load() < t.UnixNano() }
 
-// forgetIdle runs until ctx ends, asking the kernel to forget the entries of
-// directories idle for f.opts.IdleForget.
-func (f *FS) forgetIdle(ctx context.Context) {
+// forget runs until ctx ends, asking the kernel to forget the entries of
+// directories idle for f.opts.IdleForget (if positive), and of the least
+// recently used ones when the inodes held pass f.opts.MaxInodes (if
+// positive).
+func (f *FS) forget(ctx context.Context) {
 	idle := f.opts.IdleForget
-	tick := time.NewTicker(max(idle/4, 10*time.Millisecond))
-	defer tick.Stop()
-	release := false
+	var tick <-chan time.Time
+	if idle > 0 {
+		t := time.NewTicker(max(idle/4, 10*time.Millisecond))
+		defer t.Stop()
+		tick = t.C
+	}
+	// settle waits for the kernel's FORGETs after a large pass, then
+	// returns what they freed: an idle mount allocates too little to
+	// collect it soon.
+	settle := func(n int) {
+		if n < releaseAfter {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(settleDelay):
+			debug.FreeOSMemory()
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			if release {
-				// The FORGETs for the last pass have arrived by now and
-				// what they freed is garbage; an idle mount allocates too
-				// little to collect it soon, so return it at once.
-				debug.FreeOSMemory()
-				release = false
-			}
+		case <-tick:
 			if n := f.forgetBefore(time.Now().Add(-idle)); n > 0 {
 				f.log.Debug("asked the kernel to forget idle entries", "names", n)
-				release = n >= releaseAfter
+				settle(n)
+			}
+		case <-f.listed:
+			settle(releaseAfter)
+		case <-f.pressure:
+			n := f.forgetOver()
+			if n > 0 {
+				f.log.Debug("asked the kernel to forget the least recently used entries", "names", n,
+					"inodes", f.heldInodes(), "max", f.opts.MaxInodes)
+			}
+			// The count falls as FORGETs arrive, after the pass: one
+			// pass per settleDelay at most.
+			if n < releaseAfter {
+				select {
+				case <-ctx.Done():
+				case <-time.After(settleDelay):
+				}
+			}
+			settle(n)
+			select {
+			case <-f.listed:
+				settle(releaseAfter)
+			case <-f.pressure:
+			default:
+			}
+		}
+	}
+}
+
+// settleDelay is how long after a pass its FORGETs are taken to have
+// arrived.
+const settleDelay = time.Second
+
+// forgetOver invalidates the paper entries of the least recently used view
+// directories, skipping any used in the last second (a listing going on),
+// until about enough names to bring the inodes held under
+// underMax*MaxInodes, and returns how many it invalidated.
+func (f *FS) forgetOver() int {
+	excess := f.heldInodes() - int(underMax*float64(f.opts.MaxInodes))
+	if excess <= 0 {
+		return 0
+	}
+	type dirRef struct {
+		d      *viewDir
+		parent *fs.Inode
+		name   string
+	}
+	var dirs []dirRef
+	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) { dirs = append(dirs, dirRef{d, parent, name}) })
+	slices.SortFunc(dirs, func(a, b dirRef) int { return cmp.Compare(a.d.used.Load(), b.d.used.Load()) })
+	busy := time.Now().Add(-time.Second)
+	n := 0
+	for _, r := range dirs {
+		if n >= excess || !r.d.idleSince(busy) {
+			break
+		}
+		n += f.forgetDir(r.d, busy)
+		// A group directory goes too, with go-fuse's table of its
+		// children, which never shrinks (100k author directories hold
+		// as much as their papers' inodes). Not one holding scratch
+		// files: they live only in its inode.
+		if r.d.view().Kind.IsGroup() && f.scratchCount(r.d.view().String()) == 0 {
+			f.Stats.Forgets.Add(1)
+			r.parent.NotifyEntry(r.name)
+			n++
+		}
+	}
+	return n
+}
+
+// eachViewDir calls fn with every view directory the kernel holds, its
+// parent and its name there.
+func (f *FS) eachViewDir(fn func(d *viewDir, parent *fs.Inode, name string)) {
+	for _, k := range rootDirs {
+		top := f.root.GetChild(string(k))
+		if top == nil {
+			continue
+		}
+		if d, ok := top.Operations().(*viewDir); ok {
+			fn(d, &f.root.Inode, string(k))
+			continue
+		}
+		for name, child := range top.Children() {
+			if d, ok := child.Operations().(*viewDir); ok {
+				fn(d, top, name)
 			}
 		}
 	}
@@ -64,28 +176,14 @@ const releaseAfter = 10000
 // returns how many names it invalidated.
 func (f *FS) forgetBefore(t time.Time) int {
 	n := 0
-	for _, k := range rootDirs {
-		top := f.root.GetChild(string(k))
-		if top == nil {
-			continue
+	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) {
+		n += f.forgetDir(d, t)
+		if d.view().Kind.IsGroup() && d.idleSince(t) && len(d.Children()) == 0 && f.scratchCount(d.view().String()) == 0 {
+			f.Stats.Forgets.Add(1)
+			parent.NotifyEntry(name)
+			n++
 		}
-		if d, ok := top.Operations().(*viewDir); ok {
-			n += f.forgetDir(d, t)
-			continue
-		}
-		for name, child := range top.Children() {
-			d, ok := child.Operations().(*viewDir)
-			if !ok {
-				continue
-			}
-			n += f.forgetDir(d, t)
-			if d.idleSince(t) && len(d.Children()) == 0 && f.scratchCount(d.view().String()) == 0 {
-				f.Stats.Forgets.Add(1)
-				top.NotifyEntry(name)
-				n++
-			}
-		}
-	}
+	})
 	return n
 }
 

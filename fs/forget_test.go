@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,59 @@ func TestForgetIdle(t *testing.T) {
 	sc, err := os.ReadFile(filepath.Join(mnt, "all", name+".json"))
 	if err != nil || !bytes.Contains(sc, []byte(`"title": "Idle"`)) {
 		t.Errorf("sidecar after forgetting: %s, %v", sc, err)
+	}
+}
+
+// TestForgetOverMax lists one view, then another, with room for one
+// view's inodes: the first view's names are forgotten while the second is
+// being listed, not when it goes idle, and resolve again afterwards.
+func TestForgetOverMax(t *testing.T) {
+	const per = 20 // papers per tag: 40 inodes (PDF and sidecar each)
+	var first meta.Paper
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: 2 * per}, func(s *meta.Store, lib string) {
+		for i := range 2 * per {
+			tag := []string{"a", "b"}[i/per]
+			p := addPDF(t, s, lib, meta.Paper{Title: fmt.Sprintf("Paper %s%d", tag, i), Tags: []string{tag},
+				File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}, []byte("%PDF-1.4 "+tag))
+			if i == 0 {
+				first = p
+			}
+		}
+	})
+	statAll := func(dir string) {
+		for _, e := range ls(t, filepath.Join(mnt, dir)) {
+			if _, err := os.Stat(filepath.Join(mnt, dir, e)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	children := func(g string) int {
+		if n := f.dirInode(meta.View{Kind: meta.Tags, Group: g}); n != nil {
+			return len(n.Children())
+		}
+		return 0
+	}
+	statAll("tags/a")
+	const listed = 2*per + 1 // and tag.bib
+	if got := children("a"); got != listed {
+		t.Fatalf("tags/a holds %d inodes after listing, want %d", got, listed)
+	}
+	time.Sleep(1100 * time.Millisecond) // no longer in use
+	statAll("tags/b")
+	deadline := time.Now().Add(20 * time.Second)
+	for children("a") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("tags/a still holds %d inodes, %d held in all (max %d)", children("a"), f.heldInodes(), 2*per)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := children("b"); got != listed {
+		t.Errorf("tags/b, in use, holds %d inodes, want %d", got, listed)
+	}
+	if f.Stats.Forgets.Load() < 2*per {
+		t.Errorf("%d forgets counted, want at least %d", f.Stats.Forgets.Load(), 2*per)
+	}
+	if got, err := os.ReadFile(filepath.Join(mnt, "tags/a", meta.BaseName(&first)+".pdf")); err != nil || string(got) != "%PDF-1.4 a" {
+		t.Errorf("tags/a PDF after forgetting: %q, %v", got, err)
 	}
 }

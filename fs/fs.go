@@ -58,6 +58,12 @@ type Options struct {
 	// listed once do not stay for the life of the mount (see forget.go).
 	// Zero means DefaultIdleForget; negative, never.
 	IdleForget time.Duration
+	// MaxInodes bounds the inodes of papers' files the mount keeps: past
+	// it, the kernel is asked at once to forget the names of the least
+	// recently used view directories, so the mount's memory stays bounded
+	// however much is listed (see forget.go). Zero means DefaultMaxInodes;
+	// negative, no bound.
+	MaxInodes int
 	// Folder performs what the mount asks of the library folder:
 	// importing a PDF copied in, trashing a deleted paper.
 	Folder Folder
@@ -96,6 +102,7 @@ type FS struct {
 
 	mu       sync.Mutex                // protects the following
 	live     map[string]*fs.Inode      // PDF inodes the kernel holds, by paper id
+	inodes   int                       // PDF and attached sidecar inodes the kernel holds
 	uniqueAt string                    // store version at which every citation key was unique (see keysUnique)
 	sidecars map[string][]*fs.Inode    // attached sidecar inodes the kernel holds, by paper id (a few views each)
 	gens     map[string]int            // sidecar generation by paper id, bumped when one is renamed away
@@ -106,7 +113,9 @@ type FS struct {
 	scratchMu    sync.Mutex                      // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]*fs.Inode // scratch files and links by view, then name
 
-	deferred chan func() // work for the notifier goroutine: handlers must not notify
+	deferred chan func()   // work for the notifier goroutine: handlers must not notify
+	pressure chan struct{} // inodes went over opts.MaxInodes (see forget.go)
+	listed   chan struct{} // a large listing ended
 }
 
 // Rejection is a sidecar save that was refused.
@@ -172,9 +181,13 @@ func New(store Store, opts Options) *FS {
 	if opts.IdleForget == 0 {
 		opts.IdleForget = DefaultIdleForget
 	}
+	if opts.MaxInodes == 0 {
+		opts.MaxInodes = DefaultMaxInodes
+	}
 	f := &FS{store: store, opts: opts, log: opts.Logger, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
 		live: map[string]*fs.Inode{}, sidecars: map[string][]*fs.Inode{}, gens: map[string]int{},
-		deferred: make(chan func(), 1024)}
+		deferred: make(chan func(), 1024), pressure: make(chan struct{}, 1),
+		listed: make(chan struct{}, 1)}
 	f.root = &rootNode{fs: f}
 	return f
 }
@@ -209,14 +222,20 @@ func (f *FS) fillAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time, in
 
 func (f *FS) trackPDF(id string, n *fs.Inode) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.live[id] == nil {
+		f.held(1)
+	}
 	f.live[id] = n
-	f.mu.Unlock()
 }
 
 func (f *FS) untrackPDF(id string) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.live[id] != nil {
+		f.held(-1)
+	}
 	delete(f.live, id)
-	f.mu.Unlock()
 }
 
 func (f *FS) trackSidecar(id string, n *fs.Inode) {
@@ -224,6 +243,7 @@ func (f *FS) trackSidecar(id string, n *fs.Inode) {
 	defer f.mu.Unlock()
 	if !slices.Contains(f.sidecars[id], n) {
 		f.sidecars[id] = append(f.sidecars[id], n)
+		f.held(1)
 	}
 }
 
@@ -231,11 +251,32 @@ func (f *FS) untrackSidecar(id string, n *fs.Inode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ns := slices.DeleteFunc(f.sidecars[id], func(m *fs.Inode) bool { return m == n })
+	if len(ns) < len(f.sidecars[id]) {
+		f.held(-1)
+	}
 	if len(ns) == 0 {
 		delete(f.sidecars, id)
 	} else {
 		f.sidecars[id] = ns
 	}
+}
+
+// held counts inodes of papers' files coming and going; f.mu is held.
+func (f *FS) held(delta int) {
+	f.inodes += delta
+	if delta > 0 && f.opts.MaxInodes > 0 && f.inodes > f.opts.MaxInodes {
+		select {
+		case f.pressure <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// heldInodes is the number of inodes of papers' files the kernel holds.
+func (f *FS) heldInodes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inodes
 }
 
 // paperInodes are the inodes the kernel holds for a paper's files.

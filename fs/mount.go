@@ -136,11 +136,11 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		defer sub.Close()
 		f.watch(ctx, sub)
 	}()
-	if f.opts.IdleForget > 0 {
+	if f.opts.IdleForget > 0 || f.opts.MaxInodes > 0 {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			f.forgetIdle(ctx)
+			f.forget(ctx)
 		}()
 	}
 	return m, nil

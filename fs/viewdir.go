@@ -175,6 +175,7 @@ var (
 	_ = (fs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (fs.FileLookuper)((*dirHandle)(nil))
 	_ = (fs.FileSeekdirer)((*dirHandle)(nil))
+	_ = (fs.FileReleasedirer)((*dirHandle)(nil))
 )
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
@@ -192,6 +193,17 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	}
 	h.pos++
 	return &fuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0
+}
+
+// Releasedir ends a listing. After a large one, the mount hands back what
+// it allocated and dropped meanwhile (see forget.go).
+func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {
+	if 2*len(h.entries) >= releaseAfter {
+		select {
+		case h.dir.fs.listed <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {

@@ -266,7 +266,7 @@ type index struct {
 // newIndex makes an empty index sized for about n papers.
 func newIndex(n int) *index {
 	sized := func() multi { return multi{one: make(map[string]*indexed, n)} }
-	doi, arxiv, citekey := sized(), multi{}, sized()
+	doi, arxiv, citekey := multi{}, multi{}, sized() // most papers have a citation key only
 	return &index{
 		papers: make(map[string]*indexed, n),
 		views:  map[Kind]map[string]*vset{},

@@ -22,6 +22,7 @@ type mountOptions struct {
 	NoPassthrough bool
 	AllowOther    bool
 	ForgetIdle    time.Duration
+	MaxInodes     int
 }
 
 func newMountCommand(g *globalOptions) *cobra.Command {
@@ -49,6 +50,8 @@ As root the filesystem is mounted directly; other users need fusermount3
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
 	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fs.DefaultIdleForget,
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
+	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fs.DefaultMaxInodes,
+		"past this many inodes of papers' files (~600 bytes each), forget the names of the least recently used view directories at once (0: no bound)")
 	return cmd
 }
 
@@ -95,6 +98,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		RejectDir:     filepath.Join(a.dataDir, "rejected"),
 		Folder:        a.lib,
 		IdleForget:    forgetIdle(opts.ForgetIdle),
+		MaxInodes:     maxInodes(opts.MaxInodes),
 	})
 	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	if err != nil {
@@ -158,6 +162,14 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()
+}
+
+// maxInodes maps the flag's 0 (no bound) to fs.Options' negative.
+func maxInodes(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // forgetIdle maps the flag's 0 (never) to fs.Options' negative.
