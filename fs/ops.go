@@ -26,7 +26,8 @@ var scratchSeq atomic.Uint64
 
 // newScratch makes an in-memory file in d.
 func (d *viewDir) newScratch(ctx context.Context, name string, mode uint32) *fs.Inode {
-	n := &sidecarNode{fs: d.fs, view: d.view(), dir: d, name: name, mode: mode & 0o7777, mtime: time.Now()}
+	n := &sidecarNode{fs: d.fs, view: d.viewp.Load(), dir: d, name: name,
+		sc: &scratchContent{mode: mode & 0o7777, mtime: time.Now()}}
 	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("scratch", time.Now().String()+string(rune(scratchSeq.Add(1))))})
 	d.setScratch(name, child)
 	d.fs.trackScratch(n)
@@ -250,16 +251,14 @@ func (d *viewDir) renameScratch(ctx context.Context, child *fs.Inode, name strin
 			if flags&unix.RENAME_NOREPLACE != 0 {
 				return syscall.EEXIST
 			}
-			sc.mu.Lock()
-			data := append([]byte(nil), sc.data...)
-			sc.mu.Unlock()
+			data := sc.scratchData()
 			if errno := d.fs.commitSidecar(e2.ID, to.view().String()+"/"+newName, data); errno != 0 {
 				return errno
 			}
 			d.setScratch(name, nil)
 			sc.attach(e2.ID)
 			sc.mu.Lock()
-			sc.view, sc.dir, sc.name = to.view(), to, newName
+			sc.view, sc.dir, sc.name = to.viewp.Load(), to, newName
 			sc.mu.Unlock()
 			return 0
 		}
@@ -306,9 +305,7 @@ func (d *viewDir) importRenamed(sc *sidecarNode, name string, to *viewDir, newNa
 			return syscall.EEXIST // a paper's PDF is never replaced
 		}
 	}
-	sc.mu.Lock()
-	data := append([]byte(nil), sc.data...)
-	sc.mu.Unlock()
+	data := sc.scratchData()
 	w, err := d.fs.incomingFile(newName)
 	if err != nil {
 		return d.fs.errno("rename", err, "file", d.view().String()+"/"+name)

@@ -64,8 +64,9 @@ func (f *FS) keepScratch() {
 			continue
 		}
 		n.mu.Lock()
-		name, data, view := n.name, append([]byte(nil), n.data...), n.view.String()
+		name, view := n.name, n.view.String()
 		n.mu.Unlock()
+		data := n.scratchData()
 		if len(data) == 0 || editorTemp.MatchString(name) {
 			continue
 		}

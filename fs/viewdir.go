@@ -95,11 +95,12 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	e, err := d.fs.store.Lookup(d.view(), base)
+	v := d.viewp.Load()
+	e, err := d.fs.store.Lookup(*v, base)
 	if err != nil {
-		return nil, d.fs.errno("lookup", err, "dir", d.view().String(), "name", name)
+		return nil, d.fs.errno("lookup", err, "dir", v.String(), "name", name)
 	}
-	return d.fs.paperInode(ctx, &d.Inode, d.view(), e, name, ext, out), 0
+	return d.fs.paperInode(ctx, &d.Inode, v, e, name, ext, out), 0
 }
 
 // paperInode returns the inode for one of a paper's files, filling out from
@@ -110,14 +111,14 @@ func (d *viewDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // child's name in parent: the sidecar node shares that string rather than
 // holding a copy (listing every view of a large library makes hundreds of
 // thousands of them).
-func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v meta.View, e meta.Entry, name, ext string, out *fuse.EntryOut) *fs.Inode {
+func (f *FS) paperInode(ctx context.Context, parent *fs.Inode, v *meta.View, e meta.Entry, name, ext string, out *fuse.EntryOut) *fs.Inode {
 	if ext == extPDF {
 		n := ino(extPDF, e.ID)
 		f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, e.PDFSize, e.Modified, n)
 		out.Attr.Nlink = pdfLinks
 		return parent.NewInode(ctx, &pdfNode{fs: f, id: e.ID}, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
 	}
-	n := sidecarIno(v, e.ID, f.sidecarGen(e.ID))
+	n := sidecarIno(*v, e.ID, f.sidecarGen(e.ID))
 	f.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(e.SidecarSize), e.Modified, n)
 	child := parent.NewInode(ctx, &sidecarNode{fs: f, view: v, id: e.ID, name: name},
 		fs.StableAttr{Mode: syscall.S_IFREG, Ino: n})
@@ -220,7 +221,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {
-			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.view(), e, name, ext, out), 0
+			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.viewp.Load(), e, name, ext, out), 0
 		}
 	}
 	// A replayed, interrupted READDIRPLUS: resolve the name afresh.
