@@ -281,15 +281,39 @@ func newIndex(n int) *index {
 // one that does not parse. View sets are filled as slices, then the large
 // ones become sets at their final size: growing a map of 100k papers one
 // by one was a tenth of the mount's start.
+//
+// The view sets and the key maps are disjoint, so they are built by two
+// goroutines, each splitting the entries again (splitting copies nothing).
 func (x *index) load(each func(fn func(id, val string) bool) error, bad func(id string)) error {
-	x.loading = true
+	var es []*indexed
 	err := each(func(id, val string) bool {
-		if _, err := x.put(id, val); err != nil {
+		e, _, err := parseIndexed(id, val)
+		if err != nil {
 			bad(id)
+			return true
 		}
+		x.papers[id] = e
+		es = append(es, e)
 		return true
 	})
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, e := range es {
+			f, _ := splitEntry(e.val)
+			x.linkKeys(e, f, true)
+		}
+	}()
+	x.loading = true
+	for _, e := range es {
+		f, _ := splitEntry(e.val)
+		x.linkViews(e, f, true)
+	}
 	x.loading = false
+	<-done
 	for _, groups := range x.views {
 		for _, s := range groups {
 			if len(s.small) > vsetSmall {
@@ -324,9 +348,20 @@ func (x *index) put(id, val string) (string, error) {
 	if val == "" {
 		return prev, nil
 	}
+	e, f, err := parseIndexed(id, val)
+	if err != nil {
+		return prev, err
+	}
+	x.papers[id] = e
+	x.link(e, f, true)
+	return prev, nil
+}
+
+// parseIndexed decodes paper id's entry value.
+func parseIndexed(id, val string) (*indexed, entryFields, error) {
 	f, ok := splitEntry(val)
 	if !ok {
-		return prev, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
+		return nil, f, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
 	}
 	e := &indexed{val: val, id: id, base: f.base, missing: strings.Contains(f.flags, "m")}
 	var err error
@@ -336,25 +371,32 @@ func (x *index) put(id, val string) (string, error) {
 		dst  *int64
 	}{{f.added, 16, &e.added}, {f.modified, 10, &e.modified}, {f.size, 10, &e.size}} {
 		if *n.dst, err = strconv.ParseInt(n.s, n.base, 64); err != nil {
-			return prev, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
+			return nil, f, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
 		}
 	}
 	sc, err := strconv.ParseInt(f.sidecar, 10, 32)
 	if err != nil {
-		return prev, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
+		return nil, f, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
 	}
 	e.sidecar = int32(sc)
-	x.papers[id] = e
-	x.link(e, f, true)
-	return prev, nil
+	return e, f, nil
 }
 
 // link adds (or removes) e under every key f names.
 func (x *index) link(e *indexed, f entryFields, add bool) {
-	op := (*multi).del
+	x.linkViews(e, f, add)
+	x.linkKeys(e, f, add)
+}
+
+func multiOp(add bool) func(*multi, string, *indexed) {
 	if add {
-		op = (*multi).add
+		return (*multi).add
 	}
+	return (*multi).del
+}
+
+// linkViews adds e to (or removes it from) its views and the name map.
+func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 	inView := false
 	f.eachView(func(k Kind, g string) {
 		inView = true
@@ -381,8 +423,14 @@ func (x *index) link(e *indexed, f entryFields, add bool) {
 		}
 	})
 	if inView {
-		op(&x.names, e.base, e)
+		multiOp(add)(&x.names, e.base, e)
 	}
+}
+
+// linkKeys adds e to (or removes it from) the path, hash and identifier
+// maps.
+func (x *index) linkKeys(e *indexed, f entryFields, add bool) {
+	op := multiOp(add)
 	op(&x.paths, f.path, e)
 	op(&x.hashes, f.sha, e)
 	op(x.idents["doi"], f.doi, e)
