@@ -272,6 +272,10 @@ func (f *FS) held(delta int) {
 	}
 }
 
+// Inodes reports how many inodes of papers' files the kernel holds and
+// the bound on them (negative: none).
+func (f *FS) Inodes() (held, bound int) { return f.heldInodes(), f.opts.MaxInodes }
+
 // heldInodes is the number of inodes of papers' files the kernel holds.
 func (f *FS) heldInodes() int {
 	f.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,6 +183,21 @@ func TestMountSignalUnmount(t *testing.T) {
 	}
 	if !strings.Contains(out, "papers:    1") {
 		t.Errorf("status while mounted: %s", out)
+	}
+	// It says what the mount holds in memory: a.pdf was looked up.
+	var mb, inodes, bound int
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		if i := strings.Index(out, "memory:"); i >= 0 {
+			fmt.Sscanf(out[i:], "memory:    %d MB resident; %d inodes of papers' files (at most %d", &mb, &inodes, &bound)
+		}
+		if inodes > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+		out = e.run("status")
+	}
+	if mb <= 0 || inodes <= 0 || bound != fs.DefaultMaxInodes {
+		t.Errorf("status memory line: %d MB, %d inodes, bound %d in\n%s", mb, inodes, bound, out)
 	}
 	// A refused save is reported by status, with the file and the problem.
 	sidecar := filepath.Join(mnt, "all", "a.json")

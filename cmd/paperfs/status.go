@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paperfs/paperfs/fs"
@@ -45,6 +47,9 @@ type mountInfo struct {
 	PID         int       `json:"pid"`
 	Since       time.Time `json:"since"`
 	Passthrough bool      `json:"passthrough"`
+	RSS         int64     `json:"rss_bytes"`  // the mount process's resident memory
+	Inodes      int       `json:"inodes"`     // inodes of papers' files the kernel holds
+	MaxInodes   int       `json:"max_inodes"` // their bound (--max-inodes), 0 for none
 	// Rejected are the last sidecar saves the mount refused (also in the
 	// mount's .paperfs/errors), newest last.
 	Rejected []fs.Rejection `json:"rejected,omitempty"`
@@ -96,6 +101,9 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
 			a.log.Warn("collecting status", "err", err)
 		} else {
 			mi.Passthrough = fsys.Stats.Passthru.Load()
+			mi.RSS = selfRSS()
+			mi.Inodes, mi.MaxInodes = fsys.Inodes()
+			mi.MaxInodes = max(mi.MaxInodes, 0)
 			mi.Rejected = fsys.Rejections()
 			if n := len(mi.Rejected); n > statusRejections {
 				mi.Rejected = mi.Rejected[n-statusRejections:]
@@ -127,6 +135,20 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
 
 func removeStatus(a *app) { os.Remove(statusPath(a.dataDir)) }
 
+// selfRSS is this process's resident memory in bytes, 0 if unknown.
+func selfRSS() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
 func writeJSONAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -149,6 +171,12 @@ func printStatus(w io.Writer, st *Status) {
 		}
 		fmt.Fprintf(w, "mounted:   %s (pid %d, since %s, PDFs via %s)\n", st.Mount.Dir, st.Mount.PID,
 			st.Mount.Since.Format(time.DateTime), mode)
+		bound := "no bound"
+		if st.Mount.MaxInodes > 0 {
+			bound = fmt.Sprintf("at most %d", st.Mount.MaxInodes)
+		}
+		fmt.Fprintf(w, "memory:    %d MB resident; %d inodes of papers' files (%s, --max-inodes)\n",
+			st.Mount.RSS>>20, st.Mount.Inodes, bound)
 		if len(st.Mount.Rejected) > 0 {
 			fmt.Fprintf(w, "refused:   %d recent sidecar saves (metadata unchanged; the text is kept; all in %s/.paperfs/errors):\n",
 				len(st.Mount.Rejected), st.Mount.Dir)
