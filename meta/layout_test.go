@@ -271,3 +271,56 @@ func TestIndexRebuildsDamagedEntry(t *testing.T) {
 		t.Errorf("tags/t after reopening with a damaged entry: %v %v, want %v", got, err, want)
 	}
 }
+
+// Keys several papers hold (duplicates share a path and a hash until
+// merged; many papers share an author) stay right as holders come and go,
+// through the index's small and large view sets.
+func TestIndexSharedKeys(t *testing.T) {
+	s := openTest(t, "")
+	file := File{Path: "dup.pdf", Size: 5, SHA256: strings.Repeat("cd", 32)}
+	older := mustCreate(t, s, Paper{Title: "Dup", File: file, Added: time.Unix(1000, 0)})
+	younger := mustCreate(t, s, Paper{Title: "Dup", File: file, Added: time.Unix(2000, 0)})
+	if id, err := s.ByPath("dup.pdf"); err != nil || id != older.ID {
+		t.Fatalf("ByPath = %s %v, want the older paper %s", id, err, older.ID)
+	}
+	// The older one moves its PDF: the path is the younger's now.
+	if _, err := s.Update(older.ID, func(p *Paper) error { p.File.Path = "moved.pdf"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := s.ByPath("dup.pdf"); err != nil || id != younger.ID {
+		t.Errorf("ByPath after the move = %s %v, want %s", id, err, younger.ID)
+	}
+	if ids, _ := s.ByHash(file.SHA256); len(ids) != 2 {
+		t.Errorf("ByHash = %v, want both papers", ids)
+	}
+	// One author for more papers than a small view set holds, then fewer.
+	var ids []string
+	for i := range vsetSmall + 5 {
+		p := mustCreate(t, s, Paper{Title: fmt.Sprint("By Ann ", i), Authors: []string{"Ann Author"}})
+		ids = append(ids, p.ID)
+	}
+	ann := View{Authors, "Ann Author"}
+	for _, want := range []int{vsetSmall + 5, 3, 0} {
+		for len(ids) > want {
+			if _, err := s.Update(ids[0], func(p *Paper) error { p.Authors = []string{"Bob Other"}; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			ids = ids[1:]
+		}
+		es, err := s.List(ann)
+		if n, _ := s.Count(ann); err != nil || len(es) != want || n != want {
+			t.Fatalf("authors/Ann Author lists %d (count %d, %v), want %d", len(es), n, err, want)
+		}
+		for _, e := range es {
+			if got, err := s.Lookup(ann, e.Name); err != nil || got.ID != e.ID {
+				t.Errorf("lookup %q: %v %v", e.Name, got, err)
+			}
+		}
+	}
+	if ok, _ := s.HasGroup(Authors, "Ann Author"); ok {
+		t.Error("an author with no papers left is still a group")
+	}
+	if n, _ := s.Count(View{Authors, "Bob Other"}); n != vsetSmall+5 {
+		t.Errorf("authors/Bob Other has %d papers, want %d", n, vsetSmall+5)
+	}
+}
