@@ -11,15 +11,16 @@ import (
 // The secondary indexes (the papers of each view, the paper holding a PDF
 // path, a content hash, a DOI, an arXiv id or a citation key) live in
 // memory. A paper's part of them is derived from the paper and persisted
-// as its entry, e:<id> (see entryOf), one key per paper; Open reads the
-// entries and builds the index, and a write that changes a paper replaces
-// its entry and its part of the index in the same transaction (see
-// writer.reindex), undone if the transaction fails.
+// as its entry (see entryOf), stored with its record under p:<id> (see
+// storedValue); Open reads the entries and builds the index, and a write
+// of a paper replaces its entry and its part of the index in the same
+// transaction (see writer.store), undone if the transaction fails.
 //
-// Schema 3 stored the index as buntdb keys, about seven per paper. buntdb
-// keeps every key in memory with ~100 bytes of bookkeeping and reads them
-// all at open, so at 100k papers those keys were 100 MB of the mount's
-// memory and most of its start.
+// Schema 3 stored the index as buntdb keys, about seven per paper, and
+// schema 4 the entries as keys of their own. buntdb keeps every key in
+// memory with ~100 bytes of bookkeeping and reads them all at open, so at
+// 100k papers the index keys were 100 MB of the mount's memory and most of
+// its start.
 
 // indexed is one paper in the index: what a listing shows of it, decoded
 // from its entry value. Its strings are substrings of val, which buntdb
@@ -324,23 +325,14 @@ func (x *index) load(each func(fn func(id, val string) bool) error, bad func(id 
 	return err
 }
 
-// val is the entry value indexed for paper id, "" if none.
-func (x *index) val(id string) string {
-	if e := x.papers[id]; e != nil {
-		return e.val
-	}
-	return ""
-}
-
 // put replaces paper id's part of the index by the one val describes ("":
 // none) and returns the value it replaced.
 func (x *index) put(id, val string) (string, error) {
 	prev := ""
 	if old := x.papers[id]; old != nil {
+		// Relinked even when val is the same text: val is part of the
+		// stored value, and the old one must not stay referenced.
 		prev = old.val
-		if prev == val {
-			return prev, nil
-		}
 		f, _ := splitEntry(old.val) // it parsed when it went in
 		x.link(old, f, false)
 		delete(x.papers, id)
@@ -408,8 +400,10 @@ func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 		s := groups[g]
 		if add {
 			if s == nil {
+				// Its own copy: g is part of a stored value that a
+				// write replaces while the group lives on.
 				s = &vset{}
-				groups[g] = s
+				groups[strings.Clone(g)] = s
 			}
 			if x.loading {
 				s.small = append(s.small, e)

@@ -121,11 +121,11 @@ func TestCloseWhileBuntdbShrinks(t *testing.T) {
 	}
 }
 
-// Stores of schemas 1 to 3 kept their index as buntdb keys. Opened now,
-// they are migrated to one entry per paper, the old keys are gone, and
-// every index answers as it did.
+// Stores of schemas 1 to 4 kept their index as keys of their own and the
+// record alone under p:<id>. Opened now, they are migrated to one value
+// per paper, the old keys are gone, and every index answers as it did.
 func TestMigrateIndexKeys(t *testing.T) {
-	for _, schema := range []int{1, 2, 3} {
+	for _, schema := range []int{1, 2, 3, 4} {
 		t.Run(fmt.Sprint("schema", schema), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "meta.db")
 			s, err := Open(path, Options{})
@@ -162,14 +162,16 @@ func TestMigrateIndexKeys(t *testing.T) {
 				return b.String()
 			}
 			want := answers()
-			// Rewrite the store as the older schema had it: index keys,
-			// entries of five fields.
+			// Rewrite the store as the older schema had it: records
+			// alone, index keys, entries of five fields.
 			err = s.db.Update(func(tx *buntdb.Tx) error {
-				var ids []string
-				ascendPrefix(tx, pEntry, func(id, _ string) bool { ids = append(ids, id); return true })
-				for _, id := range ids {
+				stored := map[string]string{}
+				ascendPrefix(tx, pRecord, func(id, v string) bool { stored[id] = v; return true })
+				for id, v := range stored {
+					_, rec, _ := splitStored(v)
 					old := map[string]string{
-						pEntry + id:                       "1\x00name\x0010\x003\x000",
+						pRecord + id:                      rec,
+						"e:" + id:                         "1\x00name\x0010\x003\x000",
 						"x:all\x00" + id + "\x00" + id:    "",
 						"x:tags/t\x00" + id + "\x00" + id: "",
 						"fp:p" + id + ".pdf":              id + "\x003\x000",
@@ -257,7 +259,12 @@ func TestIndexRebuildsDamagedEntry(t *testing.T) {
 	a := mustCreate(t, s, Paper{Title: "A", Tags: []string{"t"}})
 	want, _ := s.List(View{Tags, "t"})
 	if err := s.db.Update(func(tx *buntdb.Tx) error {
-		_, _, err := tx.Set(pEntry+a.ID, "garbage", nil)
+		v, err := tx.Get(pRecord + a.ID)
+		if err != nil {
+			return err
+		}
+		_, rec, _ := splitStored(v)
+		_, _, err = tx.Set(pRecord+a.ID, storedValue("garbage", rec), nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,24 +20,25 @@ import (
 // SchemaVersion is the version of the key layout and record format written by
 // this code. Open migrates older databases step by step (see migrations) and
 // refuses newer ones rather than guess.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migrations[n] upgrades a database from schema n to n+1 inside one
 // transaction; a change to the layout adds a function here and bumps
-// SchemaVersion. Schemas 1 to 3 differ only in their index keys, which
-// schema 4 replaced by one entry per paper: the step from 3 rebuilds the
-// entries from the records and drops every older index key.
+// SchemaVersion. Schemas 1 to 4 differ only in how they keep the index:
+// the step from 4 (which runs last for all of them) rewrites every paper
+// as its entry and record in one value and drops every older index key.
 var migrations = map[int]func(tx *buntdb.Tx) error{
-	3: rebuildEntries,
+	4: rebuildEntries,
 }
 
-// Index keys of schemas 1 to 3: x:<view>\x00<base name or its hash>\x00<id>,
-// g:<kind>\x00<group> (a count), fp:<path>, fh:<sha256>\x00<id> and
-// fi:<identifier>\x00<id>.
-var legacyIndexPrefixes = []string{"x:", "g:", "fp:", "fh:", "fi:"}
+// Index keys of schemas 1 to 4: x:<view>\x00<base name or its hash>\x00<id>,
+// g:<kind>\x00<group> (a count), fp:<path>, fh:<sha256>\x00<id>,
+// fi:<identifier>\x00<id>, and e:<id> (schema 4's entries, now part of
+// p:<id>).
+var legacyIndexPrefixes = []string{"x:", "g:", "fp:", "fh:", "fi:", "e:"}
 
-// rebuildEntries writes every paper's entry from its record and removes the
-// index keys of older schemas.
+// rebuildEntries writes every paper's value anew, its entry from its
+// record, and removes the index keys of older schemas.
 func rebuildEntries(tx *buntdb.Tx) error {
 	var keys []string
 	for _, prefix := range legacyIndexPrefixes {
@@ -60,15 +62,44 @@ func rebuildEntries(tx *buntdb.Tx) error {
 		return err
 	}
 	for _, id := range ids {
+		v, err := tx.Get(pRecord + id)
+		if err != nil {
+			return err
+		}
+		_, rec, _ := splitStored(v)
 		p, err := getPaper(tx, id)
 		if err != nil {
 			return err
 		}
-		if _, _, err := tx.Set(pEntry+id, entryOf(&p), nil); err != nil {
+		if _, _, err := tx.Set(pRecord+id, storedValue(entryOf(&p), rec), nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// A paper is stored as one value, p:<id> -> <n>:<entry><record>: its entry
+// (n bytes, see entryOf), which the index is built from at open, then its
+// record (JSON). One key per paper rather than two: buntdb spends ~100
+// bytes of bookkeeping on each key and reads them all at open.
+
+// storedValue joins a paper's entry and record.
+func storedValue(entry, rec string) string {
+	return strconv.Itoa(len(entry)) + ":" + entry + rec
+}
+
+// splitStored splits a stored paper into its entry and record, without
+// copying. Before schema 5 a stored paper was its record alone.
+func splitStored(v string) (entry, rec string, ok bool) {
+	if strings.HasPrefix(v, "{") {
+		return "", v, true
+	}
+	n, rest, found := strings.Cut(v, ":")
+	l, err := strconv.Atoi(n)
+	if !found || err != nil || l < 0 || l > len(rest) {
+		return "", v, false
+	}
+	return rest[:l], rest[l:], true
 }
 
 // Key layout. Every key is prefixed by its kind; "\x00" separates a key's
@@ -78,11 +109,10 @@ const (
 	keyDevice = "m:device"
 	keySeq    = "m:seq" // last local op seq
 	keyHLC    = "m:hlc" // last stamp issued, so the clock never runs back across restarts
-	pRecord   = "p:"    // p:<id> -> record
+	pRecord   = "p:"    // p:<id> -> <n>:<entry><record> (see storedValue)
 	pOp       = "o:"    // o:<device>\x00<seq, 20 digits> -> Op (local ops not yet confirmed sent)
 	pVector   = "v:"    // v:<device> -> highest seq of that device applied here
 	pSync     = "s:"    // s:<name> -> sync engine state
-	pEntry    = "e:"    // e:<id> -> the paper's part of the index (see entryOf)
 )
 
 // Options tune a store; the zero value is right for production.
@@ -225,6 +255,13 @@ func (s *Store) init(opts Options) error {
 		if ver > SchemaVersion {
 			return fmt.Errorf("written by a newer paperfs (schema %d, this one reads up to %d); upgrade paperfs", ver, SchemaVersion)
 		}
+		if ver < SchemaVersion {
+			// A migration rewrites every paper in one transaction and
+			// makes garbage in proportion; a caller that paused the
+			// collector for a plain open must not pay for it in memory
+			// (at 100k papers, 1.5 GB without collection).
+			defer debug.SetGCPercent(debug.SetGCPercent(100))
+		}
 		for ; ver < SchemaVersion; ver++ {
 			migrated = true
 			if m := migrations[ver]; m != nil {
@@ -278,9 +315,12 @@ func (s *Store) loadIndex() error {
 		if err != nil {
 			return err
 		}
-		s.idx = newIndex(n / 2) // a record and an entry per paper
-		return s.idx.load(func(fn func(id, val string) bool) error {
-			return ascendPrefix(tx, pEntry, fn)
+		s.idx = newIndex(n) // about one key per paper
+		return s.idx.load(func(fn func(id, entry string) bool) error {
+			return ascendPrefix(tx, pRecord, func(id, v string) bool {
+				entry, _, _ := splitStored(v)
+				return fn(id, entry)
+			})
 		}, func(id string) { bad = append(bad, id) })
 	})
 	if err != nil || len(bad) == 0 {
@@ -288,11 +328,9 @@ func (s *Store) loadIndex() error {
 	}
 	return s.write(func(tx *buntdb.Tx, w *writer) error {
 		for _, id := range bad {
-			p, err := getPaper(tx, id)
-			if errors.Is(err, ErrNotFound) {
-				_, err = tx.Delete(pEntry + id)
-			} else if err == nil {
-				err = w.reindex(tx, id, &p)
+			r, p, err := loadForWrite(tx, id)
+			if err == nil {
+				err = w.store(tx, id, r, &p)
 			}
 			if err != nil {
 				return fmt.Errorf("rebuilding the index entry of paper %s: %w", id, err)
@@ -371,11 +409,15 @@ func getRecord(tx *buntdb.Tx, id string) (*record, error) {
 	return parseRecord(id, v)
 }
 
-// parseRecord reads a stored record; its per-field maps are built only
-// when needed (record.decode).
+// parseRecord reads a stored paper's record; its per-field maps are built
+// only when needed (record.decode).
 func parseRecord(id, v string) (*record, error) {
+	_, rec, ok := splitStored(v)
+	if !ok {
+		return nil, fmt.Errorf("paper %s: corrupt record: no entry length", id)
+	}
 	r := newRecord()
-	if err := json.Unmarshal([]byte(v), r); err != nil {
+	if err := json.Unmarshal([]byte(rec), r); err != nil {
 		return nil, fmt.Errorf("paper %s: corrupt record: %w", id, err)
 	}
 	return r, nil
@@ -637,39 +679,22 @@ func (w *writer) update(tx *buntdb.Tx, id string, r *record, old Paper, p *Paper
 	return w.change(tx, id, r, &old, p)
 }
 
-// store writes a record and reindexes its paper, after.
+// store writes paper id, its record r and its entry from after, and
+// replaces its part of the index, remembering the old one in case the
+// transaction fails.
 func (w *writer) store(tx *buntdb.Tx, id string, r *record, after *Paper) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if _, _, err := tx.Set(pRecord+id, string(b), nil); err != nil {
+	v := storedValue(entryOf(after), string(b))
+	if _, _, err := tx.Set(pRecord+id, v, nil); err != nil {
 		return err
 	}
-	return w.reindex(tx, id, after)
-}
-
-// reindex replaces paper id's entry and its part of the index by after's
-// (nil: the paper is gone), remembering the old one in case the
-// transaction fails.
-func (w *writer) reindex(tx *buntdb.Tx, id string, after *Paper) error {
-	val := ""
-	if after != nil {
-		val = entryOf(after)
-	}
-	if val == w.s.idx.val(id) {
-		return nil
-	}
-	var err error
-	if val == "" {
-		_, err = tx.Delete(pEntry + id)
-	} else {
-		_, _, err = tx.Set(pEntry+id, val, nil)
-	}
-	if err != nil {
-		return err
-	}
-	prev, err := w.s.idx.put(id, val)
+	// The index holds the entry as part of the stored value, which
+	// buntdb holds too: no copy.
+	entry, _, _ := splitStored(v)
+	prev, err := w.s.idx.put(id, entry)
 	if err != nil {
 		return err
 	}
