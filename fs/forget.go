@@ -31,7 +31,7 @@ import (
 // kernel is asked to forget its entries.
 const DefaultIdleForget = 2 * time.Minute
 
-// DefaultMaxInodes is how many inodes of papers' files (about 600 bytes
+// DefaultMaxInodes is how many inodes of papers' files (about 1 KB
 // each with go-fuse's bookkeeping) the mount keeps: the PDFs and sidecars
 // of all/ in a 100k-paper library.
 const DefaultMaxInodes = 200000
