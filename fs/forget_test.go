@@ -148,3 +148,36 @@ func TestForgetOverMax(t *testing.T) {
 		t.Errorf("tags/a PDF after forgetting: %q, %v", got, err)
 	}
 }
+
+// TestNamesOnlyListing: reading a large directory's names, with no lookup
+// after, leaves the kernel (READDIRPLUS_AUTO) asking for plain entries
+// after the first batch, so the mount makes no inode per name; stat'ing
+// them as ls -l does makes the rest.
+func TestNamesOnlyListing(t *testing.T) {
+	const n = 2000
+	_, _, mnt, f := testMountAfter(t, Options{}, func(s *meta.Store, lib string) {
+		ps := make([]meta.Paper, n)
+		for i := range ps {
+			ps[i] = meta.Paper{Title: fmt.Sprintf("Paper %04d", i), File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}
+		}
+		if _, err := s.CreateMany(ps); err != nil {
+			t.Fatal(err)
+		}
+	})
+	all := f.dirInode(meta.View{Kind: meta.All})
+	names := ls(t, filepath.Join(mnt, "all"))
+	if len(names) != 2*n {
+		t.Fatalf("all/ lists %d names, want %d", len(names), 2*n)
+	}
+	if got := len(all.Children()); got > n/2 {
+		t.Errorf("listing %d names made %d inodes", len(names), got)
+	}
+	for _, name := range names {
+		if _, err := os.Lstat(filepath.Join(mnt, "all", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(all.Children()); got < 2*n {
+		t.Errorf("after stat'ing every name all/ holds %d inodes, want %d", got, 2*n)
+	}
+}

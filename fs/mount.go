@@ -108,6 +108,14 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			Debug:         mo.Debug,
 			MaxWrite:      1 << 20,
 			MaxReadAhead:  1 << 20,
+			// The kernel sends READDIRPLUS, which makes an inode per
+			// name, only when the names are then looked up (ls -l, a
+			// file manager), not for a listing of names alone (find,
+			// a shell's glob, os.ReadDir), as libfuse does by default.
+			// 100k library: ls -l all/ as fast (0.91x native); listing
+			// the names of every view 35 s and 467 MB, was 48 s and
+			// 587 MB.
+			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &f.opts.EntryTimeout,
 		AttrTimeout:     &f.opts.AttrTimeout,
