@@ -133,18 +133,24 @@ func (f *FS) forgetOver() int {
 		if n >= excess || !r.d.idleSince(busy) {
 			break
 		}
-		n += f.forgetDir(r.d, busy)
-		// A group directory goes too, with go-fuse's table of its
+		// The group directory goes too, with go-fuse's table of its
 		// children, which never shrinks (100k author directories hold
-		// as much as their papers' inodes). Not one holding scratch
-		// files: they live only in its inode.
-		if r.d.view().Kind.IsGroup() && f.scratchCount(r.d.view().String()) == 0 {
-			f.Stats.Forgets.Add(1)
-			r.parent.NotifyEntry(r.name)
-			n++
-		}
+		// as much as their papers' inodes).
+		n += f.forgetDir(r.d, busy) + f.forgetGroupDir(r.d, r.parent, r.name)
 	}
 	return n
+}
+
+// forgetGroupDir invalidates a group directory's own entry, unless it holds
+// scratch files, which live only in its inode, and reports how many names
+// that was (0 or 1).
+func (f *FS) forgetGroupDir(d *viewDir, parent *fs.Inode, name string) int {
+	if !d.view().Kind.IsGroup() || f.scratchCount(d.view().String()) != 0 {
+		return 0
+	}
+	f.Stats.Forgets.Add(1)
+	parent.NotifyEntry(name)
+	return 1
 }
 
 // eachViewDir calls fn with every view directory the kernel holds, its
@@ -178,10 +184,8 @@ func (f *FS) forgetBefore(t time.Time) int {
 	n := 0
 	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) {
 		n += f.forgetDir(d, t)
-		if d.view().Kind.IsGroup() && d.idleSince(t) && len(d.Children()) == 0 && f.scratchCount(d.view().String()) == 0 {
-			f.Stats.Forgets.Add(1)
-			parent.NotifyEntry(name)
-			n++
+		if d.idleSince(t) && len(d.Children()) == 0 {
+			n += f.forgetGroupDir(d, parent, name)
 		}
 	})
 	return n

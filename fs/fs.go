@@ -85,7 +85,7 @@ type Stats struct {
 	Notifies  atomic.Int64
 	Lookups   atomic.Int64
 	Readdirs  atomic.Int64
-	Forgets   atomic.Int64 // names the kernel was asked to forget in idle directories
+	Forgets   atomic.Int64 // names the kernel was asked to forget (idle directories, over MaxInodes)
 	Passthru  atomic.Bool  // passthrough was offered for at least one open
 	LastError atomic.Value
 }
