@@ -73,13 +73,13 @@ func openApp(g *globalOptions) (*app, error) {
 		_, err := os.Stat(filepath.Join(libDir, filepath.FromSlash(rel)))
 		return err == nil
 	}
-	// Opening reads the whole store into memory and makes little garbage:
-	// a collection during it would only mark what is still being built
-	// (at 100k papers, about a sixth of the mount's start).
 	dbPath := filepath.Join(dataDir, "meta.db")
 	if err := prefaultHeap(storeHeapEstimate(dbPath)); err != nil {
 		log.Debug("prefaulting the heap", "err", err)
 	}
+	// Opening reads the whole store into memory and makes little garbage:
+	// a collection during it would only mark what is still being built
+	// (at 100k papers, about a sixth of the mount's start).
 	gc := debug.SetGCPercent(-1)
 	a.store, err = meta.Open(dbPath, meta.Options{FileExists: exists})
 	debug.SetGCPercent(gc)

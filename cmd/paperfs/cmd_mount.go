@@ -80,15 +80,15 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	// as long as it does (the store, the kernel's inodes): collecting at
 	// 50% growth instead of 100% keeps RSS a quarter lower for little CPU
 	// (at 100k papers, 476 vs 533 MB after ls -l all/). $GOGC overrides.
-	gc := 50
-	if os.Getenv("GOGC") != "" {
-		gc = debug.SetGCPercent(-1)
-	}
+	//
 	// No collection until the mount answers: the store's heap is all live,
 	// and the first collection after loading it (~0.1 s of marking, with
 	// allocation assists) would only delay the mount. openApp keeps it off
 	// while it loads the store and leaves it as it found it.
-	debug.SetGCPercent(-1)
+	gc := debug.SetGCPercent(-1)
+	if os.Getenv("GOGC") == "" {
+		gc = 50
+	}
 	start := time.Now()
 	a, err := openApp(g)
 	if err != nil {

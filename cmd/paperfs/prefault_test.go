@@ -1,10 +1,7 @@
 package main
 
 import (
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -15,12 +12,12 @@ func TestPrefaultHeap(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	rss0 := rss(t)
+	rss0 := selfRSS()
 	if err := prefaultHeap(n); err != nil {
 		t.Fatalf("prefaultHeap: %v (MADV_POPULATE_WRITE needs Linux 5.14)", err)
 	}
 	runtime.ReadMemStats(&after)
-	if grown := rss(t) - rss0; grown < n*9/10 {
+	if grown := selfRSS() - rss0; grown < n*9/10 {
 		t.Errorf("RSS grew by %d MB, not the %d MB prefaulted", grown>>20, n>>20)
 	}
 	if kept := (after.HeapIdle - after.HeapReleased) - (before.HeapIdle - before.HeapReleased); kept < n*9/10 {
@@ -29,19 +26,4 @@ func TestPrefaultHeap(t *testing.T) {
 	if after.HeapAlloc > before.HeapAlloc+n/10 {
 		t.Errorf("prefaulted memory still allocated: heap %d MB, was %d MB", after.HeapAlloc>>20, before.HeapAlloc>>20)
 	}
-}
-
-func rss(t *testing.T) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS in /proc/self/status")
-	return 0
 }
