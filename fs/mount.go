@@ -112,9 +112,9 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			// name, only when the names are then looked up (ls -l, a
 			// file manager), not for a listing of names alone (find,
 			// a shell's glob, os.ReadDir), as libfuse does by default.
-			// 100k library: ls -l all/ as fast (0.91x native); listing
-			// the names of every view 35 s and 467 MB, was 48 s and
-			// 587 MB.
+			// 100k library (scripts/bench fs): ls -l all/ still 0.9-1.2x
+			// native; RSS after listing the names of every view 436 MB,
+			// was 582 MB.
 			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &f.opts.EntryTimeout,

@@ -38,6 +38,7 @@ func main() {
 	runs := flag.Int("runs", 3, "repetitions (the median is reported)")
 	only := flag.String("only", "", "run one part only: read, large, or open (in-process breakdown of the mount's start)")
 	cpuprofile := flag.String("cpuprofile", "", "with -only open: write a CPU profile of the start here")
+	mountFlags := flag.String("mount-flags", "", "extra flags for paperfs mount in the large benchmark (e.g. \"--max-inodes 100000\")")
 	flag.Parse()
 	if *bin == "" {
 		fail("need -bin")
@@ -50,7 +51,7 @@ func main() {
 		}
 		defer os.RemoveAll(dir)
 	}
-	b := &bench{bin: *bin, dir: dir, runs: *runs}
+	b := &bench{bin: *bin, dir: dir, runs: *runs, mountFlags: strings.Fields(*mountFlags)}
 	if *only == "" || *only == "read" {
 		b.read(*readMiB)
 	}
@@ -63,8 +64,9 @@ func main() {
 }
 
 type bench struct {
-	bin, dir string
-	runs     int
+	bin, dir   string
+	runs       int
+	mountFlags []string // for the large library's mounts
 }
 
 func fail(msg string) {
@@ -331,7 +333,7 @@ func (b *bench) measure(n int, lib, data string) {
 	var starts, firstList, nativeLS, mountLS []time.Duration
 	var rss, rssAll, rssIdle, rssSettled, rssAllSettled string
 	for i := 0; i < b.runs; i++ {
-		cmd, up := b.mount(lib, data, mnt)
+		cmd, up := b.mount(lib, data, mnt, b.mountFlags...)
 		t0 := time.Now()
 		ents, err := os.ReadDir(filepath.Join(mnt, "all"))
 		must(err)
