@@ -22,8 +22,9 @@ import (
 // is a directory holding any.
 //
 // The same is done at once, least recently used directories first, when
-// the inodes of papers' files pass Options.MaxInodes, so memory stays
-// bounded while everything is being listed, not only two minutes later.
+// the inodes of papers' files and group directories pass Options.MaxInodes,
+// so memory stays bounded while everything is being listed, not only two
+// minutes later.
 // After such a pass, and after a large listing, the memory freed is handed
 // back to the system once the kernel's FORGETs have arrived.
 
@@ -31,9 +32,9 @@ import (
 // kernel is asked to forget its entries.
 const DefaultIdleForget = 2 * time.Minute
 
-// DefaultMaxInodes is how many inodes of papers' files (about 1 KB
-// each with go-fuse's bookkeeping) the mount keeps: the PDFs and sidecars
-// of all/ in a 100k-paper library.
+// DefaultMaxInodes is how many inodes of papers' files and group
+// directories (about 0.5 KB of heap each with go-fuse's bookkeeping) the
+// mount keeps: the PDFs and sidecars of all/ in a 100k-paper library.
 const DefaultMaxInodes = 200000
 
 // underMax is the share of MaxInodes a pass over the bound brings the count
@@ -82,26 +83,44 @@ func (f *FS) forget(ctx context.Context) {
 		case <-f.listed:
 			settle(releaseAfter)
 		case <-f.pressure:
-			n := f.forgetOver()
-			if n > 0 {
-				f.log.Debug("asked the kernel to forget the least recently used entries", "names", n,
-					"inodes", f.heldInodes(), "max", f.opts.MaxInodes)
-			}
-			// The count falls as FORGETs arrive, after the pass: one
-			// pass per settleDelay at most.
-			if n < releaseAfter {
-				select {
-				case <-ctx.Done():
-				case <-time.After(settleDelay):
-				}
-			}
-			settle(n)
+			f.relieve(ctx, settle)
 			select {
 			case <-f.listed:
 				settle(releaseAfter)
-			case <-f.pressure:
 			default:
 			}
+		}
+	}
+}
+
+// relieve runs passes over the bound, a settleDelay apart (the count falls
+// as the kernel's FORGETs arrive, after a pass), until the inodes held are
+// within it or nothing more can go. A pass that met directories in use
+// (the walk that is making the inodes) is followed by another even if no
+// new inode comes, so the walk's last directories do not stay over the
+// bound until they go idle.
+func (f *FS) relieve(ctx context.Context, settle func(n int)) {
+	for {
+		n, busy := f.forgetOver()
+		if n > 0 {
+			f.log.Debug("asked the kernel to forget the least recently used entries", "names", n,
+				"inodes", f.heldInodes(), "max", f.opts.MaxInodes)
+		}
+		if n < releaseAfter {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settleDelay):
+			}
+		}
+		settle(n)
+		// A new inode may have signalled meanwhile; this loop sees it.
+		select {
+		case <-f.pressure:
+		default:
+		}
+		if f.heldInodes() <= f.opts.MaxInodes || (n == 0 && !busy) || ctx.Err() != nil {
+			return
 		}
 	}
 }
@@ -113,11 +132,12 @@ const settleDelay = time.Second
 // forgetOver invalidates the paper entries of the least recently used view
 // directories, skipping any used in the last second (a listing going on),
 // until about enough names to bring the inodes held under
-// underMax*MaxInodes, and returns how many it invalidated.
-func (f *FS) forgetOver() int {
+// underMax*MaxInodes. It returns how many it invalidated, and whether it
+// stopped short at a directory in use.
+func (f *FS) forgetOver() (n int, busy bool) {
 	excess := f.heldInodes() - int(underMax*float64(f.opts.MaxInodes))
 	if excess <= 0 {
-		return 0
+		return 0, false
 	}
 	type dirRef struct {
 		d      *viewDir
@@ -127,18 +147,20 @@ func (f *FS) forgetOver() int {
 	var dirs []dirRef
 	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) { dirs = append(dirs, dirRef{d, parent, name}) })
 	slices.SortFunc(dirs, func(a, b dirRef) int { return cmp.Compare(a.d.used.Load(), b.d.used.Load()) })
-	busy := time.Now().Add(-time.Second)
-	n := 0
+	inUse := time.Now().Add(-time.Second)
 	for _, r := range dirs {
-		if n >= excess || !r.d.idleSince(busy) {
-			break
+		if n >= excess {
+			return n, false
+		}
+		if !r.d.idleSince(inUse) {
+			return n, true
 		}
 		// The group directory goes too, with go-fuse's table of its
 		// children, which never shrinks (100k author directories hold
 		// as much as their papers' inodes).
-		n += f.forgetDir(r.d, busy) + f.forgetGroupDir(r.d, r.parent, r.name)
+		n += f.forgetDir(r.d, inUse) + f.forgetGroupDir(r.d, r.parent, r.name)
 	}
-	return n
+	return n, false
 }
 
 // forgetGroupDir invalidates a group directory's own entry, unless it holds

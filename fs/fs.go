@@ -58,7 +58,8 @@ type Options struct {
 	// listed once do not stay for the life of the mount (see forget.go).
 	// Zero means DefaultIdleForget; negative, never.
 	IdleForget time.Duration
-	// MaxInodes bounds the inodes of papers' files the mount keeps: past
+	// MaxInodes bounds the inodes of papers' files and group directories
+	// (tags/x, authors/y, ...) the mount keeps: past
 	// it, the kernel is asked at once to forget the names of the least
 	// recently used view directories, so the mount's memory stays bounded
 	// however much is listed (see forget.go). Zero means DefaultMaxInodes;
@@ -102,7 +103,7 @@ type FS struct {
 
 	mu       sync.Mutex                // protects the following
 	live     map[string]*fs.Inode      // PDF inodes the kernel holds, by paper id
-	inodes   int                       // PDF and attached sidecar inodes the kernel holds
+	inodes   int                       // PDF, attached sidecar and group directory inodes the kernel holds
 	uniqueAt string                    // store version at which every citation key was unique (see keysUnique)
 	sidecars map[string][]*fs.Inode    // attached sidecar inodes the kernel holds, by paper id (a few views each)
 	gens     map[string]int            // sidecar generation by paper id, bumped when one is renamed away
@@ -261,7 +262,15 @@ func (f *FS) untrackSidecar(id string, n *fs.Inode) {
 	}
 }
 
-// held counts inodes of papers' files coming and going; f.mu is held.
+// heldDir counts group directories' inodes coming and going.
+func (f *FS) heldDir(delta int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held(delta)
+}
+
+// held counts inodes of papers' files and group directories coming and
+// going; f.mu is held.
 func (f *FS) held(delta int) {
 	f.inodes += delta
 	if delta > 0 && f.opts.MaxInodes > 0 && f.inodes > f.opts.MaxInodes {
@@ -272,11 +281,12 @@ func (f *FS) held(delta int) {
 	}
 }
 
-// Inodes reports how many inodes of papers' files the kernel holds and
-// the bound on them (negative: none).
+// Inodes reports how many inodes of papers' files and group directories
+// the kernel holds and the bound on them (negative: none).
 func (f *FS) Inodes() (held, bound int) { return f.heldInodes(), f.opts.MaxInodes }
 
-// heldInodes is the number of inodes of papers' files the kernel holds.
+// heldInodes is the number of inodes of papers' files and group
+// directories the kernel holds.
 func (f *FS) heldInodes() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -44,7 +44,28 @@ var (
 	_ = (fs.NodeLinker)((*viewDir)(nil))
 	_ = (fs.NodeSymlinker)((*viewDir)(nil))
 	_ = (fs.NodeMkdirer)((*viewDir)(nil))
+	_ = (fs.NodeOnAdder)((*viewDir)(nil))
+	_ = (fs.NodeOnForgetter)((*viewDir)(nil))
 )
+
+// A group directory (tags/x, authors/y, ...) counts against
+// Options.MaxInodes like a paper's file: it costs about as much, and a walk
+// of authors/ in a large library makes one per author. A node that loses
+// go-fuse's race between two lookups of one new name is counted and never
+// forgotten; the kernel serializes lookups of a name, so that takes a
+// READDIRPLUS of the parent meeting a lookup of the same name, and leaves
+// the count a little high, which only starts a forget pass a little early.
+func (d *viewDir) OnAdd(ctx context.Context) {
+	if d.view().Kind.IsGroup() {
+		d.fs.heldDir(1)
+	}
+}
+
+func (d *viewDir) OnForget() {
+	if d.view().Kind.IsGroup() {
+		d.fs.heldDir(-1)
+	}
+}
 
 // Scratch files and links belong to the view, not to one directory inode:
 // after mv tags/a tags/b the kernel may hold two inodes for tags/b for a
@@ -170,6 +191,17 @@ type dirHandle struct {
 	dir     *viewDir
 	entries []meta.Entry
 	pos     int // index into the listing: entry pos/2, pdf if even, json if odd
+
+	// first is the request that read the listing from its start. The
+	// kernel always asks for that batch with READDIRPLUS, before it can
+	// know whether the names will be looked up (ls -l) or only read (find,
+	// a file manager's tree, an indexer); it asks for the later batches
+	// with READDIRPLUS only if they were. So the first batch carries names
+	// without inodes (see Lookup): a walk that only reads names makes
+	// none, where it made one per name in every small directory (at 100k
+	// papers, 200k for authors/ alone), and ls -l looks up the first
+	// batch's names one by one (a few hundred at most).
+	first context.Context
 }
 
 var (
@@ -180,6 +212,9 @@ var (
 )
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	if h.pos == 0 {
+		h.first = ctx
+	}
 	if h.pos >= 2*len(h.entries) {
 		if h.pos == 2*len(h.entries) && h.dir.hasBib() {
 			h.pos++
@@ -215,9 +250,17 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	return 0
 }
 
+// errNoInode is Lookup's answer for a name READDIRPLUS carries without an
+// inode: the kernel takes an entry with node id 0 as "not given" (unlike
+// a LOOKUP's ENOENT), and looks the name up if it is used.
+const errNoInode = syscall.EAGAIN
+
 // Lookup answers READDIRPLUS for the name Readdirent just produced.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	h.dir.touch() // a listing of a large view is a use for as long as it lasts
+	if ctx == h.first {
+		return nil, errNoInode
+	}
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {

@@ -51,7 +51,7 @@ As root the filesystem is mounted directly; other users need fusermount3
 	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fs.DefaultIdleForget,
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
 	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fs.DefaultMaxInodes,
-		"past this many inodes of papers' files (~1 KB each), forget the names of the least recently used view directories at once (0: no bound)")
+		"past this many inodes of papers' files and group directories (about 0.5 KB each), forget the names of the least recently used view directories at once (0: no bound)")
 	return cmd
 }
 

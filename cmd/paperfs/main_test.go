@@ -188,7 +188,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	var mb, inodes, bound int
 	for time.Now().Before(deadline.Add(10 * time.Second)) {
 		if i := strings.Index(out, "memory:"); i >= 0 {
-			fmt.Sscanf(out[i:], "memory:    %d MB resident; %d inodes of papers' files (at most %d", &mb, &inodes, &bound)
+			fmt.Sscanf(out[i:], "memory:    %d MB resident; %d inodes of papers' files and groups (at most %d", &mb, &inodes, &bound)
 		}
 		if inodes > 0 {
 			break

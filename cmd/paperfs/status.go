@@ -48,7 +48,7 @@ type mountInfo struct {
 	Since       time.Time `json:"since"`
 	Passthrough bool      `json:"passthrough"`
 	RSS         int64     `json:"rss_bytes"`  // the mount process's resident memory
-	Inodes      int       `json:"inodes"`     // inodes of papers' files the kernel holds
+	Inodes      int       `json:"inodes"`     // inodes of papers' files and group directories the kernel holds
 	MaxInodes   int       `json:"max_inodes"` // their bound (--max-inodes), 0 for none
 	// Rejected are the last sidecar saves the mount refused (also in the
 	// mount's .paperfs/errors), newest last.
@@ -175,7 +175,7 @@ func printStatus(w io.Writer, st *Status) {
 		if st.Mount.MaxInodes > 0 {
 			bound = fmt.Sprintf("at most %d", st.Mount.MaxInodes)
 		}
-		fmt.Fprintf(w, "memory:    %d MB resident; %d inodes of papers' files (%s, --max-inodes)\n",
+		fmt.Fprintf(w, "memory:    %d MB resident; %d inodes of papers' files and groups (%s, --max-inodes)\n",
 			st.Mount.RSS>>20, st.Mount.Inodes, bound)
 		if len(st.Mount.Rejected) > 0 {
 			fmt.Fprintf(w, "refused:   %d recent sidecar saves (metadata unchanged; the text is kept; all in %s/.paperfs/errors):\n",
