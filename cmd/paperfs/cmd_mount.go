@@ -108,6 +108,8 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		MaxInodes:     maxInodes(opts.MaxInodes),
 	})
 	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
+	_, bound := fsys.Inodes()
+	limiter := newHeapLimiter(bound, func() int { held, _ := fsys.Inodes(); return held })
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return err
@@ -137,7 +139,11 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if eng != nil {
 		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
 	}
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		limiter.run(bg, time.Second)
+	}()
 	go func() {
 		defer wg.Done()
 		if eng != nil {

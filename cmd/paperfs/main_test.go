@@ -184,20 +184,22 @@ func TestMountSignalUnmount(t *testing.T) {
 	if !strings.Contains(out, "papers:    1") {
 		t.Errorf("status while mounted: %s", out)
 	}
-	// It says what the mount holds in memory: a.pdf was looked up.
-	var mb, inodes, bound int
+	// It says what the mount holds in memory: a.pdf was looked up. The
+	// heap limit covers at least the bound's inodes.
+	var mb, limit, inodes, bound int
 	for time.Now().Before(deadline.Add(10 * time.Second)) {
 		if i := strings.Index(out, "memory:"); i >= 0 {
-			fmt.Sscanf(out[i:], "memory:    %d MB resident; %d inodes of papers' files and groups (at most %d", &mb, &inodes, &bound)
+			fmt.Sscanf(out[i:], "memory:    %d MB resident (heap limit %d MB); %d inodes of papers' files and groups (at most %d",
+				&mb, &limit, &inodes, &bound)
 		}
-		if inodes > 0 {
+		if inodes > 0 && limit > 0 {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 		out = e.run("status")
 	}
-	if mb <= 0 || inodes <= 0 || bound != fs.DefaultMaxInodes {
-		t.Errorf("status memory line: %d MB, %d inodes, bound %d in\n%s", mb, inodes, bound, out)
+	if mb <= 0 || inodes <= 0 || bound != fs.DefaultMaxInodes || limit < fs.DefaultMaxInodes*inodeBytes>>20 {
+		t.Errorf("status memory line: %d MB, heap limit %d MB, %d inodes, bound %d in\n%s", mb, limit, inodes, bound, out)
 	}
 	// A refused save is reported by status, with the file and the problem.
 	sidecar := filepath.Join(mnt, "all", "a.json")

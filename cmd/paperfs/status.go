@@ -48,6 +48,7 @@ type mountInfo struct {
 	Since       time.Time `json:"since"`
 	Passthrough bool      `json:"passthrough"`
 	RSS         int64     `json:"rss_bytes"`  // the mount process's resident memory
+	HeapLimit   int64     `json:"heap_limit"` // its soft memory limit (see memlimit.go), 0 for none
 	Inodes      int       `json:"inodes"`     // inodes of papers' files and group directories the kernel holds
 	MaxInodes   int       `json:"max_inodes"` // their bound (--max-inodes), 0 for none
 	// Rejected are the last sidecar saves the mount refused (also in the
@@ -101,7 +102,7 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
 			a.log.Warn("collecting status", "err", err)
 		} else {
 			mi.Passthrough = fsys.Stats.Passthru.Load()
-			mi.RSS = selfRSS()
+			mi.RSS, mi.HeapLimit = selfRSS(), heapLimit()
 			mi.Inodes, mi.MaxInodes = fsys.Inodes()
 			mi.MaxInodes = max(mi.MaxInodes, 0)
 			mi.Rejected = fsys.Rejections()
@@ -175,8 +176,12 @@ func printStatus(w io.Writer, st *Status) {
 		if st.Mount.MaxInodes > 0 {
 			bound = fmt.Sprintf("at most %d", st.Mount.MaxInodes)
 		}
-		fmt.Fprintf(w, "memory:    %d MB resident; %d inodes of papers' files and groups (%s, --max-inodes)\n",
-			st.Mount.RSS>>20, st.Mount.Inodes, bound)
+		limit := "no heap limit"
+		if st.Mount.HeapLimit > 0 {
+			limit = fmt.Sprintf("heap limit %d MB", st.Mount.HeapLimit>>20)
+		}
+		fmt.Fprintf(w, "memory:    %d MB resident (%s); %d inodes of papers' files and groups (%s, --max-inodes)\n",
+			st.Mount.RSS>>20, limit, st.Mount.Inodes, bound)
 		if len(st.Mount.Rejected) > 0 {
 			fmt.Fprintf(w, "refused:   %d recent sidecar saves (metadata unchanged; the text is kept; all in %s/.paperfs/errors):\n",
 				len(st.Mount.Rejected), st.Mount.Dir)
