@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -331,7 +332,8 @@ func (b *bench) measure(n int, lib, data string) {
 	}
 	mnt := filepath.Join(b.dir, "bigmnt")
 	var starts, firstList, nativeLS, mountLS []time.Duration
-	var rss, rssAll, rssIdle, rssSettled, rssAllSettled string
+	// RSS of every run, in MB, so the worst is seen and not only the last.
+	var rss, rssAll, rssIdle, rssSettled, rssAllSettled []int
 	for i := 0; i < b.runs; i++ {
 		cmd, up := b.mount(lib, data, mnt, b.mountFlags...)
 		t0 := time.Now()
@@ -349,21 +351,21 @@ func (b *bench) measure(n int, lib, data string) {
 			nativeLS = append(nativeLS, timeCmd("ls", "-l", native))
 			mountLS = append(mountLS, timeCmd("ls", "-l", filepath.Join(mnt, "all")))
 		}
-		rssAll = procRSS(cmd.Process.Pid)
+		rssAll = append(rssAll, procRSS(cmd.Process.Pid))
 		time.Sleep(settle)
-		rssAllSettled = procRSS(cmd.Process.Pid)
+		rssAllSettled = append(rssAllSettled, procRSS(cmd.Process.Pid))
 		for _, v := range []string{"tags", "authors", "years"} {
 			groups, _ := os.ReadDir(filepath.Join(mnt, v))
 			for _, g := range groups {
 				os.ReadDir(filepath.Join(mnt, v, g.Name()))
 			}
 		}
-		rss = procRSS(cmd.Process.Pid)
+		rss = append(rss, procRSS(cmd.Process.Pid))
 		time.Sleep(settle)
-		rssSettled = procRSS(cmd.Process.Pid)
+		rssSettled = append(rssSettled, procRSS(cmd.Process.Pid))
 		// Idle views are forgotten after the mount's default 2 minutes.
 		time.Sleep(fs.DefaultIdleForget + fs.DefaultIdleForget/2)
-		rssIdle = procRSS(cmd.Process.Pid)
+		rssIdle = append(rssIdle, procRSS(cmd.Process.Pid))
 		unmount(cmd)
 	}
 	fmt.Printf("mount of %d papers: root ready in %s, all/ fully listed (%d names) in %s\n",
@@ -371,8 +373,18 @@ func (b *bench) measure(n int, lib, data string) {
 	nl, ml := median(nativeLS), median(mountLS)
 	fmt.Printf("ls -l of %d names: native %s, mount %s, mount/native time %.2fx\n",
 		2*n, nl.Round(time.Millisecond), ml.Round(time.Millisecond), ml.Seconds()/nl.Seconds())
-	fmt.Printf("RSS of the mount after ls -l all/: %s, %s later %s\n", rssAll, settle, rssAllSettled)
-	fmt.Printf("RSS after listing every view too: %s, %s later %s; once they are idle: %s\n", rss, settle, rssSettled, rssIdle)
+	fmt.Printf("RSS of the mount after ls -l all/: %s, %s later %s\n", mbs(rssAll), settle, mbs(rssAllSettled))
+	fmt.Printf("RSS after listing every view too: %s, %s later %s; once they are idle: %s\n",
+		mbs(rss), settle, mbs(rssSettled), mbs(rssIdle))
+}
+
+// mbs shows the RSS of each run and the largest: "max 288 MB (288, 281, 279)".
+func mbs(runs []int) string {
+	s := make([]string, len(runs))
+	for i, r := range runs {
+		s[i] = strconv.Itoa(r)
+	}
+	return fmt.Sprintf("max %d MB (%s)", slices.Max(runs), strings.Join(s, ", "))
 }
 
 func timeCmd(name string, args ...string) time.Duration {
@@ -383,14 +395,16 @@ func timeCmd(name string, args ...string) time.Duration {
 	return time.Since(start)
 }
 
-func procRSS(pid int) string {
+// procRSS is a process's resident memory in MB.
+func procRSS(pid int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	must(err)
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "VmRSS:") {
 			kb, _ := strconv.Atoi(strings.Fields(l)[1])
-			return fmt.Sprintf("%d MB", kb/1024)
+			return kb / 1024
 		}
 	}
-	return "?"
+	fail(fmt.Sprintf("no VmRSS for process %d", pid))
+	return 0
 }
