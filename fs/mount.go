@@ -111,10 +111,11 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			// The kernel sends READDIRPLUS, which makes an inode per
 			// name, only when the names are then looked up (ls -l, a
 			// file manager), not for a listing of names alone (find,
-			// a shell's glob, os.ReadDir), as libfuse does by default.
-			// 100k library (scripts/bench fs): ls -l all/ still 0.9-1.2x
-			// native; RSS after listing the names of every view 436 MB,
-			// was 582 MB.
+			// a shell's glob, os.ReadDir), as libfuse does by default;
+			// except for a listing's first batch, which answers without
+			// inodes (see dirHandle). 100k library (scripts/bench fs):
+			// ls -l all/ still 0.9-1.2x native; RSS after listing the
+			// names of every view 436 MB, was 582 MB.
 			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &f.opts.EntryTimeout,

@@ -13,7 +13,7 @@ import (
 // and the inodes the kernel holds, which --max-inodes bounds. Left to
 // GOGC alone, the collector lets the heap grow by half of what is live
 // before collecting: at 100k papers, 207 MB live after a walk of every
-// view was 339 MB resident. The mount therefore sets a soft memory limit
+// view was 331 MB resident. The mount therefore sets a soft memory limit
 // (debug.SetMemoryLimit) at what it means to hold, its budget: the store's
 // live heap, measured by the collection that starts as the mount answers
 // (the collector is off while the store loads), plus the bound's inodes at
