@@ -62,9 +62,15 @@ func newHeapLimiter(maxInodes int, inodes func() int) *heapLimiter {
 	return h
 }
 
+// active reports whether run will set a limit: there is a bound to budget,
+// and $GOMEMLIMIT does not set one.
+func (h *heapLimiter) active() bool {
+	return h.maxInodes > 0 && os.Getenv("GOMEMLIMIT") == ""
+}
+
 // run adjusts the limit every interval until ctx ends, then lifts it.
 func (h *heapLimiter) run(ctx context.Context, interval time.Duration) {
-	if h.maxInodes <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+	if !h.active() {
 		return
 	}
 	// The collection that measures the store comes within a second of
