@@ -202,6 +202,7 @@ type dirHandle struct {
 	// papers, 200k for authors/ alone), and ls -l looks up the first
 	// batch's names one by one (a few hundred at most).
 	first context.Context
+	made  int // inodes the listing made
 }
 
 var (
@@ -231,10 +232,12 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	return &fuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0
 }
 
-// Releasedir ends a listing. After a large one, the mount hands back what
-// it allocated and dropped meanwhile (see forget.go).
+// Releasedir ends a listing. After one that made many inodes, the mount
+// hands back what it allocated and dropped meanwhile (see forget.go). A
+// listing of names allocates little; handing back the heap's free pages
+// then would only have the next listing fault them in again.
 func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {
-	if 2*len(h.entries) >= releaseAfter {
+	if h.made >= releaseAfter {
 		select {
 		case h.dir.fs.listed <- struct{}{}:
 		default:
@@ -264,6 +267,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
 		if base, ext, ok := splitExt(name); ok && base == e.Name {
+			h.made++
 			return h.dir.fs.paperInode(ctx, &h.dir.Inode, h.dir.viewp.Load(), e, name, ext, out), 0
 		}
 	}

@@ -370,9 +370,16 @@ func (b *bench) measure(n int, lib, data string) {
 	}
 	fmt.Printf("mount of %d papers: root ready in %s, all/ fully listed (%d names) in %s\n",
 		n, median(starts).Round(time.Millisecond), 2*n, median(firstList).Round(time.Millisecond))
+	// Each run's ratio, before median sorts the times.
+	var each []string
+	for i := range nativeLS {
+		each = append(each, fmt.Sprintf("%.2fx (%s/%s)", mountLS[i].Seconds()/nativeLS[i].Seconds(),
+			mountLS[i].Round(time.Millisecond), nativeLS[i].Round(time.Millisecond)))
+	}
 	nl, ml := median(nativeLS), median(mountLS)
 	fmt.Printf("ls -l of %d names: native %s, mount %s, mount/native time %.2fx\n",
 		2*n, nl.Round(time.Millisecond), ml.Round(time.Millisecond), ml.Seconds()/nl.Seconds())
+	fmt.Printf("  each run, mount/native: %s\n", strings.Join(each, ", "))
 	fmt.Printf("RSS of the mount after ls -l all/: %s, %s later %s\n", mbs(rssAll), settle, mbs(rssAllSettled))
 	fmt.Printf("RSS after listing every view too: %s, %s later %s; once they are idle: %s\n",
 		mbs(rss), settle, mbs(rssSettled), mbs(rssIdle))
