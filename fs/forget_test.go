@@ -268,3 +268,25 @@ func TestForgetOverMaxDirs(t *testing.T) {
 		t.Errorf("tags/t00 after being forgotten lists %q", got)
 	}
 }
+
+// TestReleasedirSignalsOnlyAfterInodes checks that the end of a listing
+// asks for memory to be handed back only when the listing made inodes (ls
+// -l), not after names alone: handing back the heap's free pages then only
+// made the next ls -l fault them in again.
+func TestReleasedirSignalsOnlyAfterInodes(t *testing.T) {
+	f := &FS{listed: make(chan struct{}, 1)}
+	names := &dirHandle{dir: &viewDir{fs: f}, entries: make([]meta.Entry, releaseAfter)}
+	names.Releasedir(t.Context(), 0)
+	select {
+	case <-f.listed:
+		t.Fatalf("a listing of %d names that made no inode signalled", 2*releaseAfter)
+	default:
+	}
+	stat := &dirHandle{dir: &viewDir{fs: f}, entries: make([]meta.Entry, releaseAfter), made: releaseAfter}
+	stat.Releasedir(t.Context(), 0)
+	select {
+	case <-f.listed:
+	default:
+		t.Fatalf("a listing that made %d inodes did not signal", releaseAfter)
+	}
+}
