@@ -171,7 +171,7 @@ type Engine struct {
 	rounds rounds        // counts rounds, for WaitRound
 	kick   chan struct{} // asks Run for a round now (WaitRound)
 
-	statusMu   gosync.Mutex // protects statusLast
+	statusMu   gosync.Mutex // orders status file writes; protects statusLast
 	statusLast string       // status file content last written, without its time
 }
 

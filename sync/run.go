@@ -159,6 +159,9 @@ func (e *Engine) watchLocal(ctx context.Context, sub *meta.Subscription, wake ch
 			}
 			if !ch.Remote && timer == nil {
 				timer = time.After(e.cfg.Debounce)
+				// The status file was written after the last round; say
+				// now that there is something to send, once per burst.
+				e.writeStatusFile()
 			}
 		case <-timer:
 			timer = nil

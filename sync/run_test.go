@@ -94,6 +94,30 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestStatusShowsLocalEdit: the status file says an edit is waiting to be
+// sent as soon as it is made, not only after the next round: a round that
+// ran before the edit left "pending 0" there, and another process (paperfs
+// status, a script waiting for the upload) must not take that as sent.
+func TestStatusShowsLocalEdit(t *testing.T) {
+	srv := synctest.Start(t)
+	a := newDevice(t, "deva10", srv.URI, dbName(t), func(c *Config) {
+		// No round after the edit for the length of the test.
+		c.PollInterval, c.IdlePollInterval, c.Debounce = time.Hour, time.Hour, time.Hour
+	})
+	a.run(t)
+	<-a.eng.FirstRound()
+	path := StatusPath(a.store.Path())
+	waitFor(t, 5*time.Second, "the first round's status", func() bool {
+		st, err := ReadStatusFile(path)
+		return err == nil && st.Connected && st.Pending == 0
+	})
+	a.create(meta.Paper{Title: "not yet sent"})
+	waitFor(t, 5*time.Second, "the status file to show the edit pending", func() bool {
+		st, err := ReadStatusFile(path)
+		return err == nil && st.Pending == 1
+	})
+}
+
 // TestServerRestart: the server goes away in the middle of a large
 // upload and comes back; the queue drains, nothing lost or duplicated.
 func TestServerRestart(t *testing.T) {

@@ -143,13 +143,15 @@ func (e *Engine) writeStatusFile() {
 	if e.cfg.StatusFile == "-" {
 		return
 	}
+	// Under the lock, so that a status read earlier is never written
+	// over one read later (Run and watchLocal both write).
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
 	st := e.Status()
 	key := st
 	key.Updated = time.Time{}
 	key.LastSync = key.LastSync.Truncate(statusRefresh)
 	b, _ := json.Marshal(key)
-	e.statusMu.Lock()
-	defer e.statusMu.Unlock()
 	if string(b) == e.statusLast {
 		return
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/sync/synctest"
@@ -63,6 +66,18 @@ func (d *device) status() Status {
 		d.t.Fatalf("%s: status --json: %v\n%s", d.name, err, out)
 	}
 	return st
+}
+
+// uploaded reports whether the server holds any op in database db. A
+// mount's status says "pending 0" from its last round until it learns of
+// a new edit; a test that must know an upload happened asks the server.
+func uploaded(t testing.TB, srv *synctest.Server, db string) bool {
+	t.Helper()
+	n, err := srv.Client(t).Database(db).Collection("ops").CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatalf("counting ops on the server: %v", err)
+	}
+	return n > 0
 }
 
 // mounted is a `paperfs mount` process owned by a test.
@@ -206,7 +221,8 @@ func TestSyncMounts(t *testing.T) {
 	ma := a.mount(t)
 	waitUntil(t, 15*time.Second, "A to index and upload paxos.pdf", ma.log, func() bool {
 		st := a.status()
-		return exists(filepath.Join(ma.dir, "all", "paxos.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0
+		return exists(filepath.Join(ma.dir, "all", "paxos.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0 &&
+			uploaded(t, srv, "e2e")
 	})
 	// A new device: the mount's first round brings the paper's record, so
 	// its scan matches the PDF to it instead of indexing it again.
@@ -342,7 +358,8 @@ func TestSyncDeleteVsEdit(t *testing.T) {
 		mounts = append(mounts, m)
 		waitUntil(t, 15*time.Second, d.name+" to index and sync raft.pdf", logs, func() bool {
 			st := d.status()
-			return exists(filepath.Join(m.dir, "all", "raft.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0
+			return exists(filepath.Join(m.dir, "all", "raft.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0 &&
+				uploaded(t, srv, "e2e3")
 		})
 		if i > 0 {
 			// The first round matched the PDF to A's record: one paper.
