@@ -18,7 +18,7 @@ var (
 	// headingStopRe ends the author block and the abstract.
 	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
 	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
-	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
+	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
 	institutionRe     = regexp.MustCompile(`(?i)universit|institut|department|laborator|college|school of`)
 	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
@@ -453,6 +453,9 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 // set side by side with no separator ("Dan Ingalls Ted Kaehler") are split
 // as given name, initials, particles, family name.
 func splitNames(part string) []string {
+	if postcodeRe.MatchString(part) {
+		return nil // "London EC1V 0HB": a footnote marker follows a name, a letter never follows a digit in one
+	}
 	words := strings.Fields(nameNoiseRe.ReplaceAllString(part, " "))
 	if len(words) < 4 {
 		if n := cleanName(part); n != "" {
@@ -503,11 +506,18 @@ var particles = map[string]bool{"van": true, "von": true, "de": true, "der": tru
 // titleWords occur in titles and headings but not in names.
 var titleWords = map[string]bool{"the": true, "of": true, "and": true, "for": true, "in": true, "on": true, "with": true, "to": true, "a": true, "an": true, "from": true, "by": true, "via": true, "using": true, "towards": true, "at": true, "is": true, "are": true, "how": true, "what": true, "why": true, "abstract": true, "introduction": true, "university": true, "institute": true}
 
+// postcodeRe finds a digit followed by a letter, as in a postcode's
+// "EC1V 0HB" or "D-10623": the digits are not footnote markers then.
+var postcodeRe = regexp.MustCompile(`\d\p{L}`)
+
 var nameNoiseRe = regexp.MustCompile(`[\d_*†‡§¶∗⋆♯♮♭#⊥♣♦♥♠◦○•∘⋄◇✝✉]+`)
 
 // cleanName returns a person's name in "First Last" order, or "" if part
 // does not look like one.
 func cleanName(part string) string {
+	if postcodeRe.MatchString(part) {
+		return ""
+	}
 	s := nameNoiseRe.ReplaceAllString(part, " ")
 	s = strings.Trim(squeeze(s), " .,:;()[]{}'\"")
 	if s == "" {

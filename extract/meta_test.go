@@ -21,6 +21,7 @@ func TestSplitNames(t *testing.T) {
 		"a learning semantic parser":           nil,
 		"Abstract":                             nil,
 		"J. Smith.":                            nil,
+		"London EC1V 0HB":                      nil,
 	}
 	for in, want := range tests {
 		if got := splitNames(in); !slices.Equal(got, want) {
@@ -36,9 +37,20 @@ func TestLooksLikeNames(t *testing.T) {
 		"OF THE LOGICAL LAWS":                         false,
 		"for Artificial Intelligence":                 false,
 		"Concepts, Implementations, and Applications": false,
+		"London EC1V 0HB":                             false,
+		"S E Robertson S Walker":                      true,
 	} {
 		if got := looksLikeNames(s); got != want {
 			t.Errorf("looksLikeNames(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestAffiliationLines: lines of an address under the names are not names.
+func TestAffiliationLines(t *testing.T) {
+	for _, s := range []string{"Northampton Square", "Department of Information Science", "Ernst-Reuter-Platz 7", "Hauptstraße 5", "1 Main Street"} {
+		if !affiliationRe.MatchString(s) && looksLikeNames(s) {
+			t.Errorf("%q is taken for a line of names", s)
 		}
 	}
 }
