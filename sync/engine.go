@@ -43,6 +43,13 @@ type Config struct {
 	// device last did, at a quiet moment after a round. Zero: never; a
 	// store's first Run only starts the clock.
 	CompactEvery time.Duration
+	// CompactAfterOps makes Run compact also when the server's op log,
+	// past every advertised compaction floor, holds at least this many ops
+	// and at least as many as the library has papers (a snapshot costs
+	// about an op's worth per paper): a device added after a large import
+	// then starts from a snapshot instead of replaying the import
+	// (CompactDue). Zero: never by size.
+	CompactAfterOps int
 
 	// URI is a mongodb:// or mongodb+srv:// connection string. It may hold
 	// credentials: they never appear in logs, errors or Status.
@@ -185,6 +192,10 @@ type state struct {
 	lastDev   time.Time // last devices-collection write
 	conflicts []ConflictRecord
 	stream    bool // a change stream is open
+	// floor is the pointwise maximum of the advertised compaction floors
+	// (ops at or below it may be gone from the server); nil until a
+	// round has read them.
+	floor map[string]uint64
 }
 
 // SyncState keys in the store.
@@ -686,14 +697,19 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	}
 	total := 0
 	var floors []floorDoc
+	floor := map[string]uint64{}
 	for _, d := range devs {
 		if d.ID != e.store.Device() && uint64(d.MaxSeq) > vv[d.ID] {
 			total += int(uint64(d.MaxSeq) - vv[d.ID])
 		}
 		if d.Floor != nil && d.Floor.Snap != "" {
 			floors = append(floors, *d.Floor)
+			raiseFloor(floor, d.Floor.Vector)
 		}
 	}
+	e.mu.Lock()
+	e.mu.floor = floor
+	e.mu.Unlock()
 	return total, floors, nil
 }
 

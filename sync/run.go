@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	gosync "sync"
 	"syscall"
@@ -245,33 +246,57 @@ func processAlive(pid int) bool {
 // made while the snapshot was taken, the server going away).
 const compactRetry = time.Hour
 
-// maybeCompact runs the scheduled compaction (Config.CompactEvery) after a
-// quiet round. It runs in Run's goroutine, so never beside a round.
+// maybeCompact runs a compaction after a quiet round when one is due: by
+// time (Config.CompactEvery since this device last compacted) or by the
+// size of the server's log (Config.CompactAfterOps, CompactDue). It runs
+// in Run's goroutine, so never beside a round.
 func (e *Engine) maybeCompact(ctx context.Context) {
 	every := e.cfg.CompactEvery
-	if every <= 0 || time.Since(e.compactTry) < min(compactRetry, every) {
+	if every <= 0 && e.cfg.CompactAfterOps <= 0 {
 		return
 	}
-	v, err := e.store.SyncState(stLastCompact)
-	if err != nil {
+	retry := compactRetry
+	if every > 0 {
+		retry = min(retry, every)
+	}
+	if time.Since(e.compactTry) < retry {
 		return
 	}
-	last, perr := time.Parse(time.RFC3339Nano, v)
-	if v == "" || perr != nil {
-		// Start the clock: a library is not compacted on its first day.
-		_ = e.store.SetSyncState(stLastCompact, time.Now().UTC().Format(time.RFC3339Nano))
-		return
+	why := ""
+	if e.compactScheduled(every) {
+		why = "scheduled"
+	} else if due, n, err := e.CompactDue(); err == nil && due {
+		why = fmt.Sprintf("%d changes since the last snapshot", n)
 	}
-	if time.Since(last) < every {
+	if why == "" {
 		return
 	}
 	e.compactTry = time.Now()
 	rep, err := e.Compact(ctx)
 	if err != nil {
-		e.log.Info("sync: scheduled compaction did not run; will try again later", "err", err)
+		e.log.Info("sync: compaction did not run; will try again later", "why", why, "err", err)
 		return
 	}
 	_ = e.store.SetSyncState(stLastCompact, time.Now().UTC().Format(time.RFC3339Nano))
-	e.log.Info("sync: compacted the server's change log", "snapshot", rep.Snapshot.ID,
+	e.log.Info("sync: compacted the server's change log", "why", why, "snapshot", rep.Snapshot.ID,
 		"papers", rep.Snapshot.Papers, "deleted_changes", rep.DeletedOps)
+}
+
+// compactScheduled says whether every has passed since this device last
+// compacted. A store's first run only starts the clock: a library is not
+// compacted by time on its first day (by size it may be).
+func (e *Engine) compactScheduled(every time.Duration) bool {
+	if every <= 0 {
+		return false
+	}
+	v, err := e.store.SyncState(stLastCompact)
+	if err != nil {
+		return false
+	}
+	last, perr := time.Parse(time.RFC3339Nano, v)
+	if v == "" || perr != nil {
+		_ = e.store.SetSyncState(stLastCompact, time.Now().UTC().Format(time.RFC3339Nano))
+		return false
+	}
+	return time.Since(last) >= every
 }

@@ -313,3 +313,89 @@ func TestScheduledCompaction(t *testing.T) {
 		t.Fatalf("a new device after compaction has %d papers, want 5", n)
 	}
 }
+
+// TestCompactDue: the server's log is due for compaction once it holds at
+// least CompactAfterOps ops past every advertised floor and at least as
+// many as the library has papers; a compaction by any device makes it not
+// due on every device that has read the new floor.
+func TestCompactDue(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	after := func(c *Config) { c.CompactAfterOps = 8 }
+	a := newDevice(t, "deva11", srv.URI, db, after)
+	b := newDevice(t, "devb11", srv.URI, db, after)
+	check := func(d *device, wantDue bool, wantOps int, when string) {
+		t.Helper()
+		due, n, err := d.eng.CompactDue()
+		if err != nil || due != wantDue || n != wantOps {
+			t.Fatalf("%s, %s: CompactDue = %v, %d ops, %v; want %v, %d", d.name, when, due, n, err, wantDue, wantOps)
+		}
+	}
+	var ids []string
+	// grow adds papers to a's library, then edits the first of them, and
+	// syncs a: one op each.
+	grow := func(papers, edits int) {
+		for range papers {
+			ids = append(ids, a.create(meta.Paper{Title: fmt.Sprintf("paper %d", len(ids))}).ID)
+		}
+		for _, id := range ids[:edits] {
+			a.update(id, func(p *meta.Paper) { p.Note += "read " })
+		}
+		a.sync()
+	}
+	check(a, false, 0, "before a round read the floors")
+	grow(6, 0)
+	check(a, false, 6, "6 ops, 6 papers, at least 8 wanted")
+	grow(0, 2)
+	check(a, true, 8, "8 ops")
+	b.sync()
+	check(b, true, 8, "8 ops replayed")
+	a.compact()
+	b.sync()
+	check(b, false, 0, "after a's compaction")
+	a.sync()
+	check(a, false, 0, "after its compaction")
+
+	// The bar rises with the library: 20 papers want 20 ops.
+	grow(14, 0)
+	check(a, false, 14, "14 ops, 20 papers")
+	grow(0, 6)
+	check(a, true, 20, "20 ops, 20 papers")
+}
+
+// TestCompactionBySize: a running engine compacts by itself once the log
+// outgrows the library, on the store's first day (the weekly schedule
+// waits a week), then not again until it has grown again; a new device
+// starts from the snapshot.
+func TestCompactionBySize(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "deva12", srv.URI, db, func(c *Config) {
+		c.CompactAfterOps, c.CompactEvery = 5, 7*24*time.Hour
+	})
+	for i := range 5 {
+		a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i)})
+	}
+	a.run(t)
+	waitFor(t, 20*time.Second, "a compaction by size", func() bool {
+		return countDocs(t, srv, db, "snapshots") == 1 && countDocs(t, srv, db, "ops") == 0
+	})
+	a.create(meta.Paper{Title: "after the compaction"})
+	waitFor(t, 10*time.Second, "the new paper's upload", func() bool { return countDocs(t, srv, db, "ops") == 1 })
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := a.eng.WaitRound(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countDocs(t, srv, db, "ops"); n != 1 {
+		t.Fatalf("ops on the server after quiet rounds with a log of 1: %d, want 1 (no second compaction)", n)
+	}
+	c := newDevice(t, "devc12", srv.URI, db)
+	c.sync()
+	if n, _ := c.store.Count(meta.View{Kind: meta.All}); n != 6 {
+		t.Fatalf("a new device has %d papers, want 6", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -338,6 +339,48 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 	return total, nil
 }
 
+// raiseFloor raises floor to vec where vec is higher.
+func raiseFloor(floor map[string]uint64, vec []vecEntry) {
+	for _, v := range vec {
+		if v.Seq > 0 && uint64(v.Seq) > floor[v.Device] {
+			floor[v.Device] = uint64(v.Seq)
+		}
+	}
+}
+
+// CompactDue says whether the server's op log has grown enough to be
+// worth a compaction (Config.CompactAfterOps), and how many ops it holds
+// past every compaction floor as far as this device knows: its version
+// vector minus the floors read in the last round (a compaction deletes
+// the ops its floor covers). Before a round has read the floors it is
+// not due. It reads only local state.
+func (e *Engine) CompactDue() (due bool, logOps int, err error) {
+	e.mu.Lock()
+	floor := maps.Clone(e.mu.floor)
+	e.mu.Unlock()
+	if e.cfg.CompactAfterOps <= 0 || floor == nil {
+		return false, 0, nil
+	}
+	vv, err := e.store.Vector()
+	if err != nil {
+		return false, 0, err
+	}
+	for d, seq := range vv {
+		if seq > floor[d] {
+			logOps += int(seq - floor[d])
+		}
+	}
+	papers := 0
+	for _, k := range []meta.Kind{meta.All, meta.Trash} {
+		n, err := e.store.Count(meta.View{Kind: k})
+		if err != nil {
+			return false, logOps, err
+		}
+		papers += n
+	}
+	return logOps >= max(e.cfg.CompactAfterOps, papers), logOps, nil
+}
+
 // CompactReport says what Compact did.
 type CompactReport struct {
 	Snapshot   SnapshotInfo
@@ -381,6 +424,11 @@ func (e *Engine) compact(ctx context.Context) (CompactReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("advertising snapshot %s: %w", info.ID, err)
 	}
+	e.mu.Lock()
+	if e.mu.floor != nil {
+		raiseFloor(e.mu.floor, sd.Vector)
+	}
+	e.mu.Unlock()
 	for _, v := range sd.Vector {
 		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 		res, err := e.ops.DeleteMany(octx, bson.D{{Key: "device", Value: v.Device}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: v.Seq}}}})
