@@ -94,7 +94,8 @@ type Config struct {
 	SnapshotChunkBytes int
 	// Progress, if set, is called while ops are downloaded with the number
 	// applied so far and an estimate of the total (from the devices
-	// collection), for a progress bar on a new device.
+	// collection), for a progress bar on a new device. A snapshot counts
+	// as the ops it covers, reported chunk by chunk as they download.
 	Progress func(done, total int)
 }
 

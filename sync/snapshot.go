@@ -202,7 +202,7 @@ func (e *Engine) writeSnapshot(ctx context.Context, vv map[string]uint64, recs [
 
 // loadSnapshot reads a complete snapshot: its marker, then each chunk by
 // _id (the one filter every server answers from an index).
-func (e *Engine) loadSnapshot(ctx context.Context, id string) (map[string]uint64, []meta.SnapshotRecord, error) {
+func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv map[string]uint64, done, chunks int)) (map[string]uint64, []meta.SnapshotRecord, error) {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	var sd snapDoc
 	err := e.snaps.FindOne(octx, bson.D{{Key: "_id", Value: id}}).Decode(&sd)
@@ -213,6 +213,11 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string) (map[string]uint64
 	if sd.Format != meta.SnapshotFormat {
 		return nil, nil, fmt.Errorf("snapshot %s has format %d, this paperfs reads %d: upgrade paperfs", id, sd.Format, meta.SnapshotFormat)
 	}
+	svv := fromVec(sd.Vector)
+	if onChunk == nil {
+		onChunk = func(map[string]uint64, int, int) {}
+	}
+	onChunk(svv, 0, sd.Chunks)
 	recs := make([]meta.SnapshotRecord, 0, sd.Papers)
 	for n := 0; n < sd.Chunks; n++ {
 		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
@@ -231,11 +236,12 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string) (map[string]uint64
 			}
 			recs = append(recs, r)
 		}
+		onChunk(svv, n+1, sd.Chunks)
 	}
 	if len(recs) != sd.Papers {
 		return nil, nil, fmt.Errorf("snapshot %s: %d records, its marker says %d", id, len(recs), sd.Papers)
 	}
-	return fromVec(sd.Vector), recs, nil
+	return svv, recs, nil
 }
 
 // newestSnapshot is the complete snapshot covering the most ops, or "".
@@ -303,7 +309,21 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 	}
 	total := 0
 	for _, id := range need {
-		svv, recs, err := e.loadSnapshot(ctx, id)
+		// Progress counts changes: a snapshot's chunks stand for the ops
+		// it covers past this device's vector, in equal parts.
+		var onChunk func(svv map[string]uint64, done, chunks int)
+		if e.cfg.Progress != nil {
+			onChunk = func(svv map[string]uint64, done, chunks int) {
+				covers := 0
+				for d, n := range svv {
+					if d != self && n > vv[d] {
+						covers += int(n - vv[d])
+					}
+				}
+				e.cfg.Progress(total+covers*done/max(chunks, 1), max(behind, total+covers))
+			}
+		}
+		svv, recs, err := e.loadSnapshot(ctx, id, onChunk)
 		if err != nil {
 			return total, err
 		}

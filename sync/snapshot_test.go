@@ -136,10 +136,27 @@ func TestSnapshotBootstrap(t *testing.T) {
 	a.sync()
 
 	var lb synctest.LogBuffer
-	c := newDevice(t, "devc02", srv.URI, db, withLog(&lb))
+	type step struct{ done, total int }
+	var steps []step
+	c := newDevice(t, "devc02", srv.URI, db, withLog(&lb), func(c *Config) {
+		c.Progress = func(done, total int) { steps = append(steps, step{done, total}) }
+	})
 	rep := c.sync()
 	if rep.Received == 0 {
 		t.Fatal("new device received nothing")
+	}
+	// Progress moves while the snapshot's chunks download (a call per
+	// chunk, before any op is applied), never back, and ends complete.
+	if len(steps) < info.Chunks+1 || steps[1].done <= 0 || steps[1].done >= steps[info.Chunks].done {
+		t.Fatalf("progress during a %d-chunk snapshot: %v", info.Chunks, steps)
+	}
+	for i, st := range steps {
+		if st.done > st.total || i > 0 && st.done < steps[i-1].done {
+			t.Fatalf("progress step %d of %v", i, steps)
+		}
+	}
+	if last := steps[len(steps)-1]; last.done != rep.Received || last.total != rep.Received {
+		t.Fatalf("progress ends at %v, received %d", last, rep.Received)
 	}
 	if !bytes.Contains([]byte(lb.String()), []byte("merged a snapshot")) {
 		t.Fatalf("new device did not start from the snapshot; log:\n%s", lb.String())
