@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -299,6 +300,11 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 			}
 		}
 	}
+	// The floors covering the most ops first: a later compaction's floor
+	// usually covers an earlier one, whose snapshot is then not needed.
+	slices.SortStableFunc(floors, func(x, y floorDoc) int {
+		return cmp.Compare(vecSum(fromVec(y.Vector)), vecSum(fromVec(x.Vector)))
+	})
 	for _, f := range floors {
 		if fv := fromVec(f.Vector); !dominates(covered, fv, self) && !slices.Contains(need, f.Snap) {
 			need = append(need, f.Snap)

@@ -295,3 +295,36 @@ func stateDiff(a, b string) string {
 	slices.Sort(out)
 	return strings.Join(out, "\n")
 }
+
+// TestCatchUpSkipsCoveredSnapshots: a device offline across two
+// compactions, the later one covering the earlier, merges only the later
+// snapshot (the devices collection lists the earlier floor first).
+func TestCatchUpSkipsCoveredSnapshots(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "deva13", srv.URI, db)
+	b := newDevice(t, "devb13", srv.URI, db)
+	var lb synctest.LogBuffer
+	x := newDevice(t, "devx13", srv.URI, db, withLog(&lb))
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i)}).ID)
+	}
+	a.sync()
+	x.sync()
+	a.update(ids[0], func(p *meta.Paper) { p.Note = "from a" })
+	a.sync()
+	a.compact()
+	b.sync()
+	b.update(ids[1], func(p *meta.Paper) { p.Note = "from b" })
+	b.sync()
+	b.compact()
+	before := strings.Count(lb.String(), "merged a snapshot")
+	x.sync()
+	if n := strings.Count(lb.String(), "merged a snapshot") - before; n != 1 {
+		t.Fatalf("x merged %d snapshots, want 1 (the later covers the earlier); log:\n%s", n, lb.String())
+	}
+	if x.get(ids[0]).Note != "from a" || x.get(ids[1]).Note != "from b" {
+		t.Fatalf("x after catching up: %q, %q", x.get(ids[0]).Note, x.get(ids[1]).Note)
+	}
+}
