@@ -467,15 +467,16 @@ func (e *Engine) compact(ctx context.Context) (CompactReport, error) {
 	if err := e.dropOldSnapshots(ctx, info.ID); err != nil {
 		return rep, err
 	}
+	if err := e.dropCoveredSnapshots(ctx, info.ID, fromVec(sd.Vector)); err != nil {
+		return rep, err
+	}
 	e.log.Info("sync: compacted", "snapshot", info.ID, "deletedOps", rep.DeletedOps)
 	return rep, nil
 }
 
 // dropOldSnapshots deletes this device's snapshots other than keep:
 // markers first, so no reader starts on one whose chunks are going.
-// Only this device writes or deletes its snapshots, and its floor names
-// keep, so no floor points at what is deleted. Another device's snapshots
-// are never touched.
+// Its floor names keep, which covers them (a device's vector only grows).
 func (e *Engine) dropOldSnapshots(ctx context.Context, keep string) error {
 	self := e.store.Device()
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
@@ -487,6 +488,49 @@ func (e *Engine) dropOldSnapshots(ctx context.Context, keep string) error {
 	chunkFilter := bson.D{{Key: "device", Value: self}, {Key: "snap", Value: bson.D{{Key: "$ne", Value: keep}}}}
 	if _, err := e.chunks.DeleteMany(octx, chunkFilter); err != nil {
 		return fmt.Errorf("deleting old snapshot chunks: %w", err)
+	}
+	return nil
+}
+
+// dropCoveredSnapshots deletes other devices' complete snapshots that
+// keep, this device's newly advertised snapshot with vector keepVV,
+// covers in every device's entry: those of a device retired long ago
+// would otherwise stay on the server for good. Safe because every
+// advertised floor stays covered by a floor whose snapshot exists: keep
+// covers the deleted ones' floors, and is deleted in turn only by a
+// device that has advertised a snapshot covering it. A device below a
+// deleted snapshot's floor is below keep's too and merges keep instead
+// (catchUp takes the largest floors first and skips covered ones); one
+// that chose the deleted snapshot before this finds a chunk missing and
+// retries next round. Snapshots still being written have no marker yet
+// and are not listed.
+func (e *Engine) dropCoveredSnapshots(ctx context.Context, keep string, keepVV map[string]uint64) error {
+	self := e.store.Device()
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	defer cancel()
+	cur, err := e.snaps.Find(octx, bson.D{{Key: "device", Value: bson.D{{Key: "$ne", Value: self}}}},
+		options.Find().SetProjection(bson.D{{Key: "device", Value: 1}, {Key: "vector", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("listing other devices' snapshots: %w", err)
+	}
+	var docs []snapDoc
+	if err := cur.All(octx, &docs); err != nil {
+		return fmt.Errorf("listing other devices' snapshots: %w", err)
+	}
+	for _, d := range docs {
+		// Strictly: keep's floor then covers more ops, so catchUp (largest
+		// floors first) meets it before the deleted snapshot's floor. Equal
+		// snapshots both stay until the next compaction.
+		if vv := fromVec(d.Vector); !dominates(keepVV, vv, "") || vecSum(keepVV) <= vecSum(vv) {
+			continue
+		}
+		if _, err := e.snaps.DeleteOne(octx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+			return fmt.Errorf("deleting snapshot %s: %w", d.ID, err)
+		}
+		if _, err := e.chunks.DeleteMany(octx, bson.D{{Key: "snap", Value: d.ID}}); err != nil {
+			return fmt.Errorf("deleting the chunks of snapshot %s: %w", d.ID, err)
+		}
+		e.log.Info("sync: deleted another device's snapshot that this one covers", "snapshot", d.ID, "device", d.Device, "covered_by", keep)
 	}
 	return nil
 }

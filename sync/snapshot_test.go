@@ -328,3 +328,86 @@ func TestCatchUpSkipsCoveredSnapshots(t *testing.T) {
 		t.Fatalf("x after catching up: %q, %q", x.get(ids[0]).Note, x.get(ids[1]).Note)
 	}
 }
+
+// TestCompactionDropsCoveredSnapshots: a compaction deletes other devices'
+// snapshots that its own covers (a retired device's would stay for good
+// otherwise), and nobody is left needing one: a device offline across
+// both compactions, whose floors include the deleted snapshot's, catches
+// up, and a new device matches.
+func TestCompactionDropsCoveredSnapshots(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	small := func(c *Config) { c.SnapshotChunkBytes = 1 << 10 }
+	a := newDevice(t, "deva14", srv.URI, db, small)
+	b := newDevice(t, "devb14", srv.URI, db, small)
+	x := newDevice(t, "devx14", srv.URI, db)
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i), Tags: []string{"t"}}).ID)
+	}
+	a.sync()
+	x.sync()
+	b.sync()
+	snapshots := func() map[string]string { // snapshot -> device, with a check of their chunks
+		t.Helper()
+		ctx := context.Background()
+		var docs []snapDoc
+		cur, err := srv.Client(t).Database(db).Collection(snapsColl).Find(ctx, bson.D{})
+		if err != nil || cur.All(ctx, &docs) != nil {
+			t.Fatalf("listing snapshots: %v", err)
+		}
+		out := map[string]string{}
+		chunks := 0
+		for _, d := range docs {
+			out[d.ID] = d.Device
+			chunks += d.Chunks
+		}
+		if n := countDocs(t, srv, db, chunksColl); n != int64(chunks) {
+			t.Fatalf("%d chunks on the server, the snapshots %v have %d", n, out, chunks)
+		}
+		return out
+	}
+
+	a.update(ids[0], func(p *meta.Paper) { p.Note = "from a" })
+	a.sync()
+	ra := a.compact()
+	b.sync()
+	b.update(ids[1], func(p *meta.Paper) { p.Note = "from b"; p.Tags = nil })
+	b.sync()
+	rb := b.compact()
+	if got := snapshots(); len(got) != 1 || got[rb.Snapshot.ID] != "devb14" {
+		t.Fatalf("after b's compaction, which covers a's (%s): snapshots %v, want only b's %s", ra.Snapshot.ID, got, rb.Snapshot.ID)
+	}
+
+	// x was offline across both: a's floor still names the deleted
+	// snapshot; b's covers it.
+	x.sync()
+	if x.get(ids[0]).Note != "from a" || x.get(ids[1]).Note != "from b" || len(x.get(ids[1]).Tags) != 0 {
+		t.Fatalf("x after catching up: %+v, %+v", x.get(ids[0]), x.get(ids[1]))
+	}
+	c := newDevice(t, "devc14", srv.URI, db)
+	c.sync()
+	a.sync()
+	for _, d := range []*device{x, c} {
+		if got, want := stateOf(t, d.store), stateOf(t, a.store); got != want {
+			t.Fatalf("%s differs from a:\n%s\n%s", d.name, got, want)
+		}
+	}
+	// A snapshot of the same ops as b's leaves b's (neither floor would
+	// sort before the other in catchUp)...
+	ra = a.compact()
+	if got := snapshots(); len(got) != 2 || got[ra.Snapshot.ID] != "deva14" || got[rb.Snapshot.ID] != "devb14" {
+		t.Fatalf("after a's compaction of the same ops: snapshots %v, want a's %s and b's %s", got, ra.Snapshot.ID, rb.Snapshot.ID)
+	}
+	// ...and one of more ops deletes it.
+	a.update(ids[2], func(p *meta.Paper) { p.Note = "later" })
+	a.sync()
+	ra = a.compact()
+	if got := snapshots(); len(got) != 1 || got[ra.Snapshot.ID] != "deva14" {
+		t.Fatalf("after a's third compaction: snapshots %v, want only a's %s", got, ra.Snapshot.ID)
+	}
+	x.sync()
+	if got, want := stateOf(t, x.store), stateOf(t, a.store); got != want {
+		t.Fatalf("x differs from a after the last compaction:\n%s\n%s", got, want)
+	}
+}
