@@ -164,6 +164,8 @@ type Engine struct {
 	snaps  *mongo.Collection // snapshot markers (snapshot.go)
 	chunks *mongo.Collection // snapshot chunks
 
+	deleteBatch int // seqs per delete of compacted ops; 0: deleteBatch (tests set it)
+
 	snapMu     gosync.Mutex // serialises Snapshot and Compact
 	roundMu    gosync.Mutex // serialises rounds; protects the following
 	ready      bool         // indexes created

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/paperfs/paperfs/meta"
@@ -456,13 +458,11 @@ func (e *Engine) compact(ctx context.Context) (CompactReport, error) {
 	}
 	e.mu.Unlock()
 	for _, v := range sd.Vector {
-		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
-		res, err := e.ops.DeleteMany(octx, bson.D{{Key: "device", Value: v.Device}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: v.Seq}}}})
-		cancel()
+		n, err := e.deleteOpsUpTo(ctx, v.Device, v.Seq)
+		rep.DeletedOps += n
 		if err != nil {
 			return rep, fmt.Errorf("deleting ops of %s up to %d: %w", v.Device, v.Seq, err)
 		}
-		rep.DeletedOps += res.DeletedCount
 	}
 	if err := e.dropOldSnapshots(ctx, info.ID); err != nil {
 		return rep, err
@@ -472,6 +472,46 @@ func (e *Engine) compact(ctx context.Context) (CompactReport, error) {
 	}
 	e.log.Info("sync: compacted", "snapshot", info.ID, "deletedOps", rep.DeletedOps)
 	return rep, nil
+}
+
+// deleteBatch is how many seqs one delete of compacted ops spans.
+// FerretDB's SQLite backend fails a delete of more than ~32k documents
+// ("too many SQL variables"): a 100k-op log could not be compacted.
+const deleteBatch = 10000
+
+// deleteOpsUpTo deletes device's ops with seq <= upTo from the server, in
+// ranges of deleteBatch seqs from the lowest one still there.
+func (e *Engine) deleteOpsUpTo(ctx context.Context, device string, upTo int64) (int64, error) {
+	batch := int64(deleteBatch)
+	if e.deleteBatch > 0 {
+		batch = int64(e.deleteBatch)
+	}
+	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+	var first struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := e.ops.FindOne(octx, bson.D{{Key: "device", Value: device}, {Key: "seq", Value: bson.D{{Key: "$lte", Value: upTo}}}},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: 1}}).SetProjection(bson.D{{Key: "seq", Value: 1}})).Decode(&first)
+	cancel()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("finding the oldest op: %w", err)
+	}
+	var deleted int64
+	for lo := first.Seq - 1; lo < upTo; lo += batch {
+		hi := min(lo+batch, upTo)
+		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+		res, err := e.ops.DeleteMany(octx, bson.D{{Key: "device", Value: device},
+			{Key: "seq", Value: bson.D{{Key: "$gt", Value: lo}, {Key: "$lte", Value: hi}}}})
+		cancel()
+		if err != nil {
+			return deleted, fmt.Errorf("seqs %d to %d: %w", lo+1, hi, err)
+		}
+		deleted += res.DeletedCount
+	}
+	return deleted, nil
 }
 
 // dropOldSnapshots deletes this device's snapshots other than keep:

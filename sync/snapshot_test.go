@@ -411,3 +411,34 @@ func TestCompactionDropsCoveredSnapshots(t *testing.T) {
 		t.Fatalf("x differs from a after the last compaction:\n%s\n%s", got, want)
 	}
 }
+
+// TestCompactDeletesInRanges: a compaction deletes the ops it covers in
+// bounded ranges of seqs (FerretDB fails one delete of 100k documents),
+// starting from the oldest op still there, and deletes every one.
+func TestCompactDeletesInRanges(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "deva15", srv.URI, db)
+	a.eng.deleteBatch = 7
+	for i := range 25 {
+		a.create(meta.Paper{Title: fmt.Sprintf("paper %d", i)})
+	}
+	a.sync()
+	// A compaction that stopped after deleting the oldest ten.
+	ctx := context.Background()
+	if _, err := srv.Client(t).Database(db).Collection(opsColl).DeleteMany(ctx,
+		bson.D{{Key: "seq", Value: bson.D{{Key: "$lte", Value: 10}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := a.compact(); rep.DeletedOps != 15 {
+		t.Fatalf("compaction deleted %d ops, want 15", rep.DeletedOps)
+	}
+	if n := countDocs(t, srv, db, opsColl); n != 0 {
+		t.Fatalf("%d ops left on the server", n)
+	}
+	c := newDevice(t, "devc15", srv.URI, db)
+	c.sync()
+	if got, want := stateOf(t, c.store), stateOf(t, a.store); got != want {
+		t.Fatalf("a new device differs:\n%s\n%s", got, want)
+	}
+}
