@@ -240,3 +240,46 @@ func TestSnapshotMergeKeepsRemoves(t *testing.T) {
 		t.Fatalf("export with queued ops: %v, want ErrPendingOps", err)
 	}
 }
+
+// TestMergeSnapshotFromAborts: records are parsed as they are merged, so
+// a bad one can come after good ones; the merge is still one commit and
+// leaves the store as it was.
+func TestMergeSnapshotFromAborts(t *testing.T) {
+	a, b := openNoSync(t, "deva16"), openNoSync(t, "devb16")
+	for i := range 3 {
+		if _, err := a.Create(Paper{Title: fmt.Sprintf("paper %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.MarkSent(3); err != nil {
+		t.Fatal(err)
+	}
+	vv, recs, err := a.ExportSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("snapshot x record 2: unexpected end of JSON input")
+	_, err = b.MergeSnapshotFrom(vv, func(yield func(*SnapshotRecord, error) bool) {
+		for i := range recs[:2] {
+			if !yield(&recs[i], nil) {
+				return
+			}
+		}
+		yield(nil, bad)
+	})
+	if !errors.Is(err, bad) {
+		t.Fatalf("merge with a bad third record: %v, want %v", err, bad)
+	}
+	if n, _ := b.Count(View{Kind: All}); n != 0 {
+		t.Fatalf("b holds %d papers after the aborted merge, want 0", n)
+	}
+	if got, _ := b.Vector(); got["deva16"] != 0 {
+		t.Fatalf("b's vector after the aborted merge: %v", got)
+	}
+	if _, err := b.MergeSnapshot(vv, recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := b.Count(View{Kind: All}); n != 3 {
+		t.Fatalf("b holds %d papers after the merge, want 3", n)
+	}
+}

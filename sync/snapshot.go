@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -203,9 +204,37 @@ func (e *Engine) writeSnapshot(ctx context.Context, vv map[string]uint64, recs [
 	return info, nil
 }
 
+// snapshotText is a snapshot's records as stored, JSON text (about a
+// kilobyte a paper), with their ids: parsed, a record takes several times
+// that, so each is parsed only as it is merged (records).
+type snapshotText struct {
+	id   string
+	recs []string
+	ids  []string
+}
+
+// records yields the records parsed one by one, dropping each one's text
+// once it is taken: for meta.Store.MergeSnapshotFrom.
+func (st *snapshotText) records() iter.Seq2[*meta.SnapshotRecord, error] {
+	return func(yield func(*meta.SnapshotRecord, error) bool) {
+		for i := range st.recs {
+			var r meta.SnapshotRecord
+			if err := json.Unmarshal([]byte(st.recs[i]), &r); err != nil {
+				yield(nil, fmt.Errorf("snapshot %s record %d: %w", st.id, i, err))
+				return
+			}
+			st.recs[i] = ""
+			if !yield(&r, nil) {
+				return
+			}
+		}
+	}
+}
+
 // loadSnapshot reads a complete snapshot: its marker, then each chunk by
-// _id (the one filter every server answers from an index).
-func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv map[string]uint64, done, chunks int)) (map[string]uint64, []meta.SnapshotRecord, error) {
+// _id (the one filter every server answers from an index). The records
+// stay text, checked for syntax and their ids read.
+func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv map[string]uint64, done, chunks int)) (map[string]uint64, *snapshotText, error) {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	var sd snapDoc
 	err := e.snaps.FindOne(octx, bson.D{{Key: "_id", Value: id}}).Decode(&sd)
@@ -221,7 +250,7 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv m
 		onChunk = func(map[string]uint64, int, int) {}
 	}
 	onChunk(svv, 0, sd.Chunks)
-	recs := make([]meta.SnapshotRecord, 0, sd.Papers)
+	st := &snapshotText{id: id, recs: make([]string, 0, sd.Papers), ids: make([]string, 0, sd.Papers)}
 	for n := 0; n < sd.Chunks; n++ {
 		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 		var cd chunkDoc
@@ -233,18 +262,20 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv m
 			return nil, nil, fmt.Errorf("reading snapshot %s chunk %d of %d: %w", id, n, sd.Chunks, err)
 		}
 		for _, s := range cd.Recs {
-			var r meta.SnapshotRecord
+			var r struct {
+				ID string `json:"id"`
+			}
 			if err := json.Unmarshal([]byte(s), &r); err != nil {
 				return nil, nil, fmt.Errorf("snapshot %s chunk %d: %w", id, n, err)
 			}
-			recs = append(recs, r)
+			st.recs, st.ids = append(st.recs, s), append(st.ids, r.ID)
 		}
 		onChunk(svv, n+1, sd.Chunks)
 	}
-	if len(recs) != sd.Papers {
-		return nil, nil, fmt.Errorf("snapshot %s: %d records, its marker says %d", id, len(recs), sd.Papers)
+	if len(st.recs) != sd.Papers {
+		return nil, nil, fmt.Errorf("snapshot %s: %d records, its marker says %d", id, len(st.recs), sd.Papers)
 	}
-	return svv, recs, nil
+	return svv, st, nil
 }
 
 // newestSnapshot is the complete snapshot covering the most ops, or "".
@@ -341,7 +372,7 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 		// The readable documents already show the snapshot's state
 		// (its device wrote them before taking it); only papers this
 		// device has state of its own for may differ.
-		overlap, err := e.store.SnapshotOverlap(recs)
+		overlap, err := e.store.SnapshotOverlap(recs.ids)
 		if err != nil {
 			return total, err
 		}
@@ -354,12 +385,12 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 				return total, err
 			}
 		}
-		n, err := e.store.MergeSnapshot(svv, recs)
+		n, err := e.store.MergeSnapshotFrom(svv, recs.records())
 		if err != nil {
 			return total, err
 		}
 		total += n
-		e.log.Info("sync: merged a snapshot", "id", id, "papers", len(recs), "ops", n)
+		e.log.Info("sync: merged a snapshot", "id", id, "papers", len(recs.ids), "ops", n)
 		if vv, err = e.store.Vector(); err != nil {
 			return total, err
 		}
