@@ -106,6 +106,17 @@ func dominates(a, b map[string]uint64, skip string) bool {
 	return true
 }
 
+// opsPast is how many ops a covers beyond b, leaving out device skip.
+func opsPast(a, b map[string]uint64, skip string) int {
+	n := 0
+	for d, seq := range a {
+		if d != skip && seq > b[d] {
+			n += int(seq - b[d])
+		}
+	}
+	return n
+}
+
 func vecSum(vv map[string]uint64) uint64 {
 	var s uint64
 	for _, n := range vv {
@@ -246,9 +257,6 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv m
 		return nil, nil, fmt.Errorf("snapshot %s has format %d, this paperfs reads %d: upgrade paperfs", id, sd.Format, meta.SnapshotFormat)
 	}
 	svv := fromVec(sd.Vector)
-	if onChunk == nil {
-		onChunk = func(map[string]uint64, int, int) {}
-	}
 	onChunk(svv, 0, sd.Chunks)
 	st := &snapshotText{id: id, recs: make([]string, 0, sd.Papers), ids: make([]string, 0, sd.Papers)}
 	for n := 0; n < sd.Chunks; n++ {
@@ -350,15 +358,9 @@ func (e *Engine) catchUp(ctx context.Context, vv map[string]uint64, floors []flo
 	for _, id := range need {
 		// Progress counts changes: a snapshot's chunks stand for the ops
 		// it covers past this device's vector, in equal parts.
-		var onChunk func(svv map[string]uint64, done, chunks int)
-		if e.cfg.Progress != nil {
-			onChunk = func(svv map[string]uint64, done, chunks int) {
-				covers := 0
-				for d, n := range svv {
-					if d != self && n > vv[d] {
-						covers += int(n - vv[d])
-					}
-				}
+		onChunk := func(svv map[string]uint64, done, chunks int) {
+			if e.cfg.Progress != nil {
+				covers := opsPast(svv, vv, self)
 				e.cfg.Progress(total+covers*done/max(chunks, 1), max(behind, total+covers))
 			}
 		}
@@ -424,11 +426,7 @@ func (e *Engine) CompactDue() (due bool, logOps int, err error) {
 	if err != nil {
 		return false, 0, err
 	}
-	for d, seq := range vv {
-		if seq > floor[d] {
-			logOps += int(seq - floor[d])
-		}
-	}
+	logOps = opsPast(vv, floor, "")
 	papers := 0
 	for _, k := range []meta.Kind{meta.All, meta.Trash} {
 		n, err := e.store.Count(meta.View{Kind: k})
