@@ -3,6 +3,9 @@ package sync
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -56,19 +59,7 @@ func BenchmarkBootstrap(b *testing.B) {
 				break
 			}
 		}
-		newDev := func(name string) (*meta.Store, *Engine) {
-			st, err := meta.Open(b.TempDir()+"/meta.db", meta.Options{Device: name, NoSync: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			en, err := New(st, Config{URI: srv.URI, Database: db, StatusFile: "-"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { en.Close(); st.Close() })
-			return st, en
-		}
-		rs, re := newDev(fmt.Sprintf("replay%d", i))
+		rs, re := benchDevice(b, srv.URI, db, fmt.Sprintf("replay%d", i), nil, nil)
 		b.StartTimer()
 		t0 := time.Now()
 		if _, err := re.Once(ctx); err != nil {
@@ -80,7 +71,7 @@ func BenchmarkBootstrap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ss, se := newDev(fmt.Sprintf("snap%d", i))
+		ss, se := benchDevice(b, srv.URI, db, fmt.Sprintf("snap%d", i), nil, nil)
 		b.StartTimer()
 		t0 = time.Now()
 		if _, err := se.Once(ctx); err != nil {
@@ -103,53 +94,59 @@ func BenchmarkBootstrap(b *testing.B) {
 // PAPERFS_BENCH_PAPERS papers (default 10k) imported on one device and
 // synced, then a second device added. With the default CompactAfterOps
 // the first device's sync finds the log due (as many ops as papers) and
-// compacts; the benchmark reports what that adds to the first sync and
-// the new device's first round from the snapshot, against a new device
-// replaying the import (as it did before the size trigger: the weekly
-// schedule never compacts on a library's first day).
+// compacts; the benchmark reports what that adds to the first sync, the
+// new device's first round from the snapshot and the heap it peaks at
+// meanwhile (sampled every 10 ms), against a new device replaying the
+// import (as it did before the size trigger: the weekly schedule never
+// compacts on a library's first day). PAPERFS_BENCH_REPLAY=0 skips the
+// replay (at 100k papers it takes far too long on FerretDB); the
+// snapshot's device is then checked against the importing one.
 //
 //	go test -run '^$' -bench ImportThenNewDevice -benchtime 1x ./sync
 func BenchmarkImportThenNewDevice(b *testing.B) {
 	srv := synctest.Start(b)
 	n := benchPapers()
+	replay := os.Getenv("PAPERFS_BENCH_REPLAY") != "0"
 	ctx := context.Background()
+	// paperfs's default, lowered for a smaller library.
+	threshold := func(c *Config) { c.CompactAfterOps = min(5000, n) }
 	var uploadT, compactT, replayT, snapT time.Duration
+	var peakHeap uint64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		s := benchLibrary(b, n)
 		db := fmt.Sprintf("imp%d_%d", time.Now().UnixNano()%1e6, i)
-		newDev := func(name string, st *meta.Store) (*meta.Store, *Engine) {
-			if st == nil {
-				var err error
-				if st, err = meta.Open(b.TempDir()+"/meta.db", meta.Options{Device: name, NoSync: true}); err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { st.Close() })
-			}
-			// paperfs's default, lowered for a smaller library.
-			en, err := New(st, Config{URI: srv.URI, Database: db, StatusFile: "-", CompactAfterOps: min(5000, n)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { en.Close() })
-			return st, en
-		}
-		_, e := newDev("", s)
+		_, e := benchDevice(b, srv.URI, db, "", s, threshold)
 		b.StartTimer()
 		t0 := time.Now()
-		if rep, err := e.Once(ctx); err != nil || rep.Sent != n {
-			b.Fatalf("upload: %+v, %v", rep, err)
+		sent := 0
+		for { // a round sends at most 10 batches
+			rep, err := e.Once(ctx)
+			if err != nil {
+				b.Fatalf("upload: %v", err)
+			}
+			if rep.Sent == 0 {
+				break
+			}
+			sent += rep.Sent
+		}
+		if sent != n {
+			b.Fatalf("uploaded %d ops, want %d", sent, n)
 		}
 		uploadT += time.Since(t0)
 		b.StopTimer()
 
-		// A device added before any compaction replays the import.
-		rs, re := newDev(fmt.Sprintf("replay%d", i), nil)
-		t0 = time.Now()
-		if _, err := re.Once(ctx); err != nil {
-			b.Fatal(err)
+		ref := s
+		if replay {
+			// A device added before any compaction replays the import.
+			rs, re := benchDevice(b, srv.URI, db, fmt.Sprintf("replay%d", i), nil, threshold)
+			t0 = time.Now()
+			if _, err := re.Once(ctx); err != nil {
+				b.Fatal(err)
+			}
+			replayT += time.Since(t0)
+			ref = rs
 		}
-		replayT += time.Since(t0)
 
 		due, ops, err := e.CompactDue()
 		if err != nil || !due {
@@ -161,14 +158,18 @@ func BenchmarkImportThenNewDevice(b *testing.B) {
 			b.Fatal(err)
 		}
 		compactT += time.Since(t0)
-		ss, se := newDev(fmt.Sprintf("snap%d", i), nil)
+		ss, se := benchDevice(b, srv.URI, db, fmt.Sprintf("snap%d", i), nil, nil)
+		runtime.GC()
+		stop := sampleHeap(&peakHeap)
 		t0 = time.Now()
-		if _, err := se.Once(ctx); err != nil {
+		_, err = se.Once(ctx)
+		snapT += time.Since(t0)
+		stop()
+		if err != nil {
 			b.Fatal(err)
 		}
-		snapT += time.Since(t0)
-		if a, c := stateOf(b, rs), stateOf(b, ss); a != c {
-			b.Fatal("replayed and snapshot-bootstrapped devices differ")
+		if a, c := stateOf(b, ref), stateOf(b, ss); a != c {
+			b.Fatal("the snapshot-bootstrapped device differs from the reference")
 		}
 		b.Logf("compaction: snapshot of %d papers, %d chunks, %.1f MB, deleted %d ops", crep.Snapshot.Papers, crep.Snapshot.Chunks,
 			float64(crep.Snapshot.Bytes)/1e6, crep.DeletedOps)
@@ -176,7 +177,54 @@ func BenchmarkImportThenNewDevice(b *testing.B) {
 	f := float64(b.N)
 	b.ReportMetric(uploadT.Seconds()/f, "upload-s")
 	b.ReportMetric(compactT.Seconds()/f, "compact-s")
-	b.ReportMetric(replayT.Seconds()/f, "newdev-replay-s")
+	if replay {
+		b.ReportMetric(replayT.Seconds()/f, "newdev-replay-s")
+	}
 	b.ReportMetric(snapT.Seconds()/f, "newdev-snapshot-s")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "newdev-snapshot-peak-heap-MiB")
 	b.ReportMetric(0, "ns/op")
+}
+
+// benchDevice is an engine on st, or on a new empty store of device name
+// when st is nil, closed when the benchmark ends.
+func benchDevice(b *testing.B, uri, db, name string, st *meta.Store, mod func(*Config)) (*meta.Store, *Engine) {
+	if st == nil {
+		var err error
+		if st, err = meta.Open(b.TempDir()+"/meta.db", meta.Options{Device: name, NoSync: true}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+	}
+	cfg := Config{URI: uri, Database: db, StatusFile: "-"}
+	if mod != nil {
+		mod(&cfg)
+	}
+	en, err := New(st, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { en.Close() })
+	return st, en
+}
+
+// sampleHeap raises *peak to the heap's size (live and not yet collected
+// objects) every 10 ms until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		m := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(m)
+			*peak = max(*peak, m[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
