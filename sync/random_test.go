@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +24,15 @@ import (
 // compactions at random moments, then syncs everyone and checks that
 // every device, a new device started from the server, and the readable
 // papers documents equal a reference store that applied every op ever
-// uploaded (kept aside before each compaction deleted some).
+// uploaded (kept aside before each compaction deleted some). Seeds 1 to
+// 4, or to $PAPERFS_RANDOM_SEEDS for a longer search.
 func TestRandomized(t *testing.T) {
 	srv := synctest.Start(t)
-	for seed := uint64(1); seed <= 4; seed++ {
+	seeds := uint64(4)
+	if n, err := strconv.ParseUint(os.Getenv("PAPERFS_RANDOM_SEEDS"), 10, 64); err == nil && n > 0 {
+		seeds = n
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			randomRun(t, srv, seed, 3+int(seed%2), 120)
 		})
