@@ -1,40 +1,31 @@
 package fs
 
-import (
-	"context"
-	"errors"
-	"io/fs"
-	"log/slog"
-	"syscall"
+import "errors"
 
-	"github.com/paperfs/paperfs/meta"
+// Errors of the view, beside meta's (ErrNotFound, ErrInvalid, ErrExists,
+// ErrNotEmpty, ErrReadOnly). Frontends map each to their own code in one
+// place (fs/fuse: errno; fs/webdav: HTTP status).
+var (
+	// ErrNotPermitted: the view has no meaning for the operation there
+	// (a folder inside a view, a PDF renamed in place). EPERM, 403.
+	ErrNotPermitted = errors.New("not permitted in this view")
+	// ErrReadOnlyView: the library cannot be written through this view
+	// (no library folder to import into or trash from). EROFS, 403.
+	ErrReadOnlyView = errors.New("read-only view")
+	// ErrTooLarge: what was written is larger than such a file may be.
+	// EFBIG, 413.
+	ErrTooLarge = errors.New("file too large")
+	// ErrStale: the name changed meaning between lookup and use. ESTALE.
+	ErrStale = errors.New("stale name")
 )
 
-// errno is the one place where errors become errno values. go-fuse's own
-// conversion turns unknown wrapped errors into ENOSYS, which editors
-// misreport as "function not implemented"; here anything unexpected is
-// logged with its context and becomes EIO.
-func (f *FS) errno(op string, err error, attrs ...any) syscall.Errno {
-	if err == nil {
-		return 0
-	}
-	var en syscall.Errno
-	switch {
-	case errors.As(err, &en):
-		return en
-	case errors.Is(err, meta.ErrNotFound), errors.Is(err, fs.ErrNotExist):
-		return syscall.ENOENT
-	case errors.Is(err, meta.ErrInvalid), errors.Is(err, meta.ErrReadOnly):
-		return syscall.EINVAL
-	case errors.Is(err, meta.ErrExists), errors.Is(err, fs.ErrExist):
-		return syscall.EEXIST
-	case errors.Is(err, meta.ErrNotEmpty):
-		return syscall.ENOTEMPTY
-	case errors.Is(err, fs.ErrPermission):
-		return syscall.EACCES
-	case errors.Is(err, context.Canceled):
-		return syscall.EINTR
-	}
-	f.log.Error(op+" failed", append(attrs, slog.Any("err", err))...)
-	return syscall.EIO
+// Refusal is an operation the view does not allow, with the reason the
+// user is given.
+type Refusal struct {
+	File   string // the file or directory, as the view names it
+	Reason string // what to do instead
+	Err    error  // the kind: ErrNotPermitted, ErrReadOnlyView, ...
 }
+
+func (r *Refusal) Error() string { return r.File + ": " + r.Reason }
+func (r *Refusal) Unwrap() error { return r.Err }

@@ -1,27 +1,33 @@
-// Package fs presents a paper library as a FUSE filesystem: a thin adapter
-// that turns FUSE requests into meta.Store calls. Views, names and indexes
-// are meta's; this package knows inodes, file handles and errno.
+// Package fs holds the rules of the mounted library view, with no FUSE or
+// HTTP in it: the tree of views and names, what creating, deleting,
+// linking and renaming mean in each view (rm untags or trashes, mv
+// retags, a PDF copied in is imported), the sidecar save with its merge,
+// editors' scratch files, the BibTeX files and the .paperfs/ control files.
+// Frontends translate their protocol into calls here: fs/fuse for a
+// go-fuse mount, fs/webdav for a WebDAV server. Both show the same library
+// the same way because neither decides anything.
+//
+// The API speaks views and names (a View is all/, tags/x/, ...), nodes
+// (a paper's PDF or sidecar, a scratch file) and handles; errors are the
+// domain errors of this package and meta, which each frontend maps to its
+// own codes in one place.
 package fs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/paperfs/paperfs/meta"
 )
 
-// Store is what the filesystem needs of the metadata store.
+// Store is what the view needs of the metadata store.
 type Store interface {
 	Get(id string) (meta.Paper, error)
 	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
@@ -35,97 +41,97 @@ type Store interface {
 	Subscribe() *meta.Subscription
 }
 
-// Options configure a filesystem.
-type Options struct {
-	// Library is the absolute path of the library folder holding the PDFs.
-	Library string
-	// NoPassthrough serves PDF bytes through the FUSE read path instead of
-	// kernel passthrough (which needs Linux 6.9+ and CAP_SYS_ADMIN).
-	NoPassthrough bool
-	Logger        *slog.Logger
-	// EntryTimeout and AttrTimeout bound how long the kernel caches names
-	// and attributes; changes are also pushed with notifications, so these
-	// only matter if a notification is lost. Zero means DefaultTimeout.
-	EntryTimeout time.Duration
-	AttrTimeout  time.Duration
-	// RejectDir keeps what the user wrote in the mount that could not
-	// become metadata, so nothing is lost: the text of refused sidecar
-	// saves, and at unmount the files written in view directories that
-	// are neither papers nor editors' temporaries. Empty means not kept.
-	RejectDir string
-	// IdleForget is how long a view directory may go unused before the
-	// kernel is asked to forget its papers' names, so the inodes of views
-	// listed once do not stay for the life of the mount (see forget.go).
-	// Zero means DefaultIdleForget; negative, never.
-	IdleForget time.Duration
-	// MaxInodes bounds the inodes of papers' files and group directories
-	// (tags/x, authors/y, ...) the mount keeps: past
-	// it, the kernel is asked at once to forget the names of the least
-	// recently used view directories, so the mount's memory stays bounded
-	// however much is listed (see forget.go). Zero means DefaultMaxInodes;
-	// negative, no bound.
-	MaxInodes int
-	// Folder performs what the mount asks of the library folder:
-	// importing a PDF copied in, trashing a deleted paper.
-	Folder Folder
-}
-
-// Folder is what the filesystem needs of the library folder.
+// Folder is what the view needs of the library folder: importing a PDF
+// copied in, trashing a deleted paper.
 type Folder interface {
+	// Identify checks that the file at src can be imported and returns
+	// the id of the paper that already has its content, if one does.
+	// It is quick: it reads and hashes the file, and extracts nothing.
+	Identify(src string) (existing string, err error)
+	// ImportFile imports the file at src (moving it into the library
+	// folder), tagged with tags. It may take seconds (extraction).
 	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
 	Trash(id string) (meta.Paper, error)
 }
 
-// DefaultTimeout is the kernel cache lifetime for names and attributes.
-const DefaultTimeout = 5 * time.Second
-
-// Stats counts what the filesystem served, for tests and status.
-type Stats struct {
-	Reads     atomic.Int64 // FUSE READ requests on PDFs (zero under passthrough)
-	OpensPDF  atomic.Int64
-	Notifies  atomic.Int64
-	Lookups   atomic.Int64
-	Readdirs  atomic.Int64
-	Forgets   atomic.Int64 // names the kernel was asked to forget (idle directories, over MaxInodes)
-	Passthru  atomic.Bool  // passthrough was offered for at least one open
-	LastError atomic.Value
+// Options configure a view.
+type Options struct {
+	// Library is the absolute path of the library folder holding the PDFs.
+	Library string
+	Logger  *slog.Logger
+	// RejectDir keeps what the user wrote that could not become metadata,
+	// so nothing is lost: the text of refused sidecar saves, files copied
+	// in that could not be imported, and, when the view is closed, files
+	// written in view directories that are neither papers nor editors'
+	// temporaries. Empty means not kept.
+	RejectDir string
+	// Folder performs what the view asks of the library folder. Nil makes
+	// the view read-only for imports and trash.
+	Folder Folder
 }
 
-// FS is one mounted library.
+// FS is one library's view.
 type FS struct {
 	store Store
 	opts  Options
 	log   *slog.Logger
-	uid   uint32
-	gid   uint32
-	root  *rootNode
-	Stats Stats
 
-	mu       sync.Mutex                // protects the following
-	live     map[string]*fs.Inode      // PDF inodes the kernel holds, by paper id
-	inodes   int                       // PDF, attached sidecar and group directory inodes the kernel holds
-	uniqueAt string                    // store version at which every citation key was unique (see keysUnique)
-	sidecars map[string][]*fs.Inode    // attached sidecar inodes the kernel holds, by paper id (a few views each)
-	gens     map[string]int            // sidecar generation by paper id, bumped when one is renamed away
-	rejects  []Rejection               // newest last, at most maxRejections
-	served   map[string][]meta.Paper   // versions sidecars were opened at, newest last, by paper id
-	scratch  map[*sidecarNode]struct{} // scratch files made in view directories, pruned as they go
+	mu       sync.Mutex              // protects the following
+	uniqueAt string                  // store version at which every citation key was unique (see keysUnique)
+	gens     map[string]int          // sidecar generation by paper id, bumped when one is renamed away
+	rejects  []Rejection             // newest last, at most maxRejections
+	served   map[string][]meta.Paper // versions sidecars were opened at, newest last, by paper id
+	saves    map[saveKey]meta.Paper  // what the last save of a file made from a version made
+	scratch  map[*Sidecar]struct{}   // scratch files made in view directories, pruned as they go
 
-	scratchMu    sync.Mutex                      // protects scratchFiles; may be taken while holding mu, not the reverse
-	scratchFiles map[string]map[string]*fs.Inode // scratch files and links by view, then name
+	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
+	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
 
-	deferred chan func()   // work for the notifier goroutine: handlers must not notify
-	pressure chan struct{} // inodes went over opts.MaxInodes (see forget.go)
-	listed   chan struct{} // a large listing ended
+	events  chan event      // for the event loop (see events.go)
+	started atomic.Bool     // Start ran
+	bg      context.Context // cancelled by Close; imports run under it
+	stop    context.CancelFunc
+	closed  sync.Once
+	wg      sync.WaitGroup // the event loop and running imports
 }
 
-// Rejection is a sidecar save that was refused.
+// New creates the view of store. The caller must Close it.
+func New(store Store, opts Options) *FS {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	bg, stop := context.WithCancel(context.Background())
+	return &FS{store: store, opts: opts, log: opts.Logger, gens: map[string]int{},
+		events: make(chan event, 1024), bg: bg, stop: stop}
+}
+
+// Library is the library folder's absolute path.
+func (f *FS) Library() string { return f.opts.Library }
+
+// Logger is where the view logs.
+func (f *FS) Logger() *slog.Logger { return f.log }
+
+// Close stops imports in flight (their files are kept for the next
+// scan), ends the event loop, keeps the user's own files written in
+// views, and removes what unfinished copies left in the library folder.
+func (f *FS) Close() {
+	f.closed.Do(func() {
+		f.stop()
+		f.wg.Wait()
+		f.keepScratch()
+		if f.opts.Folder != nil {
+			f.cleanIncoming()
+		}
+	})
+}
+
+// Rejection is something the user wrote that was refused.
 type Rejection struct {
 	Time    time.Time `json:"time"`
 	File    string    `json:"file"`
-	Paper   string    `json:"paper"`
+	Paper   string    `json:"paper,omitempty"`
 	Problem string    `json:"problem"`
-	Kept    string    `json:"kept,omitempty"` // where the rejected text was saved
+	Kept    string    `json:"kept,omitempty"` // where the rejected text or file was saved
 }
 
 const maxRejections = 50
@@ -168,144 +174,38 @@ func (f *FS) servedAt(id string, modified time.Time) (meta.Paper, bool) {
 	return meta.Paper{}, false
 }
 
-// New creates a filesystem over store.
-func New(store Store, opts Options) *FS {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	if opts.EntryTimeout == 0 {
-		opts.EntryTimeout = DefaultTimeout
-	}
-	if opts.AttrTimeout == 0 {
-		opts.AttrTimeout = DefaultTimeout
-	}
-	if opts.IdleForget == 0 {
-		opts.IdleForget = DefaultIdleForget
-	}
-	if opts.MaxInodes == 0 {
-		opts.MaxInodes = DefaultMaxInodes
-	}
-	f := &FS{store: store, opts: opts, log: opts.Logger, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
-		live: map[string]*fs.Inode{}, sidecars: map[string][]*fs.Inode{}, gens: map[string]int{},
-		deferred: make(chan func(), 1024), pressure: make(chan struct{}, 1),
-		listed: make(chan struct{}, 1)}
-	f.root = &rootNode{fs: f}
-	return f
+// saveKey names the texts of one file made from one version of a paper:
+// an editor's buffer.
+type saveKey struct {
+	id, file string
+	from     time.Time
 }
 
-// Root is the filesystem's root node, for fs.Mount or in-process tests.
-func (f *FS) Root() fs.InodeEmbedder { return f.root }
-
-// ino gives every node a stable inode number derived from what it shows, so
-// the same paper has the same inode number in every view and every mount.
-func ino(kind, key string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(key))
-	return h.Sum64() | 1<<63 // never 0 or the root's 1
-}
-
-func (f *FS) fillAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time, ino uint64) {
-	a.Mode = mode
-	a.Size = uint64(size)
-	a.Blocks = (uint64(size) + 511) / 512
-	a.Ino = ino
-	a.Nlink = 1
-	if mode&syscall.S_IFDIR != 0 {
-		a.Nlink = 2
-	}
-	a.Owner = fuse.Owner{Uid: f.uid, Gid: f.gid}
-	if !mtime.IsZero() {
-		a.SetTimes(&mtime, &mtime, &mtime)
-	}
-}
-
-func (f *FS) trackPDF(id string, n *fs.Inode) {
+// recordSave remembers that a save of file, made from the version of
+// paper id stamped from, made version p.
+func (f *FS) recordSave(id string, from time.Time, file string, p meta.Paper) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.live[id] == nil {
-		f.held(1)
+	if f.saves == nil || len(f.saves) >= maxServedPapers {
+		f.saves = map[saveKey]meta.Paper{}
 	}
-	f.live[id] = n
+	f.saves[saveKey{id, file, from}] = p
 }
 
-func (f *FS) untrackPDF(id string) {
+// savedFrom finds what the last save of file made from the version of
+// paper id stamped from made.
+func (f *FS) savedFrom(id string, from time.Time, file string) (meta.Paper, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.live[id] != nil {
-		f.held(-1)
-	}
-	delete(f.live, id)
+	p, ok := f.saves[saveKey{id, file, from}]
+	return p, ok
 }
 
-func (f *FS) trackSidecar(id string, n *fs.Inode) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !slices.Contains(f.sidecars[id], n) {
-		f.sidecars[id] = append(f.sidecars[id], n)
-		f.held(1)
-	}
-}
-
-func (f *FS) untrackSidecar(id string, n *fs.Inode) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ns := slices.DeleteFunc(f.sidecars[id], func(m *fs.Inode) bool { return m == n })
-	if len(ns) < len(f.sidecars[id]) {
-		f.held(-1)
-	}
-	if len(ns) == 0 {
-		delete(f.sidecars, id)
-	} else {
-		f.sidecars[id] = ns
-	}
-}
-
-// heldDir counts group directories' inodes coming and going.
-func (f *FS) heldDir(delta int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.held(delta)
-}
-
-// held counts inodes of papers' files and group directories coming and
-// going; f.mu is held.
-func (f *FS) held(delta int) {
-	f.inodes += delta
-	if delta > 0 && f.opts.MaxInodes > 0 && f.inodes > f.opts.MaxInodes {
-		select {
-		case f.pressure <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// Inodes reports how many inodes of papers' files and group directories
-// the kernel holds and the bound on them (negative: none).
-func (f *FS) Inodes() (held, bound int) { return f.heldInodes(), f.opts.MaxInodes }
-
-// heldInodes is the number of inodes of papers' files and group
-// directories the kernel holds.
-func (f *FS) heldInodes() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.inodes
-}
-
-// paperInodes are the inodes the kernel holds for a paper's files.
-func (f *FS) paperInodes(id string) []*fs.Inode {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*fs.Inode
-	if n := f.live[id]; n != nil {
-		out = append(out, n)
-	}
-	out = append(out, f.sidecars[id]...)
-	return out
-}
-
-func (f *FS) sidecarGen(id string) int {
+// SidecarGen is the generation of paper id's sidecar: it changes when an
+// editor renames the sidecar away (which turns that file into a scratch
+// copy), so a frontend that numbers files gives the paper's sidecar a new
+// number from then on.
+func (f *FS) SidecarGen(id string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.gens[id]
@@ -317,18 +217,10 @@ func (f *FS) bumpSidecarGen(id string) {
 	f.mu.Unlock()
 }
 
-// later queues work for the notifier goroutine. FUSE handlers use it for
-// kernel notifications, which must not be sent from a handler.
-func (f *FS) later(fn func()) {
-	select {
-	case f.deferred <- fn:
-	default:
-		f.log.Warn("notification queue full; the kernel may show a stale name until its cache expires")
-	}
-}
-
-// reject records a refused save: logged with the file and the problem,
-// listed in .paperfs/errors, and the text kept in the rejected folder.
+// reject records a save that failed: logged with the file and the
+// problem, listed in .paperfs/errors, and the text kept in the rejected
+// folder. Invalid text is the user's to fix; anything else is a storage
+// failure, which is not.
 func (f *FS) reject(id, file string, data []byte, err error) {
 	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: err.Error()}
 	if f.opts.RejectDir != "" {
@@ -341,8 +233,15 @@ func (f *FS) reject(id, file string, data []byte, err error) {
 			}
 		}
 	}
-	f.log.Error("sidecar save rejected; the metadata is unchanged, fix the file and save again",
-		slog.String("file", file), slog.String("problem", r.Problem), slog.String("kept", r.Kept))
+	msg := "sidecar save rejected; the metadata is unchanged, fix the file and save again"
+	if !errors.Is(err, meta.ErrInvalid) && !errors.Is(err, meta.ErrReadOnly) {
+		msg = "sidecar save failed: the metadata could not be stored (not a problem of the file); your text is kept"
+	}
+	f.log.Error(msg, slog.String("file", file), slog.String("problem", r.Problem), slog.String("kept", r.Kept))
+	f.addRejection(r)
+}
+
+func (f *FS) addRejection(r Rejection) {
 	f.mu.Lock()
 	f.rejects = append(f.rejects, r)
 	if len(f.rejects) > maxRejections {
@@ -351,9 +250,37 @@ func (f *FS) reject(id, file string, data []byte, err error) {
 	f.mu.Unlock()
 }
 
-// Rejections returns the recent refused saves, newest last.
+// Rejections returns the recent refusals, newest last.
 func (f *FS) Rejections() []Rejection {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Rejection(nil), f.rejects...)
+}
+
+// errorsJSON is .paperfs/errors: the recent refusals, an empty list when
+// there are none.
+func (f *FS) errorsJSON() []byte {
+	rs := f.Rejections()
+	if rs == nil {
+		rs = []Rejection{}
+	}
+	b, _ := json.MarshalIndent(rs, "", "  ")
+	return append(b, '\n')
+}
+
+// refuse logs an operation the view does not allow and returns the error
+// for it: what the user tried, where, and what to do instead.
+func (f *FS) refuse(file, reason string, err error) error {
+	f.log.Info("refused: "+reason, "file", file)
+	return &Refusal{File: file, Reason: reason, Err: err}
+}
+
+// errNotFound is the error for a name a view does not have.
+func errNotFound(file string) error {
+	return fmt.Errorf("%s: %w", file, meta.ErrNotFound)
+}
+
+// isNotFound reports a missing name or paper.
+func isNotFound(err error) bool {
+	return errors.Is(err, meta.ErrNotFound) || errors.Is(err, os.ErrNotExist)
 }

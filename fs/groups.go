@@ -1,128 +1,106 @@
 package fs
 
 import (
-	"context"
 	"errors"
-	"syscall"
-	"time"
-
-	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
-	"golang.org/x/sys/unix"
+	"fmt"
 
 	"github.com/paperfs/paperfs/meta"
 )
 
-// startTime stamps directories whose contents have no time of their own.
-var startTime = time.Now()
+// Groups are the directories of tags/, authors/, years/ and folders/.
+// Tags and folders are the user's: mkdir makes one, rmdir removes an
+// empty one, mv renames one on every paper. Authors and years come from
+// the papers' metadata.
 
-// groupsDir lists the groups of one kind: tags/, authors/, years/, folders/.
-type groupsDir struct {
-	fs.Inode
-	fs   *FS
-	kind meta.Kind
-}
-
-var (
-	_ = (fs.NodeLookuper)((*groupsDir)(nil))
-	_ = (fs.NodeReaddirer)((*groupsDir)(nil))
-	_ = (fs.NodeGetattrer)((*groupsDir)(nil))
-)
-
-func (d *groupsDir) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.fs.fillAttr(&out.Attr, syscall.S_IFDIR|0o755, 0, startTime, d.StableAttr().Ino)
-	return 0
-}
-
-func (d *groupsDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	d.fs.Stats.Readdirs.Add(1)
-	gs, err := d.fs.store.Groups(d.kind)
+// Groups lists the groups of kind k.
+func (f *FS) Groups(k meta.Kind) ([]meta.Group, error) {
+	gs, err := f.store.Groups(k)
 	if err != nil {
-		return nil, d.fs.errno("readdir", err, "dir", string(d.kind))
+		return nil, fmt.Errorf("listing %s: %w", k, err)
 	}
-	es := make([]fuse.DirEntry, len(gs))
-	for i, g := range gs {
-		es[i] = fuse.DirEntry{Name: g.Name, Mode: syscall.S_IFDIR, Ino: ino("dir", viewKey(d.kind, g.Name))}
-	}
-	return fs.NewListDirStream(es), 0
+	return gs, nil
 }
 
-func (d *groupsDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	d.fs.Stats.Lookups.Add(1)
-	ok, err := d.fs.store.HasGroup(d.kind, name)
+// HasGroup reports whether k/name exists.
+func (f *FS) HasGroup(k meta.Kind, name string) (bool, error) {
+	ok, err := f.store.HasGroup(k, name)
 	if err != nil {
-		return nil, d.fs.errno("lookup", err, "dir", string(d.kind), "name", name)
+		return false, fmt.Errorf("%s/%s: %w", k, name, err)
 	}
-	if !ok {
-		return nil, syscall.ENOENT
-	}
-	n := ino("dir", viewKey(d.kind, name))
-	d.fs.fillAttr(&out.Attr, syscall.S_IFDIR|0o755, 0, startTime, n)
-	child := newViewDir(d.fs, meta.View{Kind: d.kind, Group: name})
-	return d.NewInode(ctx, child, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n}), 0
+	return ok, nil
 }
 
-func viewKey(k meta.Kind, group string) string {
-	return meta.View{Kind: k, Group: group}.String()
+// readOnlyGroup is the refusal of a change to authors/ or years/.
+func (f *FS) readOnlyGroup(k meta.Kind, name string) error {
+	return f.refuse(string(k)+"/"+name, string(k)+" come from the papers' metadata; edit a paper's .json to change them", ErrNotPermitted)
 }
 
-var (
-	_ = (fs.NodeMkdirer)((*groupsDir)(nil))
-	_ = (fs.NodeRmdirer)((*groupsDir)(nil))
-	_ = (fs.NodeRenamer)((*groupsDir)(nil))
-	_ = (fs.NodeCreater)((*groupsDir)(nil))
-)
-
-// Mkdir creates an empty tag or folder; authors and years come from papers.
-func (d *groupsDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if err := d.fs.store.CreateGroup(d.kind, name); err != nil {
-		if errors.Is(err, meta.ErrReadOnly) {
-			d.fs.log.Info("refused: "+string(d.kind)+" come from the papers' metadata", "dir", string(d.kind), "name", name)
-			return nil, syscall.EPERM
-		}
-		return nil, d.fs.errno("mkdir", err, "dir", string(d.kind), "name", name)
+// Mkdir creates an empty tag or folder.
+func (f *FS) Mkdir(k meta.Kind, name string) error {
+	err := f.store.CreateGroup(k, name)
+	if errors.Is(err, meta.ErrReadOnly) {
+		return f.readOnlyGroup(k, name)
 	}
-	return d.Lookup(ctx, name, out)
+	if err != nil {
+		return fmt.Errorf("creating %s/%s: %w", k, name, err)
+	}
+	return nil
 }
 
 // Rmdir removes an empty tag or folder.
-func (d *groupsDir) Rmdir(ctx context.Context, name string) syscall.Errno {
-	err := d.fs.store.RemoveGroup(d.kind, name)
+func (f *FS) Rmdir(k meta.Kind, name string) error {
+	err := f.store.RemoveGroup(k, name)
 	if errors.Is(err, meta.ErrReadOnly) {
-		return syscall.EPERM
+		return f.readOnlyGroup(k, name)
 	}
-	return d.fs.errno("rmdir", err, "dir", string(d.kind), "name", name)
+	if err != nil {
+		return fmt.Errorf("removing %s/%s: %w", k, name, err)
+	}
+	return nil
 }
 
-// Rename renames a tag or folder on every paper that has it.
-func (d *groupsDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	// mv asks for RENAME_NOREPLACE, which is what happens anyway.
-	if newParent != fs.InodeEmbedder(d) || flags&^unix.RENAME_NOREPLACE != 0 {
-		return syscall.EPERM
+// RenameGroup renames a tag or folder on every paper that has it. It
+// never merges two: renaming onto an existing one fails (move the papers
+// instead).
+func (f *FS) RenameGroup(k meta.Kind, from, to string) error {
+	if ok, _ := f.store.HasGroup(k, to); ok {
+		return fmt.Errorf("%s/%s: %w (move the papers instead of merging two %s by a rename)", k, to, meta.ErrExists, k)
 	}
-	if ok, _ := d.fs.store.HasGroup(d.kind, newName); ok {
-		return syscall.EEXIST // merging two tags by rename would surprise; move papers instead
-	}
-	n, err := d.fs.store.RenameGroup(d.kind, name, newName)
+	n, err := f.store.RenameGroup(k, from, to)
 	if errors.Is(err, meta.ErrReadOnly) {
-		return syscall.EPERM
+		return f.readOnlyGroup(k, from)
 	}
-	if err == nil {
-		d.fs.log.Info("renamed", "from", string(d.kind)+"/"+name, "to", string(d.kind)+"/"+newName, "papers", n)
-		d.fs.renameScratchView(viewKey(d.kind, name), viewKey(d.kind, newName))
-		// The kernel keeps the directory's inode under its new name: it
-		// shows the renamed tag from now on, not the old one.
-		if ch := d.GetChild(name); ch != nil {
-			if vd, ok := ch.Operations().(*viewDir); ok {
-				v := meta.View{Kind: d.kind, Group: newName}
-				vd.viewp.Store(&v)
-			}
-		}
+	if err != nil {
+		return fmt.Errorf("renaming %s/%s: %w", k, from, err)
 	}
-	return d.fs.errno("rename", err, "dir", string(d.kind), "name", name)
+	f.log.Info("renamed", "from", string(k)+"/"+from, "to", string(k)+"/"+to, "papers", n)
+	f.renameScratchView(meta.View{Kind: k, Group: from}.String(), meta.View{Kind: k, Group: to}.String())
+	return nil
 }
 
-// Create refuses files directly in tags/, authors/...: they hold groups.
-func (d *groupsDir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	return nil, nil, 0, syscall.EPERM
+// The root's children, in listing order: one directory per kind of view,
+// library.bib and the control directory.
+var (
+	// RootDirs are the views at the root.
+	RootDirs = []meta.Kind{meta.All, meta.Tags, meta.Authors, meta.Years, meta.Folders, meta.Untagged, meta.Trash, meta.Missing}
+	// ControlDir holds what the view has to tell the user.
+	ControlDir = ".paperfs"
+)
+
+// RootRefusal is the refusal of anything made at the root, which holds
+// only the views.
+func (f *FS) RootRefusal(name string) error {
+	return f.refuse(name, "the top of the mount holds only the views; put papers in all/ or a tag, and make tags with mkdir tags/NAME", ErrNotPermitted)
+}
+
+// GroupsRefusal is the refusal of a file made directly in tags/,
+// authors/, ...: they hold groups.
+func (f *FS) GroupsRefusal(k meta.Kind, name string) error {
+	return f.refuse(string(k)+"/"+name, string(k)+"/ holds folders only; put the file in one of them, or in all/", ErrNotPermitted)
+}
+
+// Control lists the control files of .paperfs/: errors is the recent
+// refusals, newest last.
+func (f *FS) Control() []*Generated {
+	return []*Generated{{Name: "errors", gen: f.errorsJSON}}
 }

@@ -3,155 +3,188 @@ package fs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
-
-	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/paperfs/paperfs/meta"
 )
 
-// incomingNode is a PDF being copied into the mount (cp, drag and drop).
-// Its bytes go to a hidden temporary file in the library folder; when the
-// writer closes it, it is imported like `paperfs import`, joining the tag or
-// folder it was dropped into. A PDF already in the library just joins.
-type incomingNode struct {
-	fs.Inode
-	fs   *FS
-	dir  *viewDir
-	name string
-	tmp  string // the copy, named as the user named it, in a private hidden directory of the library folder
+// Incoming is a PDF being copied into a view (cp, drag and drop, a
+// download finishing). Its bytes go to a hidden temporary file in the
+// library folder; when its writer is done (Finish), it is checked at once
+// and then imported like `paperfs import` in the background, joining the
+// tag or folder it was dropped into. It stays listed under the name it was
+// given until the import is done; the paper then appears under its
+// library name. A PDF already in the library just joins.
+type Incoming struct {
+	fs     *FS
+	serial uint64
+	tmp    string // the copy, named as the user named it, in a private hidden directory of the library folder
 
-	mu   sync.Mutex // protects done
-	done bool       // imported (or given up): further closes do nothing
+	mu    sync.Mutex // protects the following
+	dir   Dir        // where it was put, and under what name
+	name  string
+	begun bool // checked and handed to the import: further finishes do nothing
 }
 
-var (
-	_ = (fs.NodeGetattrer)((*incomingNode)(nil))
-	_ = (fs.NodeOpener)((*incomingNode)(nil))
-	_ = (fs.NodeSetattrer)((*incomingNode)(nil))
-)
-
-func (d *viewDir) createIncoming(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+func (d Dir) createIncoming(name string) (*Incoming, error) {
 	if d.fs.opts.Folder == nil {
-		return nil, nil, 0, syscall.EROFS
+		return nil, d.fs.refuse(d.path(name), "this view has no library folder to import into", ErrReadOnlyView)
 	}
-	f, err := d.fs.incomingFile(name)
+	w, err := d.fs.incomingFile(name)
 	if err != nil {
-		return nil, nil, 0, d.fs.errno("create", err, "file", d.view().String()+"/"+name)
+		return nil, fmt.Errorf("copying %s in: %w", d.path(name), err)
 	}
-	n := &incomingNode{fs: d.fs, dir: d, name: name, tmp: f.Name()}
-	child := d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("incoming", f.Name())})
-	d.setScratch(name, child)
-	var a fuse.AttrOut
-	n.Getattr(ctx, nil, &a)
-	out.Attr = a.Attr
-	fd, err := syscall.Dup(int(f.Fd()))
-	f.Close()
+	w.Close()
+	n := &Incoming{fs: d.fs, serial: nextSerial(), tmp: w.Name(), dir: d, name: name}
+	d.fs.setScratchIn(d.View.String(), name, n)
+	return n, nil
+}
+
+// Serial tells copies apart.
+func (n *Incoming) Serial() uint64 { return n.serial }
+
+// Attr is the copy's attributes as written so far.
+func (n *Incoming) Attr() (Attr, error) {
+	st, err := os.Stat(n.tmp)
 	if err != nil {
-		return nil, nil, 0, syscall.EIO
+		return Attr{Mode: modeFile, Mtime: time.Now(), Links: 1}, nil
 	}
-	return child, &incomingHandle{loopback: fs.NewLoopbackFile(fd).(*fs.LoopbackFile), node: n}, 0, 0
+	return Attr{Mode: modeFile, Size: st.Size(), Mtime: st.ModTime(), Links: 1}, nil
 }
 
-func (n *incomingNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	var st syscall.Stat_t
-	if err := syscall.Stat(n.tmp, &st); err != nil {
-		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, 0, time.Now(), n.StableAttr().Ino)
-		return 0
-	}
-	out.Attr.FromStat(&st)
-	out.Attr.Ino = n.StableAttr().Ino
-	out.Attr.Owner = fuse.Owner{Uid: n.fs.uid, Gid: n.fs.gid}
-	return 0
+// Open opens the copy for its writer; flags are os.OpenFile's.
+func (n *Incoming) Open(flags int) (*os.File, error) {
+	return os.OpenFile(n.tmp, flags&^(os.O_CREATE|os.O_EXCL), 0)
 }
 
-func (n *incomingNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if size, ok := in.GetSize(); ok {
-		if err := os.Truncate(n.tmp, int64(size)); err != nil {
-			return n.fs.errno("truncate", err, "file", n.name)
-		}
-	}
-	return n.Getattr(ctx, fh, out)
+// Truncate sets the copy's size.
+func (n *Incoming) Truncate(size int64) error { return os.Truncate(n.tmp, size) }
+
+func (n *Incoming) moved(to Dir, name string) {
+	n.mu.Lock()
+	n.dir, n.name = to, name
+	n.mu.Unlock()
 }
 
-func (n *incomingNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	fd, err := syscall.Open(n.tmp, int(flags)&^(syscall.O_CREAT|syscall.O_EXCL)|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, 0, n.fs.errno("open", err, "file", n.name)
-	}
-	return &incomingHandle{loopback: fs.NewLoopbackFile(fd).(*fs.LoopbackFile), node: n}, 0, 0
-}
-
-// incomingHandle writes to the temporary file and imports it on close.
-type incomingHandle struct {
-	loopback
-	node *incomingNode
-}
-
-func (h *incomingHandle) Flush(ctx context.Context) syscall.Errno {
-	if errno := h.loopback.Flush(ctx); errno != 0 {
-		return errno
-	}
-	return h.node.finish()
-}
-
-// finish imports the copied file once the writer is done with it.
-func (n *incomingNode) finish() syscall.Errno {
+func (n *Incoming) where() (Dir, string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.done {
-		return 0
-	}
-	st, err := os.Stat(n.tmp)
-	if err != nil || st.Size() == 0 {
-		return 0 // nothing written yet (touch, or an open before the copy)
-	}
-	n.done = true
-	return n.dir.importCopy(n.name, n.tmp)
+	return n.dir, n.name
 }
 
-// importCopy imports the file at tmp, which the user put into d as name
-// (copied in, or renamed from a download's partial file), like paperfs
-// import: tagged or filed when d is a tag or folder, joining it when the
-// library already holds the same PDF. What cannot be imported is kept.
-func (d *viewDir) importCopy(name, tmp string) syscall.Errno {
-	f := d.fs
-	file := d.view().String() + "/" + name
-	var tags []string
-	if d.view().Kind == meta.Tags {
-		tags = []string{d.view().Group}
+// Finish is called when a writer is done with the copy (close). Once it
+// has content, its bytes are made durable and checked: a file that is not
+// a PDF is refused at once (the error wraps meta.ErrInvalid; the file is
+// kept in the rejected folder and leaves the view), one the library has
+// already joins the view at once, and a new one is imported in the
+// background, so the writer's close never waits for extraction.
+func (n *Incoming) Finish() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.begun {
+		return nil
 	}
-	p, err := f.opts.Folder.ImportFile(context.Background(), tmp, true, tags)
+	w, err := os.OpenFile(n.tmp, os.O_RDONLY, 0)
+	if err != nil {
+		return nil // moved away meanwhile (rename onto another name)
+	}
+	st, err := w.Stat()
+	if err == nil && st.Size() == 0 {
+		w.Close()
+		return nil // nothing written yet (touch, or an open before the copy)
+	}
+	if err == nil {
+		err = w.Sync()
+	}
+	w.Close()
+	d, name := n.dir, n.name
+	file := d.path(name)
+	if err != nil {
+		return fmt.Errorf("copying %s in: %w", file, err)
+	}
+	n.begun = true
+	existing, err := d.fs.opts.Folder.Identify(n.tmp)
+	switch {
+	case err != nil:
+		d.fs.dropIncoming(d, name, n.tmp, err)
+		return fmt.Errorf("copying %s in: %w", file, err)
+	case existing != "":
+		// Already in the library: copying it here means "put it here too".
+		if err := d.fs.join(existing, d.View, true); err != nil {
+			d.fs.dropIncoming(d, name, n.tmp, err)
+			return fmt.Errorf("copying %s in: %w", file, err)
+		}
+		os.RemoveAll(filepath.Dir(n.tmp))
+		d.fs.log.Info("already in the library", "file", file, "paper", existing)
+		d.fs.doneIncoming(d, name, n)
+		return nil
+	}
+	d.fs.wg.Add(1)
+	go func() {
+		defer d.fs.wg.Done()
+		d.fs.importIncoming(n)
+	}()
+	return nil
+}
+
+// importIncoming imports a checked copy: tagged or filed when it was put
+// in a tag or folder. What cannot be imported is kept.
+func (f *FS) importIncoming(n *Incoming) {
+	d, name := n.where()
+	var tags []string
+	if d.View.Kind == meta.Tags {
+		tags = []string{d.View.Group}
+	}
+	p, err := f.opts.Folder.ImportFile(f.bg, n.tmp, true, tags)
 	var dup interface{ PaperID() string }
 	switch {
 	case err == nil:
-		if d.view().Kind == meta.Folders {
-			err = f.join(p.ID, d.view(), true)
+		if d.View.Kind == meta.Folders {
+			err = f.join(p.ID, d.View, true)
 		}
-		f.log.Info("imported", "file", file, "paper", p.ID, "as", p.File.Path)
+		f.log.Info("imported", "file", d.path(name), "paper", p.ID, "as", p.File.Path)
 	case errors.As(err, &dup):
-		// Already in the library: copying it here means "put it here too".
-		os.Remove(tmp)
-		err = f.join(dup.PaperID(), d.view(), true)
-		f.log.Info("already in the library", "file", file)
+		// The same PDF arrived meanwhile.
+		os.Remove(n.tmp)
+		err = f.join(dup.PaperID(), d.View, true)
 	}
 	if err != nil {
-		kept := f.keepCopy(tmp, name)
-		f.log.Error("import of a copied file failed; the file is kept", "file", file, "kept", kept, "err", err)
-		if errors.Is(err, meta.ErrInvalid) {
-			return syscall.EINVAL
-		}
-		return syscall.EIO
+		f.dropIncoming(d, name, n.tmp, err)
+		return
 	}
-	os.Remove(filepath.Dir(tmp)) // empty once imported or kept
-	d.setScratch(name, nil)
-	d.fs.later(func() { d.NotifyEntry(name) })
-	return 0
+	os.Remove(filepath.Dir(n.tmp)) // empty once imported
+	f.doneIncoming(d, name, n)
+}
+
+// doneIncoming takes a copy out of the view once its paper is there.
+func (f *FS) doneIncoming(d Dir, name string, n *Incoming) {
+	if f.scratchIn(d.View.String(), name) == Node(n) {
+		f.setScratchIn(d.View.String(), name, nil)
+	}
+	f.invalidate(d.View, name)
+}
+
+// dropIncoming refuses a copy that cannot be imported: the file is kept
+// where the user can find it, the refusal is logged and listed in
+// .paperfs/errors, and the name leaves the view.
+func (f *FS) dropIncoming(d Dir, name, tmp string, err error) {
+	kept := f.keepCopy(tmp, name)
+	file := d.path(name)
+	msg := "a file copied in could not be imported; it is kept"
+	if errors.Is(err, context.Canceled) {
+		msg = "the mount closed before a file copied in was imported; it is kept"
+	}
+	f.log.Error(msg, "file", file, "kept", kept, "err", err)
+	f.addRejection(Rejection{Time: time.Now(), File: file, Problem: err.Error(), Kept: kept})
+	os.Remove(filepath.Dir(tmp))
+	if f.scratchIn(d.View.String(), name) != nil {
+		f.setScratchIn(d.View.String(), name, nil)
+	}
+	f.invalidate(d.View, name)
 }
 
 // keepCopy moves a file that could not be imported where the user can
@@ -168,10 +201,10 @@ func (f *FS) keepCopy(tmp, name string) string {
 	return dst
 }
 
-// incomingDir makes the private hidden directory in the library folder
+// incomingFile makes the private hidden directory in the library folder
 // where a file waits to be imported under the name the user gave it (the
 // name import falls back on for title and file name; scans skip hidden
-// directories).
+// directories), and the file in it.
 func (f *FS) incomingFile(name string) (*os.File, error) {
 	tmpDir, err := os.MkdirTemp(f.opts.Library, ".paperfs-incoming-*")
 	if err != nil {
@@ -185,9 +218,35 @@ func (f *FS) incomingFile(name string) (*os.File, error) {
 	return w, nil
 }
 
+// importRenamed imports a scratch file renamed to a PDF name.
+func (d Dir) importRenamed(sc *Sidecar, name string, to Dir, newName string) error {
+	if base, _, ok := SplitExt(newName); ok {
+		if _, err := to.fs.store.Lookup(to.View, base); err == nil {
+			return fmt.Errorf("%s: a paper's PDF is never replaced: %w", to.path(newName), meta.ErrExists)
+		}
+	}
+	w, err := d.fs.incomingFile(newName)
+	if err != nil {
+		return fmt.Errorf("renaming %s: %w", d.path(name), err)
+	}
+	_, err = w.Write(sc.scratchData())
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.RemoveAll(filepath.Dir(w.Name()))
+		return fmt.Errorf("renaming %s: %w", d.path(name), err)
+	}
+	d.fs.setScratchIn(d.View.String(), name, nil)
+	n := &Incoming{fs: d.fs, serial: nextSerial(), tmp: w.Name(), dir: to, name: newName}
+	to.fs.setScratchIn(to.View.String(), newName, n)
+	return n.Finish()
+}
+
 // cleanIncoming removes what copies that were never written (touch x.pdf)
-// left in the library folder; it runs once the mount is gone. A file with
-// content there was not imported and not kept: it stays, and is reported.
+// left in the library folder; it runs when the view is closed. A file
+// with content there was not imported and not kept: it stays, and is
+// reported.
 func (f *FS) cleanIncoming() {
 	dirs, _ := filepath.Glob(filepath.Join(f.opts.Library, ".paperfs-incoming-*"))
 	for _, dir := range dirs {
@@ -196,10 +255,16 @@ func (f *FS) cleanIncoming() {
 			p := filepath.Join(dir, e.Name())
 			if st, err := os.Stat(p); err == nil && st.Size() == 0 {
 				os.Remove(p)
-			} else {
-				f.log.Warn("a file copied into the mount was not imported; it is still here", "file", p)
+			} else if err == nil && st.Mode().IsRegular() {
+				f.keepUnimported(p, e.Name())
 			}
 		}
 		os.Remove(dir) // only if empty
 	}
+}
+
+// keepUnimported keeps a copy with content that was never imported.
+func (f *FS) keepUnimported(path, name string) {
+	kept := f.keepCopy(path, name)
+	f.log.Warn("a file copied into the mount was not imported; it is kept", "file", name, "kept", kept)
 }

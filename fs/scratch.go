@@ -7,15 +7,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/paperfs/paperfs/meta"
 )
 
 // Scratch files are what editors and file managers write beside papers:
 // temporaries, swap and lock files, backups. They live in memory and go
-// with the mount. A user can also write a file of their own into a view
-// ("Save as notes.md" into tags/ml/); that one must not vanish, so at
-// unmount every scratch file still listed, with content, that does not
-// look like an editor's temporary is kept in Options.RejectDir.
+// with the view. A user can also write a file of their own into a view
+// ("Save as notes.md" into tags/ml/); that one must not vanish, so when
+// the view is closed every scratch file still listed, with content, that
+// does not look like an editor's temporary is kept in Options.RejectDir.
+//
+// Scratch files belong to the view (tags/x), not to one directory object
+// of a frontend: after mv tags/a tags/b the kernel may hold two inodes for
+// tags/b for a while, and a file created through one must be found
+// through the other.
 
 // editorTemp matches the names editors and tools give their temporaries:
 // hidden files (swap, lock, .goutputstream-*, .tmp*), backups (name~),
@@ -25,11 +30,11 @@ var editorTemp = regexp.MustCompile(`^(\..*|.*~|#.*#|[0-9]+|sed[A-Za-z0-9]{6}|tm
 const maxScratchTracked = 1024
 
 // trackScratch remembers a scratch file for keepScratch.
-func (f *FS) trackScratch(n *sidecarNode) {
+func (f *FS) trackScratch(n *Sidecar) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.scratch == nil {
-		f.scratch = map[*sidecarNode]struct{}{}
+		f.scratch = map[*Sidecar]struct{}{}
 	}
 	if len(f.scratch) >= maxScratchTracked {
 		for s := range f.scratch {
@@ -41,19 +46,19 @@ func (f *FS) trackScratch(n *sidecarNode) {
 	f.scratch[n] = struct{}{}
 }
 
-// listed reports whether n is a scratch file a directory still shows.
-func (n *sidecarNode) listed() bool {
+// listed reports whether n is a scratch file a view still shows.
+func (n *Sidecar) listed() bool {
 	n.mu.Lock()
-	d, name, id := n.dir, n.name, n.id
+	v, name, id := n.view, n.name, n.id
 	n.mu.Unlock()
-	return id == "" && d != nil && d.scratchChild(name) == &n.Inode
+	return id == "" && v != nil && n.fs.scratchIn(v.String(), name) == Node(n)
 }
 
 // keepScratch saves the user's own files from the scratch space; it runs
-// once the mount is gone.
+// when the view is closed.
 func (f *FS) keepScratch() {
 	f.mu.Lock()
-	nodes := make([]*sidecarNode, 0, len(f.scratch))
+	nodes := make([]*Sidecar, 0, len(f.scratch))
 	for n := range f.scratch {
 		nodes = append(nodes, n)
 	}
@@ -88,22 +93,23 @@ func (f *FS) keepScratch() {
 	}
 }
 
-// scratchIn returns the scratch file or link name in view v, or nil.
-func (f *FS) scratchIn(v, name string) *fs.Inode {
+// scratchIn returns the scratch node name in view v, or nil.
+func (f *FS) scratchIn(v, name string) Node {
 	f.scratchMu.Lock()
 	defer f.scratchMu.Unlock()
 	return f.scratchFiles[v][name]
 }
 
-// scratchCount is the number of scratch files in view v.
-func (f *FS) scratchCount(v string) int {
+// ScratchCount is the number of scratch files in view v: a frontend must
+// not forget a directory that holds some.
+func (f *FS) ScratchCount(v meta.View) int {
 	f.scratchMu.Lock()
 	defer f.scratchMu.Unlock()
-	return len(f.scratchFiles[v])
+	return len(f.scratchFiles[v.String()])
 }
 
 // setScratchIn lists n as name in view v; nil removes the name.
-func (f *FS) setScratchIn(v, name string, n *fs.Inode) {
+func (f *FS) setScratchIn(v, name string, n Node) {
 	f.scratchMu.Lock()
 	defer f.scratchMu.Unlock()
 	m := f.scratchFiles[v]
@@ -116,9 +122,9 @@ func (f *FS) setScratchIn(v, name string, n *fs.Inode) {
 	}
 	if m == nil {
 		if f.scratchFiles == nil {
-			f.scratchFiles = map[string]map[string]*fs.Inode{}
+			f.scratchFiles = map[string]map[string]Node{}
 		}
-		m = map[string]*fs.Inode{}
+		m = map[string]Node{}
 		f.scratchFiles[v] = m
 	}
 	m[name] = n

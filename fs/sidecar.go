@@ -2,65 +2,86 @@ package fs
 
 import (
 	"bytes"
-	"context"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
-
-	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/paperfs/paperfs/meta"
 )
 
-// sidecarNode is a JSON file in a view directory. It is in one of two
-// states:
-//   - attached: the metadata of paper id, rendered from the store; a write
-//     handle buffers what the editor writes and commits it to the store when
-//     the content is complete (fsync, close, or a rename onto the name);
-//   - scratch: a plain in-memory file (an editor's temporary, backup or swap
-//     file, or a sidecar renamed away). Scratch files never become papers
-//     and vanish with the mount.
+// MaxSidecar bounds what may be written into a sidecar or a scratch file:
+// a paper's metadata is a few kilobytes, and anything past this is a
+// mistake that must not take the view's memory.
+const MaxSidecar = 1 << 20
+
+// Sidecar is a JSON file in a view directory. It is in one of two states:
+//   - attached: the metadata of paper id, rendered from the store; a
+//     writable handle buffers what the editor writes and commits it to
+//     the store when the content is complete (fsync, close, or a rename
+//     onto the name);
+//   - scratch: a plain in-memory file (an editor's temporary, backup or
+//     swap file, or a sidecar renamed away). Scratch files never become
+//     papers and go with the view (see scratch.go).
 //
 // Renaming a scratch file onto a sidecar commits its content and attaches
 // it; renaming a sidecar away detaches it into a scratch copy, never
 // deleting the paper.
-//
-// Listing a view makes one per paper, so what only a scratch file needs is
-// kept apart (at 100k sidecars, 6 MB less).
-type sidecarNode struct {
-	fs.Inode
-	fs   *FS
-	view *meta.View // the directory it was created in, for inode numbers and messages
-	dir  *viewDir   // scratch: the directory listing it
+type Sidecar struct {
+	fs     *FS
+	serial uint64 // scratch files: tells them apart (see Serial)
 
-	mu      sync.Mutex                  // protects the following
-	id      string                      // attached paper, "" when scratch
-	name    string                      // last known name, for messages
-	sc      *scratchContent             // scratch: its content (see scratch), nil until needed
-	trunced bool                        // attached: truncated with no handle open (truncate(2)); the next writable open starts empty
-	open    map[*sidecarHandle]struct{} // attached: open handles, which a truncate without a handle applies to
+	mu      sync.Mutex              // protects the following
+	view    *meta.View              // the view it was made in, for messages; shared by a listing's sidecars
+	id      string                  // attached paper, "" when scratch
+	name    string                  // last known name
+	sc      *scratchContent         // scratch: its content, nil until needed
+	trunced bool                    // attached: truncated with no handle open; the next writable open starts empty
+	open    map[*SidecarHandle]bool // attached: open handles, which a truncate without a handle applies to
 }
 
 // scratchContent is a scratch file's content.
 type scratchContent struct {
 	data  []byte
-	mode  uint32 // permission bits
+	mode  fs.FileMode // permission bits
 	mtime time.Time
 }
 
+// newSidecar is paper id's sidecar, named name in view v.
+func (f *FS) newSidecar(v *meta.View, id, name string) *Sidecar {
+	return &Sidecar{fs: f, view: v, id: id, name: name}
+}
+
+// newScratch is an empty scratch file named name in view v.
+func (f *FS) newScratch(v meta.View, name string, mode fs.FileMode) *Sidecar {
+	return &Sidecar{fs: f, view: &v, name: name, serial: nextSerial(),
+		sc: &scratchContent{mode: mode & fs.ModePerm, mtime: time.Now()}}
+}
+
+// ID is the paper n is the sidecar of, or "" for a scratch file.
+func (n *Sidecar) ID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+// Serial tells scratch files apart; it is 0 for a sidecar made attached
+// (its paper and view say which it is).
+func (n *Sidecar) Serial() uint64 { return n.serial }
+
 // scratch is n's scratch content, made empty if it has none. n.mu is held.
-func (n *sidecarNode) scratch() *scratchContent {
+func (n *Sidecar) scratch() *scratchContent {
 	if n.sc == nil {
-		n.sc = &scratchContent{}
+		n.sc = &scratchContent{mode: modeFile}
 	}
 	return n.sc
 }
 
 // scratchData is a copy of n's scratch content.
-func (n *sidecarNode) scratchData() []byte {
+func (n *Sidecar) scratchData() []byte {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.sc == nil {
@@ -69,37 +90,17 @@ func (n *sidecarNode) scratchData() []byte {
 	return append([]byte(nil), n.sc.data...)
 }
 
-var (
-	_ = (fs.NodeGetattrer)((*sidecarNode)(nil))
-	_ = (fs.NodeSetattrer)((*sidecarNode)(nil))
-	_ = (fs.NodeOpener)((*sidecarNode)(nil))
-	_ = (fs.NodeOnForgetter)((*sidecarNode)(nil))
-)
-
-func (n *sidecarNode) attachedID() string {
+// attach makes a scratch file the sidecar of paper id, named name in v.
+func (n *Sidecar) attach(id string, v *meta.View, name string) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.id
-}
-
-func (n *sidecarNode) OnForget() {
-	if id := n.attachedID(); id != "" {
-		n.fs.untrackSidecar(id, &n.Inode)
-	}
-}
-
-// attach makes a scratch node the sidecar of paper id.
-func (n *sidecarNode) attach(id string) {
-	n.mu.Lock()
-	n.id, n.sc = id, nil
+	n.id, n.sc, n.view, n.name = id, nil, v, name
 	n.mu.Unlock()
-	n.fs.trackSidecar(id, &n.Inode)
 }
 
-// detach turns a sidecar into a scratch file holding its current JSON, and
-// makes later lookups of the paper's sidecar create a fresh inode.
-func (n *sidecarNode) detach(name string) error {
-	id := n.attachedID()
+// detach turns a sidecar into a scratch file named name holding its
+// current JSON; the paper's sidecar is a new file from then on.
+func (n *Sidecar) detach(name string) error {
+	id := n.ID()
 	if id == "" {
 		return nil
 	}
@@ -109,23 +110,25 @@ func (n *sidecarNode) detach(name string) error {
 	}
 	n.mu.Lock()
 	n.id, n.name = "", name
-	n.sc = &scratchContent{data: meta.EncodeSidecar(&p), mode: 0o644, mtime: time.Now()}
+	if n.serial == 0 {
+		n.serial = nextSerial()
+	}
+	n.sc = &scratchContent{data: meta.EncodeSidecar(&p), mode: modeFile, mtime: time.Now()}
 	n.mu.Unlock()
-	n.fs.untrackSidecar(id, &n.Inode)
 	n.fs.bumpSidecarGen(id)
 	return nil
 }
 
-// dirtyHandle returns fh, or else any open handle of n, that holds
+// dirtyHandle returns h, or else any open handle of n, that holds
 // uncommitted text: its size is the file's size while an editor writes.
-func (n *sidecarNode) dirtyHandle(fh fs.FileHandle) *sidecarHandle {
-	if h, ok := fh.(*sidecarHandle); ok && h.isDirty() {
+func (n *Sidecar) dirtyHandle(h *SidecarHandle) *SidecarHandle {
+	if h != nil && h.isDirty() {
 		return h
 	}
 	// Lock order is handle, then node (commit names the file while it
 	// holds its handle): collect the handles first, then ask each.
 	n.mu.Lock()
-	hs := make([]*sidecarHandle, 0, len(n.open))
+	hs := make([]*SidecarHandle, 0, len(n.open))
 	for h := range n.open {
 		hs = append(hs, h)
 	}
@@ -138,76 +141,83 @@ func (n *sidecarNode) dirtyHandle(fh fs.FileHandle) *sidecarHandle {
 	return nil
 }
 
-func (n *sidecarNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	if h := n.dirtyHandle(fh); h != nil {
+// Attr is the file's attributes.
+func (n *Sidecar) Attr() (Attr, error) { return n.AttrOf(nil) }
+
+// AttrOf is the file's attributes as seen through h (nil: no handle):
+// while an editor writes, the size is that of its text.
+func (n *Sidecar) AttrOf(h *SidecarHandle) (Attr, error) {
+	if h := n.dirtyHandle(h); h != nil {
 		h.mu.Lock()
 		size := len(h.buf)
 		h.mu.Unlock()
-		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(size), time.Now(), n.StableAttr().Ino)
-		return 0
+		return Attr{Mode: modeFile, Size: int64(size), Mtime: time.Now(), Links: 1}, nil
 	}
 	n.mu.Lock()
 	id := n.id
-	var size int
-	var mode uint32
-	var mtime time.Time
+	var a Attr
 	if id == "" {
 		sc := n.scratch()
-		size, mode, mtime = len(sc.data), sc.mode, sc.mtime
+		a = Attr{Mode: sc.mode, Size: int64(len(sc.data)), Mtime: sc.mtime, Links: 1}
 	}
 	n.mu.Unlock()
 	if id == "" {
-		n.fs.fillAttr(&out.Attr, syscall.S_IFREG|mode, int64(size), mtime, n.StableAttr().Ino)
-		return 0
+		return a, nil
 	}
 	p, err := n.fs.store.Get(id)
 	if err != nil {
-		return n.fs.errno("getattr", err, "paper", id)
+		return Attr{}, fmt.Errorf("sidecar of paper %s: %w", id, err)
 	}
-	n.fs.fillAttr(&out.Attr, syscall.S_IFREG|0o644, int64(len(meta.EncodeSidecar(&p))), p.Modified, n.StableAttr().Ino)
-	return 0
+	return Attr{Mode: modeFile, Size: int64(len(meta.EncodeSidecar(&p))), Mtime: p.Modified, Links: 1}, nil
 }
 
-// Setattr truncates (through the handle when there is one) and accepts
-// chmod, chown and utimens, which editors issue after saving: the view,
-// not the file, decides a sidecar's mode.
-func (n *sidecarNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if size, ok := in.GetSize(); ok {
-		// The kernel sends O_TRUNC and ftruncate as a SETATTR that
-		// often carries no file handle; it applies to the file, so to
-		// every open handle's text.
-		var hs []*sidecarHandle
-		if h, ok := fh.(*sidecarHandle); ok {
-			hs = append(hs, h)
-		}
-		n.mu.Lock()
-		switch {
-		case n.id == "":
-			sc := n.scratch()
-			sc.data = resize(sc.data, int(size))
-			sc.mtime = time.Now()
-		case len(hs) == 0 && len(n.open) == 0:
-			n.trunced = size == 0
-		case len(hs) == 0:
-			for h := range n.open {
-				if h.writable {
-					hs = append(hs, h)
-				}
+// Truncate sets the file's size, through h when there is one. Without
+// one, it applies to the file, so to every open writable handle's text,
+// or, with none open, to the next writable open (the kernel sends
+// O_TRUNC and ftruncate without a handle).
+func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
+	if size > MaxSidecar {
+		return n.tooLarge()
+	}
+	var hs []*SidecarHandle
+	if h != nil {
+		hs = append(hs, h)
+	}
+	n.mu.Lock()
+	switch {
+	case n.id == "":
+		sc := n.scratch()
+		sc.data = resize(sc.data, int(size))
+		sc.mtime = time.Now()
+	case len(hs) == 0 && len(n.open) == 0:
+		n.trunced = size == 0
+	case len(hs) == 0:
+		for h := range n.open {
+			if h.writable {
+				hs = append(hs, h)
 			}
 		}
-		n.mu.Unlock()
-		for _, h := range hs {
-			h.truncate(int(size))
-		}
 	}
-	if mode, ok := in.GetMode(); ok {
-		n.mu.Lock()
-		if n.id == "" {
-			n.scratch().mode = mode & 0o7777
-		}
-		n.mu.Unlock()
+	n.mu.Unlock()
+	for _, h := range hs {
+		h.truncate(int(size))
 	}
-	return n.Getattr(ctx, fh, out)
+	return nil
+}
+
+// Chmod sets a scratch file's permission bits. A sidecar's mode is the
+// view's: editors chmod after saving, which is accepted and changes
+// nothing.
+func (n *Sidecar) Chmod(mode fs.FileMode) {
+	n.mu.Lock()
+	if n.id == "" {
+		n.scratch().mode = mode & fs.ModePerm
+	}
+	n.mu.Unlock()
+}
+
+func (n *Sidecar) tooLarge() error {
+	return fmt.Errorf("%s: a sidecar holds at most %d KiB: %w", n.displayName(), MaxSidecar>>10, ErrTooLarge)
 }
 
 func resize(b []byte, size int) []byte {
@@ -217,47 +227,45 @@ func resize(b []byte, size int) []byte {
 	return append(b, make([]byte, size-len(b))...)
 }
 
-func (n *sidecarNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	h := &sidecarHandle{node: n, writable: flags&syscall.O_ACCMODE != syscall.O_RDONLY}
+// Open opens the file; flags are os.OpenFile's.
+func (n *Sidecar) Open(flags int) (*SidecarHandle, error) {
+	h := &SidecarHandle{node: n, writable: flags&(os.O_WRONLY|os.O_RDWR) != 0}
 	n.mu.Lock()
 	id := n.id
 	if id == "" {
-		if flags&syscall.O_TRUNC != 0 {
+		if flags&os.O_TRUNC != 0 {
 			n.scratch().data = nil
 		}
 		n.mu.Unlock()
-		return h, fuse.FOPEN_DIRECT_IO, 0
+		return h, nil
 	}
 	trunced := n.trunced
 	n.trunced = false
 	n.mu.Unlock()
 	p, err := n.fs.store.Get(id)
 	if err != nil {
-		return nil, 0, n.fs.errno("open", err, "paper", id)
+		return nil, fmt.Errorf("sidecar of paper %s: %w", id, err)
 	}
 	h.id = id
 	h.buf = meta.EncodeSidecar(&p)
 	n.fs.serve(p)
-	if flags&syscall.O_TRUNC != 0 || trunced && h.writable {
+	if flags&os.O_TRUNC != 0 || trunced && h.writable {
 		h.buf, h.dirty = nil, true
 	}
 	n.mu.Lock()
 	if n.open == nil {
-		n.open = map[*sidecarHandle]struct{}{}
+		n.open = map[*SidecarHandle]bool{}
 	}
-	n.open[h] = struct{}{}
+	n.open[h] = true
 	n.mu.Unlock()
-	// Direct I/O: the content is generated, and after a save it is the
-	// store's canonical rendering, not the bytes written; the page cache
-	// must not serve either stale.
-	return h, fuse.FOPEN_DIRECT_IO, 0
+	return h, nil
 }
 
-// sidecarHandle is an open sidecar. Attached, it holds the JSON as it was
-// at open (a reader sees one consistent document) and, once written, the
-// editor's new text until it is committed.
-type sidecarHandle struct {
-	node     *sidecarNode
+// SidecarHandle is an open sidecar or scratch file. Attached, it holds the
+// JSON as it was at open (a reader sees one consistent document) and, once
+// written, the editor's new text until it is committed.
+type SidecarHandle struct {
+	node     *Sidecar
 	id       string // attached paper at open, "" for scratch
 	writable bool
 
@@ -269,75 +277,32 @@ type sidecarHandle struct {
 	rejected []byte // the text last refused, so fsync then close report it once
 }
 
-var (
-	_ = (fs.FileReader)((*sidecarHandle)(nil))
-	_ = (fs.FileWriter)((*sidecarHandle)(nil))
-	_ = (fs.FileFsyncer)((*sidecarHandle)(nil))
-	_ = (fs.FileFlusher)((*sidecarHandle)(nil))
-	_ = (fs.FileReleaser)((*sidecarHandle)(nil))
-)
-
-func (h *sidecarHandle) isDirty() bool {
+func (h *SidecarHandle) isDirty() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.dirty
 }
 
-func (h *sidecarHandle) Release(ctx context.Context) syscall.Errno {
+// Release closes the handle.
+func (h *SidecarHandle) Release() {
 	n := h.node
 	n.mu.Lock()
 	delete(n.open, h)
-	d, name := n.dir, n.name
+	v, name := n.view, n.name
 	n.mu.Unlock()
 	h.mu.Lock()
 	savedTo := h.savedTo
 	h.mu.Unlock()
-	if savedTo != "" && d != nil && d.scratchChild(name) == &n.Inode {
+	if savedTo != "" && v != nil && n.fs.scratchIn(v.String(), name) == Node(n) {
 		// Its text is in the paper now, under the paper's current name:
 		// the stale name goes once the editor lets go of it.
-		d.setScratch(name, nil)
-		n.fs.later(func() { d.NotifyEntry(name) })
+		n.fs.setScratchIn(v.String(), name, nil)
+		n.fs.invalidate(*v, name)
 	}
-	return 0
 }
 
-// commitScratch saves a scratch file that is a paper's sidecar under an
-// outdated name: an editor saving again, by name, after its first save
-// renamed the paper (vim, emacs, nano and VS Code all write to the name
-// they opened). Its text carries the paper's id. Backups, swap and lock
-// files are not .json or are hidden, and are never taken for saves.
-// Called with h.mu held.
-func (h *sidecarHandle) commitScratch() syscall.Errno {
-	if !h.written {
-		return 0
-	}
-	n := h.node
-	n.mu.Lock()
-	name := n.name
-	n.mu.Unlock()
-	data := n.scratchData()
-	if !strings.HasSuffix(name, extJSON) || strings.HasPrefix(name, ".") {
-		return 0
-	}
-	id := meta.SidecarID(data)
-	if id == "" {
-		return 0
-	}
-	if _, err := n.fs.store.Get(id); err != nil {
-		return 0 // not a paper of this library: a plain scratch file
-	}
-	if h.rejected != nil && bytes.Equal(h.rejected, data) {
-		return syscall.EINVAL
-	}
-	if errno := n.fs.commitSidecar(id, n.displayName(), data); errno != 0 {
-		h.rejected = data
-		return errno
-	}
-	h.written, h.rejected, h.savedTo = false, nil, id
-	return 0
-}
-
-func (h *sidecarHandle) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+// Read reads from off into buf and returns what it read.
+func (h *SidecarHandle) Read(buf []byte, off int64) []byte {
 	var src []byte
 	if h.id == "" {
 		h.node.mu.Lock()
@@ -349,13 +314,17 @@ func (h *sidecarHandle) Read(ctx context.Context, buf []byte, off int64) (fuse.R
 		src = h.buf
 	}
 	if off >= int64(len(src)) {
-		return fuse.ReadResultData(nil), 0
+		return nil
 	}
 	end := min(off+int64(len(buf)), int64(len(src)))
-	return fuse.ReadResultData(append([]byte(nil), src[off:end]...)), 0
+	return append(buf[:0], src[off:end]...)
 }
 
-func (h *sidecarHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+// Write writes data at off.
+func (h *SidecarHandle) Write(data []byte, off int64) (int, error) {
+	if off+int64(len(data)) > MaxSidecar {
+		return 0, h.node.tooLarge()
+	}
 	if h.id == "" {
 		h.node.mu.Lock()
 		sc := h.node.scratch()
@@ -365,13 +334,13 @@ func (h *sidecarHandle) Write(ctx context.Context, data []byte, off int64) (uint
 		h.mu.Lock()
 		h.written = true
 		h.mu.Unlock()
-		return uint32(len(data)), 0
+		return len(data), nil
 	}
 	h.mu.Lock()
 	h.buf = writeAt(h.buf, data, off)
 	h.dirty, h.written = true, true
 	h.mu.Unlock()
-	return uint32(len(data)), 0
+	return len(data), nil
 }
 
 func writeAt(b, data []byte, off int64) []byte {
@@ -382,7 +351,7 @@ func writeAt(b, data []byte, off int64) []byte {
 	return b
 }
 
-func (h *sidecarHandle) truncate(size int) {
+func (h *SidecarHandle) truncate(size int) {
 	if h.id == "" {
 		h.node.mu.Lock()
 		sc := h.node.scratch()
@@ -396,10 +365,11 @@ func (h *sidecarHandle) truncate(size int) {
 	h.mu.Unlock()
 }
 
-// commit saves what was written, if anything. An invalid sidecar is
-// rejected with EINVAL, which editors report on fsync or close; the store
-// keeps the previous metadata and the rejected text is kept for the user.
-func (h *sidecarHandle) commit() syscall.Errno {
+// Commit saves what was written, if anything (an editor's fsync or
+// close). An invalid sidecar is refused with an error wrapping
+// meta.ErrInvalid; the store keeps the previous metadata and the refused
+// text is kept for the user.
+func (h *SidecarHandle) Commit() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	// Only text that was written is a save: a handle that was merely
@@ -409,52 +379,99 @@ func (h *sidecarHandle) commit() syscall.Errno {
 		return h.commitScratch()
 	}
 	if !h.dirty || !h.written {
-		return 0
+		return nil
 	}
 	if h.rejected != nil && bytes.Equal(h.rejected, h.buf) {
-		return syscall.EINVAL
+		return fmt.Errorf("%s: %w (already reported)", h.node.displayName(), meta.ErrInvalid)
 	}
-	if errno := h.node.fs.commitSidecar(h.id, h.node.displayName(), h.buf); errno != 0 {
+	if err := h.node.fs.commitSidecar(h.id, h.node.displayName(), h.buf); err != nil {
 		h.rejected = append([]byte(nil), h.buf...)
-		return errno
+		return err
 	}
 	h.dirty, h.written, h.rejected = false, false, nil
-	return 0
+	return nil
 }
 
-func (h *sidecarHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return h.commit() }
-func (h *sidecarHandle) Flush(ctx context.Context) syscall.Errno               { return h.commit() }
+// commitScratch saves a scratch file that is a paper's sidecar under an
+// outdated name: an editor saving again, by name, after its first save
+// renamed the paper (vim, emacs, nano and VS Code all write to the name
+// they opened). Its text carries the paper's id. Backups, swap and lock
+// files are not .json or are hidden, and are never taken for saves.
+// Called with h.mu held.
+func (h *SidecarHandle) commitScratch() error {
+	if !h.written {
+		return nil
+	}
+	n := h.node
+	n.mu.Lock()
+	name := n.name
+	n.mu.Unlock()
+	data := n.scratchData()
+	if !strings.HasSuffix(name, ExtJSON) || strings.HasPrefix(name, ".") {
+		return nil
+	}
+	id := meta.SidecarID(data)
+	if id == "" {
+		return nil
+	}
+	if _, err := n.fs.store.Get(id); err != nil {
+		return nil // not a paper of this library: a plain scratch file
+	}
+	if h.rejected != nil && bytes.Equal(h.rejected, data) {
+		return fmt.Errorf("%s: %w (already reported)", n.displayName(), meta.ErrInvalid)
+	}
+	if err := n.fs.commitSidecar(id, n.displayName(), data); err != nil {
+		h.rejected = data
+		return err
+	}
+	h.written, h.rejected, h.savedTo = false, nil, id
+	return nil
+}
 
-func (n *sidecarNode) displayName() string {
+func (n *Sidecar) displayName() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.view == nil {
+		return n.name
+	}
 	return n.view.String() + "/" + n.name
 }
 
 // commitSidecar decodes, validates and stores a saved sidecar. The text
-// is read against the version it was made from (its "modified" names it)
-// and only what the user changed there is applied to the paper as it is
-// now: a change that arrived while the editor had the file open is kept,
-// not undone.
-func (f *FS) commitSidecar(id, file string, data []byte) syscall.Errno {
+// is read against the version it was made from and only what the user
+// changed there is applied to the paper as it is now: a change that
+// arrived while the editor had the file open is kept, not undone. The
+// version a text was made from is the one its "modified" names, or, when
+// the same file was saved from that version before, what that save made:
+// an editor saving its buffer again (a rating set to 4, then back to 0)
+// changes what its own earlier save did.
+func (f *FS) commitSidecar(id, file string, data []byte) error {
 	cur, err := f.store.Get(id)
 	if err != nil {
-		return f.errno("save", err, "file", file)
+		return fmt.Errorf("saving %s: %w", file, err)
 	}
 	base := cur
-	if m, ok := meta.SidecarModified(data); ok && !m.Equal(cur.Modified) {
-		if b, ok := f.servedAt(id, m); ok {
+	m, stamped := meta.SidecarModified(data)
+	if stamped {
+		if b, ok := f.savedFrom(id, m, file); ok {
+			base = b
+			base.Modified = m // the text's stamp, which it may not change
+		} else if b, ok := f.servedAt(id, m); ok && !m.Equal(cur.Modified) {
 			base = b
 		}
 	}
 	next, err := meta.DecodeSidecar(data, base)
+	var saved meta.Paper
 	if err == nil {
-		_, err = f.store.Update(id, func(p *meta.Paper) error { *p = meta.Rebase(base, next, *p); return nil })
+		saved, err = f.store.Update(id, func(p *meta.Paper) error { *p = meta.Rebase(base, next, *p); return nil })
 	}
 	if err != nil {
 		f.reject(id, file, data, err)
-		return syscall.EINVAL
+		return fmt.Errorf("saving %s: %w", file, err)
+	}
+	if stamped {
+		f.recordSave(id, m, file, saved)
 	}
 	f.log.Info("saved", slog.String("file", file))
-	return 0
+	return nil
 }

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
 )
@@ -52,27 +52,13 @@ func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
 		return err
 	}
 	defer a.close()
-	// Keys are resolved among every paper, as library.bib does; nothing
-	// is written.
-	var all []meta.Paper
-	if err := a.store.ForEach(func(p meta.Paper) bool { all = append(all, p); return true }); err != nil {
+	// The same papers as the mount's library.bib or tag.bib cite, with
+	// the same keys; nothing is written.
+	papers, err := fs.Cited(a.store, opts.Tag)
+	if err != nil {
 		return err
 	}
-	var papers []meta.Paper
-	tagFound := opts.Tag == ""
-	for _, p := range bibtex.ResolveKeys(all) {
-		if p.Trashed != nil {
-			continue
-		}
-		if opts.Tag != "" {
-			if !slices.ContainsFunc(p.Tags, func(t string) bool { return t == opts.Tag || meta.GroupName(t) == opts.Tag }) {
-				continue
-			}
-			tagFound = true
-		}
-		papers = append(papers, p)
-	}
-	if !tagFound {
+	if opts.Tag != "" && len(papers) == 0 {
 		return fmt.Errorf("no paper has the tag %q (see the tags/ folder of a mount for the tags there are)", opts.Tag)
 	}
 	if opts.Format == "csl-json" {

@@ -14,12 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/meta/library"
 	psync "github.com/paperfs/paperfs/sync"
 )
 
 type mountOptions struct {
 	NoPassthrough bool
+	NoNotify      bool
 	AllowOther    bool
 	ForgetIdle    time.Duration
 	MaxInodes     int
@@ -47,10 +49,12 @@ As root the filesystem is mounted directly; other users need fusermount3
 		},
 	}
 	cmd.Flags().BoolVar(&opts.NoPassthrough, "no-passthrough", false, "serve PDF bytes through FUSE reads instead of kernel passthrough")
+	cmd.Flags().BoolVar(&opts.NoNotify, "no-notify", false,
+		"send the kernel no change notifications and keep its caches short instead, as on macOS (macFUSE has none); implies --no-passthrough")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
-	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fs.DefaultIdleForget,
+	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fuse.DefaultIdleForget,
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
-	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fs.DefaultMaxInodes,
+	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fuse.DefaultMaxInodes,
 		"past this many inodes of papers' files and group directories (about 0.5 KB each), forget the names of the least recently used view directories at once (0: no bound)")
 	return cmd
 }
@@ -68,7 +72,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		return fmt.Errorf("%w: paperfs mount MOUNTPOINT (or set mount.mountpoint in %s)", errUsage, configPath())
 	}
 	// Check the mountpoint before opening anything, so a mistake costs nothing.
-	if err := fs.CheckMountpoint(dir); err != nil {
+	if err := fuse.CheckMountpoint(dir); err != nil {
 		return err
 	}
 	if _, lib, dataDir, err := resolve(g); err == nil {
@@ -103,16 +107,23 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	defer a.close()
 	opened := time.Since(start)
 
-	fsys := fs.New(a.store, fs.Options{
-		Library:       a.lib.Root,
+	view := fs.New(a.store, fs.Options{
+		Library:   a.lib.Root,
+		Logger:    a.log,
+		RejectDir: filepath.Join(a.dataDir, "rejected"),
+		Folder:    a.lib,
+	})
+	defer view.Close()
+	fsys := fuse.New(view, fuse.Options{
 		NoPassthrough: opts.NoPassthrough || cfg.Mount.NoPassthrough,
-		Logger:        a.log,
-		RejectDir:     filepath.Join(a.dataDir, "rejected"),
-		Folder:        a.lib,
+		NoNotify:      opts.NoNotify,
 		IdleForget:    forgetIdle(opts.ForgetIdle),
 		MaxInodes:     maxInodes(opts.MaxInodes),
+		// After the kernel forgot many inodes, hand the memory they held
+		// back: an idle mount allocates too little to collect it soon.
+		Released: debug.FreeOSMemory,
 	})
-	m, err := fsys.Mount(dir, fs.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
+	m, err := fsys.Mount(dir, fuse.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	_, bound := fsys.Inodes()
 	limiter := newHeapLimiter(bound, func() int { held, _ := fsys.Inodes(); return held })
 	if gcDefault && limiter.active() {
@@ -230,7 +241,7 @@ func newUnmountCommand() *cobra.Command {
 		Example: `  paperfs unmount ~/papers`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return fs.Unmount(args[0])
+			return fuse.Unmount(args[0])
 		},
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 )
 
 var binary string
@@ -126,7 +126,7 @@ func TestBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "holds the library folder") && !strings.Contains(string(out), "not empty") {
 		t.Fatalf("mountpoint holding the library: %v %s", err, out)
 	}
-	if ok, _ := fs.IsMounted(inLib); ok {
+	if ok, _ := fuse.IsMounted(inLib); ok {
 		t.Fatal("mounted anyway")
 	}
 	// Credentials in a readable config file are refused.
@@ -155,7 +155,7 @@ func TestMountSignalUnmount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		if ok, _ := fs.IsMounted(mnt); ok {
+		if ok, _ := fuse.IsMounted(mnt); ok {
 			syscall.Unmount(mnt, syscall.MNT_DETACH)
 		}
 	}()
@@ -198,7 +198,7 @@ func TestMountSignalUnmount(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		out = e.run("status")
 	}
-	if mb <= 0 || inodes <= 0 || bound != fs.DefaultMaxInodes || limit < fs.DefaultMaxInodes*inodeBytes>>20 {
+	if mb <= 0 || inodes <= 0 || bound != fuse.DefaultMaxInodes || limit < fuse.DefaultMaxInodes*inodeBytes>>20 {
 		t.Errorf("status memory line: %d MB, heap limit %d MB, %d inodes, bound %d in\n%s", mb, limit, inodes, bound, out)
 	}
 	// A refused save is reported by status, with the file and the problem.
@@ -219,7 +219,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	if err := c.Wait(); err != nil {
 		t.Fatalf("mount exited with %v\n%s", err, logs.String())
 	}
-	if ok, _ := fs.IsMounted(mnt); ok {
+	if ok, _ := fuse.IsMounted(mnt); ok {
 		t.Fatal("still mounted after SIGTERM")
 	}
 	// Mount again, unmount from outside with paperfs unmount.
@@ -227,7 +227,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	c.Stderr = &logs
 	c.Start()
 	for i := 0; i < 100; i++ {
-		if ok, _ := fs.IsMounted(mnt); ok {
+		if ok, _ := fuse.IsMounted(mnt); ok {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/meta"
 	psync "github.com/paperfs/paperfs/sync"
 )
@@ -91,7 +92,7 @@ func statusPath(dataDir string) string { return filepath.Join(dataDir, "status.j
 
 // publishStatus rewrites the status file when the library changes (at most
 // every 200ms) and every few seconds, until ctx ends.
-func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
+func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fuse.FS) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	sub := a.store.Subscribe()
@@ -105,7 +106,7 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fs.FS) {
 			mi.RSS, mi.HeapLimit = selfRSS(), heapLimit()
 			mi.Inodes, mi.MaxInodes = fsys.Inodes()
 			mi.MaxInodes = max(mi.MaxInodes, 0)
-			mi.Rejected = fsys.Rejections()
+			mi.Rejected = fsys.View().Rejections()
 			if n := len(mi.Rejected); n > statusRejections {
 				mi.Rejected = mi.Rejected[n-statusRejections:]
 			}

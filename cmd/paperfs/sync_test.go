@@ -18,7 +18,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/sync/synctest"
 )
 
@@ -104,7 +104,7 @@ func (d *device) mount(t testing.TB) *mounted {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.stop(t) })
-	waitUntil(t, 10*time.Second, d.name+" mounted", m.log, func() bool { ok, _ := fs.IsMounted(m.dir); return ok })
+	waitUntil(t, 10*time.Second, d.name+" mounted", m.log, func() bool { ok, _ := fuse.IsMounted(m.dir); return ok })
 	return m
 }
 
@@ -125,7 +125,7 @@ func (m *mounted) stop(t testing.TB) {
 		<-done
 		t.Errorf("mount %s did not stop within 15s of SIGTERM\n%s", m.dir, m.log())
 	}
-	if ok, _ := fs.IsMounted(m.dir); ok {
+	if ok, _ := fuse.IsMounted(m.dir); ok {
 		syscall.Unmount(m.dir, syscall.MNT_DETACH)
 		t.Errorf("%s still mounted after the mount process exited", m.dir)
 	}

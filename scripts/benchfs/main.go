@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
 	"github.com/paperfs/paperfs/meta/library"
@@ -364,7 +364,7 @@ func (b *bench) measure(n int, lib, data string) {
 		time.Sleep(settle)
 		rssSettled = append(rssSettled, procRSS(cmd.Process.Pid))
 		// Idle views are forgotten after the mount's default 2 minutes.
-		time.Sleep(fs.DefaultIdleForget + fs.DefaultIdleForget/2)
+		time.Sleep(fuse.DefaultIdleForget + fuse.DefaultIdleForget/2)
 		rssIdle = append(rssIdle, procRSS(cmd.Process.Pid))
 		unmount(cmd)
 	}

@@ -1,4 +1,4 @@
-package fs
+package fuse
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/hanwen/go-fuse/v2/fuse"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	gofuse "github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // MountOptions are the mount's own settings.
@@ -28,9 +28,9 @@ type MountOptions struct {
 // Mount is a mounted filesystem. Its owner must call Unmount.
 type Mount struct {
 	Dir    string
-	server *fuse.Server
+	server *gofuse.Server
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the notifier and server-watch goroutines
+	wg     sync.WaitGroup // the forget goroutine
 	done   chan struct{}  // closed when the server stops serving
 }
 
@@ -98,8 +98,8 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		return nil, err
 	}
 	negative := time.Second
-	opts := &fs.Options{
-		MountOptions: fuse.MountOptions{
+	opts := &gofs.Options{
+		MountOptions: gofuse.MountOptions{
 			FsName:        "paperfs",
 			Name:          "paperfs",
 			DirectMount:   os.Geteuid() == 0,
@@ -116,7 +116,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			// inodes (see dirHandle). 100k library (scripts/bench fs):
 			// ls -l all/ still 0.9-1.2x native; RSS after listing the
 			// names of every view 436 MB, was 582 MB.
-			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
+			ExtraCapabilities: gofuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &f.opts.EntryTimeout,
 		AttrTimeout:     &f.opts.AttrTimeout,
@@ -124,7 +124,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		UID:             f.uid,
 		GID:             f.gid,
 	}
-	server, err := fs.Mount(dir, f.root, opts)
+	server, err := gofs.Mount(dir, f.root, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mounting %s: %w%s", dir, err, mountHint(err))
 	}
@@ -132,19 +132,13 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	m := &Mount{Dir: dir, server: server, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		server.Wait()
-		f.keepScratch()
-		if f.opts.Folder != nil {
-			f.cleanIncoming()
-		}
 		close(m.done)
 	}()
-	sub := f.store.Subscribe()
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		defer sub.Close()
-		f.watch(ctx, sub)
-	}()
+	if f.opts.NoNotify {
+		f.view.Start(nil)
+	} else {
+		f.view.Start(notifier{f})
+	}
 	if f.opts.IdleForget > 0 || f.opts.MaxInodes > 0 {
 		m.wg.Add(1)
 		go func() {

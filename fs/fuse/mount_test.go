@@ -1,4 +1,4 @@
-package fs
+package fuse
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	pfs "github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 )
@@ -45,20 +46,16 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Library = lib
-	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	opts.RejectDir = filepath.Join(dir, "data", "rejected")
-	if opts.Folder == nil {
-		l, err := library.Open(lib, store, nil, opts.Logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.Folder = l
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	l, err := library.Open(lib, store, nil, logger)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if setup != nil {
 		setup(store, lib)
 	}
-	f = New(store, opts)
+	view := pfs.New(store, pfs.Options{Library: lib, Logger: logger, RejectDir: filepath.Join(dir, "data", "rejected"), Folder: l})
+	f = New(view, opts)
 	m, err := f.Mount(mnt, MountOptions{Debug: os.Getenv("PAPERFS_FUSE_DEBUG") == "1"})
 	if err != nil {
 		t.Fatalf("mount: %v", err)
@@ -70,6 +67,7 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 		if ok, _ := IsMounted(mnt); ok {
 			t.Errorf("%s still mounted after Unmount", mnt)
 		}
+		view.Close()
 		store.Close()
 	})
 	return store, lib, mnt, f
@@ -140,7 +138,7 @@ func TestMountListAndRead(t *testing.T) {
 				t.Fatalf("all: %q", got)
 			}
 			for _, dir := range []string{"tags/distributed", "authors/Leslie Lamport", "years/1978"} {
-				if got := slices.DeleteFunc(ls(t, filepath.Join(mnt, dir)), func(n string) bool { return n == bibTagName }); !slices.Equal(got, want[:2]) {
+				if got := slices.DeleteFunc(ls(t, filepath.Join(mnt, dir)), func(n string) bool { return n == pfs.BibTagName }); !slices.Equal(got, want[:2]) {
 					t.Errorf("%s: %q", dir, got)
 				}
 			}

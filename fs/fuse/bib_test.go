@@ -1,4 +1,4 @@
-package fs
+package fuse
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	pfs "github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
 )
@@ -43,9 +44,9 @@ func bibPapers(t *testing.T, s *meta.Store, lib string) []meta.Paper {
 func TestBibFiles(t *testing.T) {
 	s, lib, mnt, _ := testMount(t, Options{})
 	papers := bibPapers(t, s, lib)
-	path := filepath.Join(mnt, bibLibraryName)
-	if !slices.Contains(ls(t, mnt), bibLibraryName) {
-		t.Fatalf("root lists no %s: %v", bibLibraryName, ls(t, mnt))
+	path := filepath.Join(mnt, pfs.BibLibraryName)
+	if !slices.Contains(ls(t, mnt), pfs.BibLibraryName) {
+		t.Fatalf("root lists no %s: %v", pfs.BibLibraryName, ls(t, mnt))
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -76,7 +77,7 @@ func TestBibFiles(t *testing.T) {
 		}
 	}
 	// A tag's file shows the same keys, resolved among the whole library.
-	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", bibTagName))); len(te) != 2 ||
+	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", pfs.BibTagName))); len(te) != 2 ||
 		te[0].Key != shown[te[0].Get("title")] || te[1].Key != shown[te[1].Get("title")] {
 		t.Errorf("tag.bib before keys are stored: %+v, library.bib shows %v", te, shown)
 	}
@@ -99,10 +100,10 @@ func TestBibFiles(t *testing.T) {
 	}
 
 	// tag.bib holds the tag's papers only.
-	if got := ls(t, filepath.Join(mnt, "tags", "distributed")); !slices.Contains(got, bibTagName) {
+	if got := ls(t, filepath.Join(mnt, "tags", "distributed")); !slices.Contains(got, pfs.BibTagName) {
 		t.Fatalf("tags/distributed: %v", got)
 	}
-	tagData, err := os.ReadFile(filepath.Join(mnt, "tags", "distributed", bibTagName))
+	tagData, err := os.ReadFile(filepath.Join(mnt, "tags", "distributed", pfs.BibTagName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +115,14 @@ func TestBibFiles(t *testing.T) {
 	if err := s.SetMissing(papers[1].ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", bibTagName))); len(te) != 2 {
+	if te, _ := bibtex.Parse(readFile(t, filepath.Join(mnt, "tags", "distributed", pfs.BibTagName))); len(te) != 2 {
 		t.Errorf("tag.bib with a PDF missing:\n%s", tagData)
 	}
 	if err := s.SetMissing(papers[1].ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if slices.Contains(ls(t, filepath.Join(mnt, "all")), bibTagName) {
-		t.Errorf("all/ shows a %s", bibTagName)
+	if slices.Contains(ls(t, filepath.Join(mnt, "all")), pfs.BibTagName) {
+		t.Errorf("all/ shows a %s", pfs.BibTagName)
 	}
 
 	// It follows edits at once, keys never move, and it is read-only.
@@ -237,7 +238,7 @@ func TestBibReadWritesNothing(t *testing.T) {
 	vec, _ := s.Vector()
 	pending, _ := s.PendingCount()
 	var seen []string
-	for _, name := range []string{bibLibraryName, "tags/distributed/" + bibTagName, "tags/nlp/" + bibTagName} {
+	for _, name := range []string{pfs.BibLibraryName, "tags/distributed/" + pfs.BibTagName, "tags/nlp/" + pfs.BibTagName} {
 		path := filepath.Join(mnt, name)
 		for range 2 {
 			if _, err := os.Stat(path); err != nil {
@@ -251,7 +252,7 @@ func TestBibReadWritesNothing(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatalf("%s: %v", name, errs)
 			}
-			if name == bibLibraryName {
+			if name == pfs.BibLibraryName {
 				seen = seen[:0]
 				for _, e := range entries {
 					seen = append(seen, e.Key)

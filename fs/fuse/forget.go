@@ -1,13 +1,14 @@
-package fs
+package fuse
 
 import (
 	"cmp"
 	"context"
-	"runtime/debug"
 	"slices"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+
+	pfs "github.com/paperfs/paperfs/fs"
 )
 
 // The kernel keeps a dentry, and so an inode here, for every name it has
@@ -68,7 +69,9 @@ func (f *FS) forget(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(settleDelay):
-			debug.FreeOSMemory()
+			if f.opts.Released != nil {
+				f.opts.Released()
+			}
 		}
 	}
 	for {
@@ -141,11 +144,11 @@ func (f *FS) forgetOver() (n int, busy bool) {
 	}
 	type dirRef struct {
 		d      *viewDir
-		parent *fs.Inode
+		parent *gofs.Inode
 		name   string
 	}
 	var dirs []dirRef
-	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) { dirs = append(dirs, dirRef{d, parent, name}) })
+	f.eachViewDir(func(d *viewDir, parent *gofs.Inode, name string) { dirs = append(dirs, dirRef{d, parent, name}) })
 	slices.SortFunc(dirs, func(a, b dirRef) int { return cmp.Compare(a.d.used.Load(), b.d.used.Load()) })
 	inUse := time.Now().Add(-time.Second)
 	for _, r := range dirs {
@@ -166,8 +169,8 @@ func (f *FS) forgetOver() (n int, busy bool) {
 // forgetGroupDir invalidates a group directory's own entry, unless it holds
 // scratch files, which live only in its inode, and reports how many names
 // that was (0 or 1).
-func (f *FS) forgetGroupDir(d *viewDir, parent *fs.Inode, name string) int {
-	if !d.view().Kind.IsGroup() || f.scratchCount(d.view().String()) != 0 {
+func (f *FS) forgetGroupDir(d *viewDir, parent *gofs.Inode, name string) int {
+	if !d.view().Kind.IsGroup() || f.view.ScratchCount(d.view()) != 0 {
 		return 0
 	}
 	f.Stats.Forgets.Add(1)
@@ -177,8 +180,8 @@ func (f *FS) forgetGroupDir(d *viewDir, parent *fs.Inode, name string) int {
 
 // eachViewDir calls fn with every view directory the kernel holds, its
 // parent and its name there.
-func (f *FS) eachViewDir(fn func(d *viewDir, parent *fs.Inode, name string)) {
-	for _, k := range rootDirs {
+func (f *FS) eachViewDir(fn func(d *viewDir, parent *gofs.Inode, name string)) {
+	for _, k := range pfs.RootDirs {
 		top := f.root.GetChild(string(k))
 		if top == nil {
 			continue
@@ -204,7 +207,7 @@ const releaseAfter = 10000
 // returns how many names it invalidated.
 func (f *FS) forgetBefore(t time.Time) int {
 	n := 0
-	f.eachViewDir(func(d *viewDir, parent *fs.Inode, name string) {
+	f.eachViewDir(func(d *viewDir, parent *gofs.Inode, name string) {
 		n += f.forgetDir(d, t)
 		if d.idleSince(t) && len(d.Children()) == 0 {
 			n += f.forgetGroupDir(d, parent, name)
@@ -233,12 +236,12 @@ func (f *FS) forgetDir(d *viewDir, t time.Time) int {
 
 // forgettable reports whether an inode is one a lookup makes again: a
 // paper's PDF or sidecar, or a tag's tag.bib, as opposed to a scratch file.
-func forgettable(n *fs.Inode) bool {
+func forgettable(n *gofs.Inode) bool {
 	switch op := n.Operations().(type) {
-	case *pdfNode, *bibFile:
+	case *pdfNode, *bibNode:
 		return true
 	case *sidecarNode:
-		return op.attachedID() != ""
+		return op.sc.ID() != ""
 	}
 	return false
 }

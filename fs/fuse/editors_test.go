@@ -1,4 +1,4 @@
-package fs
+package fuse
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	pfs "github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -212,7 +213,7 @@ func TestSaveRejected(t *testing.T) {
 		if !errors.Is(err, syscall.EINVAL) && !errors.Is(cerr, syscall.EINVAL) {
 			t.Errorf("%d: save of %q: fsync %v, close %v; want EINVAL", i, b.text, err, cerr)
 		}
-		rs := f.Rejections()
+		rs := f.View().Rejections()
 		if len(rs) != i+1 || !strings.Contains(rs[i].Problem, b.problem) || !strings.Contains(rs[i].File, "2001 - Keep.json") {
 			t.Fatalf("%d: rejections %+v, want problem %q", i, rs, b.problem)
 		}
@@ -227,7 +228,7 @@ func TestSaveRejected(t *testing.T) {
 	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
 		t.Errorf("sidecar changed by rejected saves:\n%s", after)
 	}
-	var listed []Rejection
+	var listed []pfs.Rejection
 	raw, err := os.ReadFile(filepath.Join(mnt, ".paperfs", "errors"))
 	if err != nil || json.Unmarshal(raw, &listed) != nil || len(listed) != len(bad) {
 		t.Fatalf(".paperfs/errors: %s %v", raw, err)

@@ -1,0 +1,82 @@
+package fuse
+
+import (
+	"context"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	pfs "github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/meta"
+)
+
+// rootNode is the mount's top directory: one directory per kind of view,
+// library.bib and .paperfs/.
+type rootNode struct {
+	gofs.Inode
+	fs *FS
+}
+
+var (
+	_ = (gofs.NodeOnAdder)((*rootNode)(nil))
+	_ = (gofs.NodeGetattrer)((*rootNode)(nil))
+	_ = (gofs.NodeMkdirer)((*rootNode)(nil))
+	_ = (gofs.NodeCreater)((*rootNode)(nil))
+)
+
+func (r *rootNode) OnAdd(ctx context.Context) {
+	for _, k := range pfs.RootDirs {
+		var node gofs.InodeEmbedder
+		if k.IsGroup() {
+			node = &groupsDir{fs: r.fs, kind: k}
+		} else {
+			node = newViewDir(r.fs, meta.View{Kind: k})
+		}
+		child := r.NewPersistentInode(ctx, node, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", string(k))})
+		r.AddChild(string(k), child, false)
+	}
+	bib := &bibNode{fs: r.fs, bib: r.fs.view.Bib(meta.View{Kind: meta.All})}
+	r.AddChild(pfs.BibLibraryName, r.NewPersistentInode(ctx, bib,
+		gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("bib", pfs.BibLibraryName)}), false)
+	ctl := r.NewPersistentInode(ctx, &controlDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", pfs.ControlDir)})
+	r.AddChild(pfs.ControlDir, ctl, false)
+}
+
+// Mkdir refuses, so a file manager's .Trash-UID attempt fails cleanly and
+// it offers to delete instead (which moves papers to paperfs' trash).
+func (r *rootNode) Mkdir(ctx context.Context, name string, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, r.fs.errno("mkdir", r.fs.view.RootRefusal(name))
+}
+
+func (r *rootNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, r.fs.errno("create", r.fs.view.RootRefusal(name))
+}
+
+func (r *rootNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
+	r.fs.dirAttr(&out.Attr, 1)
+	return 0
+}
+
+// controlDir is .paperfs/ at the root: what the mount has to tell the user.
+type controlDir struct {
+	gofs.Inode
+	fs *FS
+}
+
+var (
+	_ = (gofs.NodeOnAdder)((*controlDir)(nil))
+	_ = (gofs.NodeGetattrer)((*controlDir)(nil))
+)
+
+func (d *controlDir) OnAdd(ctx context.Context) {
+	for _, g := range d.fs.view.Control() {
+		n := &genNode{fs: d.fs, gen: g}
+		d.AddChild(g.Name, d.NewPersistentInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("ctl", g.Name)}), false)
+	}
+}
+
+func (d *controlDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
+	d.fs.dirAttr(&out.Attr, d.StableAttr().Ino)
+	return 0
+}

@@ -1,0 +1,20 @@
+package library
+
+// Identify checks that the file at src can be imported (it is a PDF) and
+// returns the id of the paper that has its content already, if one does.
+// It reads and hashes the file and extracts nothing, so a frontend can
+// answer a copy at once and import it afterwards.
+func (l *Library) Identify(src string) (string, error) {
+	if err := checkPDF(src); err != nil {
+		return "", err
+	}
+	sum, _, err := HashFile(src)
+	if err != nil {
+		return "", err
+	}
+	ids, err := l.store.ByHash(sum)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
+}
