@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tidwall/buntdb"
@@ -718,20 +717,3 @@ func setVector(tx *buntdb.Tx, device string, seq uint64) error {
 
 // ErrLocked means another process has the database open.
 var ErrLocked = errors.New("in use by another paperfs process")
-
-// lockFile takes an exclusive lock so that two processes never write one
-// database: buntdb appends to its file with no locking of its own.
-func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("metadata database lock %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("metadata database %s: %w (a running paperfs mount?)", strings.TrimSuffix(path, ".lock"), ErrLocked)
-		}
-		return nil, fmt.Errorf("metadata database lock %s: %w", path, err)
-	}
-	return f, nil
-}

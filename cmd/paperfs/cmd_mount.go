@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -178,7 +180,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	}()
 	go func() {
 		defer wg.Done()
-		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, fsys)
+		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, view, fsys)
 	}()
 
 	select {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/meta"
 	psync "github.com/paperfs/paperfs/sync"
 )
@@ -90,9 +89,15 @@ func collectStatus(a *app) (*Status, error) {
 
 func statusPath(dataDir string) string { return filepath.Join(dataDir, "status.json") }
 
+// frontend is what the status file shows of a running mount.
+type frontend interface {
+	Passthrough() bool
+	Inodes() (held, bound int)
+}
+
 // publishStatus rewrites the status file when the library changes (at most
 // every 200ms) and every few seconds, until ctx ends.
-func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fuse.FS) {
+func publishStatus(ctx context.Context, a *app, mi *mountInfo, view *fs.FS, fsys frontend) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	sub := a.store.Subscribe()
@@ -102,11 +107,11 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, fsys *fuse.FS) {
 		if err != nil {
 			a.log.Warn("collecting status", "err", err)
 		} else {
-			mi.Passthrough = fsys.Stats.Passthru.Load()
+			mi.Passthrough = fsys.Passthrough()
 			mi.RSS, mi.HeapLimit = selfRSS(), heapLimit()
 			mi.Inodes, mi.MaxInodes = fsys.Inodes()
 			mi.MaxInodes = max(mi.MaxInodes, 0)
-			mi.Rejected = fsys.View().Rejections()
+			mi.Rejected = view.Rejections()
 			if n := len(mi.Rejected); n > statusRejections {
 				mi.Rejected = mi.Rejected[n-statusRejections:]
 			}

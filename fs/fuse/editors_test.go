@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -148,8 +150,10 @@ func saveWithNano(t *testing.T, dir, file, old, new string) {
 
 // TestEditorsSave saves a sidecar with every editor in every kind of view,
 // and checks the store holds what was saved after each.
-func TestEditorsSave(t *testing.T) {
-	s, lib, mnt, _ := testMount(t, Options{})
+func TestEditorsSave(t *testing.T) { inModes(t, testEditorsSave) }
+
+func testEditorsSave(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
 	p := addPDF(t, s, lib, meta.Paper{Title: "T0", Authors: []string{"Ann Smith"}, Year: 2001, Tags: []string{"t"},
 		File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
 	views := []string{"all", "tags/t", "authors/Ann Smith", "years/2001"}
@@ -187,8 +191,10 @@ func TestEditorsSave(t *testing.T) {
 	}
 }
 
-func TestSaveRejected(t *testing.T) {
-	s, lib, mnt, f := testMount(t, Options{})
+func TestSaveRejected(t *testing.T) { inModes(t, testSaveRejected) }
+
+func testSaveRejected(t *testing.T, opts Options) {
+	s, lib, mnt, f := testMount(t, opts)
 	p := addPDF(t, s, lib, meta.Paper{Title: "Keep", Year: 2001, File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
 	file := filepath.Join(mnt, "all", "2001 - Keep.json")
 	before, _ := os.ReadFile(file)
@@ -246,8 +252,10 @@ func TestSaveRejected(t *testing.T) {
 
 // TestOpenHandleAcrossRename: a handle opened before a save that renames
 // the paper keeps working, for reading and for saving.
-func TestOpenHandleAcrossRename(t *testing.T) {
-	s, lib, mnt, _ := testMount(t, Options{})
+func TestOpenHandleAcrossRename(t *testing.T) { inModes(t, testOpenHandleAcrossRename) }
+
+func testOpenHandleAcrossRename(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
 	p := addPDF(t, s, lib, meta.Paper{Title: "First", File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
 	h, err := os.OpenFile(filepath.Join(mnt, "all", "First.json"), os.O_RDWR, 0)
 	if err != nil {
@@ -278,8 +286,10 @@ func TestOpenHandleAcrossRename(t *testing.T) {
 
 // TestSaveKeepsConcurrentChange: a change that lands while the file is
 // open in an editor (sync, another view) survives the editor's save.
-func TestSaveKeepsConcurrentChange(t *testing.T) {
-	s, lib, mnt, _ := testMount(t, Options{})
+func TestSaveKeepsConcurrentChange(t *testing.T) { inModes(t, testSaveKeepsConcurrentChange) }
+
+func testSaveKeepsConcurrentChange(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
 	p := addPDF(t, s, lib, meta.Paper{Title: "Before", Tags: []string{"a"}, File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
 	file := filepath.Join(mnt, "all", "Before.json")
 	text, err := os.ReadFile(file)
@@ -306,8 +316,10 @@ func TestSaveKeepsConcurrentChange(t *testing.T) {
 // The editors pause between the saves, as people do: within the same
 // millisecond the old name may still be in the kernel's cache, and vim
 // then sees its file changed under it and refuses to write.
-func TestSaveTwice(t *testing.T) {
-	s, lib, mnt, _ := testMount(t, Options{})
+func TestSaveTwice(t *testing.T) { inModes(t, testSaveTwice) }
+
+func testSaveTwice(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
 	p := addPDF(t, s, lib, meta.Paper{Title: "T0", Authors: []string{"Ann Smith"}, Year: 2001, Rating: 1, Tags: []string{"t"},
 		File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 x"))
 	editors := []struct {

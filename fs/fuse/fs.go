@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 // Package fuse serves a library view (package fs) as a go-fuse
 // filesystem. It only translates: view directories and files become
 // inodes, the view's nodes and handles become go-fuse nodes and file
@@ -30,13 +32,15 @@ type Options struct {
 	// kernel passthrough (which needs Linux 6.9+ and CAP_SYS_ADMIN).
 	NoPassthrough bool
 	// NoNotify sends the kernel no notifications, as on macOS (macFUSE
-	// has none): the kernel's caches then expire after ShortTimeout
-	// instead, so the view stays correct without them.
+	// has none). The kernel then caches nothing a change can make stale
+	// for longer than ShortTimeout (PDFs, directories) and asks each time
+	// for sidecars and scratch files, whose names editors' saves change.
 	NoNotify bool
 	// EntryTimeout and AttrTimeout bound how long the kernel caches names
 	// and attributes; changes are also pushed with notifications, so these
-	// only matter if a notification is lost. Zero means DefaultTimeout
-	// (ShortTimeout with NoNotify).
+	// only matter if a notification is lost. Zero means DefaultTimeout.
+	// With NoNotify they are ShortTimeout for PDFs and directories and
+	// zero for the rest.
 	EntryTimeout time.Duration
 	AttrTimeout  time.Duration
 	// IdleForget is how long a view directory may go unused before the
@@ -60,7 +64,8 @@ type Options struct {
 // DefaultTimeout is the kernel cache lifetime for names and attributes.
 const DefaultTimeout = 5 * time.Second
 
-// ShortTimeout is the kernel cache lifetime without notifications.
+// ShortTimeout is the kernel cache lifetime of PDFs and directories
+// without notifications.
 const ShortTimeout = time.Second
 
 // Stats counts what the filesystem served, for tests and status.
@@ -95,16 +100,18 @@ type FS struct {
 
 // New serves view.
 func New(view *pfs.FS, opts Options) *FS {
-	def := DefaultTimeout
+	if !notifications {
+		opts.NoNotify = true
+	}
 	if opts.NoNotify {
-		def = ShortTimeout
 		opts.NoPassthrough = true
+		opts.EntryTimeout, opts.AttrTimeout = ShortTimeout, ShortTimeout
 	}
 	if opts.EntryTimeout == 0 {
-		opts.EntryTimeout = def
+		opts.EntryTimeout = DefaultTimeout
 	}
 	if opts.AttrTimeout == 0 {
-		opts.AttrTimeout = def
+		opts.AttrTimeout = DefaultTimeout
 	}
 	if opts.IdleForget == 0 {
 		opts.IdleForget = DefaultIdleForget
@@ -118,6 +125,9 @@ func New(view *pfs.FS, opts Options) *FS {
 	f.root = &rootNode{fs: f}
 	return f
 }
+
+// Passthrough reports whether kernel passthrough was offered for a PDF.
+func (f *FS) Passthrough() bool { return f.Stats.Passthru.Load() }
 
 // View is the library view served.
 func (f *FS) View() *pfs.FS { return f.view }
@@ -133,6 +143,24 @@ func ino(kind, key string) uint64 {
 	h.Write([]byte{0})
 	h.Write([]byte(key))
 	return h.Sum64() | 1<<63 // never 0 or the root's 1
+}
+
+// cacheEntry sets how long the kernel may keep an entry: the default,
+// but with NoNotify only PDFs and directories may be kept (for
+// ShortTimeout), as nothing can tell the kernel that a save renamed a
+// paper or a scratch file went.
+func (f *FS) cacheEntry(out *gofuse.EntryOut, keep bool) {
+	switch {
+	case !f.opts.NoNotify:
+	case keep:
+		out.SetEntryTimeout(f.opts.EntryTimeout)
+		out.SetAttrTimeout(f.opts.AttrTimeout)
+	default:
+		// go-fuse takes zero for "not set" and puts its default in,
+		// so the default is zero with NoNotify (see Mount).
+		out.SetEntryTimeout(0)
+		out.SetAttrTimeout(0)
+	}
 }
 
 // fillAttr sets out from a view's attributes.

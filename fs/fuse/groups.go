@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -6,7 +8,6 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
-	"golang.org/x/sys/unix"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -61,6 +62,7 @@ func (d *groupsDir) Lookup(ctx context.Context, name string, out *gofuse.EntryOu
 	}
 	n := groupIno(d.kind, name)
 	d.fs.dirAttr(&out.Attr, n)
+	d.fs.cacheEntry(out, true)
 	child := newViewDir(d.fs, meta.View{Kind: d.kind, Group: name})
 	return d.NewInode(ctx, child, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: n}), 0
 }
@@ -78,7 +80,7 @@ func (d *groupsDir) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 func (d *groupsDir) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	// mv asks for RENAME_NOREPLACE, which is what happens anyway.
-	if newParent != gofs.InodeEmbedder(d) || flags&^unix.RENAME_NOREPLACE != 0 {
+	if newParent != gofs.InodeEmbedder(d) || flags&^renameNoReplace != 0 {
 		return d.fs.errno("rename", d.fs.view.GroupsRefusal(d.kind, name))
 	}
 	if err := d.fs.view.RenameGroup(d.kind, name, newName); err != nil {

@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -5,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -64,32 +63,9 @@ func CheckMountpoint(dir string) error {
 	return nil
 }
 
-// IsMounted reports whether dir is a mountpoint, from /proc/self/mountinfo.
-func IsMounted(dir string) (bool, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return false, err
-	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && unescapeMountinfo(f[4]) == abs {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func unescapeMountinfo(s string) string {
-	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
-	return r.Replace(s)
-}
-
 // Mount mounts the filesystem on dir and starts delivering store changes
-// to the kernel. Root mounts directly; other users go through fusermount3.
+// to the kernel. How it mounts depends on the platform (mount_linux.go,
+// mount_darwin.go).
 func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	if err := CheckMountpoint(dir); err != nil {
 		return nil, err
@@ -97,12 +73,15 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	if err := canMount(); err != nil {
 		return nil, err
 	}
-	negative := time.Second
+	negative, entry, attr := time.Second, f.opts.EntryTimeout, f.opts.AttrTimeout
+	if f.opts.NoNotify {
+		negative, entry, attr = 0, 0, 0 // see cacheEntry
+	}
 	opts := &gofs.Options{
 		MountOptions: gofuse.MountOptions{
 			FsName:        "paperfs",
 			Name:          "paperfs",
-			DirectMount:   os.Geteuid() == 0,
+			DirectMount:   directMount(),
 			DisableXAttrs: true,
 			AllowOther:    mo.AllowOther,
 			Debug:         mo.Debug,
@@ -118,8 +97,8 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			// names of every view 436 MB, was 582 MB.
 			ExtraCapabilities: gofuse.CAP_READDIRPLUS_AUTO,
 		},
-		EntryTimeout:    &f.opts.EntryTimeout,
-		AttrTimeout:     &f.opts.AttrTimeout,
+		EntryTimeout:    &entry,
+		AttrTimeout:     &attr,
 		NegativeTimeout: &negative,
 		UID:             f.uid,
 		GID:             f.gid,
@@ -149,32 +128,6 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	return m, nil
 }
 
-// canMount checks the prerequisites so the error names what to install.
-func canMount() error {
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return fmt.Errorf("no /dev/fuse: this kernel has no FUSE device (load it with: modprobe fuse; in a container, pass --device /dev/fuse)")
-	}
-	if os.Geteuid() == 0 {
-		return nil
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil {
-		if _, err2 := exec.LookPath("fusermount"); err2 != nil {
-			return fmt.Errorf("mounting as a normal user needs fusermount3, which is not installed: install it with: sudo apt-get install fuse3")
-		}
-	}
-	return nil
-}
-
-func mountHint(err error) string {
-	switch {
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
-		return " (permission denied: run as root, or install fuse3 and make sure /usr/bin/fusermount3 is setuid root)"
-	case strings.Contains(err.Error(), "fusermount"):
-		return " (install fuse3: sudo apt-get install fuse3)"
-	}
-	return ""
-}
-
 // Unmount detaches the filesystem and stops the notifier. A busy mount is
 // retried for a few seconds before giving up.
 func (m *Mount) Unmount() error {
@@ -202,24 +155,5 @@ func (m *Mount) Unmount() error {
 		return fmt.Errorf("unmounting %s: %w (close programs using it, then run: paperfs unmount %s)", m.Dir, err, m.Dir)
 	}
 	<-m.done
-	return nil
-}
-
-// Unmount detaches the paperfs mount at dir from outside the mounting
-// process.
-func Unmount(dir string) error {
-	if ok, err := IsMounted(dir); err == nil && !ok {
-		return fmt.Errorf("%s is not mounted", dir)
-	}
-	if os.Geteuid() == 0 {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			return fmt.Errorf("unmounting %s: %w", dir, err)
-		}
-		return nil
-	}
-	out, err := exec.Command("fusermount3", "-u", dir).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("unmounting %s: %v: %s", dir, err, strings.TrimSpace(string(out)))
-	}
 	return nil
 }

@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -71,6 +73,21 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 		store.Close()
 	})
 	return store, lib, mnt, f
+}
+
+// modes are the ways a mount runs: Linux's, and macOS's, which has no
+// kernel notifications and keeps the kernel's caches short instead (see
+// Options.NoNotify); Linux runs that way too, so it is tested here.
+var modes = []struct {
+	name string
+	opts Options
+}{{"linux", Options{}}, {"macos", Options{NoNotify: true}}}
+
+// inModes runs test once in each mode.
+func inModes(t *testing.T, test func(t *testing.T, opts Options)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { test(t, m.opts) })
+	}
 }
 
 type testWriter struct{ t testing.TB }

@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -33,8 +35,10 @@ func tagsOf(t *testing.T, s *meta.Store, id string) []string {
 
 // TestOrganize drives a file manager's and a shell's verbs through the
 // mount, with the real coreutils, and checks what each means in the store.
-func TestOrganize(t *testing.T) {
-	s, lib, mnt, _ := testMount(t, Options{})
+func TestOrganize(t *testing.T) { inModes(t, testOrganize) }
+
+func testOrganize(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
 	pdf := []byte("%PDF-1.4 knuth")
 	p := addPDF(t, s, lib, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"},
 		File: meta.File{Path: "knuth.pdf", SHA256: fmt.Sprintf("%x", sha256.Sum256(pdf))}}, pdf)
@@ -165,8 +169,10 @@ func TestOrganize(t *testing.T) {
 // TestUserFilesKept: a file of the user's own written into a view is not
 // a paper, but it is not lost either: at unmount it is kept beside the
 // refused saves, while editors' temporaries go.
-func TestUserFilesKept(t *testing.T) {
-	s, lib, mnt, f := testMount(t, Options{})
+func TestUserFilesKept(t *testing.T) { inModes(t, testUserFilesKept) }
+
+func testUserFilesKept(t *testing.T, opts Options) {
+	s, lib, mnt, f := testMount(t, opts)
 	addPDF(t, s, lib, meta.Paper{Title: "P", Tags: []string{"t"}, File: meta.File{Path: "p.pdf"}}, []byte("%PDF-1.4 p"))
 	for name, text := range map[string]string{
 		"notes.md": "my notes", ".notes.md.swp": "swap", "P.json~": "backup", "4913": "", "sedAb12Cd": "x",

@@ -1,3 +1,5 @@
+//go:build linux || darwin
+
 package fuse
 
 import (
@@ -8,7 +10,6 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
-	"golang.org/x/sys/unix"
 
 	pfs "github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
@@ -117,6 +118,8 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 		return nil, f.errno("lookup", pfs.ErrStale, "dir", v.String(), "name", name)
 	}
 	f.fillAttr(&out.Attr, a, num)
+	_, isPDF := n.(pfs.PDF)
+	f.cacheEntry(out, isPDF)
 	child := parent.NewInode(ctx, ops, gofs.StableAttr{Mode: mode(a.Mode) &^ 0o7777, Ino: num})
 	if sc, ok := child.Operations().(*sidecarNode); ok {
 		if id := sc.sc.ID(); id != "" {
@@ -239,8 +242,8 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent gofs.InodeE
 		before = sc.ID()
 	}
 	err := d.dir().Rename(name, node, to.dir(), newName, pfs.RenameFlags{
-		NoReplace: flags&unix.RENAME_NOREPLACE != 0,
-		Exchange:  flags&unix.RENAME_EXCHANGE != 0,
+		NoReplace: flags&renameNoReplace != 0,
+		Exchange:  flags&renameExchange != 0,
 	})
 	if err != nil {
 		return d.fs.errno("rename", err, "dir", d.view().String(), "name", name, "to", to.view().String()+"/"+newName)
