@@ -26,6 +26,11 @@ type Attr struct {
 	// count when a view's name is unlinked (rm tags/x/X.pdf, which only
 	// untags) and refuses to link a file whose count reached zero.
 	Links uint32
+	// Owned says Uid and Gid are the file's own owner (a PDF's, in the
+	// library folder); otherwise the file is the view's, owned by whoever
+	// runs it.
+	Owned    bool
+	Uid, Gid uint32
 }
 
 // Modes of what a view shows. The view, not the file, decides them.

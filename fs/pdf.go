@@ -45,10 +45,19 @@ func (n PDF) Attr() (Attr, error) {
 	a := Attr{Mode: modeFile, Size: p.File.Size, Mtime: p.Modified, Links: PDFLinks}
 	if path != "" {
 		if st, err := os.Stat(path); err == nil {
-			a.Size, a.Mtime = st.Size(), st.ModTime()
+			a = fileAttr(st)
 		}
 	}
 	return a, nil
+}
+
+// fileAttr is the attributes of a PDF in the library folder: its size,
+// time, permissions and owner, which a frontend that lets other users in
+// must show (and enforce) as they are.
+func fileAttr(st os.FileInfo) Attr {
+	a := Attr{Mode: st.Mode().Perm(), Size: st.Size(), Mtime: st.ModTime(), Links: PDFLinks}
+	a.Uid, a.Gid, a.Owned = owner(st)
+	return a
 }
 
 // Open opens the real file; flags are os.OpenFile's (writes go to the

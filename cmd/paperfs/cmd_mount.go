@@ -53,7 +53,7 @@ As root the filesystem is mounted directly; other users need fusermount3
 	cmd.Flags().BoolVar(&opts.NoPassthrough, "no-passthrough", false, "serve PDF bytes through FUSE reads instead of kernel passthrough")
 	cmd.Flags().BoolVar(&opts.NoNotify, "no-notify", false,
 		"send the kernel no change notifications and keep its caches short instead, as on macOS (macFUSE has none); implies --no-passthrough")
-	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
+	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users of this machine in: they may read what the modes shown allow (PDFs as in the library folder, metadata readable) and change nothing; the kernel enforces it (default_permissions). Needs user_allow_other in /etc/fuse.conf unless run as root")
 	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fuse.DefaultIdleForget,
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
 	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fuse.DefaultMaxInodes,

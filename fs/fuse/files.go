@@ -39,10 +39,10 @@ func (n *pdfNode) OnForget()                 { n.fs.untrackPDF(n.pdf.ID) }
 
 func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
 	if h := asPDFHandle(fh); h != nil {
+		// The real file's attributes, owner and permissions included.
 		errno := h.Getattr(ctx, out)
 		out.Attr.Ino = n.StableAttr().Ino
 		out.Attr.Nlink = pfs.PDFLinks
-		out.Attr.Owner = gofuse.Owner{Uid: n.fs.uid, Gid: n.fs.gid}
 		return errno
 	}
 	a, err := n.pdf.Attr()

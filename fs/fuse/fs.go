@@ -94,6 +94,8 @@ type FS struct {
 	inodes   int                      // PDF, attached sidecar and group directory inodes the kernel holds
 	sidecars map[string][]*gofs.Inode // attached sidecar inodes the kernel holds, by paper id (a few views each)
 
+	exactPDFs atomic.Bool // PDFs show their real mode and owner on lookup (other users are let in)
+
 	pressure chan struct{} // inodes went over opts.MaxInodes (see forget.go)
 	listed   chan struct{} // a large listing ended
 }
@@ -174,6 +176,9 @@ func (f *FS) fillAttr(out *gofuse.Attr, a pfs.Attr, ino uint64) {
 		out.Nlink = 1
 	}
 	out.Owner = gofuse.Owner{Uid: f.uid, Gid: f.gid}
+	if a.Owned {
+		out.Owner = gofuse.Owner{Uid: a.Uid, Gid: a.Gid}
+	}
 	if !a.Mtime.IsZero() {
 		out.SetTimes(&a.Mtime, &a.Mtime, &a.Mtime)
 	}

@@ -19,8 +19,12 @@ import (
 type MountOptions struct {
 	// Debug logs every FUSE request (go-fuse's request log).
 	Debug bool
-	// AllowOther lets other users see the mount (needs user_allow_other
-	// in /etc/fuse.conf for non-root users).
+	// AllowOther lets other users use the mount (needs user_allow_other
+	// in /etc/fuse.conf for non-root users). The kernel then checks every
+	// access against the modes and owners shown (default_permissions):
+	// PDFs as they are in the library folder, and the view's directories,
+	// sidecars and .bib files as the mount's owner's, which others may
+	// read but not change. Without it only the mount's owner gets in.
 	AllowOther bool
 }
 
@@ -84,6 +88,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			DirectMount:   directMount(),
 			DisableXAttrs: true,
 			AllowOther:    mo.AllowOther,
+			Options:       permissionOptions(mo.AllowOther),
 			Debug:         mo.Debug,
 			MaxWrite:      1 << 20,
 			MaxReadAhead:  1 << 20,
@@ -103,6 +108,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		UID:             f.uid,
 		GID:             f.gid,
 	}
+	f.exactPDFs.Store(mo.AllowOther)
 	server, err := gofs.Mount(dir, f.root, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mounting %s: %w%s", dir, err, mountHint(err))
@@ -126,6 +132,17 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		}()
 	}
 	return m, nil
+}
+
+// permissionOptions makes the kernel enforce the modes the mount shows
+// when other users may use it: without default_permissions a FUSE
+// filesystem that does no checks of its own (this one) lets anyone who
+// can reach it act with its owner's rights.
+func permissionOptions(allowOther bool) []string {
+	if allowOther {
+		return []string{"default_permissions"}
+	}
+	return nil
 }
 
 // Unmount detaches the filesystem and stops the notifier. A busy mount is

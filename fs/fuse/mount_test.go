@@ -37,6 +37,12 @@ func testMount(t testing.TB, opts Options) (store *meta.Store, lib, mnt string, 
 // and no notifications of it are in flight.
 func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib string)) (store *meta.Store, lib, mnt string, f *FS) {
 	t.Helper()
+	return testMountWith(t, opts, MountOptions{}, setup)
+}
+
+// testMountWith is testMountAfter with the mount's own options.
+func testMountWith(t testing.TB, opts Options, mo MountOptions, setup func(s *meta.Store, lib string)) (store *meta.Store, lib, mnt string, f *FS) {
+	t.Helper()
 	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
 		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
 	}
@@ -58,7 +64,8 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 	}
 	view := pfs.New(store, pfs.Options{Library: lib, Logger: logger, RejectDir: filepath.Join(dir, "data", "rejected"), Folder: l})
 	f = New(view, opts)
-	m, err := f.Mount(mnt, MountOptions{Debug: os.Getenv("PAPERFS_FUSE_DEBUG") == "1"})
+	mo.Debug = os.Getenv("PAPERFS_FUSE_DEBUG") == "1"
+	m, err := f.Mount(mnt, mo)
 	if err != nil {
 		t.Fatalf("mount: %v", err)
 	}

@@ -103,6 +103,13 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 	switch t := n.(type) {
 	case pfs.PDF:
 		ops, num = &pdfNode{fs: f, pdf: t}, ino(pfs.ExtPDF, t.ID)
+		if f.exactPDFs.Load() {
+			// Other users are let in: the kernel checks them against
+			// the real file's mode and owner, not the index's.
+			if real, err := t.Attr(); err == nil {
+				a = real
+			}
+		}
 	case *pfs.Sidecar:
 		ops, num = &sidecarNode{fs: f, sc: t}, f.sidecarNum(v, t)
 	case *pfs.Incoming:
