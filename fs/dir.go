@@ -54,6 +54,10 @@ func (d Dir) Lookup(name string) (Node, Attr, error) {
 // lookup finds name: a node that is not a paper's file, or the entry of
 // the paper whose file it is.
 func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
+	if !IsPaperView(d.View) {
+		n, err := d.lookupTrash(name)
+		return n, meta.Entry{}, "", err
+	}
 	if name == BibTagName && HasBib(d.View) {
 		return d.fs.Bib(d.View), meta.Entry{}, "", nil
 	}
@@ -88,6 +92,9 @@ func (d Dir) PaperFile(e meta.Entry, ext, name string, v *meta.View) Node {
 // done, see Incoming) or, for any other name, a scratch file (an editor's
 // temporary or swap file). mode is the permission bits asked for.
 func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
+	if d.View.Kind == fmFiles {
+		return nil, d.fs.refuse(d.path(name), "the trash takes papers moved into it, not new files", ErrNotPermitted)
+	}
 	if isPDFName(name) && d.takesImports() {
 		return d.createIncoming(name)
 	}
@@ -102,7 +109,9 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 
 // takesImports reports whether a PDF copied into the directory becomes a
 // paper of the library.
-func (d Dir) takesImports() bool { return d.View.Kind != meta.Trash && d.View.Kind != meta.Missing }
+func (d Dir) takesImports() bool {
+	return d.View.Kind != meta.Trash && d.View.Kind != meta.Missing && IsPaperView(d.View)
+}
 
 func isPDFName(name string) bool {
 	return strings.EqualFold(filepath.Ext(name), ExtPDF) && !strings.HasPrefix(name, ".")
@@ -169,6 +178,9 @@ func (f *FS) join(id string, v meta.View, in bool) error {
 // set, from all/ or untagged/ it goes to the trash (its PDF moves to the
 // library's trash folder). A sidecar is never deleted.
 func (d Dir) Unlink(name string) error {
+	if !IsPaperView(d.View) {
+		return d.unlinkTrash(name)
+	}
 	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
 		d.fs.setScratchIn(d.View.String(), name, nil)
 		return nil
@@ -196,6 +208,9 @@ func (d Dir) Unlink(name string) error {
 			d.fs.log.Info("moved to trash (paperfs trash list / restore)", "file", file)
 		}
 	default:
+		if d.View.Kind == meta.Trash {
+			return d.fs.refuse(file, "paperfs never deletes a PDF: a paper leaves the trash by moving it back (mv trash/X.pdf all/, or paperfs trash restore)", ErrNotPermitted)
+		}
 		return d.fs.refuse(file, "papers leave "+string(d.View.Kind)+"/ only by editing their metadata", ErrNotPermitted)
 	}
 	if err != nil {
@@ -245,6 +260,9 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 	if sc := d.fs.scratchIn(d.View.String(), name); sc != nil {
 		return d.renameScratch(sc, name, to, newName, flags)
 	}
+	if d.View.Kind == fmFiles {
+		return d.renameOutOfTrash(name, to, newName)
+	}
 	base, ext, ok := SplitExt(name)
 	if !ok {
 		return errNotFound(file)
@@ -252,6 +270,17 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 	e, err := d.fs.store.Lookup(d.View, base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	switch {
+	case to.View.Kind == fmFiles && ext == ExtPDF:
+		return to.trashPaper(e, file, newName)
+	case to.View.Kind == fmFiles:
+		return d.fs.refuse(file, "a paper goes to the trash by its .pdf; its .json goes with it", ErrNotPermitted)
+	case d.View.Kind == meta.Trash && to.View != d.View:
+		if ext != ExtPDF || !takesRestores(to.View) {
+			return d.fs.refuse(file, "a paper comes back from the trash by moving its .pdf into all/, a tag or a folder", ErrNotPermitted)
+		}
+		return d.fs.restorePaper(e.ID, file, to)
 	}
 	if to.View == d.View {
 		return d.renameInView(e, name, n, ext, newName)
@@ -272,6 +301,21 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 		return fmt.Errorf("moving %s to %s: %w", file, to.path(newName), err)
 	}
 	return nil
+}
+
+// renameOutOfTrash is a file manager's Restore: a PDF renamed out of
+// its trash's files/ into a view.
+func (d Dir) renameOutOfTrash(name string, to Dir, newName string) error {
+	file := d.path(name)
+	n, err := d.lookupTrash(name)
+	if err != nil {
+		return err
+	}
+	pdf, ok := n.(PDF)
+	if !ok || !takesRestores(to.View) {
+		return d.fs.refuse(file, "a paper comes back from the trash into all/, a tag or a folder", ErrNotPermitted)
+	}
+	return d.fs.restorePaper(pdf.ID, file, to)
 }
 
 // renameInView renames a paper's file within its view: only a sidecar,

@@ -1,7 +1,9 @@
 package fs
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -54,7 +56,8 @@ func newTestView(t *testing.T) *testView {
 func (tv *testView) add(t *testing.T, p meta.Paper) meta.Paper {
 	t.Helper()
 	body := []byte("%PDF-1.4 " + p.Title)
-	p.File = meta.File{Path: strings.ReplaceAll(p.Title, " ", "_") + ".pdf", Size: int64(len(body))}
+	p.File = meta.File{Path: strings.ReplaceAll(p.Title, " ", "_") + ".pdf", Size: int64(len(body)),
+		SHA256: fmt.Sprintf("%x", sha256.Sum256(body))}
 	if err := os.WriteFile(filepath.Join(tv.lib, p.File.Path), body, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,7 @@ type Folder interface {
 	// folder), tagged with tags. It may take seconds (extraction).
 	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
 	Trash(id string) (meta.Paper, error)
+	Restore(id string) (meta.Paper, error)
 }
 
 // Options configure a view.
@@ -76,13 +77,15 @@ type FS struct {
 	opts  Options
 	log   *slog.Logger
 
-	mu       sync.Mutex              // protects the following
-	uniqueAt string                  // store version at which every citation key was unique (see keysUnique)
-	gens     map[string]int          // sidecar generation by paper id, bumped when one is renamed away
-	rejects  []Rejection             // newest last, at most maxRejections
-	served   map[string][]meta.Paper // versions sidecars were opened at, newest last, by paper id
-	saves    map[saveKey]meta.Paper  // what the last save of a file made from a version made
-	scratch  map[*Sidecar]struct{}   // scratch files made in view directories, pruned as they go
+	mu        sync.Mutex              // protects the following
+	uniqueAt  string                  // store version at which every citation key was unique (see keysUnique)
+	gens      map[string]int          // sidecar generation by paper id, bumped when one is renamed away
+	rejects   []Rejection             // newest last, at most maxRejections
+	served    map[string][]meta.Paper // versions sidecars were opened at, newest last, by paper id
+	saves     map[saveKey]meta.Paper  // what the last save of a file made from a version made
+	scratch   map[*Sidecar]struct{}   // scratch files made in view directories, pruned as they go
+	fmNames   map[string]string       // trashed papers' names in a file manager's trash, by id (see trash.go)
+	fmEmptied map[string]bool         // trashed papers emptied from the file manager's trash
 
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name

@@ -113,7 +113,15 @@ func (n *Incoming) Finish() error {
 		d.fs.dropIncoming(d, name, n.tmp, err)
 		return fmt.Errorf("copying %s in: %w", file, err)
 	case existing != "":
-		// Already in the library: copying it here means "put it here too".
+		// Already in the library: copying it here means "put it here
+		// too", and copying a trashed paper back means restoring it.
+		if p, err := d.fs.store.Get(existing); err == nil && p.Trashed != nil {
+			err = d.fs.restorePaper(existing, file, d)
+			if err != nil {
+				d.fs.dropIncoming(d, name, n.tmp, err)
+				return fmt.Errorf("copying %s in: %w", file, err)
+			}
+		}
 		if err := d.fs.join(existing, d.View, true); err != nil {
 			d.fs.dropIncoming(d, name, n.tmp, err)
 			return fmt.Errorf("copying %s in: %w", file, err)

@@ -69,11 +69,12 @@ func (f *FS) keepScratch() {
 			continue
 		}
 		n.mu.Lock()
-		name, view := n.name, n.view.String()
+		name, v := n.name, *n.view
 		n.mu.Unlock()
+		view := v.String()
 		data := n.scratchData()
-		if len(data) == 0 || editorTemp.MatchString(name) {
-			continue
+		if len(data) == 0 || editorTemp.MatchString(name) || !IsPaperView(v) {
+			continue // a file manager's .trashinfo is not the user's
 		}
 		file := view + "/" + name
 		if f.opts.RejectDir == "" {

@@ -148,7 +148,6 @@ func testOrganize(t *testing.T, opts Options) {
 		{"mkdir years/1999", os.Mkdir(filepath.Join(mnt, "years/1999"), 0o755)},
 		{"mkdir authors/Someone", os.Mkdir(filepath.Join(mnt, "authors/Someone"), 0o755)},
 		{"mkdir all/sub", os.Mkdir(filepath.Join(mnt, "all/sub"), 0o755)},
-		{"mkdir .Trash-0", os.Mkdir(filepath.Join(mnt, ".Trash-0"), 0o700)},
 		{"create a file in tags/", os.WriteFile(filepath.Join(mnt, "tags/file.txt"), nil, 0o644)},
 		{"create a file at the root", os.WriteFile(filepath.Join(mnt, "notes.txt"), nil, 0o644)},
 		{"rm a sidecar", os.Remove(filepath.Join(mnt, "all", fresh.Name+".json"))},
@@ -158,8 +157,12 @@ func testOrganize(t *testing.T, opts Options) {
 			t.Errorf("%s: %v, want EPERM", c.what, c.err)
 		}
 	}
-	// A file manager's probes find nothing and cost nothing.
-	for _, probe := range []string{".hidden", ".directory", "all/.hidden", "tags/.directory", ".Trash", ".Trash-0", "all/.thumbnails"} {
+	// A file manager's trash is there (see TestFileManagerTrash).
+	if err := os.Mkdir(filepath.Join(mnt, ".Trash-0"), 0o700); !errors.Is(err, os.ErrExist) {
+		t.Errorf("mkdir .Trash-0: %v, want EEXIST", err)
+	}
+	// A file manager's other probes find nothing and cost nothing.
+	for _, probe := range []string{".hidden", ".directory", "all/.hidden", "tags/.directory", ".Trash", "all/.thumbnails"} {
 		if _, err := os.Stat(filepath.Join(mnt, probe)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("probe %s: %v", probe, err)
 		}

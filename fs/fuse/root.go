@@ -45,9 +45,11 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 	r.AddChild(pfs.ControlDir, ctl, false)
 }
 
-// Mkdir refuses, so a file manager's .Trash-UID attempt fails cleanly and
-// it offers to delete instead (which moves papers to paperfs' trash).
+// Mkdir refuses, but for a file manager's trash, which is there already.
 func (r *rootNode) Mkdir(ctx context.Context, name string, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if pfs.FMTrashName(name) {
+		return nil, syscall.EEXIST
+	}
 	return nil, r.fs.errno("mkdir", r.fs.view.RootRefusal(name))
 }
 
@@ -81,4 +83,55 @@ func (d *controlDir) OnAdd(ctx context.Context) {
 func (d *controlDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
 	d.fs.dirAttr(&out.Attr, d.StableAttr().Ino)
 	return 0
+}
+
+var _ = (gofs.NodeLookuper)((*rootNode)(nil))
+
+// Lookup finds what is at the root besides its fixed children: a file
+// manager's trash directory (.Trash-$uid), which is paperfs' trash.
+func (r *rootNode) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if ch := r.GetChild(name); ch != nil {
+		// go-fuse asks a node that looks names up for its fixed
+		// children too.
+		var a gofuse.AttrOut
+		errno := ch.Operations().(gofs.NodeGetattrer).Getattr(ctx, nil, &a)
+		out.Attr = a.Attr
+		return ch, errno
+	}
+	if !pfs.FMTrashName(name) {
+		return nil, syscall.ENOENT
+	}
+	num := ino("dir", name)
+	r.fs.fillAttr(&out.Attr, pfs.FMTrashAttr(), num)
+	return r.NewInode(ctx, &fmTrashDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: num}), 0
+}
+
+// fmTrashDir is a file manager's trash, .Trash-$uid: files/ and info/.
+type fmTrashDir struct {
+	gofs.Inode
+	fs *FS
+}
+
+var (
+	_ = (gofs.NodeOnAdder)((*fmTrashDir)(nil))
+	_ = (gofs.NodeGetattrer)((*fmTrashDir)(nil))
+	_ = (gofs.NodeMkdirer)((*fmTrashDir)(nil))
+)
+
+func (d *fmTrashDir) OnAdd(ctx context.Context) {
+	for name, v := range pfs.FMTrashDirs {
+		child := d.NewPersistentInode(ctx, newViewDir(d.fs, v), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", v.String())})
+		d.AddChild(name, child, false)
+	}
+}
+
+func (d *fmTrashDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
+	d.fs.fillAttr(&out.Attr, pfs.FMTrashAttr(), d.StableAttr().Ino)
+	return 0
+}
+
+// Mkdir of files/ or info/, which a file manager makes if it finds none:
+// they are there.
+func (d *fmTrashDir) Mkdir(ctx context.Context, name string, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EEXIST
 }

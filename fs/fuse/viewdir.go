@@ -72,6 +72,10 @@ func (d *viewDir) OnForget() {
 }
 
 func (d *viewDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
+	if !pfs.IsPaperView(d.view()) {
+		d.fs.fillAttr(&out.Attr, pfs.FMTrashAttr(), d.StableAttr().Ino)
+		return 0
+	}
 	d.fs.dirAttr(&out.Attr, d.StableAttr().Ino)
 	return 0
 }
@@ -116,6 +120,8 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 		ops, num = &incomingNode{fs: f, in: t}, ino("incoming", strconv.FormatUint(t.Serial(), 10))
 	case *pfs.Link:
 		ops, num = &linkNode{fs: f, link: t}, ino("link", strconv.FormatUint(t.Serial(), 10))
+	case *pfs.Generated:
+		ops, num = &genNode{fs: f, gen: t}, ino("gen", v.String()+"/"+name)
 	case *pfs.Bib:
 		ops, num = &bibNode{fs: f, bib: t}, ino("bib", t.View.String())
 		if c := parent.GetChild(name); c != nil && c.StableAttr().Ino == num {
@@ -281,11 +287,45 @@ func (d *viewDir) Rename(ctx context.Context, name string, newParent gofs.InodeE
 func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	d.fs.Stats.Readdirs.Add(1)
 	d.touch()
+	if !pfs.IsPaperView(d.view()) {
+		return d.openFiles()
+	}
 	es, err := d.dir().List()
 	if err != nil {
 		return nil, 0, d.fs.errno("opendir", err, "dir", d.view().String())
 	}
 	return &dirHandle{dir: d, entries: es, bib: pfs.HasBib(d.view())}, 0, 0
+}
+
+// openFiles lists a directory of files (a file manager's trash), not
+// papers.
+func (d *viewDir) openFiles() (gofs.FileHandle, uint32, syscall.Errno) {
+	fs, err := d.dir().Files()
+	if err != nil {
+		return nil, 0, d.fs.errno("opendir", err, "dir", d.view().String())
+	}
+	es := make([]gofuse.DirEntry, len(fs))
+	for i, f := range fs {
+		num := ino("gen", d.view().String()+"/"+f.Name)
+		if pdf, ok := f.Node.(pfs.PDF); ok {
+			num = ino(pfs.ExtPDF, pdf.ID)
+		}
+		es[i] = gofuse.DirEntry{Name: f.Name, Mode: syscall.S_IFREG, Ino: num}
+	}
+	return &listHandle{stream: gofs.NewListDirStream(es)}, 0, 0
+}
+
+// listHandle is an open directory listed in one go.
+type listHandle struct{ stream gofs.DirStream }
+
+var _ = (gofs.FileReaddirenter)((*listHandle)(nil))
+
+func (h *listHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.Errno) {
+	if !h.stream.HasNext() {
+		return nil, 0
+	}
+	e, errno := h.stream.Next()
+	return &e, errno
 }
 
 // dirHandle is an open view directory: a snapshot of its listing, which also
