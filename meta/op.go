@@ -336,30 +336,35 @@ func (r *record) members(field string) []string {
 	return out
 }
 
-// diff builds the op that turns old into new. old may be nil for a new
-// paper. It returns nil if nothing changed.
+// diff builds the op that turns oldP (the paper old holds) into newP: it
+// names exactly the fields whose value differs between the two papers,
+// whatever the values are. old and oldP are nil for a new paper. It
+// returns nil if nothing changed.
+//
+// Fields are compared as the papers show them, never against the stored
+// values: an emptied field is stored as null, and comparing that null with
+// the paper's empty value would make every later edit rewrite the field
+// with a fresh stamp, overwriting concurrent edits made elsewhere.
 func diff(old *record, oldP, newP *Paper) (*Op, error) {
 	newVals, err := fieldValues(newP)
 	if err != nil {
 		return nil, err
 	}
+	oldVals := map[string]json.RawMessage{}
+	if oldP != nil {
+		if oldVals, err = fieldValues(oldP); err != nil {
+			return nil, err
+		}
+	}
 	op := &Op{Paper: newP.ID, Set: map[string]json.RawMessage{}}
 	for _, f := range scalarFields {
-		nv, ok := newVals[f]
-		var ov json.RawMessage
-		if old != nil {
-			if err := old.decode(); err != nil {
-				return nil, err
-			}
-			ov = old.Values[f]
-		}
-		if !ok {
-			if ov != nil {
-				op.Set[f] = json.RawMessage("null")
-			}
-			continue
-		}
-		if ov == nil || string(ov) != string(nv) {
+		ov, had := oldVals[f]
+		nv, has := newVals[f]
+		switch {
+		case !had && !has:
+		case !has:
+			op.Set[f] = json.RawMessage("null")
+		case !had || string(ov) != string(nv):
 			op.Set[f] = nv
 		}
 	}
