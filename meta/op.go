@@ -3,6 +3,7 @@ package meta
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func (o *Op) Check() error {
 		return fmt.Errorf("op %s: clock device %q differs", o.ID, o.Clock.Device)
 	}
 	for f := range o.Set {
-		if !slices.Contains(scalarFields, f) {
+		if !validField(f) {
 			return fmt.Errorf("op %s: unknown field %q", o.ID, f)
 		}
 	}
@@ -114,6 +115,11 @@ func (r *record) MarshalJSON() ([]byte, error) {
 	for f, h := range r.Clocks {
 		if _, ok := r.Values[f]; ok && h == r.Latest {
 			continue
+		}
+		if mf, k, ok := splitKey(f); ok && h == r.Clocks[mf] {
+			if _, live := r.entries(mf)[k]; live {
+				continue // decode gives it the whole map's stamp
+			}
 		}
 		i, ok := idx[h]
 		if !ok {
@@ -189,6 +195,7 @@ func (r *record) decode() error {
 			r.Clocks[f] = r.Latest
 		}
 	}
+	r.fillEntryStamps()
 	r.raw, r.rawC, r.rawH, r.decoded = nil, nil, nil, true
 	return nil
 }
@@ -226,10 +233,8 @@ func newRecord() *record {
 // r must be decoded (getRecordForWrite).
 func (r *record) apply(op *Op) bool {
 	changed := false
-	for f, v := range op.Set {
-		if cur, ok := r.Clocks[f]; !ok || cur.Less(op.Clock) {
-			r.Values[f] = v
-			r.Clocks[f] = op.Clock
+	for _, f := range slices.Sorted(maps.Keys(op.Set)) {
+		if r.setField(f, op.Set[f], op.Clock) {
 			changed = true
 		}
 	}
@@ -357,7 +362,11 @@ func diff(old *record, oldP, newP *Paper) (*Op, error) {
 		}
 	}
 	op := &Op{Paper: newP.ID, Set: map[string]json.RawMessage{}}
+	diffEntries(op, oldVals, newVals, oldP == nil)
 	for _, f := range scalarFields {
+		if slices.Contains(mapFields, f) {
+			continue
+		}
 		ov, had := oldVals[f]
 		nv, has := newVals[f]
 		switch {

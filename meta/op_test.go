@@ -73,7 +73,11 @@ func TestOpNamesOnlyTheEditedField(t *testing.T) {
 			continue
 		}
 		t.Run("emptied "+c.name, func(t *testing.T) {
-			s := openTest(t, "devprop1")
+			s, err := Open(t.TempDir()+"/meta.db", Options{Device: "devprop1", NoSync: true}) // a thousand edits
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
 			full := Paper{}
 			for _, f := range cases {
 				f.set(&full, 1)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -277,6 +278,9 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 				recs[op.Paper] = r
 			}
 			for f, v := range op.Set {
+				if slices.Contains(mapFields, f) || !slices.Contains(scalarFields, f) {
+					continue // map entries describe another field, whose own conflict is reported
+				}
 				lc, ok := r.Clocks[f]
 				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
 					continue
