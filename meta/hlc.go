@@ -89,7 +89,38 @@ func (c *clock) tick() HLC {
 	return c.last
 }
 
-// observe moves the clock past a stamp received from another device.
+// MaxClockAhead bounds how far ahead of this device's wall clock a stamp
+// received from another device may be and still move this device's clock.
+// A device whose clock runs ahead (a wrong time zone, a dead RTC battery)
+// would otherwise drag every device's clock, and every "modified" time,
+// with it. Its ops are applied all the same; only the clock ignores them.
+const MaxClockAhead = time.Minute
+
+// observeRemote moves the clock past a stamp received from another
+// device, unless the stamp is more than MaxClockAhead ahead of the wall
+// clock. It reports whether the stamp was taken.
+func (c *clock) observeRemote(h HLC) bool {
+	if h.Wall > c.now().Add(MaxClockAhead).UnixMilli() {
+		return false
+	}
+	c.observe(h)
+	return true
+}
+
+// after is t, or if t does not order after floor, the stamp just after
+// floor with this device's id. An edit's stamp must order after the
+// stamps of the values it replaces, even when those come from a clock
+// running ahead that observeRemote did not take: otherwise the edit
+// would lose to the value it replaced. Only that op gets the late stamp;
+// the device's clock stays where its wall clock is.
+func (c *clock) after(t, floor HLC) HLC {
+	if floor.Less(t) {
+		return t
+	}
+	return HLC{Wall: floor.Wall, Logical: floor.Logical + 1, Device: c.device}
+}
+
+// observe moves the clock past a stamp.
 func (c *clock) observe(h HLC) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -182,6 +182,38 @@ func (r *record) join(values map[string]json.RawMessage, clocks map[string]HLC) 
 	}
 }
 
+// newestOf is the newest stamp among the values op's Set replaces in r.
+func (r *record) newestOf(op *Op) HLC {
+	var h HLC
+	for name := range op.Set {
+		if c, ok := r.Clocks[name]; ok && h.Less(c) {
+			h = c
+		}
+		if slices.Contains(mapFields, name) {
+			for k := range r.entries(name) {
+				if c := r.Clocks[keyName(name, k)]; h.Less(c) {
+					h = c
+				}
+			}
+		}
+	}
+	return h
+}
+
+// replaced is the stamp of each value op's Set replaces in r (Op.Base).
+func (r *record) replaced(op *Op) map[string]HLC {
+	var out map[string]HLC
+	for name := range op.Set {
+		if c, ok := r.Clocks[name]; ok && !c.IsZero() && !slices.Contains(mapFields, name) {
+			if out == nil {
+				out = map[string]HLC{}
+			}
+			out[name] = c
+		}
+	}
+	return out
+}
+
 // fieldValue is what a Set entry name currently holds in r, "null" for
 // nothing, and the stamp that wrote it.
 func (r *record) fieldValue(name string) (json.RawMessage, HLC, bool) {

@@ -26,6 +26,11 @@ type Op struct {
 	Set    map[string]json.RawMessage     `json:"set,omitempty"`
 	Add    map[string][]string            `json:"add,omitempty"`
 	Remove map[string]map[string][]string `json:"remove,omitempty"`
+	// Base holds, for each Set entry that replaced a value, the stamp of
+	// the value it replaced: what the editing device had seen. It lets
+	// every device tell a concurrent edit from a later one, so each device
+	// whose value lost says so. Ops from before it have none.
+	Base map[string]HLC `json:"base,omitempty"`
 }
 
 // OpID is the identifier of a device's seq-th op.
@@ -55,6 +60,11 @@ func (o *Op) Check() error {
 	for f := range o.Remove {
 		if !slices.Contains(setFields, f) {
 			return fmt.Errorf("op %s: unknown set %q", o.ID, f)
+		}
+	}
+	for f := range o.Base {
+		if _, ok := o.Set[f]; !ok {
+			return fmt.Errorf("op %s: base stamp for %q, which it does not set", o.ID, f)
 		}
 	}
 	return nil

@@ -135,7 +135,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 				order = append(order, op.Paper)
 			}
 			r.apply(op)
-			s.clock.observe(op.Clock)
+			s.clock.observeRemote(op.Clock)
 			applied++
 		}
 		for dev, seq := range hw {
@@ -216,12 +216,13 @@ type Conflict struct {
 // skipping ops already applied and stopping at gaps) would resolve. It only
 // reads, so call it just before ApplyRemote.
 //
-// An op carries no record of what its device had seen, so concurrency is
-// judged from what this device knows for certain: a remote op conflicts
-// with a local edit of the same field to a different value if that edit is
-// still queued for upload (no one can have seen it), or if the remote op's
-// clock is older than the edit's (had its device seen the edit, its HLC
-// would be later). A remote op trashing a paper that has queued local edits
+// A remote op conflicts with a local edit of the same field to a different
+// value when it did not replace that edit's value: its Base names the
+// value it replaced. Then the device whose value lost reports it whichever
+// device syncs first. An op from before Base is judged from what this
+// device knows for certain: the edit is still queued for upload (no one
+// can have seen it), or the remote op's clock is older than the edit's
+// (had its device seen the edit, its HLC would be later). A remote op trashing a paper that has queued local edits
 // is reported as a conflict on "trashed": the edits are kept inside the
 // trashed paper. Set fields are add-wins and never reported.
 func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
@@ -285,7 +286,14 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
 					continue
 				}
-				if unsent[lc] || op.Clock.Less(lc) {
+				concurrent := unsent[lc] || op.Clock.Less(lc)
+				if op.Base != nil {
+					// The op says which value it replaced: it is concurrent
+					// with our edit unless it replaced it or a later value.
+					b := op.Base[f]
+					concurrent = b != lc && b.Less(lc)
+				}
+				if concurrent {
 					out = append(out, Conflict{Paper: op.Paper, Field: f,
 						Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
 						RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})

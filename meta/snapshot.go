@@ -300,7 +300,7 @@ func (s *Store) MergeSnapshotFrom(vector map[string]uint64, recs iter.Seq2[*Snap
 			}
 		}
 		if !latest.IsZero() {
-			s.clock.observe(latest)
+			s.clock.observeRemote(latest)
 		}
 		return nil
 	})
