@@ -44,7 +44,7 @@ func TestOpRoundTrip(t *testing.T) {
 		set[f] = fields[f]
 	}
 	set["note"] = json.RawMessage("null")
-	set["confidence/doi"] = json.RawMessage("0.5") // one entry of a map field
+	set["confidence/doi"] = json.RawMessage("0.5")     // one entry of a map field
 	set["venue"] = json.RawMessage(`{"$weird.key":1}`) // not storable as BSON keys: kept as JSON text
 	op := &meta.Op{ID: "dev001:7", Device: "dev001", Seq: 7, Paper: "paper01",
 		Clock: meta.HLC{Wall: 1700000000000, Logical: 3, Device: "dev001"}, Set: set,
