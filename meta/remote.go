@@ -210,6 +210,12 @@ type Conflict struct {
 	// RemoteWins says the remote value replaced the local one; otherwise
 	// the local value stays and the remote one was discarded.
 	RemoteWins bool `json:"remoteWins"`
+	// RemoteName is the remote device's name, and SkewDecided says the
+	// winner won by its clock running ahead: corrected by the devices'
+	// measured offsets from the server's clock, the losing edit was the
+	// later one. The sync engine fills both in.
+	RemoteName  string `json:"remoteName,omitempty"`
+	SkewDecided bool   `json:"skewDecided,omitempty"`
 }
 
 // Conflicts reports the conflicts that applying ops (as ApplyRemote would,

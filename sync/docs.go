@@ -410,6 +410,10 @@ func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D
 		}
 		d = append(d, bson.E{Key: "confidence", Value: c})
 	}
+	if p.MergedInto != "" {
+		// A duplicate merged away: say so, as every device hides it.
+		d = append(d, bson.E{Key: "merged_into", Value: p.MergedInto})
+	}
 	d = append(d, bson.E{Key: "added", Value: p.Added}, bson.E{Key: "modified", Value: p.Modified})
 	if p.Trashed != nil {
 		d = append(d, bson.E{Key: "trashed", Value: *p.Trashed})
