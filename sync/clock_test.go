@@ -16,17 +16,21 @@ import (
 
 // skewedDevice is a device whose wall clock (store and engine) runs skew
 // off the real one, as a machine with a wrong clock would.
-func skewedDevice(t *testing.T, name, uri, db string, skew time.Duration) *device {
-	return skewedDeviceFn(t, name, uri, db, func() time.Time { return time.Now().Add(skew) })
+func skewedDevice(t *testing.T, name, uri, db string, skew time.Duration, mod ...func(*Config)) *device {
+	return skewedDeviceFn(t, name, uri, db, func() time.Time { return time.Now().Add(skew) }, mod...)
 }
 
-func skewedDeviceFn(t *testing.T, name, uri, db string, now func() time.Time) *device {
+func skewedDeviceFn(t *testing.T, name, uri, db string, now func() time.Time, mod ...func(*Config)) *device {
 	t.Helper()
 	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{Device: name, NoSync: true, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(s, Config{URI: uri, Database: db, OpTimeout: 5 * time.Second, Now: now, DeviceName: "name-" + name, StatusFile: "-"})
+	cfg := Config{URI: uri, Database: db, OpTimeout: 5 * time.Second, Now: now, DeviceName: "name-" + name, StatusFile: "-"}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	e, err := New(s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -93,6 +94,9 @@ type Config struct {
 	// filesystem requests). Run polls at PollInterval while it was used
 	// within IdleAfter, not only while changes flow.
 	InUse func() time.Time
+	// Monitor, if set, sees every command sent to the server (benchmarks
+	// count them).
+	Monitor *event.CommandMonitor
 	// Logger receives progress and errors; nil discards them.
 	Logger *slog.Logger
 	// SnapshotChunkBytes bounds the records in one snapshot chunk
@@ -131,7 +135,7 @@ func (c *Config) defaults(store *meta.Store) {
 		c.Now = time.Now
 	}
 	if c.DeviceName == "" {
-		if v, _ := store.SyncState(stDeviceName); v != "" {
+		if v := storedName(store); v != "" {
 			c.DeviceName = v
 		} else {
 			c.DeviceName, _ = os.Hostname()
@@ -143,6 +147,15 @@ func (c *Config) defaults(store *meta.Store) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+}
+
+// storedName is the name `paperfs sync --device-name` gave this device.
+func storedName(store *meta.Store) string {
+	if store == nil {
+		return ""
+	}
+	v, _ := store.SyncState(stDeviceName)
+	return v
 }
 
 // StatusPath is the default status file for the database at dbPath.
@@ -257,6 +270,9 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 		SetConnectTimeout(10 * time.Second).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetMaxPoolSize(8)
+	if cfg.Monitor != nil {
+		opts.SetMonitor(cfg.Monitor)
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("sync: MongoDB URI %s: %w", Redact(cfg.URI), red.wrap(err))
 	}
