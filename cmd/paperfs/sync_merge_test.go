@@ -24,14 +24,19 @@ type pair struct {
 	ma, mb *mounted
 }
 
-func newPair(t *testing.T, db string) *pair {
+// newPair sets up the pair; names, if given, are the devices' names
+// (set with paperfs sync --device-name before mounting).
+func newPair(t *testing.T, db string, names ...string) *pair {
 	t.Helper()
 	skipFUSE(t)
 	p := &pair{srv: synctest.Start(t), db: db}
 	p.pa, p.pb = synctest.Proxy(t, p.srv.URI), synctest.Proxy(t, p.srv.URI)
 	p.a, p.b = newDevice(t, "A", p.pa.URI(), db), newDevice(t, "B", p.pb.URI(), db)
-	for _, d := range []*device{p.a, p.b} {
+	for i, d := range []*device{p.a, p.b} {
 		writePDF(t, filepath.Join(d.lib, "paxos.pdf"), "the same paper on both devices")
+		if i < len(names) {
+			d.run("sync", "--device-name", names[i])
+		}
 	}
 	p.ma = p.a.mount(t)
 	waitUntil(t, 15*time.Second, "A to index and upload paxos.pdf", p.logs, func() bool {
@@ -145,5 +150,71 @@ func TestSyncConfidencePerField(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSyncConflictOnBothDevices: A and B, named, retitle one paper while
+// apart. After reconnecting, both devices report the conflict (not only
+// the one that synced second), agree on who won, and name each other.
+func TestSyncConflictOnBothDevices(t *testing.T) {
+	p := newPair(t, "bothconflict", "desk-A", "laptop-B")
+	if out := p.a.run("status"); !strings.Contains(out, "device:     desk-A (") {
+		t.Fatalf("A's status does not show its name:\n%s", out)
+	}
+	p.pa.Disable(t)
+	p.pb.Disable(t)
+	editSidecar(t, p.sidecar(p.ma), map[string]any{"title": "Title from A"})
+	time.Sleep(20 * time.Millisecond) // B's edit is the later one
+	editSidecar(t, p.sidecar(p.mb), map[string]any{"title": "Title from B"})
+	p.pa.Enable(t)
+	p.pb.Enable(t)
+	for _, m := range []*mounted{p.ma, p.mb} {
+		p.waitField(t, m, "title", "Title from B")
+	}
+	want := map[string]struct {
+		d          *device
+		remoteWins bool
+		peer       string
+	}{"A": {p.a, true, "laptop-B"}, "B": {p.b, false, "desk-A"}}
+	for name, w := range want {
+		waitUntil(t, 30*time.Second, name+" to report the title conflict", p.logs, func() bool {
+			st := w.d.status()
+			return st.Sync != nil && len(st.Sync.Conflicts) > 0
+		})
+		cs := w.d.status().Sync.Conflicts
+		c := cs[len(cs)-1]
+		if len(cs) != 1 || c.Field != "title" || c.RemoteWins != w.remoteWins || c.RemoteName != w.peer {
+			t.Errorf("%s's conflicts: %+v; want one on title, remote wins %v, naming %s", name, cs, w.remoteWins, w.peer)
+		}
+		if out := w.d.run("status"); !strings.Contains(out, w.peer) {
+			t.Errorf("%s's status does not name %s:\n%s", name, w.peer, out)
+		}
+	}
+	var dev bson.M
+	if err := p.srv.Client(t).Database(p.db).Collection("devices").FindOne(context.Background(), bson.D{{Key: "name", Value: "desk-A"}}).Decode(&dev); err != nil {
+		t.Errorf("no devices document named desk-A: %v", err)
+	}
+}
+
+// TestSyncStatusWhileCutOff: when the server stops answering, status
+// says so while the round still waits, not once the driver gives up.
+func TestSyncStatusWhileCutOff(t *testing.T) {
+	p := newPair(t, "cutoff")
+	waitUntil(t, 15*time.Second, "A's status to show a round", p.logs, func() bool {
+		st := p.a.status()
+		return st.Sync != nil && st.Sync.Connected && st.Sync.LastRound != nil
+	})
+	p.pa.Hang(t)
+	editSidecar(t, p.sidecar(p.ma), map[string]any{"note": "sent into the void"})
+	var st Status
+	waitUntil(t, 30*time.Second, "A's status to say the round is waiting", p.logs, func() bool {
+		st = p.a.status()
+		return st.Sync != nil && st.Sync.Waiting > 0
+	})
+	if st.Sync.Connected || st.Sync.LastRound == nil || st.Sync.LastRound.Error != "" {
+		t.Errorf("while the round waits (before it fails): connected %v, last round %+v", st.Sync.Connected, st.Sync.LastRound)
+	}
+	if out := p.a.run("status"); !strings.Contains(out, "no answer from the server") || !strings.Contains(out, "last round:") {
+		t.Errorf("A's status while cut off:\n%s", out)
 	}
 }
