@@ -72,8 +72,9 @@ type clock struct {
 	device string
 	now    func() time.Time
 
-	mu   sync.Mutex // protects last
-	last HLC
+	mu     sync.Mutex // protects the following
+	last   HLC
+	offset time.Duration // wall clock minus the true time, as last measured
 }
 
 // tick returns a stamp later than every stamp issued or observed so far.
@@ -89,22 +90,35 @@ func (c *clock) tick() HLC {
 	return c.last
 }
 
-// MaxClockAhead bounds how far ahead of this device's wall clock a stamp
-// received from another device may be and still move this device's clock.
-// A device whose clock runs ahead (a wrong time zone, a dead RTC battery)
-// would otherwise drag every device's clock, and every "modified" time,
-// with it. Its ops are applied all the same; only the clock ignores them.
+// MaxClockAhead bounds how far ahead of the true time, as this device
+// best knows it, a stamp received from another device may be and still
+// move this device's clock. A device whose clock runs ahead (a wrong time
+// zone, a dead RTC battery) would otherwise drag every device's clock,
+// and every "modified" time, with it. Its ops are applied all the same;
+// only the clock ignores them.
 const MaxClockAhead = time.Minute
 
 // observeRemote moves the clock past a stamp received from another
-// device, unless the stamp is more than MaxClockAhead ahead of the wall
-// clock. It reports whether the stamp was taken.
+// device, unless the stamp is more than MaxClockAhead ahead of the true
+// time: the wall clock corrected by the offset the sync engine measured
+// against the server (so a device whose own clock is behind still takes
+// the others' correct stamps). It reports whether the stamp was taken.
 func (c *clock) observeRemote(h HLC) bool {
-	if h.Wall > c.now().Add(MaxClockAhead).UnixMilli() {
+	c.mu.Lock()
+	offset := c.offset
+	c.mu.Unlock()
+	if h.Wall > c.now().Add(-offset).Add(MaxClockAhead).UnixMilli() {
 		return false
 	}
 	c.observe(h)
 	return true
+}
+
+// setOffset records how far this device's wall clock is off the true time.
+func (c *clock) setOffset(d time.Duration) {
+	c.mu.Lock()
+	c.offset = d
+	c.mu.Unlock()
 }
 
 // after is t, or if t does not order after floor, the stamp just after

@@ -103,3 +103,18 @@ func TestConflictOnEveryLoser(t *testing.T) {
 		}
 	}
 }
+
+// TestClockBehindIsCorrected: a device whose clock is two hours behind,
+// once told its offset, takes the other devices' stamps into its clock.
+func TestClockBehindIsCorrected(t *testing.T) {
+	slow := skewedStore(t, "devslow1", -2*time.Hour)
+	norm := skewedStore(t, "devnorm1", 0)
+	mustCreate(t, norm, Paper{Title: "Now"})
+	slow.SetClockOffset(-2 * time.Hour)
+	exchange(t, norm, slow)
+	before := time.Now().Add(-time.Minute)
+	p := mustCreate(t, slow, Paper{Title: "Made on the slow device"})
+	if p.Modified.Before(before) {
+		t.Errorf("the slow device's stamp %s stayed behind though it knows its offset", p.Modified)
+	}
+}

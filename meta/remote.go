@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tidwall/buntdb"
 )
@@ -170,6 +171,12 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 	s.feed.publish(changes...)
 	return applied, nil
 }
+
+// SetClockOffset tells the store how far this device's wall clock is off
+// the true time (the sync engine measures it against the server's): the
+// bound on remote stamps taken into the clock (MaxClockAhead) is counted
+// from the corrected time.
+func (s *Store) SetClockOffset(d time.Duration) { s.clock.setOffset(d) }
 
 // SyncState reads a value the sync engine keeps in the local database.
 func (s *Store) SyncState(name string) (string, error) {

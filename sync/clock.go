@@ -46,6 +46,7 @@ func (e *Engine) measureClock(ctx context.Context) error {
 	e.mu.clockOffset = offset
 	e.mu.clockAt = t1
 	e.mu.Unlock()
+	e.store.SetClockOffset(offset)
 	if abs(offset) > ClockWarnAfter {
 		e.log.Warn("sync: this device's clock is off the server's", "offset", offset.Round(time.Millisecond))
 	}
