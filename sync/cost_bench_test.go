@@ -2,6 +2,11 @@ package sync
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,10 +51,41 @@ func BenchmarkIdleCost(b *testing.B) {
 			start := cmds.Load()
 			time.Sleep(span)
 			n := cmds.Load() - start
+			conns := clientConns(b, srv.URI)
 			b.StopTimer()
 			cancel()
 			stop()
 			b.ReportMetric(float64(n)/span.Seconds(), "requests/s")
+			b.ReportMetric(float64(conns), "connections")
 		})
 	}
+}
+
+// clientConns counts the established TCP connections to the server at
+// uri (host:port) in this network namespace: those of the one engine the
+// benchmark runs.
+func clientConns(b *testing.B, uri string) int {
+	u, err := url.Parse(uri)
+	if err != nil {
+		b.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, f := range []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			fs := strings.Fields(line)
+			// remote address is field 2 ("ADDR:PORT" in hex), state field 3 (01: established)
+			if len(fs) > 3 && fs[3] == "01" && strings.HasSuffix(fs[2], fmt.Sprintf(":%04X", port)) {
+				n++
+			}
+		}
+	}
+	return n
 }
