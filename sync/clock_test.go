@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,23 +21,9 @@ func skewedDevice(t *testing.T, name, uri, db string, skew time.Duration, mod ..
 
 func skewedDeviceFn(t *testing.T, name, uri, db string, now func() time.Time, mod ...func(*Config)) *device {
 	t.Helper()
-	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{Device: name, NoSync: true, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{URI: uri, Database: db, OpTimeout: 5 * time.Second, Now: now, DeviceName: "name-" + name, StatusFile: "-"}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	e, err := New(s, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		s.Close()
-	})
-	return &device{t: t, name: name, store: s, eng: e}
+	return newDevice(t, name, uri, db, append([]func(*Config){func(c *Config) {
+		c.Now, c.DeviceName, c.StatusFile = now, "name-"+name, "-"
+	}}, mod...)...)
 }
 
 // TestClockSkew: a device two hours ahead is measured against the
