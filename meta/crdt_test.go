@@ -211,6 +211,26 @@ func TestConfidencePerField(t *testing.T) {
 	}
 }
 
+// TestConfidenceKeysAreFields: an entry that names no field is not kept,
+// so no op can carry one that other devices would refuse.
+func TestConfidenceKeysAreFields(t *testing.T) {
+	s := openTest(t, "deva01")
+	p := mustCreate(t, s, Paper{Title: "X", Confidence: map[string]float64{"title": 0.5, "bogus": 1}})
+	p, err := s.Update(p.ID, func(p *Paper) error { p.Confidence["other.thing"] = 1; p.Confidence["year"] = 1; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.Confidence) != "map[title:0.5 year:1]" {
+		t.Errorf("confidence %v", p.Confidence)
+	}
+	ops, _ := s.PendingOps(10)
+	for _, op := range ops {
+		if err := op.Check(); err != nil {
+			t.Errorf("op %s fails its own check: %v", op.ID, err)
+		}
+	}
+}
+
 // TestConfidenceWholeMapOps: ops from before entries were merged one by
 // one set the whole map; with entry writes they give one state in any
 // order.

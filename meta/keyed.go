@@ -253,12 +253,15 @@ func diffEntries(op *Op, oldVals, newVals map[string]json.RawMessage, isNew bool
 		_ = json.Unmarshal(oldVals[f], &om)
 		_ = json.Unmarshal(newVals[f], &nm)
 		for k, nv := range nm {
+			if !validMapKey(k) {
+				continue // not a field's entry: not kept (apply drops it from whole maps too)
+			}
 			if ov, ok := om[k]; !ok || string(ov) != string(nv) {
 				op.Set[keyName(f, k)] = nv
 			}
 		}
 		for k := range om {
-			if _, ok := nm[k]; !ok {
+			if _, ok := nm[k]; !ok && validMapKey(k) {
 				op.Set[keyName(f, k)] = json.RawMessage("null")
 			}
 		}
