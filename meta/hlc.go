@@ -11,9 +11,9 @@ import (
 // HLC is a hybrid logical clock stamp. Stamps order every change in the
 // library: by wall time in milliseconds, then a logical counter that keeps
 // causality when clocks are skewed, then the device id so that two devices can
-// never produce equal stamps. Raw wall clocks alone would let a device with a
-// fast clock win every conflict forever; an HLC never runs behind a stamp it
-// has seen.
+// never produce equal stamps. A device's clock runs ahead of every stamp it
+// issued and every remote stamp it took (observeRemote bounds those), and an
+// edit's stamp orders after the values it replaces (clock.after).
 type HLC struct {
 	Wall    int64  `json:"w"` // unix milliseconds
 	Logical uint32 `json:"l"`
