@@ -3,6 +3,7 @@ package meta
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -99,7 +100,11 @@ func TestConvergence(t *testing.T) {
 				s := ss[rng.IntN(len(ss))]
 				id := ids[rng.IntN(len(ids))]
 				_, err := s.Update(id, func(p *Paper) error {
-					switch rng.IntN(5) {
+					switch rng.IntN(7) {
+					case 5:
+						editConfidence(rng, p)
+					case 6:
+						p.Note = []string{"", "n1", "n2"}[rng.IntN(3)] // "" empties it
 					case 0:
 						p.Title = fmt.Sprintf("T%d-%s", step, s.Device())
 					case 1:
@@ -135,6 +140,152 @@ func TestConvergence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// editConfidence sets, changes or removes one confidence entry, or all.
+func editConfidence(rng *rand.Rand, p *Paper) {
+	k := []string{"title", "year", "doi"}[rng.IntN(3)]
+	switch rng.IntN(4) {
+	case 0:
+		delete(p.Confidence, k)
+	case 1:
+		p.Confidence = nil
+	default:
+		if p.Confidence == nil {
+			p.Confidence = map[string]float64{}
+		}
+		p.Confidence[k] = float64(rng.IntN(5)) / 4
+	}
+}
+
+// TestConfidencePerField: two devices mark different fields while apart;
+// both markers survive and no conflict names confidence.
+func TestConfidencePerField(t *testing.T) {
+	a, b := openTest(t, "deva01"), openTest(t, "devb01")
+	p := mustCreate(t, a, Paper{Title: "X", Year: 1999, Confidence: map[string]float64{"title": 0.5, "year": 0.5, "doi": 0.25}})
+	ops, _ := a.PendingOps(100)
+	b.ApplyRemote(ops)
+	a.MarkSent(ops[len(ops)-1].Seq)
+	a.Update(p.ID, func(p *Paper) error { p.Title = "Y"; p.Confidence["title"] = 1; return nil })
+	b.Update(p.ID, func(p *Paper) error { p.Year = 2001; p.Confidence["year"] = 1; delete(p.Confidence, "doi"); return nil })
+	oa, _ := a.PendingOps(100)
+	ob, _ := b.PendingOps(100)
+	for _, c := range []struct {
+		s   *Store
+		ops []Op
+	}{{a, ob}, {b, oa}} {
+		conflicts, err := c.s.Conflicts(c.ops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(conflicts) != 0 {
+			t.Errorf("%s: conflicts %+v", c.s.Device(), conflicts)
+		}
+		if _, err := c.s.ApplyRemote(c.ops); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*Store{a, b} {
+		got, _ := s.Get(p.ID)
+		if fmt.Sprint(got.Confidence) != "map[title:1 year:1]" || got.Title != "Y" || got.Year != 2001 {
+			t.Errorf("%s: %q %d confidence %v", s.Device(), got.Title, got.Year, got.Confidence)
+		}
+	}
+	// The stored record keeps the entries' stamps across a reopen.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a2, err := Open(a.Path(), Options{Device: "deva01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	late := Op{ID: OpID("devc01", 1), Device: "devc01", Seq: 1, Paper: p.ID,
+		Clock: HLC{Wall: 1, Device: "devc01"}, Set: map[string]json.RawMessage{"confidence/doi": json.RawMessage("0.75")}}
+	if _, err := a2.ApplyRemote([]Op{late}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a2.Get(p.ID); fmt.Sprint(got.Confidence) != "map[title:1 year:1]" {
+		t.Errorf("an old write revived a removed entry: %v", got.Confidence)
+	}
+}
+
+// TestConfidenceKeysAreFields: an entry that names no field is not kept,
+// so no op can carry one that other devices would refuse.
+func TestConfidenceKeysAreFields(t *testing.T) {
+	s := openTest(t, "deva01")
+	p := mustCreate(t, s, Paper{Title: "X", Confidence: map[string]float64{"title": 0.5, "bogus": 1}})
+	p, err := s.Update(p.ID, func(p *Paper) error { p.Confidence["other.thing"] = 1; p.Confidence["year"] = 1; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.Confidence) != "map[title:0.5 year:1]" {
+		t.Errorf("confidence %v", p.Confidence)
+	}
+	ops, _ := s.PendingOps(10)
+	for _, op := range ops {
+		if err := op.Check(); err != nil {
+			t.Errorf("op %s fails its own check: %v", op.ID, err)
+		}
+	}
+}
+
+// TestConfidenceWholeMapOps: ops from before entries were merged one by
+// one set the whole map; with entry writes they give one state in any
+// order.
+func TestConfidenceWholeMapOps(t *testing.T) {
+	id := "paper0000001"
+	mk := func(dev string, seq uint64, wall int64, set map[string]string) Op {
+		op := Op{ID: OpID(dev, seq), Device: dev, Seq: seq, Paper: id, Clock: HLC{Wall: wall, Device: dev}, Set: map[string]json.RawMessage{}}
+		for k, v := range set {
+			op.Set[k] = json.RawMessage(v)
+		}
+		return op
+	}
+	ops := []Op{
+		mk("devx01", 1, 10, map[string]string{"title": `"T"`, "confidence": `{"title":0.5,"year":0.5}`}),
+		mk("devy01", 1, 20, map[string]string{"confidence/doi": `0.5`}),
+		mk("devx01", 2, 30, map[string]string{"confidence": `{"title":1}`}),
+		mk("devz01", 1, 40, map[string]string{"confidence/year": `0.25`}),
+		mk("devy01", 2, 25, map[string]string{"confidence/title": `0.75`}),
+	}
+	want := ""
+	for perm := 0; perm < 30; perm++ {
+		rng := rand.New(rand.NewPCG(uint64(perm), 1))
+		s := openTest(t, "devw01")
+		// A random interleaving keeping each device's ops in seq order, as
+		// the server delivers them.
+		queues := map[string][]Op{}
+		for _, op := range ops {
+			queues[op.Device] = append(queues[op.Device], op)
+		}
+		var order []Op
+		for len(order) < len(ops) {
+			devs := slices.Sorted(maps.Keys(queues))
+			d := devs[rng.IntN(len(devs))]
+			order = append(order, queues[d][0])
+			if queues[d] = queues[d][1:]; len(queues[d]) == 0 {
+				delete(queues, d)
+			}
+		}
+		for _, op := range order {
+			if _, err := s.ApplyRemote([]Op{op}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got.Confidence) != "map[title:1 year:0.25]" {
+			t.Fatalf("order %d: confidence %v", perm, got.Confidence)
+		}
+		if st := state(t, s); want == "" {
+			want = st
+		} else if st != want {
+			t.Fatalf("order %d: state differs:\n%s\n%s", perm, want, st)
+		}
 	}
 }
 

@@ -11,9 +11,9 @@ import (
 // HLC is a hybrid logical clock stamp. Stamps order every change in the
 // library: by wall time in milliseconds, then a logical counter that keeps
 // causality when clocks are skewed, then the device id so that two devices can
-// never produce equal stamps. Raw wall clocks alone would let a device with a
-// fast clock win every conflict forever; an HLC never runs behind a stamp it
-// has seen.
+// never produce equal stamps. A device's clock runs ahead of every stamp it
+// issued and every remote stamp it took (observeRemote bounds those), and an
+// edit's stamp orders after the values it replaces (clock.after).
 type HLC struct {
 	Wall    int64  `json:"w"` // unix milliseconds
 	Logical uint32 `json:"l"`
@@ -72,8 +72,9 @@ type clock struct {
 	device string
 	now    func() time.Time
 
-	mu   sync.Mutex // protects last
-	last HLC
+	mu     sync.Mutex // protects the following
+	last   HLC
+	offset time.Duration // wall clock minus the true time, as last measured
 }
 
 // tick returns a stamp later than every stamp issued or observed so far.
@@ -89,7 +90,51 @@ func (c *clock) tick() HLC {
 	return c.last
 }
 
-// observe moves the clock past a stamp received from another device.
+// MaxClockAhead bounds how far ahead of the true time, as this device
+// best knows it, a stamp received from another device may be and still
+// move this device's clock. A device whose clock runs ahead (a wrong time
+// zone, a dead RTC battery) would otherwise drag every device's clock,
+// and every "modified" time, with it. Its ops are applied all the same;
+// only the clock ignores them.
+const MaxClockAhead = time.Minute
+
+// observeRemote moves the clock past a stamp received from another
+// device, unless the stamp is more than MaxClockAhead ahead of the true
+// time: the wall clock corrected by the offset the sync engine measured
+// against the server (so a device whose own clock is behind still takes
+// the others' correct stamps). It reports whether the stamp was taken.
+func (c *clock) observeRemote(h HLC) bool {
+	c.mu.Lock()
+	offset := c.offset
+	c.mu.Unlock()
+	if h.Wall > c.now().Add(-offset).Add(MaxClockAhead).UnixMilli() {
+		return false
+	}
+	c.observe(h)
+	return true
+}
+
+// setOffset records how far this device's wall clock is off the true time.
+func (c *clock) setOffset(d time.Duration) {
+	c.mu.Lock()
+	c.offset = d
+	c.mu.Unlock()
+}
+
+// after is t, or if t does not order after floor, the stamp just after
+// floor with this device's id. An edit's stamp must order after the
+// stamps of the values it replaces, even when those come from a clock
+// running ahead that observeRemote did not take: otherwise the edit
+// would lose to the value it replaced. Only that op gets the late stamp;
+// the device's clock stays where its wall clock is.
+func (c *clock) after(t, floor HLC) HLC {
+	if floor.Less(t) {
+		return t
+	}
+	return HLC{Wall: floor.Wall, Logical: floor.Logical + 1, Device: c.device}
+}
+
+// observe moves the clock past a stamp.
 func (c *clock) observe(h HLC) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

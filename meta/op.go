@@ -3,6 +3,7 @@ package meta
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,11 @@ type Op struct {
 	Set    map[string]json.RawMessage     `json:"set,omitempty"`
 	Add    map[string][]string            `json:"add,omitempty"`
 	Remove map[string]map[string][]string `json:"remove,omitempty"`
+	// Base holds, for each Set entry that replaced a value, the stamp of
+	// the value it replaced: what the editing device had seen. It lets
+	// every device tell a concurrent edit from a later one, so each device
+	// whose value lost says so. Ops from before it have none.
+	Base map[string]HLC `json:"base,omitempty"`
 }
 
 // OpID is the identifier of a device's seq-th op.
@@ -42,7 +48,7 @@ func (o *Op) Check() error {
 		return fmt.Errorf("op %s: clock device %q differs", o.ID, o.Clock.Device)
 	}
 	for f := range o.Set {
-		if !slices.Contains(scalarFields, f) {
+		if !validField(f) {
 			return fmt.Errorf("op %s: unknown field %q", o.ID, f)
 		}
 	}
@@ -54,6 +60,11 @@ func (o *Op) Check() error {
 	for f := range o.Remove {
 		if !slices.Contains(setFields, f) {
 			return fmt.Errorf("op %s: unknown set %q", o.ID, f)
+		}
+	}
+	for f := range o.Base {
+		if _, ok := o.Set[f]; !ok {
+			return fmt.Errorf("op %s: base stamp for %q, which it does not set", o.ID, f)
 		}
 	}
 	return nil
@@ -114,6 +125,11 @@ func (r *record) MarshalJSON() ([]byte, error) {
 	for f, h := range r.Clocks {
 		if _, ok := r.Values[f]; ok && h == r.Latest {
 			continue
+		}
+		if mf, k, ok := splitKey(f); ok && h == r.Clocks[mf] {
+			if _, live := r.entries(mf)[k]; live {
+				continue // decode gives it the whole map's stamp
+			}
 		}
 		i, ok := idx[h]
 		if !ok {
@@ -189,6 +205,7 @@ func (r *record) decode() error {
 			r.Clocks[f] = r.Latest
 		}
 	}
+	r.fillEntryStamps()
 	r.raw, r.rawC, r.rawH, r.decoded = nil, nil, nil, true
 	return nil
 }
@@ -226,10 +243,8 @@ func newRecord() *record {
 // r must be decoded (getRecordForWrite).
 func (r *record) apply(op *Op) bool {
 	changed := false
-	for f, v := range op.Set {
-		if cur, ok := r.Clocks[f]; !ok || cur.Less(op.Clock) {
-			r.Values[f] = v
-			r.Clocks[f] = op.Clock
+	for _, f := range slices.Sorted(maps.Keys(op.Set)) {
+		if r.setField(f, op.Set[f], op.Clock) {
 			changed = true
 		}
 	}
@@ -336,30 +351,39 @@ func (r *record) members(field string) []string {
 	return out
 }
 
-// diff builds the op that turns old into new. old may be nil for a new
-// paper. It returns nil if nothing changed.
+// diff builds the op that turns oldP (the paper old holds) into newP: it
+// names exactly the fields whose value differs between the two papers,
+// whatever the values are. old and oldP are nil for a new paper. It
+// returns nil if nothing changed.
+//
+// Fields are compared as the papers show them, never against the stored
+// values: an emptied field is stored as null, and comparing that null with
+// the paper's empty value would make every later edit rewrite the field
+// with a fresh stamp, overwriting concurrent edits made elsewhere.
 func diff(old *record, oldP, newP *Paper) (*Op, error) {
 	newVals, err := fieldValues(newP)
 	if err != nil {
 		return nil, err
 	}
-	op := &Op{Paper: newP.ID, Set: map[string]json.RawMessage{}}
-	for _, f := range scalarFields {
-		nv, ok := newVals[f]
-		var ov json.RawMessage
-		if old != nil {
-			if err := old.decode(); err != nil {
-				return nil, err
-			}
-			ov = old.Values[f]
+	oldVals := map[string]json.RawMessage{}
+	if oldP != nil {
+		if oldVals, err = fieldValues(oldP); err != nil {
+			return nil, err
 		}
-		if !ok {
-			if ov != nil {
-				op.Set[f] = json.RawMessage("null")
-			}
+	}
+	op := &Op{Paper: newP.ID, Set: map[string]json.RawMessage{}}
+	diffEntries(op, oldVals, newVals, oldP == nil)
+	for _, f := range scalarFields {
+		if slices.Contains(mapFields, f) {
 			continue
 		}
-		if ov == nil || string(ov) != string(nv) {
+		ov, had := oldVals[f]
+		nv, has := newVals[f]
+		switch {
+		case !had && !has:
+		case !has:
+			op.Set[f] = json.RawMessage("null")
+		case !had || string(ov) != string(nv):
 			op.Set[f] = nv
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tidwall/buntdb"
 )
@@ -134,7 +136,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 				order = append(order, op.Paper)
 			}
 			r.apply(op)
-			s.clock.observe(op.Clock)
+			s.clock.observeRemote(op.Clock)
 			applied++
 		}
 		for dev, seq := range hw {
@@ -169,6 +171,12 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 	s.feed.publish(changes...)
 	return applied, nil
 }
+
+// SetClockOffset tells the store how far this device's wall clock is off
+// the true time (the sync engine measures it against the server's): the
+// bound on remote stamps taken into the clock (MaxClockAhead) is counted
+// from the corrected time.
+func (s *Store) SetClockOffset(d time.Duration) { s.clock.setOffset(d) }
 
 // SyncState reads a value the sync engine keeps in the local database.
 func (s *Store) SyncState(name string) (string, error) {
@@ -209,18 +217,25 @@ type Conflict struct {
 	// RemoteWins says the remote value replaced the local one; otherwise
 	// the local value stays and the remote one was discarded.
 	RemoteWins bool `json:"remoteWins"`
+	// RemoteName is the remote device's name, and SkewDecided says the
+	// winner won by its clock running ahead: corrected by the devices'
+	// measured offsets from the server's clock, the losing edit was the
+	// later one. The sync engine fills both in.
+	RemoteName  string `json:"remoteName,omitempty"`
+	SkewDecided bool   `json:"skewDecided,omitempty"`
 }
 
 // Conflicts reports the conflicts that applying ops (as ApplyRemote would,
 // skipping ops already applied and stopping at gaps) would resolve. It only
 // reads, so call it just before ApplyRemote.
 //
-// An op carries no record of what its device had seen, so concurrency is
-// judged from what this device knows for certain: a remote op conflicts
-// with a local edit of the same field to a different value if that edit is
-// still queued for upload (no one can have seen it), or if the remote op's
-// clock is older than the edit's (had its device seen the edit, its HLC
-// would be later). A remote op trashing a paper that has queued local edits
+// A remote op conflicts with a local edit of the same field to a different
+// value when it did not replace that edit's value: its Base names the
+// value it replaced. Then the device whose value lost reports it whichever
+// device syncs first. An op from before Base is judged from what this
+// device knows for certain: the edit is still queued for upload (no one
+// can have seen it), or the remote op's clock is older than the edit's
+// (had its device seen the edit, its HLC would be later). A remote op trashing a paper that has queued local edits
 // is reported as a conflict on "trashed": the edits are kept inside the
 // trashed paper. Set fields are add-wins and never reported.
 func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
@@ -277,11 +292,21 @@ func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
 				recs[op.Paper] = r
 			}
 			for f, v := range op.Set {
+				if slices.Contains(mapFields, f) || !slices.Contains(scalarFields, f) {
+					continue // map entries describe another field, whose own conflict is reported
+				}
 				lc, ok := r.Clocks[f]
 				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
 					continue
 				}
-				if unsent[lc] || op.Clock.Less(lc) {
+				concurrent := unsent[lc] || op.Clock.Less(lc)
+				if op.Base != nil {
+					// The op says which value it replaced: it is concurrent
+					// with our edit unless it replaced it or a later value.
+					b := op.Base[f]
+					concurrent = b != lc && b.Less(lc)
+				}
+				if concurrent {
 					out = append(out, Conflict{Paper: op.Paper, Field: f,
 						Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
 						RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})

@@ -26,8 +26,13 @@ import (
 // removed there, and a plain union would bring it back.
 
 // SnapshotFormat is the version of the SnapshotRecord encoding. A reader
-// must not merge a snapshot of another format.
-const SnapshotFormat = 1
+// must not merge a snapshot of a format it does not know. Format 2 added
+// the stamps of map entries ("confidence/title"); a format 1 record gives
+// every entry the stamp of its whole map, which format 2 reads the same.
+const SnapshotFormat = 2
+
+// ReadsSnapshotFormat says this version can merge snapshots of format f.
+func ReadsSnapshotFormat(f int) bool { return f >= 1 && f <= SnapshotFormat }
 
 // SnapshotRecord is one paper's mergeable state: each scalar field's value
 // (exact JSON bytes) and the stamp that wrote it, each set element's live
@@ -131,7 +136,12 @@ func (sr *SnapshotRecord) check() error {
 		}
 	}
 	for f := range sr.Clocks {
-		if _, ok := sr.Values[f]; !ok {
+		if !validField(f) {
+			return fmt.Errorf("snapshot record %s: stamp for unknown field %q", sr.ID, f)
+		}
+		// A map field's stamps stay when its entries are removed.
+		_, plain := sr.Values[f]
+		if _, _, entry := splitKey(f); !plain && !entry && !slices.Contains(mapFields, f) {
 			return fmt.Errorf("snapshot record %s: stamp for absent field %q", sr.ID, f)
 		}
 	}
@@ -290,7 +300,7 @@ func (s *Store) MergeSnapshotFrom(vector map[string]uint64, recs iter.Seq2[*Snap
 			}
 		}
 		if !latest.IsZero() {
-			s.clock.observe(latest)
+			s.clock.observeRemote(latest)
 		}
 		return nil
 	})
@@ -310,13 +320,7 @@ func mergeRecord(cur *record, lv map[string]uint64, sr *SnapshotRecord, sv map[s
 	}
 	maps.Copy(out.Values, cur.Values)
 	maps.Copy(out.Clocks, cur.Clocks)
-	for f, v := range sr.Values {
-		c := sr.Clocks[f]
-		if lc, ok := out.Clocks[f]; !ok || lc.Less(c) {
-			out.Values[f] = v
-			out.Clocks[f] = c
-		}
-	}
+	out.join(sr.Values, sr.Clocks)
 	out.Latest = cur.Latest
 	if out.Latest.Less(sr.Latest) {
 		out.Latest = sr.Latest
@@ -390,7 +394,7 @@ func mergeElem(la, lr []string, lv map[string]uint64, sa, sr []string, sv map[st
 
 // sameRecord says two decoded records hold the same synced state.
 func sameRecord(a, b *record) bool {
-	if a.Latest != b.Latest || len(a.Values) != len(b.Values) {
+	if a.Latest != b.Latest || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
 		return false
 	}
 	for f, v := range a.Values {

@@ -79,7 +79,11 @@ func (w *snapshotWorld) edit(i, step int) {
 	} else {
 		id := ids[w.rng.IntN(len(ids))]
 		_, err := s.Update(id, func(p *Paper) error {
-			switch w.rng.IntN(7) {
+			switch w.rng.IntN(9) {
+			case 7:
+				editConfidence(w.rng, p)
+			case 8:
+				p.Rating = w.rng.IntN(3) // 0 empties it
 			case 0:
 				p.Title = fmt.Sprintf("title %d", step)
 			case 1:

@@ -638,8 +638,12 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	}
 	w.seq++
 	op.Device, op.Seq, op.ID = w.s.device, w.seq, OpID(w.s.device, w.seq)
-	op.Clock = w.s.clock.tick()
-	w.lastHLC = op.Clock
+	w.lastHLC = w.s.clock.tick()
+	op.Clock = w.lastHLC
+	if r != nil {
+		op.Base = r.replaced(op)
+		op.Clock = w.s.clock.after(w.lastHLC, r.newestOf(op))
+	}
 	w.ops = append(w.ops, op)
 	if r == nil {
 		r = newRecord()

@@ -50,6 +50,8 @@ type opDoc struct {
 	// folder names may contain dots or start with $, which field names
 	// may not.
 	Remove []removeDoc `bson:"remove,omitempty"`
+	// Base is the stamp of the value each set entry replaced (meta.Op.Base).
+	Base map[string]clockDoc `bson:"base,omitempty"`
 }
 
 type clockDoc struct {
@@ -120,6 +122,12 @@ func toDoc(op *meta.Op) (*opDoc, error) {
 	if len(op.Add) > 0 {
 		d.Add = op.Add
 	}
+	for f, h := range op.Base {
+		if d.Base == nil {
+			d.Base = map[string]clockDoc{}
+		}
+		d.Base[f] = clockDoc{Wall: h.Wall, Logical: int64(h.Logical), Device: h.Device}
+	}
 	for _, f := range sortedKeys(op.Remove) {
 		for _, e := range sortedKeys(op.Remove[f]) {
 			dots := op.Remove[f][e]
@@ -166,6 +174,15 @@ func fromDoc(d *opDoc) (meta.Op, error) {
 	if len(d.Add) > 0 {
 		op.Add = d.Add
 	}
+	for f, h := range d.Base {
+		if h.Logical < 0 || h.Logical > math.MaxUint32 {
+			return op, fmt.Errorf("op %q: bad base clock for %s", d.ID, f)
+		}
+		if op.Base == nil {
+			op.Base = map[string]meta.HLC{}
+		}
+		op.Base[f] = meta.HLC{Wall: h.Wall, Logical: uint32(h.Logical), Device: h.Device}
+	}
 	for _, r := range d.Remove {
 		if op.Remove == nil {
 			op.Remove = map[string]map[string][]string{}
@@ -198,6 +215,9 @@ func normOp(o *meta.Op) meta.Op {
 	}
 	if len(c.Add) == 0 {
 		c.Add = nil
+	}
+	if len(c.Base) == 0 {
+		c.Base = nil
 	}
 	if len(c.Remove) == 0 {
 		c.Remove = nil
@@ -389,6 +409,10 @@ func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D
 			c = append(c, bson.E{Key: safeKey(k), Value: p.Confidence[k]})
 		}
 		d = append(d, bson.E{Key: "confidence", Value: c})
+	}
+	if p.MergedInto != "" {
+		// A duplicate merged away: say so, as every device hides it.
+		d = append(d, bson.E{Key: "merged_into", Value: p.MergedInto})
 	}
 	d = append(d, bson.E{Key: "added", Value: p.Added}, bson.E{Key: "modified", Value: p.Modified})
 	if p.Trashed != nil {

@@ -44,11 +44,13 @@ func TestOpRoundTrip(t *testing.T) {
 		set[f] = fields[f]
 	}
 	set["note"] = json.RawMessage("null")
+	set["confidence/doi"] = json.RawMessage("0.5")     // one entry of a map field
 	set["venue"] = json.RawMessage(`{"$weird.key":1}`) // not storable as BSON keys: kept as JSON text
 	op := &meta.Op{ID: "dev001:7", Device: "dev001", Seq: 7, Paper: "paper01",
 		Clock: meta.HLC{Wall: 1700000000000, Logical: 3, Device: "dev001"}, Set: set,
 		Add:    map[string][]string{"tags": {"b", "a.b", "$x"}},
-		Remove: map[string]map[string][]string{"tags": {"old.tag": {"dev001:1", "dev002:4"}}, "folders": {"f": nil}}}
+		Remove: map[string]map[string][]string{"tags": {"old.tag": {"dev001:1", "dev002:4"}}, "folders": {"f": nil}},
+		Base:   map[string]meta.HLC{"title": {Wall: 1690000000000, Logical: 2, Device: "dev002"}, "confidence/doi": {Wall: 1, Device: "dev001"}}}
 	got := roundTrip(t, op)
 	if !sameOp(op, &got) {
 		a, _ := json.Marshal(op)

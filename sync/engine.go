@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -87,6 +88,15 @@ type Config struct {
 	// status` in another process; default StatusPath(store.Path()). "-"
 	// turns it off.
 	StatusFile string
+	// Now is the wall clock; nil means time.Now. Tests skew it.
+	Now func() time.Time
+	// InUse, if set, says when the library was last used (a mount's
+	// filesystem requests). Run polls at PollInterval while it was used
+	// within IdleAfter, not only while changes flow.
+	InUse func() time.Time
+	// Monitor, if set, sees every command sent to the server (benchmarks
+	// count them).
+	Monitor *event.CommandMonitor
 	// Logger receives progress and errors; nil discards them.
 	Logger *slog.Logger
 	// SnapshotChunkBytes bounds the records in one snapshot chunk
@@ -121,8 +131,15 @@ func (c *Config) defaults(store *meta.Store) {
 	if c.SnapshotChunkBytes <= 0 {
 		c.SnapshotChunkBytes = defaultChunkBytes
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.DeviceName == "" {
-		c.DeviceName, _ = os.Hostname()
+		if v := storedName(store); v != "" {
+			c.DeviceName = v
+		} else {
+			c.DeviceName, _ = os.Hostname()
+		}
 	}
 	if c.StatusFile == "" {
 		c.StatusFile = StatusPath(store.Path())
@@ -130,6 +147,15 @@ func (c *Config) defaults(store *meta.Store) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+}
+
+// storedName is the name `paperfs sync --device-name` gave this device.
+func storedName(store *meta.Store) string {
+	if store == nil {
+		return ""
+	}
+	v, _ := store.SyncState(stDeviceName)
+	return v
 }
 
 // StatusPath is the default status file for the database at dbPath.
@@ -194,7 +220,16 @@ type state struct {
 	lastErr   string
 	lastDev   time.Time // last devices-collection write
 	conflicts []ConflictRecord
-	stream    bool // a change stream is open
+	stream    bool      // a change stream is open
+	lastRound *Round    // the last round that ended
+	roundFrom time.Time // when the running round started; zero between rounds
+	// clockOffset is this device's clock minus the server's, measured at
+	// clockAt (zero: never); peers are the other devices as the devices
+	// collection last said.
+	clockOffset time.Duration
+	clockAt     time.Time
+	clockTried  time.Time
+	peers       map[string]peer
 	// floor is the pointwise maximum of the advertised compaction floors
 	// (ops at or below it may be gone from the server); nil until a
 	// round has read them.
@@ -208,6 +243,8 @@ const (
 	stLastError   = "lastError"
 	stConflicts   = "conflicts"
 	stDirty       = "dirtyPapers"
+	stDeviceName  = "deviceName"
+	stLastRound   = "lastRound"
 )
 
 // fullPullInterval is how often Run queries the ops collection even when
@@ -233,6 +270,9 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 		SetConnectTimeout(10 * time.Second).
 		SetServerSelectionTimeout(10 * time.Second).
 		SetMaxPoolSize(8)
+	if cfg.Monitor != nil {
+		opts.SetMonitor(cfg.Monitor)
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("sync: MongoDB URI %s: %w", Redact(cfg.URI), red.wrap(err))
 	}
@@ -275,15 +315,28 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 	defer e.roundMu.Unlock()
 	n := e.rounds.start()
 	defer e.rounds.end(n)
+	start := time.Now()
+	e.mu.Lock()
+	e.mu.roundFrom = start
+	running := e.mu.running
+	e.mu.Unlock()
+	if running {
+		stop := e.reportWaiting()
+		defer stop()
+	}
 	rep, err := e.once(ctx, full, flush)
 	if err == nil && full {
 		e.lastFull = time.Now()
 	}
 	now := time.Now()
+	e.annotate(rep.Conflicts)
 	e.mu.Lock()
+	e.mu.roundFrom = time.Time{}
+	last := &Round{At: now.UTC(), Took: now.Sub(start).Round(time.Millisecond), Sent: rep.Sent, Received: rep.Received, Conflicts: len(rep.Conflicts)}
 	if err != nil {
 		err = e.red.wrap(err)
 		e.mu.lastErr = err.Error()
+		last.Error = e.mu.lastErr
 		// The server answered, even if with an error.
 		var se mongo.ServerError
 		e.mu.connected = errors.As(err, &se) && !mongo.IsNetworkError(err) && !mongo.IsTimeout(err)
@@ -292,6 +345,7 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 		e.mu.connected = true
 		e.mu.lastSync = now
 	}
+	e.mu.lastRound = last
 	for _, c := range rep.Conflicts {
 		e.mu.conflicts = append(e.mu.conflicts, ConflictRecord{Conflict: c, At: now})
 	}
@@ -302,6 +356,30 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 	e.saveState(len(rep.Conflicts) > 0)
 	e.firstRoundOnce.Do(func() { close(e.firstRound) })
 	return rep, err
+}
+
+// reportWaiting rewrites the status file every second while a round
+// waits for the server past waitReported, so that `paperfs status` says
+// so at once rather than when the driver gives up. stop ends it and waits.
+func (e *Engine) reportWaiting() (stop func()) {
+	done := make(chan struct{})
+	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTimer(waitReported)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				e.writeStatusFile()
+				t.Reset(time.Second)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // FirstRound is closed once this engine's first round has ended, whether
@@ -367,6 +445,11 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 	var rep Report
 	if err := e.setup(ctx); err != nil {
 		return rep, err
+	}
+	if e.clockDue() {
+		if err := e.measureClock(ctx); err != nil {
+			e.log.Warn("sync: clock offset unknown", "err", e.red.wrap(err))
+		}
 	}
 	// Ops pushed this round stay queued until the pull is done, so that
 	// Conflicts sees them as unseen by other devices; a crash in between
@@ -686,7 +769,8 @@ func (e *Engine) fetch(ctx context.Context, self string, vv map[string]uint64) (
 func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []floorDoc, error) {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
-	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}, {Key: "floor", Value: 1}}))
+	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}, {Key: "floor", Value: 1},
+		{Key: "name", Value: 1}, {Key: "clockOffsetMs", Value: 1}}))
 	if err != nil {
 		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
 	}
@@ -694,6 +778,8 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 		ID     string    `bson:"_id"`
 		MaxSeq int64     `bson:"maxSeq"`
 		Floor  *floorDoc `bson:"floor"`
+		Name   string    `bson:"name"`
+		Offset *int64    `bson:"clockOffsetMs"`
 	}
 	if err := cur.All(octx, &devs); err != nil {
 		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
@@ -701,7 +787,9 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	total := 0
 	var floors []floorDoc
 	floor := map[string]uint64{}
+	peers := map[string]peer{}
 	for _, d := range devs {
+		peers[d.ID] = peer{Name: d.Name, OffsetMs: d.Offset}
 		if d.ID != e.store.Device() && uint64(d.MaxSeq) > vv[d.ID] {
 			total += int(uint64(d.MaxSeq) - vv[d.ID])
 		}
@@ -712,6 +800,7 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	}
 	e.mu.Lock()
 	e.mu.floor = floor
+	e.mu.peers = peers
 	e.mu.Unlock()
 	return total, floors, nil
 }
@@ -946,8 +1035,14 @@ func (e *Engine) writeDevice(ctx context.Context, maxSeq uint64) error {
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
 	now := time.Now().UTC()
+	set := bson.D{{Key: "name", Value: e.cfg.DeviceName}, {Key: "lastSeen", Value: now}}
+	e.mu.Lock()
+	if !e.mu.clockAt.IsZero() {
+		set = append(set, bson.E{Key: "clockOffsetMs", Value: e.mu.clockOffset.Milliseconds()})
+	}
+	e.mu.Unlock()
 	_, err := e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, bson.D{
-		{Key: "$set", Value: bson.D{{Key: "name", Value: e.cfg.DeviceName}, {Key: "lastSeen", Value: now}}},
+		{Key: "$set", Value: set},
 		{Key: "$max", Value: bson.D{{Key: "maxSeq", Value: int64(maxSeq)}}},
 	}, options.UpdateOne().SetUpsert(true))
 	if err != nil {

@@ -22,17 +22,18 @@ type device struct {
 	eng   *Engine
 }
 
+// newDevice makes a device; a Config.Now set by mod is the store's clock
+// too.
 func newDevice(t testing.TB, name, uri, db string, mod ...func(*Config)) *device {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := meta.Open(filepath.Join(dir, "meta.db"), meta.Options{Device: name, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := Config{URI: uri, Database: db, PollInterval: 50 * time.Millisecond, Debounce: 10 * time.Millisecond,
 		OpTimeout: 5 * time.Second, MaxBackoff: 2 * time.Second}
 	for _, m := range mod {
 		m(&cfg)
+	}
+	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{Device: name, NoSync: true, Now: cfg.Now})
+	if err != nil {
+		t.Fatal(err)
 	}
 	e, err := New(s, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -39,11 +40,64 @@ func TestRandomized(t *testing.T) {
 	}
 }
 
+// checkOpFields checks that the op an edit made names only the fields
+// that edit changed (an emptied field must not ride along later edits).
+func checkOpFields(t *testing.T, d *device, prev string, before, after meta.Paper) {
+	t.Helper()
+	ops, err := d.store.PendingOps(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) == 0 || ops[len(ops)-1].ID == prev {
+		return // no op: nothing changed
+	}
+	op := ops[len(ops)-1]
+	bj, _ := json.Marshal(before)
+	aj, _ := json.Marshal(after)
+	var bm, am map[string]json.RawMessage
+	json.Unmarshal(bj, &bm)
+	json.Unmarshal(aj, &am)
+	named := map[string]bool{}
+	for f := range op.Set {
+		f, _, _ = strings.Cut(f, "/")
+		named[f] = true
+	}
+	for f := range op.Add {
+		named[f] = true
+	}
+	for f := range op.Remove {
+		named[f] = true
+	}
+	for f := range named {
+		if string(bm[f]) == string(am[f]) {
+			t.Fatalf("%s: an edit of paper %s names %s, which it did not change: %+v", d.name, after.ID, f, op)
+		}
+	}
+}
+
+// lastOp is the id of the newest op d has queued, "" if none.
+func lastOp(t *testing.T, d *device) string {
+	ops, err := d.store.PendingOps(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) == 0 {
+		return ""
+	}
+	return ops[len(ops)-1].ID
+}
+
 func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	db := dbName(t)
 	var ds []*device
-	for i := 0; i < n; i++ {
+	// Device 0's clock runs two hours ahead (odd seeds) or behind.
+	skew := 2 * time.Hour
+	if seed%2 == 0 {
+		skew = -skew
+	}
+	ds = append(ds, skewedDevice(t, "dev000", srv.URI, db, skew, func(c *Config) { c.BatchSize = 7 }))
+	for i := 1; i < n; i++ {
 		ds = append(ds, newDevice(t, fmt.Sprintf("dev%03d", i), srv.URI, db, func(c *Config) { c.BatchSize = 7 }))
 	}
 	words := []string{"alpha", "beta", "gamma", "delta"}
@@ -71,8 +125,25 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 			d.create(meta.Paper{Title: fmt.Sprintf("%s %d", d.name, step), Tags: []string{words[rng.IntN(4)]}})
 		} else {
 			id := ids[rng.IntN(len(ids))]
-			d.update(id, func(p *meta.Paper) {
-				switch rng.IntN(7) {
+			before, prev := d.get(id), lastOp(t, d)
+			after := d.update(id, func(p *meta.Paper) {
+				switch rng.IntN(11) {
+				case 7:
+					p.Rating = rng.IntN(3) // 0 empties it
+				case 8:
+					p.Note = "" // emptied
+				case 9:
+					p.Flag = !p.Flag
+				case 10:
+					k := []string{"title", "year"}[rng.IntN(2)]
+					if p.Confidence == nil {
+						p.Confidence = map[string]float64{}
+					}
+					if _, ok := p.Confidence[k]; ok && rng.IntN(2) == 0 {
+						delete(p.Confidence, k)
+					} else {
+						p.Confidence[k] = float64(rng.IntN(4)) / 4
+					}
 				case 0:
 					p.Title = fmt.Sprintf("title %d by %s", step, d.name)
 				case 1:
@@ -96,6 +167,7 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 					p.Note = fmt.Sprintf("note %d", step)
 				}
 			})
+			checkOpFields(t, d, prev, before, after)
 		}
 		// Devices sync at random moments; with n devices each one is
 		// offline for several steps at a time.

@@ -78,6 +78,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			} else {
 				e.maybeCompact(ctx)
 			}
+			if e.cfg.InUse != nil {
+				if u := e.cfg.InUse(); u.After(lastActive) {
+					lastActive = u
+				}
+			}
 			wait = e.pollInterval(time.Since(lastActive))
 		}
 		if err != nil {

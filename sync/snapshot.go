@@ -253,8 +253,8 @@ func (e *Engine) loadSnapshot(ctx context.Context, id string, onChunk func(svv m
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading snapshot %s: %w", id, err)
 	}
-	if sd.Format != meta.SnapshotFormat {
-		return nil, nil, fmt.Errorf("snapshot %s has format %d, this paperfs reads %d: upgrade paperfs", id, sd.Format, meta.SnapshotFormat)
+	if !meta.ReadsSnapshotFormat(sd.Format) {
+		return nil, nil, fmt.Errorf("snapshot %s has format %d, this paperfs reads up to %d: upgrade paperfs", id, sd.Format, meta.SnapshotFormat)
 	}
 	svv := fromVec(sd.Vector)
 	onChunk(svv, 0, sd.Chunks)
@@ -301,7 +301,7 @@ func (e *Engine) newestSnapshot(ctx context.Context) (string, map[string]uint64,
 	best, bestVV, bestSum := "", map[string]uint64(nil), uint64(0)
 	for _, d := range docs {
 		vv := fromVec(d.Vector)
-		if d.Format != meta.SnapshotFormat {
+		if !meta.ReadsSnapshotFormat(d.Format) {
 			continue
 		}
 		if s := vecSum(vv); s > bestSum || (s == bestSum && d.ID > best) {

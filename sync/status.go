@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -14,10 +16,11 @@ import (
 // Status is what `paperfs status` shows about sync. It holds no
 // credentials: Server is the redacted URI and LastError is scrubbed.
 type Status struct {
-	Device    string `json:"device"`
-	Server    string `json:"server"`
-	Database  string `json:"database"`
-	Connected bool   `json:"connected"` // the last round reached the server
+	Device     string `json:"device"`
+	DeviceName string `json:"deviceName,omitempty"`
+	Server     string `json:"server"`
+	Database   string `json:"database"`
+	Connected  bool   `json:"connected"` // the last round reached the server
 	// Running says a Run loop (a mount) owns this status; PID is its
 	// process. A status file whose process is gone is stale.
 	Running   bool             `json:"running"`
@@ -26,8 +29,36 @@ type Status struct {
 	LastSync  time.Time        `json:"lastSync,omitzero"`
 	LastError string           `json:"lastError,omitempty"`
 	Conflicts []ConflictRecord `json:"conflicts,omitempty"` // most recent last
-	Updated   time.Time        `json:"updated"`
+	// LastRound is what the last round did; Waiting, when set, is how
+	// long the round under way has waited for the server (shown once it
+	// is longer than waitReported: then Connected is false whatever the
+	// last round said).
+	LastRound *Round        `json:"lastRound,omitempty"`
+	Waiting   time.Duration `json:"waiting,omitempty"`
+	// ClockOffset is this device's clock minus the server's, measured at
+	// ClockMeasured (zero: never measured). ClockWarning is set past
+	// ClockWarnAfter.
+	ClockOffset   time.Duration `json:"clockOffset,omitempty"`
+	ClockMeasured time.Time     `json:"clockMeasured,omitzero"`
+	ClockWarning  string        `json:"clockWarning,omitempty"`
+	Updated       time.Time     `json:"updated"`
 }
+
+// Round is what one sync round did, as Status reports it.
+type Round struct {
+	At        time.Time     `json:"at"` // when it ended
+	Took      time.Duration `json:"took"`
+	Sent      int           `json:"sent"`
+	Received  int           `json:"received"`
+	Conflicts int           `json:"conflicts"`
+	Error     string        `json:"error,omitempty"` // why it failed; empty if it succeeded
+}
+
+// waitReported is how long a round may wait for the server before Status
+// stops calling the device connected. The driver's own timeouts are 10s
+// and more; a user who has just lost the network should not be told
+// "connected" for that long.
+const waitReported = 2 * time.Second
 
 // ConflictRecord is a resolved conflict and when this device saw it.
 type ConflictRecord struct {
@@ -42,21 +73,49 @@ func (e *Engine) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := Status{
-		Device:    e.store.Device(),
-		Server:    Redact(e.cfg.URI),
-		Database:  e.cfg.Database,
-		Connected: e.mu.connected,
-		Running:   e.mu.running,
-		Pending:   pending,
-		LastSync:  e.mu.lastSync,
-		LastError: e.mu.lastErr,
-		Conflicts: slices.Clone(e.mu.conflicts),
-		Updated:   time.Now().UTC(),
+		Device:     e.store.Device(),
+		DeviceName: e.cfg.DeviceName,
+		Server:     Redact(e.cfg.URI),
+		Database:   e.cfg.Database,
+		Connected:  e.mu.connected,
+		Running:    e.mu.running,
+		Pending:    pending,
+		LastSync:   e.mu.lastSync,
+		LastError:  e.mu.lastErr,
+		Conflicts:  slices.Clone(e.mu.conflicts),
+		Updated:    time.Now().UTC(),
+	}
+	if e.mu.lastRound != nil {
+		r := *e.mu.lastRound
+		st.LastRound = &r
+	}
+	if !e.mu.roundFrom.IsZero() {
+		if w := time.Since(e.mu.roundFrom); w > waitReported {
+			st.Waiting = w.Round(time.Second)
+			st.Connected = false
+		}
+	}
+	if !e.mu.clockAt.IsZero() {
+		st.ClockOffset, st.ClockMeasured = e.mu.clockOffset.Round(time.Millisecond), e.mu.clockAt.UTC()
+		if abs(e.mu.clockOffset) > ClockWarnAfter {
+			st.ClockWarning = fmt.Sprintf("this device's clock is %s off the server's: while it is, concurrent edits of one field are decided by the clocks, not by which came last; set the clock right (NTP)",
+				e.mu.clockOffset.Round(time.Second))
+		}
 	}
 	if st.Running {
 		st.PID = os.Getpid()
 	}
 	return st
+}
+
+// SetDeviceName stores the name this device goes by in the devices
+// collection, status and conflicts, for every later engine on store.
+func SetDeviceName(store *meta.Store, name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 || strings.ContainsFunc(name, unicode.IsControl) {
+		return fmt.Errorf("device name %q: use 1 to 64 printable characters", name)
+	}
+	return store.SetSyncState(stDeviceName, name)
 }
 
 // loadState restores what the last engine on this store saved, so a
@@ -72,6 +131,12 @@ func (e *Engine) loadState() {
 	if v, _ := e.store.SyncState(stConflicts); v != "" {
 		_ = json.Unmarshal([]byte(v), &e.mu.conflicts)
 	}
+	if v, _ := e.store.SyncState(stLastRound); v != "" {
+		var r Round
+		if json.Unmarshal([]byte(v), &r) == nil {
+			e.mu.lastRound = &r
+		}
+	}
 }
 
 // saveState persists the status after a round: only what changed, so an
@@ -81,7 +146,23 @@ func (e *Engine) saveState(conflicts bool) {
 	lastSync := e.mu.lastSync.Format(time.RFC3339Nano)
 	lastErr := e.mu.lastErr
 	cs, _ := json.Marshal(e.mu.conflicts)
+	var round []byte
+	if r := e.mu.lastRound; r != nil {
+		round, _ = json.Marshal(r)
+		if r.Sent == 0 && r.Received == 0 && r.Error == "" {
+			// An idle poll: stored at most once a minute, as lastSync.
+			if old, _ := e.store.SyncState(stLastRound); old != "" {
+				var o Round
+				if json.Unmarshal([]byte(old), &o) == nil && o.Error == "" && time.Since(o.At) < time.Minute {
+					round = nil
+				}
+			}
+		}
+	}
 	e.mu.Unlock()
+	if round != nil {
+		_ = e.store.SetSyncState(stLastRound, string(round))
+	}
 	if old, _ := e.store.SyncState(stLastError); old != lastErr {
 		_ = e.store.SetSyncState(stLastError, lastErr)
 	}

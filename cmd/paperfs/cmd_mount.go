@@ -145,7 +145,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	// Sync runs in the background when a server is configured; the mount
 	// serves from the store and never waits for it. It is stopped before
 	// the store closes.
-	eng, err := a.newEngine(nil)
+	eng, err := a.newEngine(nil, lastUse(fsys))
 	if err != nil {
 		stopBG()
 		m.Unmount()
@@ -197,6 +197,23 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()
+}
+
+// lastUse says when the mount last served a request, from its counters:
+// sync polls fast while it is in use (see psync.Config.InUse).
+func lastUse(fsys *fuse.FS) func() time.Time {
+	var mu sync.Mutex
+	var sum int64
+	var at time.Time
+	return func() time.Time {
+		n := fsys.Stats.Lookups.Load() + fsys.Stats.Readdirs.Load() + fsys.Stats.OpensPDF.Load() + fsys.Stats.Reads.Load()
+		mu.Lock()
+		defer mu.Unlock()
+		if n != sum {
+			sum, at = n, time.Now()
+		}
+		return at
+	}
 }
 
 // maxInodes maps the flag's 0 (no bound) to fs.Options' negative.

@@ -68,7 +68,7 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 		}
 		// No mount: the engine reports what the last round recorded,
 		// without contacting the server.
-		eng, err := a.newEngine(nil)
+		eng, err := a.newEngine(nil, nil)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,10 @@ import (
 	psync "github.com/paperfs/paperfs/sync"
 )
 
-type syncOptions struct{ JSON, Compact bool }
+type syncOptions struct {
+	JSON, Compact bool
+	DeviceName    string
+}
 
 func newSyncCommand(g *globalOptions) *cobra.Command {
 	var opts syncOptions
@@ -49,6 +52,9 @@ $PAPERFS_MONGODB_DATABASE or "mongodb": {"database": ...} (default paperfs).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringVar(&opts.DeviceName, "device-name", "",
+		"name this device (kept for later syncs and mounts; shown in status and conflicts on every device;\n"+
+			"\"device_name\" in the config file does the same). Default: the host name")
 	cmd.Flags().BoolVar(&opts.Compact, "compact", false,
 		"after the round, upload a snapshot of the library and delete the changes it covers from the server\n"+
 			"(new devices start from the snapshot; devices offline meanwhile catch up from it). A running mount does so weekly,\n"+
@@ -79,15 +85,20 @@ func errNoURI() error {
 
 // newEngine makes the sync engine for an opened library, or nil if no
 // server is configured. It does not contact the server.
-func (a *app) newEngine(progress func(done, total int)) (*psync.Engine, error) {
+//
+// inUse, if not nil, says when the library was last used, so that a mount
+// keeps polling fast while someone works in it.
+func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) (*psync.Engine, error) {
 	if a.cfg.MongoDB.URI == "" {
 		return nil, nil
 	}
 	return psync.New(a.store, psync.Config{
-		URI:      a.cfg.MongoDB.URI,
-		Database: a.cfg.MongoDB.Database,
-		Logger:   a.log,
-		Progress: progress,
+		URI:        a.cfg.MongoDB.URI,
+		Database:   a.cfg.MongoDB.Database,
+		Logger:     a.log,
+		Progress:   progress,
+		InUse:      inUse,
+		DeviceName: a.cfg.DeviceName,
 		// A running mount compacts the server's change log weekly, and
 		// it and `paperfs sync` do as soon as the log outgrows the library
 		// (an import), so the free tier's 512 MB and new devices'
@@ -117,6 +128,12 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		return err
 	}
 	defer a.close()
+	if opts.DeviceName != "" {
+		if err := psync.SetDeviceName(a.store, opts.DeviceName); err != nil {
+			return fmt.Errorf("%w: --device-name: %w", errUsage, err)
+		}
+		a.cfg.DeviceName = strings.TrimSpace(opts.DeviceName)
+	}
 
 	// A first sync into an empty store is a new device's bootstrap: show
 	// a progress bar for the download.
@@ -137,7 +154,7 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		pb.ChangeMax(total)
 		pb.Set(done)
 	}
-	eng, err := a.newEngine(progress)
+	eng, err := a.newEngine(progress, nil)
 	if err != nil {
 		return err
 	}
@@ -242,8 +259,22 @@ func describeConflict(title string, c meta.Conflict) string {
 	if c.RemoteWins {
 		won, lost = c.Remote, c.Local
 		who = "device " + c.RemoteClock.Device + "'s"
+		if c.RemoteName != "" {
+			who = "device " + c.RemoteName + " (" + c.RemoteClock.Device + ")'s"
+		}
 	}
-	return fmt.Sprintf("%s %s: kept %s value %s over %s", title, c.Field, who, short(won), short(lost))
+	other := ""
+	if !c.RemoteWins {
+		other = " from device " + c.RemoteClock.Device
+		if c.RemoteName != "" {
+			other = " from device " + c.RemoteName
+		}
+	}
+	skew := ""
+	if c.SkewDecided {
+		skew = " (decided by clock skew: the winning device's clock runs ahead; the value kept is not the later edit)"
+	}
+	return fmt.Sprintf("%s %s: kept %s value %s over %s%s%s", title, c.Field, who, short(won), short(lost), other, skew)
 }
 
 func short(v json.RawMessage) string {
@@ -289,7 +320,7 @@ const pullFirstTimeout = 45 * time.Second
 // and returns, and the papers are indexed here; sync later merges a paper
 // indexed on two devices.
 func (a *app) pullFirst(ctx context.Context, errw io.Writer) {
-	eng, err := a.newEngine(nil)
+	eng, err := a.newEngine(nil, nil)
 	if err != nil || eng == nil {
 		if err != nil {
 			fmt.Fprintf(errw, "not syncing first: %v\n", err)

@@ -21,7 +21,11 @@ type Config struct {
 		NoPassthrough bool   `json:"no_passthrough,omitempty"`
 		AllowOther    bool   `json:"allow_other,omitempty"`
 	} `json:"mount"`
-	MongoDB struct {
+	// DeviceName names this device in the devices collection, status and
+	// conflicts (default: what `paperfs sync --device-name` set, else the
+	// host name).
+	DeviceName string `json:"device_name,omitempty"`
+	MongoDB    struct {
 		URI      string `json:"uri,omitempty"`
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`

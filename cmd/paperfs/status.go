@@ -219,7 +219,12 @@ func printSync(w io.Writer, st *Status) {
 		return
 	}
 	fmt.Fprintf(w, "sync:      %s (database %s)\n", sy.Server, sy.Database)
+	if sy.DeviceName != "" {
+		fmt.Fprintf(w, "  device:     %s (%s)\n", sy.DeviceName, sy.Device)
+	}
 	switch {
+	case sy.Running && sy.Waiting > 0:
+		fmt.Fprintf(w, "  connection: no answer from the server for %s (mount pid %d); edits are kept and sent later\n", sy.Waiting, sy.PID)
 	case sy.Running && sy.Connected:
 		fmt.Fprintf(w, "  connection: connected (mount pid %d syncs continuously)\n", sy.PID)
 	case sy.Running && sy.LastError == "":
@@ -231,6 +236,20 @@ func printSync(w io.Writer, st *Status) {
 	}
 	if sy.LastError != "" {
 		fmt.Fprintf(w, "  last error: %s\n", sy.LastError)
+	}
+	if r := sy.LastRound; r != nil {
+		what := fmt.Sprintf("sent %d, received %d, %d conflicts", r.Sent, r.Received, r.Conflicts)
+		if r.Error != "" {
+			what = "failed: " + r.Error
+		}
+		fmt.Fprintf(w, "  last round: %s (%s ago, took %s): %s\n", r.At.Local().Format(time.DateTime),
+			time.Since(r.At).Round(time.Second), r.Took, what)
+	}
+	if !sy.ClockMeasured.IsZero() {
+		fmt.Fprintf(w, "  clock:      %s off the server's (measured %s)\n", sy.ClockOffset, sy.ClockMeasured.Local().Format(time.DateTime))
+	}
+	if sy.ClockWarning != "" {
+		fmt.Fprintf(w, "  WARNING:    %s\n", sy.ClockWarning)
 	}
 	fmt.Fprintf(w, "  pending:    %d local changes not yet sent\n", sy.Pending)
 	if sy.LastSync.IsZero() {
