@@ -162,10 +162,15 @@ func writeJSONAtomic(path string, v any) error {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
+	err = os.WriteFile(tmp, b, 0o600)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return os.Rename(tmp, path)
+	if err != nil {
+		// A full disk must not leave a half-written copy behind.
+		os.Remove(tmp)
+	}
+	return err
 }
 
 func printStatus(w io.Writer, st *Status) {
