@@ -238,13 +238,17 @@ func Restore(dbPath, backupPath string) (kept string, err error) {
 
 // MoveAside renames the database at dbPath and its check file out of the
 // way (meta.db.replaced-<time>), so the next Open starts an empty one, as
-// a rebuild from the sync server needs. It returns the new name.
+// a rebuild from the sync server needs. It returns the new name, "" when
+// there was nothing to move.
 func MoveAside(dbPath string) (string, error) {
 	lock, err := lockFile(dbPath + ".lock")
 	if err != nil {
 		return "", err
 	}
 	defer lock.Close()
+	if !exists(dbPath) && !exists(checkPath(dbPath)) {
+		return "", nil
+	}
 	kept, err := keepAside(dbPath)
 	if err != nil {
 		return "", err
@@ -270,4 +274,9 @@ func keepAside(dbPath string) (string, error) {
 		}
 	}
 	return kept, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
