@@ -19,10 +19,10 @@ import (
 // records, and is refused before buntdb reads it (buntdb itself cuts a
 // file at the first incomplete command, without a word).
 //
-// Crash consistency: a commit is fsynced first, then its check is written
-// and fsynced, so the check never runs ahead of the database; after a
-// crash between the two the file has one commit more than its check says,
-// which open accepts. The check has two slots written in turn (by gen),
+// Crash consistency: a commit is fsynced first, then its check is
+// written, so the check never runs ahead of the database; after a crash
+// the file may have commits its check does not describe yet (the check
+// file is fsynced at close, not at every commit), which open accepts. The check has two slots written in turn (by gen),
 // each with its own CRC: a torn write spoils only the newer one, and the
 // older one still describes a prefix of the file. A rewrite (shrink) is
 // announced first by a check marked shrinking with the number of keys;
@@ -124,14 +124,22 @@ func openCheck(path string, noSync bool) (*checkFile, error) {
 	return &checkFile{f: f, noSync: noSync}, nil
 }
 
-// write stores r in its slot and makes it durable.
-func (c *checkFile) write(r checkRecord) error {
+// write stores r in its slot, durably if asked. A commit's record need
+// not be: it is written after the commit is on disk, so whatever a crash
+// leaves of it describes a durable prefix of the database; a check that
+// lost its latest records only checks a shorter prefix. The announcement
+// of a rewrite must be durable before the rewrite is.
+func (c *checkFile) write(r checkRecord, durable bool) error {
 	if _, err := c.f.WriteAt(r.marshal(), int64(r.Gen%2)*slotSize); err != nil {
 		return storageErr("writing the check file "+c.f.Name(), err)
 	}
-	if c.noSync {
+	if c.noSync || !durable {
 		return nil
 	}
+	return c.sync()
+}
+
+func (c *checkFile) sync() error {
 	if err := c.f.Sync(); err != nil {
 		return storageErr("syncing the check file "+c.f.Name(), err)
 	}

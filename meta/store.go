@@ -164,8 +164,8 @@ type Store struct {
 // Every commit is fsynced before it is acknowledged, so an edit
 // acknowledged to an editor or queued for sync survives a crash or power
 // loss, and a failed fsync is an error (see commit). Edits are
-// human-paced, so the cost (two fsyncs per save, about a millisecond each)
-// is invisible; bulk imports batch many papers into one commit.
+// human-paced, so the cost (one fsync per save, about a millisecond) is
+// invisible; bulk imports batch many papers into one commit.
 func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("metadata database %s: %w", path, storageErr("creating its folder", err))
@@ -329,7 +329,7 @@ func (s *Store) commit() error {
 		rec.Papers = uint64(len(s.idx.papers))
 	}
 	rec.Shrinking = false
-	if err := s.check.write(rec); err != nil {
+	if err := s.check.write(rec, false); err != nil {
 		return fail(err)
 	}
 	s.rec = rec
@@ -378,7 +378,7 @@ func (s *Store) shrink() error {
 	rec := s.rec
 	rec.Gen++
 	rec.Shrinking, rec.Keys, rec.Seq, rec.Time = true, uint64(keys), seq, time.Now()
-	if err := s.check.write(rec); err != nil {
+	if err := s.check.write(rec, true); err != nil {
 		return err
 	}
 	s.rec = rec
@@ -540,6 +540,9 @@ func (s *Store) Close() error {
 		}
 	}
 	err := s.db.Close()
+	if cerr := s.check.sync(); err == nil && !s.noSync {
+		err = cerr
+	}
 	s.file.Close()
 	s.check.close()
 	s.lock.Close()
