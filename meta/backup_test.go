@@ -29,7 +29,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("damaged store opened: %v", err)
 	}
 
-	list, err := ListBackups(path)
+	list, err := ListBackups(path, true)
 	if err != nil || len(list) != 1 || list[0].Path != b.Path || list[0].Err != nil || list[0].Papers != 10 {
 		t.Fatalf("ListBackups = %+v, %v", list, err)
 	}
@@ -57,7 +57,7 @@ func TestBackupRestore(t *testing.T) {
 	bad, _ := os.ReadFile(b.Path)
 	bad[len(bad)/2] ^= 1
 	os.WriteFile(b.Path, bad, 0o600)
-	if list, _ := ListBackups(path); len(list) != 1 || !errors.Is(list[0].Err, ErrDamaged) {
+	if list, _ := ListBackups(path, true); len(list) != 1 || !errors.Is(list[0].Err, ErrDamaged) {
 		t.Fatalf("damaged backup listed as %+v", list)
 	}
 	if _, err := Restore(path, b.Path); !errors.Is(err, ErrDamaged) {
@@ -81,7 +81,7 @@ func TestBackupIfDue(t *testing.T) {
 		mustCreate(t, s, Paper{Title: "more"})
 		time.Sleep(time.Millisecond) // backups are named by the millisecond
 	}
-	list, _ := ListBackups(s.Path())
+	list, _ := ListBackups(s.Path(), true)
 	if len(list) != 2 || list[0].Papers != 4 || list[1].Papers != 3 {
 		t.Fatalf("kept %+v", list)
 	}

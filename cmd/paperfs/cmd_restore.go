@@ -68,7 +68,7 @@ func runRestore(ctx context.Context, g *globalOptions, opts restoreOptions, args
 		return err
 	}
 	dbPath := filepath.Join(dataDir, "meta.db")
-	backups, err := meta.ListBackups(dbPath)
+	backups, err := meta.ListBackups(dbPath, true)
 	if err != nil {
 		return err
 	}

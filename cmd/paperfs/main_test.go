@@ -260,6 +260,9 @@ func TestDamagedDatabase(t *testing.T) {
 	if out := e.run("restore"); !strings.Contains(out, "  4  ") || !strings.Contains(out, "ok") {
 		t.Fatalf("restore lists: %s", out)
 	}
+	if out := e.run("status"); !strings.Contains(out, "backups:   1, newest") {
+		t.Fatalf("status: %s", out)
+	}
 	data, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
