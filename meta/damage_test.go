@@ -216,3 +216,25 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("after reopening: note %q", got.Note)
 	}
 }
+
+// TestFailedFsync: a commit whose fsync fails is not acknowledged (buntdb
+// ignores that error), and the store takes no more changes, since the
+// page cache may now hold what the disk does not.
+func TestFailedFsync(t *testing.T) {
+	dir, fail := fulldisk.Failing(t)
+	s, err := Open(filepath.Join(dir, "meta.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := mustCreate(t, s, Paper{Title: "kept", Note: "before"})
+	fail()
+	_, err = s.Update(p.ID, func(p *Paper) error { p.Note = strings.Repeat("after ", 100000); return nil })
+	if !errors.Is(err, ErrStorage) || errors.Is(err, ErrInvalid) {
+		t.Fatalf("save with a failed fsync: %v", err)
+	}
+	t.Log(err)
+	if _, err := s.Update(p.ID, func(p *Paper) error { p.Rating = 1; return nil }); !errors.Is(err, ErrStorage) {
+		t.Fatalf("save after a failed fsync: %v", err)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -63,5 +65,53 @@ func Fill(t testing.TB, dir string) (free func()) {
 		if err := os.Remove(path); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Failing mounts an ext4 filesystem in a new temporary folder, on a loop
+// device whose backing file sits in a small tmpfs, and returns the folder
+// and a function that fills that tmpfs: from then on the disk fails the
+// writes of free blocks, as a failing disk does, and fsync reports it
+// while write does not (the page cache takes it). It needs root, and
+// losetup, fstrim (util-linux) and mkfs.ext4 (e2fsprogs).
+func Failing(t testing.TB) (dir string, fail func()) {
+	t.Helper()
+	back := Mount(t, 16<<20)
+	img := filepath.Join(back, "disk.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "--find", "--show", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup (needs root; %s=1 skips): %v\n%s", SkipEnv, err, out)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() {
+		if out, err := exec.Command("losetup", "--detach", dev).CombinedOutput(); err != nil {
+			t.Errorf("losetup --detach %s: %v\n%s", dev, err, out)
+		}
+	})
+	if out, err := exec.Command("mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "nodiscard", dev).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4 %s: %v\n%s", dev, err, out)
+	}
+	dir = t.TempDir()
+	if err := syscall.Mount(dev, dir, "ext4", 0, "errors=continue,nodelalloc"); err != nil {
+		t.Fatalf("mounting %s at %s: %v", dev, dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmounting %s: %v", dir, err)
+		}
+	})
+	return dir, func() {
+		// Free blocks become holes in the backing file, which the
+		// full tmpfs cannot fill.
+		if out, err := exec.Command("fstrim", dir).CombinedOutput(); err != nil {
+			t.Fatalf("fstrim %s: %v\n%s", dir, err, out)
+		}
+		Fill(t, back)
 	}
 }
