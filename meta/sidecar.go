@@ -43,9 +43,10 @@ func (e *SidecarError) Error() string {
 
 func (e *SidecarError) Unwrap() error { return e.Err }
 
-// MaxSidecarBytes bounds a saved sidecar. Validate keeps every paper's
-// sidecar within it, so a paper's own text can always be saved back.
-const MaxSidecarBytes = 4 << 20
+// MaxSidecarBytes bounds a saved sidecar, and what a view lets be written
+// into one. Validate keeps every paper's sidecar within it, so a paper's
+// own text can always be saved back.
+const MaxSidecarBytes = 1 << 20
 
 // trimBOM drops a UTF-8 byte order mark, which some editors write: it
 // carries nothing.

@@ -178,9 +178,9 @@ func TestSidecarSize(t *testing.T) {
 	if err := Validate(&p); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("paper past the sidecar bound: %v", err)
 	}
-	p.Note = strings.Repeat("x", maxText)
+	p.Note = strings.Repeat("x", MaxSidecarBytes-4096)
 	if err := Validate(&p); err != nil {
-		t.Fatalf("a full note: %v", err)
+		t.Fatalf("a note of nearly the whole bound: %v", err)
 	}
 	if n := len(EncodeSidecar(&p)); n > MaxSidecarBytes {
 		t.Fatalf("a valid paper encodes to %d bytes", n)
