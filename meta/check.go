@@ -89,10 +89,12 @@ func unmarshalRecord(b []byte) (checkRecord, bool) {
 func checkPath(dbPath string) string { return dbPath + ".check" }
 
 // readCheck returns the newest valid record of a check file; found is false
-// when there is no check file. A check file with no valid slot is an error.
+// when there is no check file, or an empty one (created, then lost to a
+// crash before its first sync). A check file with no valid slot is an
+// error.
 func readCheck(path string) (rec checkRecord, found bool, err error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(b) == 0 {
 		return rec, false, nil
 	}
 	if err != nil {

@@ -136,6 +136,13 @@ func TestCheckCrashConsistency(t *testing.T) {
 			t.Fatalf("opened: %v", err)
 		}
 	})
+	t.Run("check file created, never synced", func(t *testing.T) {
+		path := damageLibrary(t, 5)
+		os.WriteFile(checkPath(path), nil, 0o600)
+		if n := countPapers(t, path); n != 5 {
+			t.Fatalf("%d papers", n)
+		}
+	})
 	t.Run("no check file yet", func(t *testing.T) {
 		path := damageLibrary(t, 5)
 		os.Remove(checkPath(path))

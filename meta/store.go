@@ -263,6 +263,18 @@ func open(path string, lock *os.File, opts Options) (_ *Store, err error) {
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
+	// Durable from the start: a check file created and lost to a crash
+	// before its first sync would read as empty.
+	if !opts.NoSync {
+		if err := s.check.sync(); err != nil {
+			return nil, err
+		}
+		if !found {
+			if err := syncDir(filepath.Dir(path)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return s, nil
 }
 
