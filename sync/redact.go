@@ -22,7 +22,7 @@ var (
 	hostRE   = regexp.MustCompile(`^([A-Za-z0-9._%-]+|\[[0-9A-Fa-f:.%]+\])(:[0-9]{1,5})?$`)
 	dbRE     = regexp.MustCompile(`^[A-Za-z0-9._$-]*$`)
 	optKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
-	optValRE = regexp.MustCompile(`^[A-Za-z0-9._:,%+/-]*$`)
+	optValRE = regexp.MustCompile(`^[A-Za-z0-9._:,%+/$-]*$`)
 )
 
 // Redact returns uri with its credentials replaced by "***": the userinfo

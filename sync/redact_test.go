@@ -18,6 +18,8 @@ func TestRedact(t *testing.T) {
 			"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=***"},
 		{"mongodb://h1,h2:27018/db?replicaSet=rs0&w=majority;tls=true", "mongodb://h1,h2:27018/db?replicaSet=rs0&w=majority&tls=true"},
 		{"mongodb://[::1]:27017", "mongodb://[::1]:27017"},
+		{"mongodb://mongo_db:27017/lib_1?authSource=$external&authMechanism=MONGODB-X509",
+			"mongodb://mongo_db:27017/lib_1?authSource=$external&authMechanism=MONGODB-X509"},
 		{"mongodb://%2Ftmp%2Fmongodb-27017.sock/db", "mongodb://%2Ftmp%2Fmongodb-27017.sock/db"},
 		{"", ""},
 		// Spellings that are not connection strings: nothing of them is
