@@ -13,6 +13,9 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrReadOnly = errors.New("read-only field")
 	ErrNotEmpty = errors.New("not empty")
+	// ErrTooLarge: a sidecar or a paper's metadata past MaxSidecarBytes
+	// (EFBIG).
+	ErrTooLarge = errors.New("too large")
 )
 
 // FieldError says which field of a paper is wrong and why.

@@ -43,6 +43,15 @@ func (e *SidecarError) Error() string {
 
 func (e *SidecarError) Unwrap() error { return e.Err }
 
+// MaxSidecarBytes bounds a saved sidecar, and what a view lets be written
+// into one. Validate keeps every paper's sidecar within it, so a paper's
+// own text can always be saved back.
+const MaxSidecarBytes = 1 << 20
+
+// trimBOM drops a UTF-8 byte order mark, which some editors write: it
+// carries nothing.
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) }
+
 // readOnlySidecar are the fields a save may repeat but not change.
 var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", "trashed", "missing", "merged_into"}
 
@@ -54,6 +63,13 @@ var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", 
 // the user changed gets confidence 1: a later metadata lookup must not
 // overwrite it.
 func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
+	if len(data) > MaxSidecarBytes {
+		return cur, &SidecarError{Err: fmt.Errorf("%w: the file is %d bytes; a sidecar holds at most %d", ErrTooLarge, len(data), MaxSidecarBytes)}
+	}
+	data = trimBOM(data)
+	if err := checkRawJSON(data); err != nil {
+		return cur, err
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return cur, syntaxError(data, err)
@@ -67,7 +83,7 @@ func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
 	}
 	for f := range raw {
 		if !known[f] {
-			return cur, &SidecarError{Err: fmt.Errorf("%w: unknown field %q (see docs/schema.md)", ErrInvalid, f)}
+			return cur, &SidecarError{Err: fmt.Errorf("%w: unknown field %s (see docs/schema.md)", ErrInvalid, quote(f))}
 		}
 	}
 	curRaw, _ := fieldsOf(&cur)
@@ -91,9 +107,9 @@ func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
 		if err := json.Unmarshal(one, &next); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				return cur, &SidecarError{Err: invalid(f, "must be %s, not %s", jsonKind(te.Type.String()), te.Value)}
+				return cur, &SidecarError{Err: invalid(f, "must be %s, not %s", jsonKind(te.Type.String()), clip(te.Value))}
 			}
-			return cur, &SidecarError{Err: invalid(f, "%v", err)}
+			return cur, &SidecarError{Err: invalid(f, "%s", clip(err.Error()))}
 		}
 	}
 	if next.Type == "" {
@@ -173,20 +189,13 @@ func syntaxError(data []byte, err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return &SidecarError{Err: fmt.Errorf("%w: the file must hold one JSON object, not %s", ErrInvalid, te.Value)}
+		return &SidecarError{Err: fmt.Errorf("%w: the file must hold one JSON object, not %s", ErrInvalid, clip(te.Value))}
 	}
 	if off < 0 {
 		return &SidecarError{Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
 	}
-	line, col := 1, 1
 	// Offset counts the bytes read, including the offending one.
-	for _, c := range data[:max(0, min(int(off)-1, len(data)))] {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
+	line, col := lineCol(data, int(off)-1)
 	return &SidecarError{Line: line, Column: col, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
 }
 
@@ -197,7 +206,7 @@ func SidecarModified(data []byte) (t time.Time, ok bool) {
 	var v struct {
 		Modified *time.Time `json:"modified"`
 	}
-	if json.Unmarshal(data, &v) != nil || v.Modified == nil {
+	if json.Unmarshal(trimBOM(data), &v) != nil || v.Modified == nil {
 		return time.Time{}, false
 	}
 	return *v.Modified, true
@@ -254,7 +263,7 @@ func SidecarID(data []byte) string {
 	var v struct {
 		ID string `json:"id"`
 	}
-	if json.Unmarshal(data, &v) != nil {
+	if json.Unmarshal(trimBOM(data), &v) != nil {
 		return ""
 	}
 	return v.ID

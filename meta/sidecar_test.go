@@ -2,6 +2,7 @@ package meta
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,5 +106,98 @@ func TestRebase(t *testing.T) {
 	}
 	if same := Rebase(cur, saved, cur); same.Title != "Mine" || same.Rating != saved.Rating {
 		t.Errorf("base == cur must give saved: %+v", same)
+	}
+}
+
+// TestDecodeSidecarText: text encoding/json would change without a word
+// (invalid UTF-8, lone surrogates, a repeated key) or that no field may
+// hold (NUL) is refused, naming the field and where it is; a byte order
+// mark is not.
+func TestDecodeSidecarText(t *testing.T) {
+	cur := testPaper()
+	for _, c := range []struct {
+		name, in, want string
+	}{
+		{"invalid UTF-8 in note", "{\"title\": \"x\",\n \"note\": \"caf\xe9\"}", "line 2, column 14: note: byte 0xe9 is not valid UTF-8 (text must be UTF-8) (byte offset 28)"},
+		{"invalid UTF-8 in a key", "{\"ti\xfftle\": \"x\"}", "byte 0xff is not valid UTF-8"},
+		{"truncated UTF-8 sequence", "{\"title\": \"\xe2\x82\"}", "title: byte 0xe2 is not valid UTF-8"},
+		{"lone high surrogate", `{"title": "a\ud800b"}`, `line 1, column 13: title: \ud800 is half of a UTF-16 surrogate pair, without its other half (byte offset 12)`},
+		{"lone low surrogate", `{"note": "\udc00"}`, `note: \udc00 is half`},
+		{"high surrogate then non-surrogate", `{"title": "\ud83d\u0041"}`, `title: \ud83d is half`},
+		{"high surrogate at the end", `{"title": "\ud83d"}`, `title: \ud83d is half`},
+		{"surrogate in a list", `{"tags": ["ok", "\ud800"]}`, `tags: \ud800 is half`},
+		{"duplicate key", "{\"title\": \"a\",\n \"title\": \"b\"}", `line 2, column 2: title: key "title" appears twice in one object (byte offset 16)`},
+		{"duplicate nested key", `{"file": {"path": "x.pdf", "path": "y.pdf", "size": 3}}`, `file: key "path" appears twice`},
+		{"NUL in note", `{"title": "x", "note": "a\u0000b"}`, "note: contains NUL (U+0000) at byte 1"},
+		{"NUL in abstract", `{"abstract": "\u0000"}`, "abstract: contains NUL"},
+		{"NUL in title", `{"title": "\u0000"}`, "title: contains a control character (U+0000)"},
+		{"NUL in a tag", `{"tags": ["a\u0000"]}`, "tags: contains a control character (U+0000)"},
+		{"raw NUL", "{\"note\": \"a\x00b\"}", "invalid character"},
+		{"deep nesting", `{"tags": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, "nested more than 64 levels deep"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := DecodeSidecar([]byte(c.in), cur)
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want %q (ErrInvalid)", err, c.want)
+			}
+		})
+	}
+	for _, c := range []struct{ name, in, title string }{
+		{"surrogate pair", `{"title": "\ud83d\ude00"}`, "\U0001F600"},
+		{"escaped backslash before u", `{"title": "\\ud800"}`, `\ud800`},
+		{"BOM", "\xef\xbb\xbf{\"title\": \"x\"}", "x"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := DecodeSidecar([]byte(c.in), cur)
+			if err != nil || p.Title != c.title {
+				t.Errorf("got %q, %v; want %q", p.Title, err, c.title)
+			}
+		})
+	}
+	bom := append([]byte("\xef\xbb\xbf"), EncodeSidecar(&cur)...)
+	if SidecarID(bom) != cur.ID {
+		t.Errorf("SidecarID with a BOM: %q", SidecarID(bom))
+	}
+	if _, ok := SidecarModified(bom); !ok {
+		t.Error("SidecarModified with a BOM: none")
+	}
+}
+
+// TestSidecarSize: a sidecar past MaxSidecarBytes is refused as too large,
+// not invalid, and so is a paper whose sidecar would be; messages quote a
+// bounded part of a long value.
+func TestSidecarSize(t *testing.T) {
+	cur := testPaper()
+	big := `{"note": "` + strings.Repeat("x", MaxSidecarBytes) + `"}`
+	_, err := DecodeSidecar([]byte(big), cur)
+	if !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid) {
+		t.Fatalf("oversized sidecar: %v", err)
+	}
+	p := testPaper()
+	p.Note = strings.Repeat("\x01", maxText) // 6 bytes each in JSON
+	if err := Validate(&p); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("paper past the sidecar bound: %v", err)
+	}
+	p.Note = strings.Repeat("x", MaxSidecarBytes-4096)
+	if err := Validate(&p); err != nil {
+		t.Fatalf("a note of nearly the whole bound: %v", err)
+	}
+	if n := len(EncodeSidecar(&p)); n > MaxSidecarBytes {
+		t.Fatalf("a valid paper encodes to %d bytes", n)
+	}
+	long := strings.Repeat("k", 1<<20)
+	for _, in := range []string{
+		`{"` + long + `": 1}`,
+		`{"citekey": "a b` + strings.Repeat("c", 4000) + `"}`,
+		`{"tags": ["a/` + strings.Repeat("b", 4000) + `"]}`,
+		`{"type": "` + strings.Repeat("t", 4000) + `"}`,
+		`{"year": 1` + strings.Repeat("0", 4000) + `}`,
+		`{"title": "a", "title": "` + long + `"}`,
+		`{"` + long + `": 1, "` + long + `": 2}`,
+	} {
+		_, err := DecodeSidecar([]byte(in), cur)
+		if err == nil || len(err.Error()) > 400 {
+			t.Errorf("%.40q...: error of %d bytes: %.500v", in, len(fmt.Sprint(err)), err)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -140,100 +142,290 @@ type Store struct {
 	feed   feed
 	exists func(rel string) bool // read-only after Open
 	lock   *os.File              // flock held while open: buntdb itself has none
-	size   int64                 // the file's size when opened
+	noSync bool                  // read-only after Open
 
-	// mu guards idx. Writers hold it for their whole transaction, which
-	// also serialises read-modify-write transactions so ops get gapless
-	// seqs; readers of the index hold it shared.
-	mu  sync.RWMutex
-	idx *index
+	// mu guards idx and the fields below it. Writers hold it for their
+	// whole transaction, which also serialises read-modify-write
+	// transactions so ops get gapless seqs; readers of the index hold it
+	// shared.
+	mu     sync.RWMutex
+	idx    *index
+	file   *os.File   // the database file, opened again: see commit
+	check  *checkFile // see check.go
+	rec    checkRecord
+	shrunk int64 // the file's size when opened or last rewritten
+	failed error // a commit that may not be on disk: no more writes
 }
 
-// Open opens or creates the database at path.
+// Open opens or creates the database at path. A database that lost or
+// changed acknowledged records (see check.go) is refused with a
+// *DamagedError before anything reads or writes it.
 //
-// It uses buntdb's SyncPolicy Always: every commit is fsynced before Update
-// returns, so an edit acknowledged to an editor or queued for sync survives
-// a crash or power loss. Edits are human-paced, so the cost (one fsync per
-// save, about a millisecond) is invisible; bulk imports batch many papers into
-// one commit.
+// Every commit is fsynced before it is acknowledged, so an edit
+// acknowledged to an editor or queued for sync survives a crash or power
+// loss, and a failed fsync is an error (see commit). Edits are
+// human-paced, so the cost (one fsync per save, about a millisecond) is
+// invisible; bulk imports batch many papers into one commit.
 func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("metadata database %s: %w", path, err)
+		return nil, fmt.Errorf("metadata database %s: %w", path, storageErr("creating its folder", err))
 	}
 	lock, err := lockFile(path + ".lock")
 	if err != nil {
 		return nil, err
 	}
-	db, err := buntdb.Open(path)
+	s, err := open(path, lock, opts)
 	if err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("metadata database %s: %w", path, err)
-	}
-	var cfg buntdb.Config
-	if err := db.ReadConfig(&cfg); err != nil {
-		db.Close()
-		return nil, err
-	}
-	cfg.SyncPolicy = buntdb.Always
-	if opts.NoSync {
-		cfg.SyncPolicy = buntdb.Never
-	}
-	if err := db.SetConfig(cfg); err != nil {
-		db.Close()
-		return nil, err
-	}
-	s := &Store{db: db, path: path, exists: opts.FileExists, lock: lock}
-	if st, err := os.Stat(path); err == nil {
-		s.size = st.Size()
-	}
-	if err := s.init(opts); err != nil {
-		db.Close()
-		lock.Close()
-		return nil, fmt.Errorf("metadata database %s: %w", path, err)
-	}
-	if err := s.loadIndex(); err != nil {
-		db.Close()
-		lock.Close()
+		var de *DamagedError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("metadata database %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// shrinkGrowth is how much the file must have grown while open, as a
-// fraction of its size at open, for Close to rewrite it.
+func open(path string, lock *os.File, opts Options) (_ *Store, err error) {
+	rec, found, err := readCheck(checkPath(path))
+	if err != nil {
+		if de, ok := err.(*DamagedError); ok {
+			de.Path = path
+		}
+		return nil, err
+	}
+	rewritten := false // the file is a rewrite the check announced, not yet checked
+	if found {
+		ok, size, err := verifyPrefix(path, rec)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && !rec.Shrinking {
+			reason := fmt.Sprintf("it is %d bytes long, its last commit ended at byte %d", size, rec.Size)
+			if size < 0 {
+				reason = "the file is missing (its check file " + filepath.Base(checkPath(path)) + " is not)"
+			} else if size >= rec.Size {
+				reason = "bytes it had written are changed"
+			}
+			return nil, &DamagedError{Path: path, Reason: reason, Check: &rec}
+		}
+		rewritten = !ok
+	}
+	db, err := buntdb.Open(path)
+	if err != nil {
+		if errors.Is(err, buntdb.ErrInvalid) {
+			return nil, &DamagedError{Path: path, Reason: "it does not parse (" + err.Error() + ")", Check: checkOrNil(rec, found)}
+		}
+		return nil, storageErr("opening "+path, err)
+	}
+	s := &Store{db: db, path: path, exists: opts.FileExists, lock: lock, noSync: opts.NoSync}
+	defer func() {
+		if err != nil {
+			s.closeFiles()
+		}
+	}()
+	var cfg buntdb.Config
+	if err := db.ReadConfig(&cfg); err != nil {
+		return nil, err
+	}
+	// Commits are synced by commit, and the file rewritten only by
+	// shrink, which keeps the check file in step.
+	cfg.SyncPolicy = buntdb.Never
+	cfg.AutoShrinkDisabled = true
+	if err := db.SetConfig(cfg); err != nil {
+		return nil, err
+	}
+	if rewritten {
+		n, _, _ := s.stats()
+		if uint64(n) != rec.Keys {
+			return nil, &DamagedError{Path: path, Reason: fmt.Sprintf("it was being compacted and holds %d keys, not %d", n, rec.Keys), Check: &rec}
+		}
+		rec.Size, rec.CRC = 0, 0 // checked anew from the start
+	}
+	if s.file, err = os.Open(path); err != nil {
+		return nil, storageErr("opening "+path, err)
+	}
+	if st, err := s.file.Stat(); err == nil {
+		s.shrunk = st.Size()
+	}
+	if s.check, err = openCheck(checkPath(path), opts.NoSync); err != nil {
+		return nil, err
+	}
+	s.rec = rec
+	if err := s.init(opts); err != nil {
+		return nil, err
+	}
+	if err := s.loadIndex(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	// Durable from the start: a check file created and lost to a crash
+	// before its first sync would read as empty.
+	if !opts.NoSync {
+		if err := s.check.sync(); err != nil {
+			return nil, err
+		}
+		if !found {
+			if err := syncDir(filepath.Dir(path)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func checkOrNil(rec checkRecord, found bool) *checkRecord {
+	if !found {
+		return nil
+	}
+	return &rec
+}
+
+// stats returns the number of keys in the database and the last local op
+// seq.
+func (s *Store) stats() (keys int, seq uint64, err error) {
+	err = s.db.View(func(tx *buntdb.Tx) (err error) {
+		if v, err := tx.Get(keySeq); err == nil {
+			seq, _ = strconv.ParseUint(v, 10, 64)
+		}
+		keys, err = tx.Len()
+		return err
+	})
+	return keys, seq, err
+}
+
+// commit makes what buntdb wrote durable and records it in the check
+// file; s.mu is held. buntdb v1.3.0 ignores the error of its own fsync
+// (SyncPolicy Always), so it runs with SyncPolicy Never and this fsyncs a
+// second descriptor of the same file: Linux reports a failed writeback to
+// every descriptor opened before it, and fsync of any descriptor writes
+// the whole file. After a failed fsync the page cache may hold a commit
+// the disk does not, so the store takes no more writes (the next open
+// sees what is on disk).
+func (s *Store) commit() error {
+	if s.failed != nil {
+		return s.failed
+	}
+	fail := func(err error) error {
+		s.failed = fmt.Errorf("%w (metadata database %s takes no more changes until paperfs restarts)", err, s.path)
+		return s.failed
+	}
+	st, err := s.file.Stat()
+	if err != nil {
+		return fail(storageErr("reading "+s.path, err))
+	}
+	rec := s.rec
+	if st.Size() < rec.Size {
+		return fail(&DamagedError{Path: s.path, Reason: fmt.Sprintf("it shrank to %d bytes while open", st.Size()), Check: &rec})
+	}
+	crc := rec.CRC
+	if _, err := io.Copy(crcWriter{&crc}, io.NewSectionReader(s.file, rec.Size, st.Size()-rec.Size)); err != nil {
+		return fail(storageErr("reading "+s.path, err))
+	}
+	if !s.noSync {
+		if err := s.file.Sync(); err != nil {
+			return fail(storageErr("syncing "+s.path, err))
+		}
+	}
+	keys, seq, err := s.stats()
+	if err != nil {
+		return fail(err)
+	}
+	rec.Gen++
+	rec.Size, rec.CRC, rec.Keys, rec.Seq, rec.Time = st.Size(), crc, uint64(keys), seq, time.Now()
+	if s.idx != nil {
+		rec.Papers = uint64(len(s.idx.papers))
+	}
+	rec.Shrinking = false
+	if err := s.check.write(rec, false); err != nil {
+		return fail(err)
+	}
+	s.rec = rec
+	return nil
+}
+
+// crcWriter extends a CRC-32C with what is written to it.
+type crcWriter struct{ crc *uint32 }
+
+func (w crcWriter) Write(p []byte) (int, error) {
+	*w.crc = crc32.Update(*w.crc, crcTable, p)
+	return len(p), nil
+}
+
+func (s *Store) closeFiles() {
+	s.db.Close()
+	if s.file != nil {
+		s.file.Close()
+	}
+	if s.check != nil {
+		s.check.close()
+	}
+}
+
+// Close compacts the file when it grew by shrinkGrowth of its size at
+// open and at least shrinkMinSize; a commit does when it doubled and
+// reached autoShrinkSize (buntdb's own rule, which it is kept from
+// applying by itself).
 const (
-	shrinkGrowth  = 0.25
-	shrinkMinSize = 1 << 20
+	shrinkGrowth   = 0.25
+	shrinkMinSize  = 1 << 20
+	autoShrinkSize = 32 << 20
 )
 
-// shrink rewrites the database file as one SET per live key, in key order,
-// when it grew a lot while open (an import, a first sync). buntdb loads the
-// whole file at Open; a compact, sorted file is both smaller to read and
-// faster to load, because its keys go into the in-memory B-tree in order
-// (a 100k-paper store: about a third less time to open). The rewrite is
-// buntdb's own Shrink, which it also runs by itself when the file doubles.
-// It reports whether it did; the caller makes the rename durable after
-// buntdb's Close has fsynced the new file.
-func (s *Store) shrink() (bool, error) {
-	st, err := os.Stat(s.path)
+// shrink rewrites the database file as one SET per live key, in key order
+// (buntdb's Shrink); s.mu is held. buntdb loads the whole file at Open; a
+// compact, sorted file is both smaller to read and faster to load, because
+// its keys go into the in-memory B-tree in order (a 100k-paper store:
+// about a third less time to open). The check file announces the rewrite
+// first, then describes the new file once it is durable.
+func (s *Store) shrink() error {
+	keys, seq, err := s.stats()
 	if err != nil {
-		return false, nil
+		return err
 	}
-	grown := st.Size() - s.size
-	if st.Size() < shrinkMinSize || grown <= 0 || float64(grown) < shrinkGrowth*float64(s.size) {
-		return false, nil
+	rec := s.rec
+	rec.Gen++
+	rec.Shrinking, rec.Keys, rec.Seq, rec.Time = true, uint64(keys), seq, time.Now()
+	if err := s.check.write(rec, true); err != nil {
+		return err
 	}
-	// buntdb may be shrinking the file by itself (it does when the file
-	// doubles); let it finish, then rewrite what was appended since.
+	s.rec = rec
+	// A test may have started buntdb's own; let it finish.
 	err = s.db.Shrink()
 	for deadline := time.Now().Add(time.Minute); errors.Is(err, buntdb.ErrShrinkInProcess) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 		err = s.db.Shrink()
 	}
 	if err != nil {
-		return false, fmt.Errorf("compacting metadata database %s: %w", s.path, err)
+		return storageErr("compacting "+s.path, err)
 	}
-	return true, nil
+	// buntdb renamed the rewritten file into place and writes to it now.
+	f, err := os.Open(s.path)
+	if err != nil {
+		return storageErr("opening "+s.path, err)
+	}
+	s.file.Close()
+	s.file = f
+	if !s.noSync {
+		if err := f.Sync(); err != nil {
+			s.failed = storageErr("syncing "+s.path, err)
+			return s.failed
+		}
+		if err := syncDir(filepath.Dir(s.path)); err != nil {
+			s.failed = err
+			return err
+		}
+	}
+	s.rec.Size, s.rec.CRC = 0, 0
+	if err := s.commit(); err != nil {
+		return err
+	}
+	s.shrunk = s.rec.Size
+	return nil
 }
 
 func (s *Store) init(opts Options) error {
@@ -297,12 +489,20 @@ func (s *Store) init(opts Options) error {
 		}
 		return nil
 	})
-	if err == nil && migrated {
-		// A migration rewrites many keys; the file would keep the old
-		// ones, read at every open, until buntdb's own rewrite.
-		err = s.db.Shrink()
+	if err != nil {
+		return err
 	}
-	return err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.commit(); err != nil {
+		return err
+	}
+	if migrated {
+		// A migration rewrites many keys; the file would keep the old
+		// ones, read at every open, until the next rewrite.
+		return s.shrink()
+	}
+	return nil
 }
 
 // loadIndex builds the index from the entries. An entry that does not
@@ -342,15 +542,21 @@ func (s *Store) loadIndex() error {
 // Close flushes and closes the database and ends every subscription.
 func (s *Store) Close() error {
 	s.feed.close()
-	shrunk, serr := s.shrink()
-	err := s.db.Close()
-	if shrunk && err == nil {
-		// buntdb renamed the rewritten file into place: persist the rename.
-		if d, derr := os.Open(filepath.Dir(s.path)); derr == nil {
-			d.Sync()
-			d.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var serr error
+	if st, err := s.file.Stat(); err == nil && s.failed == nil {
+		grown := st.Size() - s.shrunk
+		if st.Size() >= shrinkMinSize && grown > 0 && float64(grown) >= shrinkGrowth*float64(s.shrunk) {
+			serr = s.shrink()
 		}
 	}
+	err := s.db.Close()
+	if cerr := s.check.sync(); err == nil && !s.noSync {
+		err = cerr
+	}
+	s.file.Close()
+	s.check.close()
 	s.lock.Close()
 	if err == nil {
 		err = serr
@@ -589,13 +795,18 @@ type writer struct {
 func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
 	w := &writer{s: s}
+	fnFailed := false
 	err := s.db.Update(func(tx *buntdb.Tx) error {
 		if v, err := tx.Get(keySeq); err == nil {
 			w.seq, _ = strconv.ParseUint(v, 10, 64)
 		}
 		start := w.seq
 		if err := fn(tx, w); err != nil {
+			fnFailed = true
 			return err
 		}
 		if err := putOps(tx, w.ops); err != nil {
@@ -622,8 +833,24 @@ func (s *Store) write(fn func(tx *buntdb.Tx, w *writer) error) error {
 		for id, val := range w.undo {
 			s.idx.put(id, val)
 		}
+		if !fnFailed {
+			// The commit's write failed (a full disk): buntdb cut
+			// the file back to where it was.
+			err = storageErr("writing "+s.path, err)
+		}
+		return err
 	}
-	return err
+	if err := s.commit(); err != nil {
+		return err
+	}
+	if s.rec.Size >= autoShrinkSize && s.rec.Size >= 2*s.shrunk {
+		// A failed rewrite leaves the file as it was; wait for it to
+		// double again before the next try.
+		if s.shrink() != nil && s.failed == nil {
+			s.shrunk = s.rec.Size
+		}
+	}
+	return nil
 }
 
 // change records the local edit old->p as an op, applies it and updates the

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -30,7 +31,7 @@ func Validate(p *Paper) error {
 		}
 	}
 	if strings.ContainsAny(p.CiteKey, " \t{}(),\\#%~\"'") {
-		return invalid("citekey", "%q contains a character BibTeX does not allow in keys", p.CiteKey)
+		return invalid("citekey", "%s contains a character BibTeX does not allow in keys", quote(p.CiteKey))
 	}
 	for f, v := range map[string]string{"note": p.Note, "abstract": p.Abstract} {
 		if len(v) > maxText {
@@ -38,6 +39,9 @@ func Validate(p *Paper) error {
 		}
 		if !utf8.ValidString(v) {
 			return invalid(f, "not valid UTF-8")
+		}
+		if i := strings.IndexByte(v, 0); i >= 0 {
+			return invalid(f, "contains NUL (U+0000) at byte %d", i)
 		}
 	}
 	for f, l := range map[string][]string{"authors": p.Authors, "tags": p.Tags, "folders": p.Folders, "supplementary": p.Supplementary} {
@@ -56,7 +60,7 @@ func Validate(p *Paper) error {
 	for _, group := range [][]string{p.Tags, p.Folders} {
 		for _, s := range group {
 			if strings.Contains(s, "/") || s == "." || s == ".." {
-				return invalid("tags", "%q: a tag or folder name cannot contain '/' or be '.' or '..'", s)
+				return invalid("tags", "%s: a tag or folder name cannot contain '/' or be '.' or '..'", quote(s))
 			}
 		}
 	}
@@ -67,7 +71,7 @@ func Validate(p *Paper) error {
 		return invalid("rating", "%d is out of range 0-%d", p.Rating, MaxRating)
 	}
 	if !slices.Contains(Types, p.Type) {
-		return invalid("type", "%q is not one of %v", p.Type, Types)
+		return invalid("type", "%s is not one of %v", quote(string(p.Type)), Types)
 	}
 	if p.File.Path != "" {
 		if err := CheckRelPath(p.File.Path); err != nil {
@@ -81,8 +85,33 @@ func Validate(p *Paper) error {
 	}
 	for k, v := range p.Confidence {
 		if v < 0 || v > 1 {
-			return invalid("confidence", "%s: %v is outside 0..1", k, v)
+			return invalid("confidence", "%s: %v is outside 0..1", quote(k), v)
 		}
+	}
+	return checkSize(p)
+}
+
+// checkSize keeps a paper's sidecar within MaxSidecarBytes, so what a user
+// reads can be saved back. Only a paper whose text could come near it is
+// encoded to measure: JSON escapes a byte in at most 6.
+func checkSize(p *Paper) error {
+	n := len(p.Title) + len(p.Venue) + len(p.DOI) + len(p.ArXiv) + len(p.CiteKey) + len(p.URL) +
+		len(p.Note) + len(p.Abstract) + len(p.File.Path) + len(p.File.SHA256) + len(p.ID) + len(p.Type) + len(p.MergedInto)
+	items := 0
+	for _, l := range [][]string{p.Authors, p.Tags, p.Folders, p.Supplementary} {
+		items += len(l)
+		for _, s := range l {
+			n += len(s)
+		}
+	}
+	for k := range p.Confidence {
+		n += len(k)
+	}
+	if 6*n+16*(items+len(p.Confidence))+4096 < MaxSidecarBytes {
+		return nil
+	}
+	if size := len(EncodeSidecar(p)); size > MaxSidecarBytes {
+		return &FieldError{Field: "sidecar", Reason: fmt.Sprintf("the metadata takes %d bytes, more than the %d a paper may hold; shorten the note or abstract", size, MaxSidecarBytes), Err: ErrTooLarge}
 	}
 	return nil
 }
@@ -110,17 +139,17 @@ func CheckRelPath(p string) error {
 		return invalid("path", "empty path")
 	}
 	if strings.HasPrefix(p, "/") {
-		return invalid("path", "%q is absolute; paths are relative to the library folder", p)
+		return invalid("path", "%s is absolute; paths are relative to the library folder", quote(p))
 	}
 	if strings.ContainsRune(p, 0) {
-		return invalid("path", "%q contains NUL", p)
+		return invalid("path", "%s contains NUL", quote(p))
 	}
 	if path.Clean(p) != p {
-		return invalid("path", "%q is not a clean path", p)
+		return invalid("path", "%s is not a clean path", quote(p))
 	}
 	for _, part := range strings.Split(p, "/") {
 		if part == ".." {
-			return invalid("path", "%q leaves the library folder", p)
+			return invalid("path", "%s leaves the library folder", quote(p))
 		}
 	}
 	return nil

@@ -10,40 +10,85 @@ import (
 // secretParams are URI options whose values are credentials.
 var secretParams = regexp.MustCompile(`(?i)^(password|.*secret.*|.*token.*|authmechanismproperties|tlscertificatekeyfilepassword|sslclientcertificatekeypassword)$`)
 
+// Unparseable is what Redact shows for text it cannot prove free of
+// credentials.
+const Unparseable = "<unparseable URI>"
+
+// Parts of a connection string Redact lets through: host names, ports,
+// database names and option names and values hold nothing else. A string
+// with any other character there is shown as Unparseable: a password
+// mistyped into the host part (a missing "//" or "@") is not a host name.
+var (
+	hostRE   = regexp.MustCompile(`^([A-Za-z0-9._%-]+|\[[0-9A-Fa-f:.%]+\])(:[0-9]{1,5})?$`)
+	dbRE     = regexp.MustCompile(`^[A-Za-z0-9._$-]*$`)
+	optKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
+	optValRE = regexp.MustCompile(`^[A-Za-z0-9._:,%+/$-]*$`)
+)
+
 // Redact returns uri with its credentials replaced by "***": the userinfo
 // (user and password) and the values of options that carry secrets. It
-// never fails; text that is not a URI comes back unchanged unless it has
-// an "@" before the host part, which is masked too.
+// returns only what it has parsed as a mongodb:// or mongodb+srv://
+// connection string and proved to hold nothing else; anything else comes
+// back as Unparseable. Empty stays empty (no server configured).
 func Redact(uri string) string {
+	if uri == "" {
+		return ""
+	}
 	scheme, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		return uri
+	if !ok || (!strings.EqualFold(scheme, "mongodb") && !strings.EqualFold(scheme, "mongodb+srv")) {
+		return Unparseable
 	}
-	// The userinfo ends at the last "@" before the path: passwords may
-	// hold an unescaped "/" or "?", hosts never hold "@".
+	// The userinfo ends at the last "@": passwords may hold an unescaped
+	// "/" or "?", hosts never hold "@".
+	user := ""
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		rest = "***@" + rest[i+1:]
+		user, rest = "***@", rest[i+1:]
 	}
-	if q := strings.IndexByte(rest, '?'); q >= 0 {
-		params := strings.Split(rest[q+1:], "&")
-		for i, p := range params {
-			k, _, _ := strings.Cut(p, "=")
-			if secretParams.MatchString(k) {
-				params[i] = k + "=***"
-			}
+	hosts, rest, _ := strings.Cut(rest, "/")
+	db, query, hasQuery := strings.Cut(rest, "?")
+	if hosts == "" || !dbRE.MatchString(db) {
+		return Unparseable
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if !hostRE.MatchString(h) {
+			return Unparseable
 		}
-		rest = rest[:q+1] + strings.Join(params, "&")
 	}
-	return scheme + "://" + rest
+	out := scheme + "://" + user + hosts
+	if strings.Contains(uri[len(scheme)+3:], "/") {
+		out += "/" + db
+	}
+	if !hasQuery {
+		return out
+	}
+	var params []string
+	if query != "" {
+		for _, p := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+			k, v, hasValue := strings.Cut(p, "=")
+			switch {
+			case !hasValue || !optKeyRE.MatchString(k):
+				return Unparseable
+			case secretParams.MatchString(k):
+				v = "***"
+			case !optValRE.MatchString(v):
+				return Unparseable
+			}
+			params = append(params, k+"="+v)
+		}
+	}
+	return out + "?" + strings.Join(params, "&")
 }
 
 // secrets lists the strings of uri that must not appear in messages: the
-// userinfo in its raw and decoded forms and secret option values.
+// userinfo in its raw and decoded forms and secret option values. It reads
+// the URI leniently (any number of slashes after the scheme, or none), so
+// that even a malformed one is scrubbed from a driver's error.
 func secrets(uri string) []string {
-	_, rest, ok := strings.Cut(uri, "://")
+	_, rest, ok := strings.Cut(uri, ":")
 	if !ok {
 		return nil
 	}
+	rest = strings.TrimLeft(rest, "/")
 	var out []string
 	add := func(s string) {
 		if len(s) >= 3 && !strings.Contains(s, "***") {

@@ -16,7 +16,27 @@ func TestRedact(t *testing.T) {
 			"mongodb://***@h1:1,h2:2/db?authSource=admin&password=***"},
 		{"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok",
 			"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=***"},
-		{"not a uri", "not a uri"},
+		{"mongodb://h1,h2:27018/db?replicaSet=rs0&w=majority;tls=true", "mongodb://h1,h2:27018/db?replicaSet=rs0&w=majority&tls=true"},
+		{"mongodb://[::1]:27017", "mongodb://[::1]:27017"},
+		{"mongodb://mongo_db:27017/lib_1?authSource=$external&authMechanism=MONGODB-X509",
+			"mongodb://mongo_db:27017/lib_1?authSource=$external&authMechanism=MONGODB-X509"},
+		{"mongodb://%2Ftmp%2Fmongodb-27017.sock/db", "mongodb://%2Ftmp%2Fmongodb-27017.sock/db"},
+		{"", ""},
+		// Spellings that are not connection strings: nothing of them is
+		// shown, since a password may be anywhere in them.
+		{"not a uri", Unparseable},
+		{"mongodb:/user:PASS@host/", Unparseable},
+		{"mongodb:user:PASS@host/", Unparseable},
+		{"mongodb:///user:PASS@host/", "mongodb://***@host/"},
+		{"mongodb//user:PASS@host/", Unparseable},
+		{"mongodb:\\\\user:PASS@host/", Unparseable},
+		{"user:PASS@host", Unparseable},
+		{"http://user:PASS@host/", Unparseable},
+		{"mongodb://user:PASS/host", Unparseable},    // "@" left out: the password looks like a port
+		{"mongodb://host/db?PASS", Unparseable},      // an option with no name
+		{"mongodb://host/PASS WORD", Unparseable},    // not a database name
+		{"mongodb://host/?appName=a b", Unparseable}, // not an option value
+		{"mongodb://ho st/", Unparseable},
 	} {
 		if got := Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
@@ -46,5 +66,16 @@ func TestNewRedactsBadURI(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "pa55word") {
 		t.Fatalf("secret in %q", err)
+	}
+}
+
+// TestRedactErrorMalformed: a URI missing its "//" is still scrubbed from
+// an error that quotes its parts.
+func TestRedactErrorMalformed(t *testing.T) {
+	for _, uri := range []string{"mongodb:/user:PASSWD@host/", "mongodb:user:PASSWD@host/"} {
+		err := RedactError(uri, fmt.Errorf("bad %s: user:PASSWD, PASSWD", uri))
+		if strings.Contains(err.Error(), "PASSWD") {
+			t.Errorf("secret in %q", err)
+		}
 	}
 }

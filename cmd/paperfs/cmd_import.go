@@ -72,6 +72,7 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 		return err
 	}
 	defer a.close()
+	backupIfDue(a)
 	if opts.NamePattern != "" {
 		if err := a.lib.SetNamePattern(opts.NamePattern); err != nil {
 			return err
@@ -159,6 +160,7 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 		return err
 	}
 	defer a.close()
+	backupIfDue(a)
 	a.pullFirst(ctx, errw)
 	bar := newBar(w, "indexing")
 	rep, err := a.lib.Scan(ctx, bar.update)

@@ -160,10 +160,14 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if eng != nil {
 		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
 	}
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		limiter.run(bg, time.Second)
+	}()
+	go func() {
+		defer wg.Done()
+		keepBackups(bg, a)
 	}()
 	go func() {
 		defer wg.Done()

@@ -78,6 +78,11 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 			eng.Close()
 		}
 	}
+	if _, _, dataDir, rerr := resolve(g); rerr == nil {
+		if st.Backups, err = collectBackups(filepath.Join(dataDir, "meta.db")); err != nil {
+			return err
+		}
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -26,6 +26,9 @@ func main() {
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "paperfs:", err)
+		if hint := damagedHint(err); hint != "" {
+			fmt.Fprintln(os.Stderr, hint)
+		}
 		code := 1
 		if errors.Is(err, errUsage) {
 			code = 2
@@ -61,6 +64,7 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 	root.PersistentFlags().StringVar(&g.DataDir, "data-dir", "", "where this device keeps the library's database (default: under $XDG_DATA_HOME/paperfs)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "log debug messages, including every FUSE request")
 	root.AddCommand(newMountCommand(g), newUnmountCommand(), newScanCommand(g), newImportCommand(g),
-		newStatusCommand(g), newSyncCommand(g), newTrashCommand(g), newMigrateCommand(g), newExportCommand(g))
+		newStatusCommand(g), newSyncCommand(g), newTrashCommand(g), newMigrateCommand(g), newExportCommand(g),
+		newRestoreCommand(g))
 	return root
 }

@@ -32,7 +32,30 @@ type Status struct {
 	// the running mount's (from its status file) or, with no mount, what
 	// the last sync round recorded.
 	Sync      *psync.Status `json:"sync,omitempty"`
+	Backups   backupStatus  `json:"backups"`
 	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// backupStatus sums up the database's backups (see cmd_restore.go).
+type backupStatus struct {
+	Dir     string    `json:"dir"`
+	Count   int       `json:"count"`
+	Newest  time.Time `json:"newest,omitzero"` // when the newest good one was made
+	Damaged int       `json:"damaged"`         // backups that do not match their check file
+}
+
+func collectBackups(dbPath string) (backupStatus, error) {
+	list, err := meta.ListBackups(dbPath, false)
+	bs := backupStatus{Dir: meta.BackupDir(dbPath), Count: len(list)}
+	for _, b := range list {
+		switch {
+		case b.Err != nil:
+			bs.Damaged++
+		case bs.Newest.IsZero():
+			bs.Newest = b.Made
+		}
+	}
+	return bs, err
 }
 
 // MissingPaper is a paper whose PDF is not in this device's library folder.
@@ -162,10 +185,15 @@ func writeJSONAtomic(path string, v any) error {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
+	err = os.WriteFile(tmp, b, 0o600)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return os.Rename(tmp, path)
+	if err != nil {
+		// A full disk must not leave a half-written copy behind.
+		os.Remove(tmp)
+	}
+	return err
 }
 
 func printStatus(w io.Writer, st *Status) {
@@ -199,6 +227,7 @@ func printStatus(w io.Writer, st *Status) {
 		fmt.Fprintf(w, "mounted:   no\n")
 	}
 	fmt.Fprintf(w, "papers:    %d (%d untagged, %d in trash)\n", st.Papers, st.Untagged, st.Trashed)
+	printBackups(w, st.Backups)
 	printSync(w, st)
 	if len(st.Missing) == 0 {
 		fmt.Fprintf(w, "missing:   none: every PDF is in the library folder\n")
@@ -269,5 +298,16 @@ func printSync(w io.Writer, st *Status) {
 	}
 	for _, c := range cs {
 		fmt.Fprintf(w, "    %s  %s\n", c.At.Local().Format(time.DateTime), describeConflict(c.Paper, c.Conflict))
+	}
+}
+
+func printBackups(w io.Writer, bs backupStatus) {
+	if bs.Newest.IsZero() {
+		fmt.Fprintf(w, "backups:   none yet (a mount, scan or import makes one a day, in %s)\n", bs.Dir)
+	} else {
+		fmt.Fprintf(w, "backups:   %d, newest %s, in %s ('paperfs restore' lists them)\n", bs.Count, bs.Newest.Local().Format(time.DateTime), bs.Dir)
+	}
+	if bs.Damaged > 0 {
+		fmt.Fprintf(w, "  %d backups do not match their check file and cannot be restored\n", bs.Damaged)
 	}
 }
