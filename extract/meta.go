@@ -18,8 +18,8 @@ var (
 	// headingStopRe ends the author block and the abstract.
 	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
 	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
-	affiliationRe     = regexp.MustCompile(`(?i)universit|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
-	institutionRe     = regexp.MustCompile(`(?i)universit|institut|department|laborator|college|school of`)
+	affiliationRe     = regexp.MustCompile(`(?i)universi|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
+	institutionRe     = regexp.MustCompile(`(?i)universi|institut|department|laborator|college|school of`)
 	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
 	publishedRe       = regexp.MustCompile(`(?i)\b(?:publication date|published|date of publication)\b[^\n]{0,40}\n?[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
@@ -33,18 +33,41 @@ var (
 	monthRe           = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b`)
 )
 
-// metadata fills title, authors, year, venue and abstract from page 1.
-func (d *doc) metadata(first *pageInfo) {
-	res := d.res
+// coverSheetRe finds the notes a repository or publisher prints on a cover
+// page it adds before the paper (DSpace, PURE, USENIX, ResearchGate).
+var coverSheetRe = regexp.MustCompile(`(?i)downloaded from\b|link to publication|citation \(apa\)|citable link|terms of use|general rights|this paper is included in the proceedings|open access to the proceedings|made this article openly available|see discussions, stats,? and author profiles|brought to you by|for more information,? please contact|this version is available at|deposited in`)
+
+// textLines are a page's horizontal lines.
+func textLines(pi *pageInfo) []*line {
 	var lines []*line
-	if first != nil {
-		for _, l := range first.lines {
+	if pi != nil {
+		for _, l := range pi.lines {
 			if l.dir == 0 && l.n > 0 {
 				lines = append(lines, l)
 			}
 		}
 	}
+	return lines
+}
+
+// metadata fills title, authors, year, venue and abstract from page 1, or
+// from page 2 when page 1 is a cover sheet that repeats the paper's title.
+func (d *doc) metadata(first *pageInfo) {
+	res := d.res
+	lines := textLines(first)
+	coverTitle := ""
+	if first != nil && coverSheetRe.MatchString(first.text) {
+		next := d.pageAt(1)
+		if t, ok := sameTitle(first, next); ok {
+			// The cover's dates and publication lines still count.
+			d.year(first, lines)
+			first, lines, coverTitle = next, textLines(next), t
+		}
+	}
 	title, tconf, titleEnd := d.title(first, lines)
+	if coverTitle != "" && len(coverTitle) > len(title) && strings.HasPrefix(normalize(coverTitle), normalize(title)) {
+		title = coverTitle // the paper's page broke its title where the block ended
+	}
 	if title != "" {
 		res.Title = title
 		res.Confidence["title"] = tconf
@@ -70,6 +93,27 @@ func (d *doc) metadata(first *pageInfo) {
 	d.year(first, lines)
 	d.venue(first, lines)
 	d.abstract(lines, abstractAt)
+}
+
+// sameTitle says the title blocks of a cover and the next page name one
+// work: the words of one hold the other's (a cover's "ELB-trees - Efficient
+// Lock-free B+trees" over the paper's "Efficient Lock-free B+trees"). It
+// returns the cover's title.
+func sameTitle(cover, next *pageInfo) (string, bool) {
+	if next == nil {
+		return "", false
+	}
+	ta := pickTitle(cover, titleBlocks(cover, textLines(cover)), textLines(cover))
+	tb := pickTitle(next, titleBlocks(next, textLines(next)), textLines(next))
+	if ta == nil || tb == nil {
+		return "", false
+	}
+	na, nb := normalize(ta.text), normalize(tb.text)
+	if len(na) < 8 || len(nb) < 8 {
+		return "", false
+	}
+	ok := strings.Contains(na, nb) || strings.Contains(nb, na) || similarity(na, nb) >= 0.8
+	return tidyTitle(ta.text), ok
 }
 
 // titleBlock is a group of lines set in one size, each close under the last.
@@ -148,7 +192,7 @@ func subtitle(pi *pageInfo, lines []*line, b *titleBlock) (string, int) {
 		if gap <= 0.2*b.size {
 			continue // same baseline: another column or a margin note
 		}
-		if gap > 2.5*b.size {
+		if gap > 2.2*b.size {
 			return "", 0
 		}
 		if !overlaps(last, l) {

@@ -48,7 +48,7 @@ func TestLooksLikeNames(t *testing.T) {
 
 // TestAffiliationLines: lines of an address under the names are not names.
 func TestAffiliationLines(t *testing.T) {
-	for _, s := range []string{"Northampton Square", "Department of Information Science", "Ernst-Reuter-Platz 7", "Hauptstraße 5", "1 Main Street"} {
+	for _, s := range []string{"Northampton Square", "Department of Information Science", "Ernst-Reuter-Platz 7", "Hauptstraße 5", "1 Main Street", "Universidad Nacional Autónoma de México", "Universidade Nova de Lisboa"} {
 		if !affiliationRe.MatchString(s) && looksLikeNames(s) {
 			t.Errorf("%q is taken for a line of names", s)
 		}
