@@ -3,6 +3,7 @@ package extract
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,9 +19,9 @@ var (
 	// headingStopRe ends the author block and the abstract.
 	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
 	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
-	affiliationRe     = regexp.MustCompile(`(?i)universi|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
+	affiliationRe     = regexp.MustCompile(`(?i)universi|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|centro|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
 	institutionRe     = regexp.MustCompile(`(?i)universi|institut|department|laborator|college|school of`)
-	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|&|·|•|\|)\s*`)
+	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|\bAND\b|&|·|•|\|)\s*`)
 	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
 	publishedRe       = regexp.MustCompile(`(?i)\b(?:publication date|published|date of publication)\b[^\n]{0,40}\n?[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
 	accessedRe        = regexp.MustCompile(`(?i)downloaded|accessed|retrieved|printed|generated`)
@@ -459,7 +460,7 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 			}
 			continue
 		}
-		if l.size > title.size*1.02 || affiliationRe.MatchString(l.text) || runningHeadRe.MatchString(l.text) || !looksLikeNames(l.marked) {
+		if l.size > title.size*1.02 || runningHeadRe.MatchString(l.text) {
 			continue
 		}
 		// Affiliations and addresses below the names are set smaller.
@@ -467,15 +468,14 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 			continue
 		}
 		found := false
-		for _, part := range nameSplitRe.Split(l.marked, -1) {
-			for _, n := range splitNames(part) {
-				if seen[n] {
-					continue
-				}
-				seen[n] = true
-				names = append(names, n)
-				found = true
+		// Below the abstract's heading only plain lists of names count.
+		for _, n := range lineNames(l, abs == nil || l.y > abs.y) {
+			if seen[n] {
+				continue
 			}
+			seen[n] = true
+			names = append(names, n)
+			found = true
 		}
 		if found && nameSize == 0 {
 			nameSize = l.size
@@ -492,6 +492,68 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 		}
 	}
 }
+
+// memberGradeRe matches the membership grades IEEE papers print after each
+// name ("Murali Kodialam, Associate Member, IEEE,"), which are no names.
+var memberGradeRe = regexp.MustCompile(`(?i),?\s*\b(?:(?:life|senior|associate|student)\s+)?(?:member|fellow)\s*,?\s*(?:ieee|acm|siam)\b`)
+
+// lineNames reads the names on a line of the author block, or none if it
+// is not one; withAffiliations also reads names followed by affiliations.
+func lineNames(l *line, withAffiliations bool) []string {
+	marked := memberGradeRe.ReplaceAllString(l.marked, ",")
+	text := memberGradeRe.ReplaceAllString(l.text, ",")
+	if spaced := strings.Split(marked, " | "); len(spaced) >= 2 && !slices.ContainsFunc(spaced, func(w string) bool { return strings.Contains(strings.TrimSpace(w), " ") }) {
+		// Letter-spaced capitals ("CYNTHIA  DWORK  AND  NANCY  LYNCH")
+		// leave a wide gap after every word, not only between names.
+		marked = strings.Join(spaced, " ")
+	}
+	if !affiliationRe.MatchString(text) && looksLikeNames(marked) {
+		var out []string
+		for _, part := range nameSplitRe.Split(marked, -1) {
+			out = append(out, splitNames(part)...)
+		}
+		return out
+	}
+	if !withAffiliations {
+		return nil
+	}
+	return namesBeforeAffiliations(marked)
+}
+
+// namesBeforeAffiliations reads lines where each name, or group of names
+// joined by "and", is followed by its affiliation: "Mike Burrows, Google
+// Inc." or "Qi Chen, Peking University; Zhaoguo Wang and Russell Power, New
+// York University;".
+func namesBeforeAffiliations(marked string) []string {
+	var out []string
+	segs := strings.Split(marked, ";")
+	for i, seg := range segs {
+		head, tail, ok := strings.Cut(seg, ",")
+		tail = strings.TrimSpace(tail)
+		// The last group's affiliation may follow on the next line.
+		last := !ok && i == len(segs)-1 && len(out) > 0
+		if !last && (!ok || !affiliationRe.MatchString(tail) || usStateRe.MatchString(tail)) || affiliationRe.MatchString(head) {
+			continue
+		}
+		var names []string
+		for _, part := range nameSplitRe.Split(head, -1) {
+			if letters(part) == 0 {
+				continue
+			}
+			n := splitNames(part)
+			if len(n) == 0 {
+				names = nil
+				break
+			}
+			names = append(names, n...)
+		}
+		out = append(out, names...)
+	}
+	return out
+}
+
+// usStateRe matches an address's "CA" or "NY 10001" after a city.
+var usStateRe = regexp.MustCompile(`^[A-Z]{2}\b`)
 
 // splitNames reads one or more names from a part of an author line. Names
 // set side by side with no separator ("Dan Ingalls Ted Kaehler") are split
@@ -563,7 +625,11 @@ func cleanName(part string) string {
 		return ""
 	}
 	s := nameNoiseRe.ReplaceAllString(part, " ")
-	s = strings.Trim(squeeze(s), " .,:;()[]{}'\"")
+	s = squeeze(s)
+	if strings.HasSuffix(s, ".") && !isInitial(s[strings.LastIndex(s, " ")+1:]) {
+		return "" // "J. Smith.": a sentence or a reference, not an author line
+	}
+	s = strings.Trim(s, " .,:;()[]{}'\"")
 	if s == "" {
 		return ""
 	}
@@ -574,7 +640,7 @@ func cleanName(part string) string {
 	if len(words) < 2 || len(words) > 5 {
 		return ""
 	}
-	if r := []rune(words[0]); len(r) == 2 && strings.ToUpper(words[0]) == words[0] {
+	if r := []rune(words[0]); len(r) == 2 && r[1] != '.' && strings.ToUpper(words[0]) == words[0] {
 		return "" // "TU Berlin", "UC Davis": an acronym, not a given name
 	}
 	caps := 0
