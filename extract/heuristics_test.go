@@ -114,3 +114,60 @@ func TestAuthorBlockForms(t *testing.T) {
 		})
 	}
 }
+
+// yearPage is a first page with a title, an author and body text, and the
+// given lines added.
+func yearPage(extra string) string {
+	return text("F2", 18, 90, 700, "A Study of Dates in Papers") +
+		text("F1", 12, 200, 670, "Ada Lovelace") +
+		text("F1", 10, 72, 600, "Body text of the paper in the usual size, long enough to be the body of it.") +
+		text("F1", 10, 72, 588, "More body text, as cited in Proceedings of Another Conference, 1987.") +
+		text("F1", 10, 72, 400, "Body text continues in the lower half of the page, the usual size.") +
+		text("F1", 10, 72, 388, "Body text continues in the lower half of the page, the usual size.") +
+		extra
+}
+
+// TestYearSources: each place a paper prints its year, with the file's
+// creation date (Info) at 1999 as the fallback that must not win.
+func TestYearSources(t *testing.T) {
+	tests := []struct {
+		name  string
+		pages []string
+		want  int
+	}{
+		{"copyright with an unencoded sign", []string{yearPage(text("F1", 11, 230, 180, "Copyright cfl 1996 Ada Lovelace"))}, 1996},
+		{"date line under the title", []string{yearPage(text("F1", 12, 260, 640, "September 2004"))}, 2004},
+		{"latest of an original and a revised date", []string{yearPage(
+			text("F1", 12, 260, 640, "31 October 1984") + text("F1", 12, 240, 626, "revised: 24 February 2012"))}, 2012},
+		{"not a year after 'the published version'", []string{yearPage(
+			text("F1", 9, 128, 300, "This version has a few errors corrected compared with the published version. Change summary:") +
+				text("F1", 9, 128, 288, "Jan 2009: Clarify the semantics") +
+				text("F1", 12, 260, 640, "April 7, 2010"))}, 2010},
+		{"venue footnote continued on the next line", []string{yearPage(
+			text("F1", 8, 55, 150, "Permission to copy without fee all or part of this material is granted.") +
+				text("F1", 9, 55, 109, "Proceedings of the 20th VLDB Conference") +
+				text("F1", 9, 55, 98, "Santiago, Chile, 1994") +
+				text("F1", 10, 305, 101, "body text of the other column, in the usual size"))}, 1994},
+		{"arXiv stamp date over the id's", []string{yearPage(sideways(20, 30, 300, "arXiv:1312.0001v3 [cs.DS] 12 Mar 2014"))}, 2014},
+		{"a date in a footnote is not the paper's", []string{yearPage(
+			text("F1", 8, 72, 150, "This work was begun during a visit to the Example") +
+				text("F1", 8, 72, 140, "Institute in July, 2004.") +
+				sideways(20, 30, 300, "arXiv:math/0501170v3 [math.CO] 25 Jan 2005"))}, 2005},
+		{"venue running head over the arXiv stamp", []string{yearPage(
+			text("F1", 8, 72, 760, "Proceedings of the Imaginary Conference on Testing, 2019") +
+				sideways(20, 30, 300, "arXiv:1706.03762v5 [cs.CL] 6 Dec 2017"))}, 2019},
+		{"upload date is not the paper's", []string{yearPage(text("F1", 10, 65, 48, "All content following this page was uploaded by Ada Lovelace on 04 June 2014."))}, 1999},
+		{"copyright in page 2's footer", []string{yearPage(""),
+			text("F1", 10, 72, 600, "Body text of page two, citing work from 1977 and 1980.") +
+				text("F1", 8, 55, 80, "\xa9 2013 International Society for Examples.")}, 2013},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testPDF{pages: tt.pages, info: map[string]string{"CreationDate": "D:19990101000000"}}
+			res := extractGenerated(t, p, "x.pdf")
+			if res.Year != tt.want {
+				t.Errorf("Year = %d (confidence %v), want %d", res.Year, res.Confidence["year"], tt.want)
+			}
+		})
+	}
+}

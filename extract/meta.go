@@ -17,14 +17,24 @@ var (
 	// junkInfoTitleRe matches Info titles that producers fill with file names.
 	junkInfoTitleRe = regexp.MustCompile(`(?i)^(microsoft\s+(word|powerpoint)|untitled|title|paper|document|main|slides?|template|presentation|article|manuscript|acrobat|print|doi:|pii:|\d+$)|\.(dvi|tex|docx?|pdf|ps|eps|rtf|indd|qxd|p65|fm|cdr)\b|^\S+\.\w{2,4}$|^[\w-]+_[\w-]+$`)
 	// headingStopRe ends the author block and the abstract.
-	headingStopRe     = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
-	abstractRe        = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
-	affiliationRe     = regexp.MustCompile(`(?i)universi|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|centro|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
-	institutionRe     = regexp.MustCompile(`(?i)universi|institut|department|laborator|college|school of`)
-	nameSplitRe       = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|\bAND\b|&|·|•|\|)\s*`)
-	copyrightRe       = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©)?\s*((?:19|20)\d\d)\b`)
-	publishedRe       = regexp.MustCompile(`(?i)\b(?:publication date|published|date of publication)\b[^\n]{0,40}\n?[^\n]{0,40}?\b((?:19|20)\d\d)\b`)
-	accessedRe        = regexp.MustCompile(`(?i)downloaded|accessed|retrieved|printed|generated`)
+	headingStopRe = regexp.MustCompile(`(?i)^((\d+|i|1\.)\.?\s+)?(introduction|keywords|key words|index terms|categories and subject|general terms|acm reference|ccs concepts|contents|background|motivation)\b`)
+	abstractRe    = regexp.MustCompile(`(?i)^a\s?b\s?s\s?t\s?r\s?a\s?c\s?t\b[\s.:—–-]*`)
+	affiliationRe = regexp.MustCompile(`(?i)universi|institut|department|dept\.|\blab\b|laborator|school|college|centre|center|centro|\binc\b|corporation|\bcorp\b|research|faculty|academy|\bgmbh\b|\bltd\b|@|https?:|www\.|\bstreet\b|\broad\b|\bavenue\b|\bsquare\b|\bboulevard\b|\bblvd\b|stra(?:ss|ß)e\b|platz\b|\bcampus\b|\bfoundation\b|\bhospital\b|\bgoogle\b|\bmicrosoft\b|\bibm\b|\bfacebook\b|\bamazon\b|\bdivision\b|\bgroup\b|\bcomputer\b|\bscience|\bengineering\b|\bsystems\b|\bcalifornia\b|\busa\b|\bu\.s\.a\b|\buk\b|\bchina\b|\bgermany\b|\bfrance\b|\bjapan\b|\bcanada\b|\bitaly\b|\bemail\b|\be-mail\b|\bcorresponding\b|\bequal contribution\b|\bcontributed\b|\babstract\b|\bfigure\b|\btable\b|\bproceedings\b|\bpress\b|\bdistributed under\b|\bcitations\b|\bpublications\b|\bsee profile\b|\bimpact factor\b|\bp\.\s?o\.\s?box\b|\bnew york\b|\bnew jersey\b|\bsuite\b|\bbuilding\b|\bfloor\b`)
+	institutionRe = regexp.MustCompile(`(?i)universi|institut|department|laborator|college|school of`)
+	nameSplitRe   = regexp.MustCompile(`\s*(?:,|;|\^|\band\b|\bAND\b|&|·|•|\|)\s*`)
+	// copyrightRe allows a short token for a © the font could not
+	// encode ("Copyright cfl 1996").
+	copyrightRe = regexp.MustCompile(`(?i)(?:©|\(c\)|copyright)\s*(?:\(c\)|©|[^\s\d]{1,3}\s)?\s*((?:19|20)\d\d)\b`)
+	// publishedRe wants the date right after the words, not a year
+	// anywhere after "the published version".
+	publishedRe = regexp.MustCompile(`(?i)\b(?:publication date|date of publication|published(?:\s+online)?(?:\s+on)?)\s*:?\s*(?:\d{1,2}\s+)?(?:[a-z]+\.?\s+)?(?:\d{1,2},?\s+)?((?:19|20)\d\d)\b`)
+	accessedRe  = regexp.MustCompile(`(?i)downloaded|accessed|retrieved|printed|generated|uploaded`)
+	// dateLineRe is a line that holds only a date, as reports and theses
+	// print under the title: "September 1996", "April 7, 2010", "12 May 2003".
+	dateLineRe = regexp.MustCompile(`(?i)^(?:(?:revised|updated|last revised|this version|version of|draft of)\s*:?\s*)?(?:(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?)?((?:19|20)\d\d)\.?$`)
+	// arxivStampRe is the date in arXiv's margin stamp, "arXiv:1402.3722v2
+	// [cs.CL] 12 Mar 2014": the date of the version in hand.
+	arxivStampRe      = regexp.MustCompile(`arXiv:\S+\s*\[[^\]]*\]\s*\d{1,2}\s*[A-Z][a-z]{2}\s*((?:19|20)\d\d)`)
 	byLineRe          = regexp.MustCompile(`(?i)\bby\b|@|\b(19|20)\d\d\b`)
 	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
 	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
@@ -719,8 +729,10 @@ func sameFamilies(a, b []string) bool {
 	return hit*2 >= len(b)
 }
 
-// year prefers a copyright line, then a venue line or date at the page's
-// top or bottom, then the arXiv id, then the file's creation date.
+// year prefers a copyright line, then a publication date, then a line
+// holding only a date in the upper page, then a venue line or date at the
+// page's top or bottom or in its footnotes, then arXiv's stamp and id, then
+// the file's creation date.
 func (d *doc) year(pi *pageInfo, lines []*line) {
 	res := d.res
 	maxYear := time.Now().Year() + 1
@@ -733,42 +745,98 @@ func (d *doc) year(pi *pageInfo, lines []*line) {
 		return true
 	}
 	if pi != nil {
-		if m := copyrightRe.FindStringSubmatch(pi.text); m != nil {
-			y, _ := strconv.Atoi(m[1])
-			set(y, confConfident)
-		}
-		if m := publishedRe.FindStringSubmatch(pi.text); m != nil {
-			y, _ := strconv.Atoi(m[1])
-			set(y, 0.8)
-		}
-		edge := edgeLines(pi, lines)
-		for _, l := range edge {
-			if !venueLineRe.MatchString(l.text) && !monthRe.MatchString(l.text) || accessedRe.MatchString(l.text) {
-				continue
-			}
-			if m := yearRe.FindStringSubmatch(l.text); m != nil {
+		pageYear(pi, lines, set)
+		for _, l := range pi.lines {
+			if m := arxivStampRe.FindStringSubmatch(l.text); m != nil {
 				y, _ := strconv.Atoi(m[1])
-				if set(y, confLikely) {
-					break
-				}
+				set(y, confLikely) // after venue lines, before the id's year
+				break
 			}
 		}
 	}
 	if res.ArXiv != "" {
 		set(arxivYear(res.ArXiv), confLikely)
 	}
+	// The first three pages may print it where page 1 does not: a copyright
+	// or venue line in a footer. Only their edges count; their body cites.
+	for i := 1; i < idPages && pi != nil && res.Confidence["year"] < confLikely; i++ {
+		if next := d.pageAt(i); next != nil && next != pi {
+			edge := edgeLines(next, textLines(next))
+			pageYear(&pageInfo{lines: edge, text: pageText(edge), top: next.top, bottom: next.bottom}, edge, func(y int, c float64) bool {
+				return set(y, c-0.1)
+			})
+		}
+	}
 	if d.info.created != 0 {
 		set(d.info.created, confFallback)
 	}
 }
 
+// pageYear offers the years printed on one page to set, with confidences.
+func pageYear(pi *pageInfo, lines []*line, set func(y int, conf float64) bool) {
+	if m := copyrightRe.FindStringSubmatch(pi.text); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		set(y, confConfident)
+	}
+	if m := publishedRe.FindStringSubmatch(pi.text); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		set(y, 0.8)
+	}
+	// Of several date lines ("31 October 1984", "revised: 24 February
+	// 2012") the latest dates the version in hand.
+	h := pi.top - pi.bottom
+	latest := 0
+	for _, l := range lines {
+		if l.y > pi.bottom+h/3 {
+			if m := dateLineRe.FindStringSubmatch(l.text); m != nil && letters(l.text) > 0 {
+				y, _ := strconv.Atoi(m[1])
+				latest = max(latest, y)
+			}
+		}
+	}
+	if latest > 0 {
+		set(latest, 0.8)
+	}
+	edge := edgeLines(pi, lines)
+	for i, l := range edge {
+		// A date in a footnote is as likely the date of a visit or a grant.
+		dated := monthRe.MatchString(l.text) && (l.y > pi.top-h/8 || l.y < pi.bottom+h/8)
+		if !venueLineRe.MatchString(l.text) && !dated || accessedRe.MatchString(l.text) {
+			continue
+		}
+		t := l.text
+		for j := i + 1; j < len(edge) && j <= i+3 && !yearRe.MatchString(t); j++ {
+			if below(l, edge[j]) {
+				// "Proceedings of the 20th VLDB Conference" over "Santiago, Chile, 1994"
+				t += " " + edge[j].text
+				break
+			}
+		}
+		if m := yearRe.FindStringSubmatch(t); m != nil {
+			y, _ := strconv.Atoi(m[1])
+			if set(y, confLikely) {
+				break
+			}
+		}
+	}
+}
+
+// below says b is the line right under a, in the same column.
+func below(a, b *line) bool {
+	gap := a.y - b.y
+	return gap > 0 && gap < 1.8*a.size && overlaps(a, b)
+}
+
 // edgeLines are the lines in the top and bottom eighth of the page, where
-// running heads and footers name the venue and date.
+// running heads and footers name the venue and date, and the footnotes of
+// the lower half, set smaller than the body, where a first page's
+// permission block does.
 func edgeLines(pi *pageInfo, lines []*line) []*line {
 	h := pi.top - pi.bottom
+	body := bodySize(lines)
 	var out []*line
 	for _, l := range lines {
-		if l.y > pi.top-h/8 || l.y < pi.bottom+h/8 {
+		if l.y > pi.top-h/8 || l.y < pi.bottom+h/8 || l.y < pi.bottom+h/2 && l.size < 0.95*body {
 			out = append(out, l)
 		}
 	}
