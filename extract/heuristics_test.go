@@ -100,6 +100,11 @@ func TestAuthorBlockForms(t *testing.T) {
 				spaced(9, 62, 634, 1.4, "LARRY STOCKMEYER") +
 				text("F1", 9, 62, 622, "IBM Almaden Research Center, San Jose, California"),
 			[]string{"Cynthia Dwork", "Nancy Lynch", "Larry Stockmeyer"}},
+		{"a numbered heading beside the names",
+			text("F1", 12, 160, 670, "Armando Fox") + text("F1", 12, 347, 670, "Eric A. Brewer") +
+				text("F1", 12, 146, 656, "Stanford University") +
+				text("F1", 12, 309, 640, "2. Related Work and the Principle"),
+			[]string{"Armando Fox", "Eric A. Brewer"}},
 		{"IEEE grades and initials",
 			text("F1", 11, 75, 670, "Murali Kodialam, Associate Member, IEEE, T. V. Lakshman, Fellow, IEEE, James B. Orlin, and") +
 				text("F1", 11, 205, 658, "Sudipta Sengupta, Senior Member, IEEE"),

@@ -470,8 +470,8 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 			}
 			continue
 		}
-		if l.size > title.size*1.02 || runningHeadRe.MatchString(l.text) {
-			continue
+		if l.size > title.size*1.02 || runningHeadRe.MatchString(l.text) || numberedHeadingRe.MatchString(l.text) {
+			continue // a numbered heading may sit beside the names in the other column
 		}
 		// Affiliations and addresses below the names are set smaller.
 		if nameSize > 0 && math.Abs(l.size-nameSize) > 0.05*nameSize {
@@ -561,6 +561,9 @@ func namesBeforeAffiliations(marked string) []string {
 	}
 	return out
 }
+
+// numberedHeadingRe matches a section heading: "2. Related Work", "3.1 Model".
+var numberedHeadingRe = regexp.MustCompile(`^\d{1,2}(?:\.\d{1,2})*\.?\s+\p{Lu}`)
 
 // usStateRe matches an address's "CA" or "NY 10001" after a city.
 var usStateRe = regexp.MustCompile(`^[A-Z]{2}\b`)
@@ -659,7 +662,7 @@ func cleanName(part string) string {
 		switch {
 		case titleWords[strings.ToLower(w)]:
 			return ""
-		case particles[strings.ToLower(w)]:
+		case particles[w]: // "van", "de"; a capitalised "Di" or "Al" is a name
 		case unicode.IsUpper(r[0]):
 			caps++
 			for _, c := range r {

@@ -22,6 +22,9 @@ func TestSplitNames(t *testing.T) {
 		"Abstract":                             nil,
 		"J. Smith.":                            nil,
 		"London EC1V 0HB":                      nil,
+		"Sheng Di":                             {"Sheng Di"},
+		"Al Demers":                            {"Al Demers"},
+		"Christine van Vredendaal":             {"Christine van Vredendaal"},
 	}
 	for in, want := range tests {
 		if got := splitNames(in); !slices.Equal(got, want) {
