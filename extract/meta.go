@@ -790,7 +790,7 @@ func pageYear(pi *pageInfo, lines []*line, set func(y int, conf float64) bool) {
 	h := pi.top - pi.bottom
 	latest := 0
 	for _, l := range lines {
-		if l.y > pi.bottom+h/3 {
+		if l.y > pi.bottom+h/4 {
 			if m := dateLineRe.FindStringSubmatch(l.text); m != nil && letters(l.text) > 0 {
 				y, _ := strconv.Atoi(m[1])
 				latest = max(latest, y)
