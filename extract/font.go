@@ -152,6 +152,11 @@ func (f *font) text(code string) string {
 	var s string
 	if f.uni != nil {
 		s = f.uni.lookup(code)
+		if controlOnly(s) {
+			// Ghostscript writes maps sending a letter to a control
+			// character ("c" to CR); the encoding knows better.
+			s = ""
+		}
 	}
 	if s == "" && !f.twoByte {
 		if name, ok := f.diff[code[0]]; ok {
@@ -174,6 +179,16 @@ func (f *font) text(code string) string {
 	s = cleanGlyphText(s)
 	f.cache[code] = s
 	return s
+}
+
+// controlOnly says s is not empty and holds only control characters.
+func controlOnly(s string) bool {
+	for _, r := range s {
+		if r >= 0x20 && r != 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // width is the advance of code in text space units per unit font size.

@@ -176,3 +176,19 @@ func TestYearSources(t *testing.T) {
 		})
 	}
 }
+
+// TestControlCharacterInToUnicode: a ToUnicode map that sends a letter to
+// a control character (Ghostscript's "c" to CR) gives way to the encoding.
+func TestControlCharacterInToUnicode(t *testing.T) {
+	cmap := "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n" +
+		"1 begincodespacerange <00> <FF> endcodespacerange\n" +
+		"1 beginbfchar <63> <000D> endbfchar\n" +
+		"endcmap CMapName currentdict /CMap defineresource pop end end"
+	p := testPDF{cmap: cmap, pages: []string{
+		text("F1", 18, 90, 700, "Functional Reactive Programming in Scheme") +
+			text("F1", 10, 72, 600, "Body text of the paper in a small size, long enough to be body text.")}}
+	res := extractGenerated(t, p, "x.pdf")
+	if res.Title != "Functional Reactive Programming in Scheme" {
+		t.Errorf("Title = %q", res.Title)
+	}
+}

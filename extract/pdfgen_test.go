@@ -20,6 +20,7 @@ type testPDF struct {
 	header string            // default "%PDF-1.4\n"
 	filter string            // page content encoding: "" plain, "LZW", "AHx" or "A85 LZW"
 	prefix string            // bytes before the header
+	cmap   string            // a /ToUnicode CMap for /F1, if any
 }
 
 // bytes writes the PDF with a correct cross-reference table.
@@ -31,7 +32,11 @@ func (p testPDF) bytes() []byte {
 	}
 	catalog := add("") // filled in below
 	pagesObj := add("")
-	f1 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>")
+	toUnicode := ""
+	if p.cmap != "" {
+		toUnicode = fmt.Sprintf(" /ToUnicode %d 0 R", add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(p.cmap)+1, p.cmap)))
+	}
+	f1 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding" + toUnicode + " >>")
 	f2 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Bold /Encoding /WinAnsiEncoding >>")
 	fonts := fmt.Sprintf("/Font << /F1 %d 0 R /F2 %d 0 R >>", f1, f2)
 	var xobjs []string
