@@ -161,6 +161,19 @@ func TestYearSources(t *testing.T) {
 		{"venue running head over the arXiv stamp", []string{yearPage(
 			text("F1", 8, 72, 760, "Proceedings of the Imaginary Conference on Testing, 2019") +
 				sideways(20, 30, 300, "arXiv:1706.03762v5 [cs.CL] 6 Dec 2017"))}, 2019},
+		{"'To appear in' footer", []string{yearPage(text("F2", 10, 75, 42, "To appear in OSDI 2004"))}, 2004},
+		{"the paper's own Reference Format", []string{yearPage(
+			text("F1", 8, 54, 322, "PVLDB Reference Format:") +
+				text("F1", 8, 54, 312, "Ada Lovelace. A Study of Dates in Papers.") +
+				text("F1", 8, 54, 302, "PVLDB, 14(3): 268 - 280, 2021.") +
+				text("F1", 7, 54, 100, "Proceedings of the VLDB Endowment, Vol. 14, No. 3 ISSN 2150-8097."))}, 2021},
+		{"report number and date above the abstract", []string{yearPage(
+			text("F1", 9, 108, 650, "SMLI TR-94-29 November 1994") + text("F2", 11, 108, 620, "Abstract"))}, 1994},
+		{"communicated at a meeting", []string{yearPage(text("F1", 8, 158, 650, "(Communicated at the meeting of May 29. 1948.)"))}, 1948},
+		{"a year alone, centred on a title page", []string{yearPage(text("F1", 12, 294, 78, "2010"))}, 2010},
+		{"a year alone in a corner is a page number or a figure", []string{yearPage(text("F1", 12, 500, 78, "2010"))}, 1999},
+		{"a date ending a body line is not the paper's", []string{yearPage(
+			text("F2", 11, 72, 620, "Abstract") + text("F1", 10, 72, 560, "as shown in November 1994"))}, 1999},
 		{"upload date is not the paper's", []string{yearPage(text("F1", 10, 65, 48, "All content following this page was uploaded by Ada Lovelace on 04 June 2014."))}, 1999},
 		{"copyright in page 2's footer", []string{yearPage(""),
 			text("F1", 10, 72, 600, "Body text of page two, citing work from 1977 and 1980.") +

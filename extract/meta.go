@@ -32,12 +32,17 @@ var (
 	// dateLineRe is a line that holds only a date, as reports and theses
 	// print under the title: "September 1996", "April 7, 2010", "12 May 2003".
 	dateLineRe = regexp.MustCompile(`(?i)^(?:(?:revised|updated|last revised|this version|version of|draft of)\s*:?\s*)?(?:(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?)?((?:19|20)\d\d)\.?$`)
+	// dateEndRe is a line that ends in a date: "SMLI TR-94-29 November 1994",
+	// "(Communicated at the meeting of May 29. 1948.)".
+	dateEndRe = regexp.MustCompile(`(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?[.,]?\s+)?((?:19|20)\d\d)[.)\s]*$`)
+	// referenceFormatRe heads the citation ACM and VLDB print of the paper.
+	referenceFormatRe = regexp.MustCompile(`(?i)reference format:?$`)
 	// arxivStampRe is the date in arXiv's margin stamp, "arXiv:1402.3722v2
 	// [cs.CL] 12 Mar 2014": the date of the version in hand.
 	arxivStampRe      = regexp.MustCompile(`arXiv:\S+\s*\[[^\]]*\]\s*\d{1,2}\s*[A-Z][a-z]{2}\s*((?:19|20)\d\d)`)
 	byLineRe          = regexp.MustCompile(`(?i)\bby\b|@|\b(19|20)\d\d\b`)
 	yearRe            = regexp.MustCompile(`\b((?:19[4-9]|20[0-4])\d)\b`)
-	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review`)
+	venueLineRe       = regexp.MustCompile(`(?i)proceedings|conference|journal|transactions|symposium|workshop|\bvol\.|volume|letters|review|to appear|appeared in|presented at`)
 	venueNameRe       = regexp.MustCompile(`(?i)proceedings of|conference on|journal of|transactions on|symposium on|workshop on`)
 	infoAuthorSplitRe = regexp.MustCompile(`\s*(?:;|,|\band\b|&)\s*`)
 	sectionRe         = regexp.MustCompile(`^(1|I)\.?\s+\p{Lu}`)
@@ -781,20 +786,51 @@ func pageYear(pi *pageInfo, lines []*line, set func(y int, conf float64) bool) {
 		y, _ := strconv.Atoi(m[1])
 		set(y, confConfident)
 	}
+	// ACM's and VLDB's "Reference Format:" cites the paper itself.
+	for i, l := range lines {
+		if !referenceFormatRe.MatchString(l.text) {
+			continue
+		}
+		for _, next := range lines[i+1 : min(i+5, len(lines))] {
+			if m := yearRe.FindStringSubmatch(next.text); m != nil && overlaps(l, next) {
+				y, _ := strconv.Atoi(m[1])
+				set(y, 0.85)
+				break
+			}
+		}
+		break
+	}
 	if m := publishedRe.FindStringSubmatch(pi.text); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		set(y, 0.8)
 	}
 	// Of several date lines ("31 October 1984", "revised: 24 February
-	// 2012") the latest dates the version in hand.
+	// 2012") the latest dates the version in hand. A year alone on a line
+	// counts where a title page centres it; a line ending in a date
+	// ("SMLI TR-94-29 November 1994") above the abstract or first heading.
 	h := pi.top - pi.bottom
+	floor := pi.bottom + h/2
+	for _, l := range lines {
+		if abstractRe.MatchString(l.text) || headingStopRe.MatchString(l.text) {
+			floor = l.y
+			break
+		}
+	}
 	latest := 0
 	for _, l := range lines {
-		if l.y > pi.bottom+h/4 {
-			if m := dateLineRe.FindStringSubmatch(l.text); m != nil && letters(l.text) > 0 {
-				y, _ := strconv.Atoi(m[1])
-				latest = max(latest, y)
+		m := dateLineRe.FindStringSubmatch(l.text)
+		switch {
+		case m != nil && letters(l.text) > 0 && l.y > pi.bottom+h/4:
+		case m != nil && letters(l.text) == 0 && abs((l.x0+l.x1)/2-(pi.left+pi.right)/2) < 0.05*(pi.right-pi.left):
+		default:
+			m = nil
+			if l.y > floor && len(l.text) < 100 && !accessedRe.MatchString(l.text) {
+				m = dateEndRe.FindStringSubmatch(l.text)
 			}
+		}
+		if m != nil {
+			y, _ := strconv.Atoi(m[1])
+			latest = max(latest, y)
 		}
 	}
 	if latest > 0 {
