@@ -105,6 +105,23 @@ func TestAuthorBlockForms(t *testing.T) {
 				text("F1", 12, 146, 656, "Stanford University") +
 				text("F1", 12, 309, 640, "2. Related Work and the Principle"),
 			[]string{"Armando Fox", "Eric A. Brewer"}},
+		{"body text beside and below bold names",
+			text("F2", 10, 178, 685, "Chris Quirk, Chris Brockett and William Dolan") +
+				text("F1", 10, 231, 673, "Natural Language Processing Group") +
+				text("F2", 10, 167, 560, "Abstract") +
+				text("F1", 10, 320, 470, "Grace Hopper and Alan Turing") +
+				text("F1", 10, 96, 466, "World Wide Web. Alignment Error Rate"),
+			[]string{"Chris Quirk", "Chris Brockett", "William Dolan"}},
+		{"an italic affiliation past the e-mails",
+			text("F1", 12, 185, 646, "Robbert van Renesse") + text("F1", 12, 335, 646, "Fred B. Schneider") +
+				text("F1", 10, 199, 632, "rvr@cs.example.edu") +
+				text("F3", 12, 228, 609, "FAST Search & Transfer ASA") +
+				text("F3", 12, 263, 595, "Oslo, Norway"),
+			[]string{"Robbert van Renesse", "Fred B. Schneider"}},
+		{"the last line of names in italics",
+			text("F1", 11, 75, 661, "Murali Kodialam, T. V. Lakshman, James B. Orlin, and") +
+				text("F3", 11, 205, 650, "Sudipta Sengupta"),
+			[]string{"Murali Kodialam", "T. V. Lakshman", "James B. Orlin", "Sudipta Sengupta"}},
 		{"IEEE grades and initials",
 			text("F1", 11, 75, 670, "Murali Kodialam, Associate Member, IEEE, T. V. Lakshman, Fellow, IEEE, James B. Orlin, and") +
 				text("F1", 11, 205, 658, "Sudipta Sengupta, Senior Member, IEEE"),

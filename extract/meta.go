@@ -463,37 +463,44 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 	}
 	var names []string
 	seen := map[string]bool{}
-	nameSize := 0.0
+	nameSize, nameBold, nameItalic := 0.0, false, false
+	broken := false // a line other than names came since the last names
+	lastY := 0.0    // baseline of the last line of names
 	for i := titleEnd + 1; i < len(lines) && i <= titleEnd+40; i++ {
 		l := lines[i]
 		if l.y < floor || headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
 			break
 		}
-		if abs != nil && l.y <= abs.y+abs.size && math.Abs(l.x0-abs.x0) < 2*abs.size {
+		if abs != nil && l.y <= abs.y+abs.size && (math.Abs(l.x0-abs.x0) < 2*abs.size || l.x0 < abs.x0 && l.x1 > abs.x1) {
 			if len(names) > 0 && abs.x0 < pi.left+0.2*(pi.right-pi.left) {
 				break // a full-width or left-column abstract: the author block is over
 			}
 			continue
 		}
-		if l.size > title.size*1.02 || runningHeadRe.MatchString(l.text) || numberedHeadingRe.MatchString(l.text) {
-			continue // a numbered heading may sit beside the names in the other column
-		}
-		// Affiliations and addresses below the names are set smaller.
-		if nameSize > 0 && math.Abs(l.size-nameSize) > 0.05*nameSize {
-			continue
-		}
 		found := false
-		// Below the abstract's heading only plain lists of names count.
-		for _, n := range lineNames(l, abs == nil || l.y > abs.y) {
-			if seen[n] {
-				continue
+		if l.size <= title.size*1.02 && !runningHeadRe.MatchString(l.text) &&
+			!numberedHeadingRe.MatchString(l.text) && // a heading may sit beside the names in the other column
+			// Affiliations and addresses below the names are set smaller;
+			// past them, more names are set like the first.
+			(nameSize == 0 || math.Abs(l.size-nameSize) <= 0.05*nameSize && (!broken || l.bold == nameBold && italic(l.font) == nameItalic)) {
+			// Below the abstract's heading only plain lists of names count.
+			for _, n := range lineNames(l, abs == nil || l.y > abs.y) {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				names = append(names, n)
+				found = true
 			}
-			seen[n] = true
-			names = append(names, n)
-			found = true
 		}
-		if found && nameSize == 0 {
-			nameSize = l.size
+		switch {
+		case found && nameSize == 0:
+			nameSize, nameBold, nameItalic = l.size, l.bold, italic(l.font)
+			lastY = l.y
+		case found:
+			broken, lastY = false, l.y
+		case nameSize > 0 && l.y < lastY-0.3*nameSize && letters(l.text) > 0:
+			broken = true
 		}
 		if len(names) >= 40 {
 			break
@@ -506,6 +513,13 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 			d.res.Confidence["authors"] = confConfident
 		}
 	}
+}
+
+// italic says a font's name marks it italic or slanted.
+func italic(font string) bool {
+	f := strings.ToLower(font)
+	return strings.Contains(f, "italic") || strings.Contains(f, "oblique") || strings.HasPrefix(f, "cmti") ||
+		strings.HasPrefix(f, "cmsl") || strings.HasSuffix(f, "-it") || strings.HasSuffix(f, "-ital")
 }
 
 // memberGradeRe matches the membership grades IEEE papers print after each
@@ -671,7 +685,7 @@ func cleanName(part string) string {
 		case unicode.IsUpper(r[0]):
 			caps++
 			for _, c := range r {
-				if !unicode.IsLetter(c) && c != '.' && c != '-' && c != '\'' && c != '’' {
+				if !unicode.IsLetter(c) && !unicode.IsMark(c) && c != '.' && c != '-' && c != '\'' && c != '’' {
 					return ""
 				}
 			}

@@ -24,6 +24,7 @@ func TestSplitNames(t *testing.T) {
 		"London EC1V 0HB":                      nil,
 		"Sheng Di":                             {"Sheng Di"},
 		"Al Demers":                            {"Al Demers"},
+		"Lu\u0131\u0301s Rodrigues":            {"Lu\u0131\u0301s Rodrigues"},
 		"Christine van Vredendaal":             {"Christine van Vredendaal"},
 	}
 	for in, want := range tests {
