@@ -222,3 +222,23 @@ func TestControlCharacterInToUnicode(t *testing.T) {
 		t.Errorf("Title = %q", res.Title)
 	}
 }
+
+// TestTitleLineThatReadsAsAName: a title's third line in the title's font
+// is part of it even when a piece of it reads as a name.
+func TestTitleLineThatReadsAsAName(t *testing.T) {
+	p := testPDF{pages: []string{
+		text("F2", 12, 295, 496, "EPITAXIS") +
+			text("F2", 12, 126, 480, "A System for Syntactic and Semantic Software Queries using Deductive") +
+			text("F2", 12, 231, 463, "Retrieval and Symbolic Execution") +
+			text("F1", 12, 201, 372, "A dissertation submitted in partial satisfaction") +
+			text("F1", 12, 317, 264, "by") +
+			text("F2", 12, 276, 199, "James Benvenuto") +
+			text("F1", 12, 312, 78, "2010")}}
+	res := extractGenerated(t, p, "x.pdf")
+	if want := "EPITAXIS A System for Syntactic and Semantic Software Queries using Deductive Retrieval and Symbolic Execution"; normalize(res.Title) != normalize(want) {
+		t.Errorf("Title = %q, want %q", res.Title, want)
+	}
+	if want := []string{"James Benvenuto"}; !slices.Equal(res.Authors, want) {
+		t.Errorf("Authors = %q, want %q", res.Authors, want)
+	}
+}

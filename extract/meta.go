@@ -302,7 +302,7 @@ func titleBlocks(pi *pageInfo, lines []*line) []titleBlock {
 				continue
 			}
 			if abstractRe.MatchString(l.text) || headingStopRe.MatchString(l.text) ||
-				(b.n >= 2 || l.font != lines[b.first].font) && looksLikeNames(l.marked) {
+				l.font != lines[b.first].font && looksLikeNames(l.marked) || b.n >= 2 && onlyNames(l.marked) {
 				if gap > 0.2*b.size && overlaps(p, l) {
 					b.closed = true // the names end the title; what follows is not part of it
 				}
@@ -361,6 +361,23 @@ func looksLikeNames(marked string) bool {
 		}
 	}
 	return names > 0 && names*2 >= parts
+}
+
+// onlyNames says every part of a line is a person's name: a title's third
+// line in the title's font ("Retrieval and Symbolic Execution") may hold
+// a part that reads as one.
+func onlyNames(marked string) bool {
+	parts := 0
+	for _, part := range nameSplitRe.Split(marked, -1) {
+		if letters(part) == 0 {
+			continue
+		}
+		parts++
+		if len(splitNames(part)) == 0 {
+			return false
+		}
+	}
+	return parts > 0
 }
 
 func isParenthetical(s string) bool {
