@@ -242,3 +242,37 @@ func TestTitleLineThatReadsAsAName(t *testing.T) {
 		t.Errorf("Authors = %q, want %q", res.Authors, want)
 	}
 }
+
+// TestNamesAboveTheTitle: some papers set the author over the title; the
+// other column's lines beside them are not read.
+func TestNamesAboveTheTitle(t *testing.T) {
+	p := testPDF{pages: []string{
+		text("F1", 10, 423, 575, "other hand, the things that the logical laws, by which") +
+			text("F1", 10, 164, 546, "Per Martin-L\xf6f") +
+			text("F1", 10, 423, 537, "Grace Hopper and Alan Turing") +
+			text("F1", 10, 97, 520, "ON THE MEANINGS OF THE LOGICAL") +
+			text("F1", 10, 91, 508, "CONSTANTS AND THE JUSTIFICATIONS") +
+			text("F1", 10, 138, 495, "OF THE LOGICAL LAWS") +
+			text("F1", 10, 72, 470, "Body text of the lecture follows in the same size, a long line of it.")}}
+	res := extractGenerated(t, p, "x.pdf")
+	if want := []string{"Per Martin-Löf"}; !slices.Equal(res.Authors, want) {
+		t.Errorf("Authors = %q, want %q (title %q)", res.Authors, want, res.Title)
+	}
+}
+
+// TestNamesRightAboveTheAbstract: single-spaced typewritten pages put the
+// last name less than a line above the Abstract heading.
+func TestNamesRightAboveTheAbstract(t *testing.T) {
+	p := testPDF{pages: []string{
+		text("F1", 10, 202, 730, "A Universal Modular ACTOR Formalism") +
+			text("F1", 10, 211, 721, "for Artificial Intelligence") +
+			text("F1", 10, 248, 712, "Carl Hewitt") +
+			text("F1", 10, 243, 703, "Peter Bishop") +
+			text("F1", 10, 239, 694, "Richard Steiger") +
+			text("F1", 10, 252, 685, "Abstract") +
+			text("F1", 10, 53, 676, "This paper proposes a modular ACTOR architecture and definitional method for")}}
+	res := extractGenerated(t, p, "x.pdf")
+	if want := []string{"Carl Hewitt", "Peter Bishop", "Richard Steiger"}; !slices.Equal(res.Authors, want) {
+		t.Errorf("Authors = %q, want %q (title %q)", res.Authors, want, res.Title)
+	}
+}

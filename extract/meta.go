@@ -80,7 +80,7 @@ func (d *doc) metadata(first *pageInfo) {
 			first, lines, coverTitle = next, textLines(next), t
 		}
 	}
-	title, tconf, titleEnd := d.title(first, lines)
+	title, tconf, titleStart, titleEnd := d.title(first, lines)
 	if coverTitle != "" && len(coverTitle) > len(title) && strings.HasPrefix(normalize(coverTitle), normalize(title)) {
 		title = coverTitle // the paper's page broke its title where the block ended
 	}
@@ -101,7 +101,7 @@ func (d *doc) metadata(first *pageInfo) {
 		}
 	}
 	if titleEnd >= 0 {
-		d.authors(first, lines, titleEnd, abstractAt)
+		d.authors(first, lines, titleStart, titleEnd, abstractAt)
 	}
 	if len(res.Authors) == 0 {
 		d.infoAuthors()
@@ -144,7 +144,7 @@ type titleBlock struct {
 // title picks the largest-font block in the upper part of page 1, skipping
 // running heads, and cross-checks it with the Info title. titleEnd is the
 // index of the block's last line, -1 if none was taken from the page.
-func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, titleEnd int) {
+func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, titleStart, titleEnd int) {
 	infoTitle := d.info.title
 	if !goodInfoTitle(infoTitle) {
 		infoTitle = ""
@@ -156,9 +156,9 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	best := pickTitle(pi, blocks, lines)
 	if best == nil {
 		if infoTitle != "" {
-			return infoTitle, confLikely, -1
+			return infoTitle, confLikely, -1, -1
 		}
-		return "", 0, -1
+		return "", 0, -1, -1
 	}
 	t := tidyTitle(best.text)
 	if sub, at := subtitle(pi, lines, best); sub != "" {
@@ -171,29 +171,29 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	if infoTitle == "" {
 		if garbled(best.text) {
 			d.problem("page 1: the title's font has no usable text encoding")
-			return "", 0, best.last
+			return "", 0, best.first, best.last
 		}
-		return t, confLikely, best.last
+		return t, confLikely, best.first, best.last
 	}
 	sim := similarity(normalize(t), normalize(infoTitle))
 	switch {
 	case sim >= 0.8:
-		return t, confConfident, best.last
+		return t, confConfident, best.first, best.last
 	case strings.Contains(normalize(infoTitle), normalize(t)) && len(t) >= 12:
 		// The page split the title and only part of it was the largest.
-		return infoTitle, confConfident, best.last
+		return infoTitle, confConfident, best.first, best.last
 	case garbled(best.text):
-		return infoTitle, confLikely, best.last
+		return infoTitle, confLikely, best.first, best.last
 	}
 	// Disagreement: if another block matches the Info title, the page's
 	// largest text was something else (a logo, a journal name).
 	for i := range blocks {
 		b := &blocks[i]
 		if similarity(normalize(tidyTitle(b.text)), normalize(infoTitle)) >= 0.8 {
-			return tidyTitle(b.text), confConfident, b.last
+			return tidyTitle(b.text), confConfident, b.first, b.last
 		}
 	}
-	return t, confDisputed, best.last
+	return t, confDisputed, best.first, best.last
 }
 
 // subtitle returns the line right under the title block when it is set
@@ -469,7 +469,7 @@ func titleCase(s string) string {
 }
 
 // authors reads names from the lines between the title and the abstract.
-func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
+func (d *doc) authors(pi *pageInfo, lines []*line, titleStart, titleEnd, abstractAt int) {
 	title := lines[titleEnd]
 	// Authors sit within the next third of the page; the abstract may share
 	// their rows in another column, so its column is skipped, not a stop.
@@ -488,7 +488,7 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 		if l.y < floor || headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
 			break
 		}
-		if abs != nil && l.y <= abs.y+abs.size && (math.Abs(l.x0-abs.x0) < 2*abs.size || l.x0 < abs.x0 && l.x1 > abs.x1) {
+		if abs != nil && l.y <= abs.y+0.3*abs.size && (math.Abs(l.x0-abs.x0) < 2*abs.size || l.x0 < abs.x0 && l.x1 > abs.x1) {
 			if len(names) > 0 && abs.x0 < pi.left+0.2*(pi.right-pi.left) {
 				break // a full-width or left-column abstract: the author block is over
 			}
@@ -523,6 +523,9 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleEnd, abstractAt int) {
 			break
 		}
 	}
+	if len(names) == 0 {
+		names = namesAbove(pi, lines, titleStart)
+	}
 	if len(names) > 0 {
 		d.res.Authors = names
 		d.res.Confidence["authors"] = confLikely
@@ -542,6 +545,30 @@ func italic(font string) bool {
 // memberGradeRe matches the membership grades IEEE papers print after each
 // name ("Murali Kodialam, Associate Member, IEEE,"), which are no names.
 var memberGradeRe = regexp.MustCompile(`(?i),?\s*\b(?:(?:life|senior|associate|student)\s+)?(?:member|fellow)\s*,?\s*(?:ieee|acm|siam)\b`)
+
+// namesAbove reads the names some papers set over the title, in the few
+// lines right above it.
+func namesAbove(pi *pageInfo, lines []*line, titleStart int) []string {
+	first := lines[titleStart]
+	seen := 0
+	for i := titleStart - 1; i >= 0 && seen < 4; i-- {
+		l := lines[i]
+		if !overlaps(l, first) || l.y <= first.y {
+			continue // the other column
+		}
+		if l.y-first.y > 0.15*(pi.top-pi.bottom) {
+			break
+		}
+		seen++
+		if runningHeadRe.MatchString(l.text) {
+			continue
+		}
+		if names := lineNames(l, false); len(names) > 0 {
+			return names
+		}
+	}
+	return nil
+}
 
 // lineNames reads the names on a line of the author block, or none if it
 // is not one; withAffiliations also reads names followed by affiliations.
