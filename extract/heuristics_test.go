@@ -276,3 +276,21 @@ func TestNamesRightAboveTheAbstract(t *testing.T) {
 		t.Errorf("Authors = %q, want %q (title %q)", res.Authors, want, res.Title)
 	}
 }
+
+// TestRaisedGreekInTitle: TeX's math italic codes are Greek below '(', and
+// a raised Greek letter inside a word ("Bε-trees") is part of it, not a
+// footnote marker.
+func TestRaisedGreekInTitle(t *testing.T) {
+	p := testPDF{pages: []string{
+		// Times-Roman's B is 0.667 em wide: 11.34 at 17 points.
+		"BT /F1 17 Tf 1 0 0 1 125 678 Tm (An Introduction to) Tj ET\n" +
+			"BT /F1 17 Tf 1 0 0 1 261.5 678 Tm (B) Tj ET\n" +
+			"BT /F4 12 Tf 1 0 0 1 272.84 684 Tm (\\042) Tj ET\n" +
+			"BT /F1 17 Tf 1 0 0 1 278.8 678 Tm (-trees and Write-Optimization) Tj ET\n" +
+			text("F1", 12, 116, 649, "Michael A. Bender, Martin Farach-Colton") +
+			text("F1", 10, 72, 560, "Body text of the paper in a small size, long enough to be body text.")}}
+	res := extractGenerated(t, p, "x.pdf")
+	if res.Title != "An Introduction to Bε-trees and Write-Optimization" {
+		t.Errorf("Title = %q", res.Title)
+	}
+}

@@ -15,7 +15,7 @@ import (
 type testPDF struct {
 	info   map[string]string // Info dictionary entries, as PDF text strings
 	xmp    string            // XMP packet, if any
-	pages  []string          // content streams; fonts /F1 (Times-Roman), /F2 (Times-Bold), /F3 (Times-Italic)
+	pages  []string          // content streams; fonts /F1 (Times-Roman), /F2 (Times-Bold), /F3 (Times-Italic), /F4 (TeX math italic, no encoding)
 	forms  map[string]string // Form XObjects by name, usable on every page with "/Name Do"
 	header string            // default "%PDF-1.4\n"
 	filter string            // page content encoding: "" plain, "LZW", "AHx" or "A85 LZW"
@@ -39,7 +39,8 @@ func (p testPDF) bytes() []byte {
 	f1 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding" + toUnicode + " >>")
 	f2 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Bold /Encoding /WinAnsiEncoding >>")
 	f3 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Italic /Encoding /WinAnsiEncoding >>")
-	fonts := fmt.Sprintf("/Font << /F1 %d 0 R /F2 %d 0 R /F3 %d 0 R >>", f1, f2, f3)
+	f4 := add("<< /Type /Font /Subtype /Type1 /BaseFont /CMMI12 >>")
+	fonts := fmt.Sprintf("/Font << /F1 %d 0 R /F2 %d 0 R /F3 %d 0 R /F4 %d 0 R >>", f1, f2, f3, f4)
 	var xobjs []string
 	names := make([]string, 0, len(p.forms))
 	for n := range p.forms {
