@@ -348,9 +348,9 @@ func titleMiss(r row) string {
 	gw, ww := strings.Fields(got), strings.Fields(want)
 	switch {
 	case strings.Contains(got, want):
-		return "extra words (" + strings.TrimSpace(strings.Replace(got, want, " … ", 1)) + ")"
+		return "extra words (" + strings.Join(strings.Fields(strings.Replace(got, want, " … ", 1)), " ") + ")"
 	case strings.Contains(want, got):
-		return "words missing (" + strings.TrimSpace(strings.Replace(want, got, " … ", 1)) + ")"
+		return "words missing (" + strings.Join(strings.Fields(strings.Replace(want, got, " … ", 1)), " ") + ")"
 	case strings.ReplaceAll(got, " ", "") == strings.ReplaceAll(want, " ", ""):
 		return "word spacing differs"
 	case len(gw) == len(ww):
