@@ -122,6 +122,11 @@ func TestAuthorBlockForms(t *testing.T) {
 			text("F1", 11, 75, 661, "Murali Kodialam, T. V. Lakshman, James B. Orlin, and") +
 				text("F3", 11, 205, 650, "Sudipta Sengupta"),
 			[]string{"Murali Kodialam", "T. V. Lakshman", "James B. Orlin", "Sudipta Sengupta"}},
+		{"a name broken across two lines",
+			text("F1", 12, 67, 682, "Giuseppe DeCandia, Deniz Hastorun, Madan Jampani, Avinash") +
+				text("F1", 12, 61, 668, "Lakshman, Alex Pilchin and Werner Vogels") +
+				text("F1", 12, 271, 648, "Amazon.com"),
+			[]string{"Giuseppe DeCandia", "Deniz Hastorun", "Madan Jampani", "Avinash Lakshman", "Alex Pilchin", "Werner Vogels"}},
 		{"IEEE grades and initials",
 			text("F1", 11, 75, 670, "Murali Kodialam, Associate Member, IEEE, T. V. Lakshman, Fellow, IEEE, James B. Orlin, and") +
 				text("F1", 11, 205, 658, "Sudipta Sengupta, Senior Member, IEEE"),

@@ -483,6 +483,7 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleStart, titleEnd, abstrac
 	nameSize, nameBold, nameItalic := 0.0, false, false
 	broken := false // a line other than names came since the last names
 	lastY := 0.0    // baseline of the last line of names
+	carry := ""     // a given name ending the last line of names
 	for i := titleEnd + 1; i < len(lines) && i <= titleEnd+40; i++ {
 		l := lines[i]
 		if l.y < floor || headingStopRe.MatchString(l.text) || len(l.text) > 200 && len(names) > 0 {
@@ -500,8 +501,16 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleStart, titleEnd, abstrac
 			// Affiliations and addresses below the names are set smaller;
 			// past them, more names are set like the first.
 			(nameSize == 0 || math.Abs(l.size-nameSize) <= 0.05*nameSize && (!broken || l.bold == nameBold && italic(l.font) == nameItalic)) {
+			ll := l
+			if carry != "" && loneWord(firstPart(l.marked)) {
+				// "..., Avinash" over "Lakshman, Alex Pilchin, ...": a
+				// name broken across the lines.
+				joined := *l
+				joined.marked, joined.text = carry+" "+l.marked, carry+" "+l.text
+				ll = &joined
+			}
 			// Below the abstract's heading only plain lists of names count.
-			for _, n := range lineNames(l, abs == nil || l.y > abs.y) {
+			for _, n := range lineNames(ll, abs == nil || l.y > abs.y) {
 				if seen[n] {
 					continue
 				}
@@ -509,6 +518,10 @@ func (d *doc) authors(pi *pageInfo, lines []*line, titleStart, titleEnd, abstrac
 				names = append(names, n)
 				found = true
 			}
+		}
+		carry = ""
+		if last := lastPart(l.marked); found && loneWord(last) {
+			carry = last
 		}
 		switch {
 		case found && nameSize == 0:
@@ -545,6 +558,31 @@ func italic(font string) bool {
 // memberGradeRe matches the membership grades IEEE papers print after each
 // name ("Murali Kodialam, Associate Member, IEEE,"), which are no names.
 var memberGradeRe = regexp.MustCompile(`(?i),?\s*\b(?:(?:life|senior|associate|student)\s+)?(?:member|fellow)\s*,?\s*(?:ieee|acm|siam)\b`)
+
+// firstPart and lastPart are the first and last pieces of a line split as
+// author lists are.
+func firstPart(marked string) string {
+	return strings.TrimSpace(nameSplitRe.Split(marked, 2)[0])
+}
+
+func lastPart(marked string) string {
+	parts := nameSplitRe.Split(marked, -1)
+	return strings.TrimSpace(parts[len(parts)-1])
+}
+
+// loneWord says s is one capitalised word, half of a name.
+func loneWord(s string) bool {
+	r := []rune(s)
+	if len(r) < 2 || !unicode.IsUpper(r[0]) || titleWords[strings.ToLower(s)] {
+		return false
+	}
+	for _, c := range r {
+		if !unicode.IsLetter(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // namesAbove reads the names some papers set over the title, in the few
 // lines right above it.
