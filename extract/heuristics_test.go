@@ -122,6 +122,13 @@ func TestAuthorBlockForms(t *testing.T) {
 			text("F1", 11, 75, 661, "Murali Kodialam, T. V. Lakshman, James B. Orlin, and") +
 				text("F3", 11, 205, 650, "Sudipta Sengupta"),
 			[]string{"Murali Kodialam", "T. V. Lakshman", "James B. Orlin", "Sudipta Sengupta"}},
+		{"a grid of names, each row over its affiliations and e-mails",
+			text("F1", 11, 80, 670, "Ann Lee") + text("F1", 11, 250, 670, "Bo Wang") + text("F1", 11, 420, 670, "Cy Young") +
+				text("F1", 9, 80, 658, "Example University") + text("F1", 9, 250, 658, "Sample Labs") + text("F1", 9, 420, 658, "Test Institute") +
+				text("F1", 9, 80, 648, "ann@example.edu") + text("F1", 9, 250, 648, "bo@sample.com") + text("F1", 9, 420, 648, "cy@test.org") +
+				text("F1", 11, 80, 630, "Di Xu") + text("F1", 11, 250, 630, "Ed Stone") + text("F1", 11, 420, 630, "Flo Rida") +
+				text("F1", 9, 80, 618, "Example University") + text("F1", 9, 250, 618, "Sample Labs") + text("F1", 9, 420, 618, "Test Institute"),
+			[]string{"Ann Lee", "Bo Wang", "Cy Young", "Di Xu", "Ed Stone", "Flo Rida"}},
 		{"a name broken across two lines",
 			text("F1", 12, 67, 682, "Giuseppe DeCandia, Deniz Hastorun, Madan Jampani, Avinash") +
 				text("F1", 12, 61, 668, "Lakshman, Alex Pilchin and Werner Vogels") +
