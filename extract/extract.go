@@ -129,6 +129,20 @@ type doc struct {
 	info  info
 	fonts fontCache
 	file  []byte // the PDF as read, for streams the library cannot decode; nil if encrypted
+
+	pages  []pdf.Value // the first idPages pages
+	parsed []*pageInfo // pages read so far, by index; nil if not (yet) read
+}
+
+// pageAt returns page i (from 0) as lines, reading it if not done yet.
+func (d *doc) pageAt(i int) *pageInfo {
+	if i >= len(d.pages) || d.ctx.Err() != nil {
+		return nil
+	}
+	if d.parsed[i] == nil {
+		d.step(fmt.Sprintf("page %d", i+1), func() { d.parsed[i] = d.page(d.pages[i], i+1) })
+	}
+	return d.parsed[i]
 }
 
 type info struct {
@@ -160,21 +174,20 @@ func (d *doc) run() bool {
 	d.step("identifiers in document info", func() {
 		d.ids(d.info.xmp+"\n"+d.info.subject+"\n"+d.info.keywords+"\n"+d.info.title, confConfident)
 	})
-	var pages []pdf.Value
-	d.step("page tree", func() { pages = findPages(d.r, idPages) })
-	if len(pages) == 0 {
+	d.step("page tree", func() { d.pages = findPages(d.r, idPages) })
+	if len(d.pages) == 0 {
 		d.problem("no pages found")
 	}
+	d.parsed = make([]*pageInfo, len(d.pages))
 	var first *pageInfo
-	for i, p := range pages {
+	for i := range d.pages {
 		if d.ctx.Err() != nil {
 			break
 		}
 		if i > 0 && (d.res.DOI != "" || d.res.ArXiv != "") {
 			break // one identifier is enough to look the paper up later
 		}
-		var pi *pageInfo
-		d.step(fmt.Sprintf("page %d", i+1), func() { pi = d.page(p, i+1) })
+		pi := d.pageAt(i)
 		if pi == nil {
 			continue
 		}

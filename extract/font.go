@@ -33,6 +33,7 @@ type font struct {
 	std     *[95]uint16     // ASCII widths of a standard face, for fonts without /Widths
 	mono    bool            // a Courier-like font without /Widths
 	texText bool            // a Computer Modern text font, which uses TeX codes
+	texMath bool            // a Computer Modern math italic font, which puts Greek below '('
 }
 
 func loadFont(v pdf.Value) *font {
@@ -117,6 +118,7 @@ func loadFont(v pdf.Value) *font {
 		!strings.HasPrefix(low, "cmmi") && !strings.HasPrefix(low, "cmex") && !strings.HasPrefix(low, "cmtt") {
 		f.texText = v.Key("Encoding").IsNull()
 	}
+	f.texMath = strings.HasPrefix(strings.ToLower(f.name), "cmmi") && v.Key("Encoding").IsNull()
 	lf := pdf.Font{V: v}
 	f.enc = lf.Encoder()
 	return f
@@ -152,11 +154,19 @@ func (f *font) text(code string) string {
 	var s string
 	if f.uni != nil {
 		s = f.uni.lookup(code)
+		if controlOnly(s) {
+			// Ghostscript writes maps sending a letter to a control
+			// character ("c" to CR); the encoding knows better.
+			s = ""
+		}
 	}
 	if s == "" && !f.twoByte {
 		if name, ok := f.diff[code[0]]; ok {
 			s = glyphNameText(name)
 		}
+	}
+	if s == "" && f.texMath && code[0] < byte(len(omlGreek)) {
+		s = string(omlGreek[code[0]])
 	}
 	if s == "" && !f.twoByte && f.enc != nil {
 		s = f.enc.Decode(code)
@@ -174,6 +184,16 @@ func (f *font) text(code string) string {
 	s = cleanGlyphText(s)
 	f.cache[code] = s
 	return s
+}
+
+// controlOnly says s is not empty and holds only control characters.
+func controlOnly(s string) bool {
+	for _, r := range s {
+		if r >= 0x20 && r != 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // width is the advance of code in text space units per unit font size.
@@ -567,6 +587,10 @@ func medianWidth(ws []float64) float64 {
 	sort.Float64s(pos)
 	return pos[len(pos)/2]
 }
+
+// omlGreek are the Greek letters of TeX's math italic encoding (OML), at
+// codes 0 to 0x27, where ASCII has control characters and punctuation.
+var omlGreek = []rune("ΓΔΘΛΞΠΣΥΦΨΩαβγδϵζηθικλμνξπρστυϕχψωεϑϖϱςφ")
 
 // texCodes are the OT1 (TeX text) characters whose codes are not ASCII's.
 var texCodes = map[int]string{11: "ff", 12: "fi", 13: "fl", 14: "ffi", 15: "ffl", 16: "ı", 18: "`", 19: "´", 20: "ˇ", 21: "˘", 22: "¯", 23: "˚", 24: "¸", 25: "ß", 26: "æ", 27: "œ", 28: "ø", 29: "Æ", 30: "Œ", 31: "Ø", 34: "”", 92: "“", 123: "–", 124: "—", 127: "¨"}

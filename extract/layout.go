@@ -201,7 +201,7 @@ func (b *lineBuilder) finish() []*line {
 			prevEnd = g.x + g.w
 			continue
 		}
-		sup := !sp && b.isSuper(g)
+		sup := !sp && b.isSuper(g) && !raisedGreek(g, prevEnd, b.size)
 		if !math.IsNaN(prevEnd) && !sp {
 			gap := g.x - prevEnd
 			switch {
@@ -255,6 +255,20 @@ func (b *lineBuilder) finish() []*line {
 	l.bold = strings.Contains(lf, "bold") || strings.Contains(lf, "black") || strings.Contains(lf, "heavy") ||
 		strings.HasPrefix(lf, "cmbx") || strings.Contains(lf, "semibold") || strings.Contains(lf, "medi") || strings.HasSuffix(lf, "-bd") || strings.Contains(lf, ",bold")
 	return []*line{l}
+}
+
+// raisedGreek says g is a Greek letter raised against the glyph before it,
+// as in "Bε-trees": part of the word, since footnote markers are not Greek.
+func raisedGreek(g *glyph, prevEnd, size float64) bool {
+	if math.IsNaN(prevEnd) || math.Abs(g.x-prevEnd) > 0.1*size {
+		return false
+	}
+	for _, r := range g.s {
+		if !unicode.Is(unicode.Greek, r) {
+			return false
+		}
+	}
+	return g.s != ""
 }
 
 // mergeLines joins fragments that a producer drew out of order but that sit

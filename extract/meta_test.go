@@ -22,6 +22,10 @@ func TestSplitNames(t *testing.T) {
 		"Abstract":                             nil,
 		"J. Smith.":                            nil,
 		"London EC1V 0HB":                      nil,
+		"Sheng Di":                             {"Sheng Di"},
+		"Al Demers":                            {"Al Demers"},
+		"Lu\u0131\u0301s Rodrigues":            {"Lu\u0131\u0301s Rodrigues"},
+		"Christine van Vredendaal":             {"Christine van Vredendaal"},
 	}
 	for in, want := range tests {
 		if got := splitNames(in); !slices.Equal(got, want) {
@@ -48,7 +52,7 @@ func TestLooksLikeNames(t *testing.T) {
 
 // TestAffiliationLines: lines of an address under the names are not names.
 func TestAffiliationLines(t *testing.T) {
-	for _, s := range []string{"Northampton Square", "Department of Information Science", "Ernst-Reuter-Platz 7", "Hauptstraße 5", "1 Main Street"} {
+	for _, s := range []string{"Northampton Square", "Department of Information Science", "Ernst-Reuter-Platz 7", "Hauptstraße 5", "1 Main Street", "Universidad Nacional Autónoma de México", "Universidade Nova de Lisboa", "Centro de Instrumentos"} {
 		if !affiliationRe.MatchString(s) && looksLikeNames(s) {
 			t.Errorf("%q is taken for a line of names", s)
 		}
@@ -89,5 +93,14 @@ func TestTidyTitle(t *testing.T) {
 		if got := tidyTitle(in); got != want {
 			t.Errorf("tidyTitle(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestInitialsAreNotAcronyms(t *testing.T) {
+	if got := cleanName("T. V. Lakshman"); got != "T. V. Lakshman" {
+		t.Errorf("cleanName(T. V. Lakshman) = %q", got)
+	}
+	if got := cleanName("UC Davis"); got != "" {
+		t.Errorf("cleanName(UC Davis) = %q, want no name", got)
 	}
 }

@@ -15,11 +15,12 @@ import (
 type testPDF struct {
 	info   map[string]string // Info dictionary entries, as PDF text strings
 	xmp    string            // XMP packet, if any
-	pages  []string          // content streams; fonts /F1 (Times-Roman) and /F2 (Times-Bold)
+	pages  []string          // content streams; fonts /F1 (Times-Roman), /F2 (Times-Bold), /F3 (Times-Italic), /F4 (TeX math italic, no encoding)
 	forms  map[string]string // Form XObjects by name, usable on every page with "/Name Do"
 	header string            // default "%PDF-1.4\n"
 	filter string            // page content encoding: "" plain, "LZW", "AHx" or "A85 LZW"
 	prefix string            // bytes before the header
+	cmap   string            // a /ToUnicode CMap for /F1, if any
 }
 
 // bytes writes the PDF with a correct cross-reference table.
@@ -31,9 +32,15 @@ func (p testPDF) bytes() []byte {
 	}
 	catalog := add("") // filled in below
 	pagesObj := add("")
-	f1 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>")
+	toUnicode := ""
+	if p.cmap != "" {
+		toUnicode = fmt.Sprintf(" /ToUnicode %d 0 R", add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(p.cmap)+1, p.cmap)))
+	}
+	f1 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding" + toUnicode + " >>")
 	f2 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Bold /Encoding /WinAnsiEncoding >>")
-	fonts := fmt.Sprintf("/Font << /F1 %d 0 R /F2 %d 0 R >>", f1, f2)
+	f3 := add("<< /Type /Font /Subtype /Type1 /BaseFont /Times-Italic /Encoding /WinAnsiEncoding >>")
+	f4 := add("<< /Type /Font /Subtype /Type1 /BaseFont /CMMI12 >>")
+	fonts := fmt.Sprintf("/Font << /F1 %d 0 R /F2 %d 0 R /F3 %d 0 R /F4 %d 0 R >>", f1, f2, f3, f4)
 	var xobjs []string
 	names := make([]string, 0, len(p.forms))
 	for n := range p.forms {
