@@ -11,7 +11,7 @@ import (
 func TestProvenanceAndPublishedVersion(t *testing.T) {
 	s := openTest(t, "deva01")
 	p := mustCreate(t, s, Paper{Title: "Attention", Authors: []string{"A Vaswani"}, ArXiv: "1706.03762", ArXivVersion: 5,
-		Published: &Published{Venue: "NeurIPS", Year: 2017, Type: Conference},
+		Published:  &Published{Venue: "NeurIPS", Year: 2017, Type: Conference},
 		Confidence: map[string]float64{"title": 0.9}, Provenance: map[string]string{"title": SourcePDF, "published": SourceArXiv}})
 	got, err := s.Get(p.ID)
 	if err != nil || got.ArXivVersion != 5 || got.Published == nil || got.Published.Venue != "NeurIPS" || got.Provenance["published"] != SourceArXiv {
