@@ -107,7 +107,9 @@ func TestMergeByHand(t *testing.T) {
 		p.Confidence = map[string]float64{"note": 1, "rating": 1, "authors": 1}
 		p.Provenance = map[string]string{"authors": meta.SourceUser}
 	})
-	set(c, func(p *meta.Paper) { p.Title, p.Authors, p.Year = "Something Else Entirely", []string{"Jane Smith"}, 2015 })
+	set(c, func(p *meta.Paper) {
+		p.Title, p.Authors, p.Year = "Something Else Entirely", []string{"Jane Smith"}, 2015
+	})
 
 	if _, err := l.Merge(a, c, MergeOptions{}); !errors.Is(err, ErrNotSame) {
 		t.Fatalf("merging different papers: %v", err)
