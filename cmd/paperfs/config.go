@@ -26,7 +26,7 @@ type Config struct {
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`
 	// Lookup configures online lookups; "lookup": false turns them off.
-	Lookup  LookupConfig `json:"lookup"`
+	Lookup LookupConfig `json:"lookup"`
 	Import struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
