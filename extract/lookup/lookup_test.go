@@ -4,128 +4,33 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/extract/lookup/lookuptest"
 	"github.com/paperfs/paperfs/meta"
 )
 
-// services serves the four APIs from testdata. Each handler answers by
-// the request's identifier or query words; fault injects failures per
-// service: it returns true when it answered.
-type services struct {
-	t                         *testing.T
-	crossref, arxiv, dblp, s2 *httptest.Server
+// services are the fake services with this package's shorthands.
+type services struct{ *lookuptest.Services }
 
-	mu       sync.Mutex // protects the following
-	requests map[string][]*http.Request
-	fault    map[string]func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func newServices(t *testing.T) *services {
-	s := &services{t: t, requests: map[string][]*http.Request{}, fault: map[string]func(http.ResponseWriter, *http.Request) bool{}}
-	serve := func(name string, answer func(r *http.Request) (int, string)) *httptest.Server {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.mu.Lock()
-			s.requests[name] = append(s.requests[name], r)
-			f := s.fault[name]
-			s.mu.Unlock()
-			if f != nil && f(w, r) {
-				return
-			}
-			status, file := answer(r)
-			if file == "" {
-				w.WriteHeader(status)
-				return
-			}
-			if strings.HasSuffix(file, ".xml") {
-				w.Header().Set("Content-Type", "application/atom+xml; charset=UTF-8")
-			} else if strings.HasSuffix(file, ".json") {
-				w.Header().Set("Content-Type", "application/json")
-			}
-			w.WriteHeader(status)
-			w.Write(fixture(t, filepath.Join(name, file)))
-		}))
-		t.Cleanup(srv.Close)
-		return srv
-	}
-	s.crossref = serve("crossref", func(r *http.Request) (int, string) {
-		switch {
-		case r.URL.Path == "/works/10.1109/cvpr.2016.90":
-			return 200, "work-resnet.json"
-		case r.URL.Path == "/works/10.1145/359545.359563":
-			return 200, "work-lamport.json"
-		case r.URL.Path == "/works/10.18653/v1/n19-1423":
-			return 200, "work-bert.json"
-		case r.URL.Path == "/works" && strings.EqualFold(r.URL.Query().Get("query.bibliographic"), "deep learning"):
-			return 200, "search-deep-learning.json"
-		case r.URL.Path == "/works":
-			return 200, "search-unrelated.json"
-		}
-		return 404, "not-found.txt"
-	})
-	s.arxiv = serve("arxiv", func(r *http.Request) (int, string) {
-		switch r.URL.Query().Get("id_list") {
-		case "1512.03385":
-			return 200, "resnet.xml"
-		case "1810.04805":
-			return 200, "bert.xml"
-		case "1234.1234x":
-			return 200, "error.xml"
-		}
-		return 200, "empty.xml"
-	})
-	s.dblp = serve("dblp", func(r *http.Request) (int, string) {
-		q := strings.ToLower(r.URL.Query().Get("q"))
-		switch {
-		case strings.HasPrefix(q, "chain replication"):
-			return 200, "chain-replication.json"
-		case strings.HasPrefix(q, "bert"):
-			return 200, "bert.json"
-		}
-		return 200, "no-hits.json"
-	})
-	s.s2 = serve("semanticscholar", func(r *http.Request) (int, string) {
-		if strings.HasPrefix(strings.ToLower(r.URL.Query().Get("query")), "kelips") {
-			return 200, "kelips.json"
-		}
-		return 200, "no-match.json"
-	})
-	return s
-}
+func newServices(t *testing.T) *services { return &services{lookuptest.New(t)} }
 
 func (s *services) config() Config {
-	return Config{CrossrefURL: s.crossref.URL, ArXivURL: s.arxiv.URL, DBLPURL: s.dblp.URL, SemanticScholarURL: s.s2.URL,
+	return Config{CrossrefURL: s.Crossref.URL, ArXivURL: s.ArXiv.URL, DBLPURL: s.DBLP.URL, SemanticScholarURL: s.SemanticScholar.URL,
 		Email: "someone@example.org", Timeout: 5 * time.Second, Retries: 2, Backoff: time.Millisecond, MaxWait: 10 * time.Second,
 		ArXivPace: -1, DBLPPace: -1, SemanticScholarPace: -1}
 }
 
-func (s *services) count(name string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests[name])
-}
+func (s *services) count(name string) int { return s.Count(name) }
 
 func (s *services) setFault(name string, f func(w http.ResponseWriter, r *http.Request) bool) {
-	s.mu.Lock()
-	s.fault[name] = f
-	s.mu.Unlock()
+	s.SetFault(name, f)
 }
+
+func fixture(t *testing.T, name string) []byte { return lookuptest.Fixture(t, name) }
 
 func resolve(t *testing.T, l *Lookup, q Query) Result {
 	t.Helper()
@@ -260,12 +165,10 @@ func TestSearchFallsThroughToSemanticScholar(t *testing.T) {
 	if res.Main == nil || res.Main.Record.Source != meta.SourceSemanticScholar || res.Main.Record.Type != meta.Conference {
 		t.Fatalf("main: %+v %v", res.Main, res.Rejected)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if got := s.requests["semanticscholar"][0].Header.Get("X-Api-Key"); got != "test-key" {
+	if got := s.Requests("semanticscholar")[0].Header.Get("X-Api-Key"); got != "test-key" {
 		t.Errorf("x-api-key %q", got)
 	}
-	cr := s.requests["crossref"][0]
+	cr := s.Requests("crossref")[0]
 	if cr.URL.Query().Get("mailto") != "someone@example.org" || !strings.Contains(cr.Header.Get("User-Agent"), "mailto:someone@example.org") {
 		t.Errorf("crossref request without contact: %s %q", cr.URL, cr.Header.Get("User-Agent"))
 	}
