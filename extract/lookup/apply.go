@@ -12,7 +12,8 @@ import (
 // field whose origin is unknown (a value without a confidence: typed in
 // another program, migrated from Paperlib, imported from BibTeX); it
 // replaces a value only when the match is surer than what set it. Each
-// field it sets records its confidence and its source in p.Provenance.
+// field it sets or confirms records its confidence and its source in
+// p.Provenance.
 //
 // For an arXiv preprint, the paper's own fields stay the preprint's and
 // the published version goes to p.Published; which one is cited is
@@ -97,7 +98,8 @@ func set[T any](a applier, field string, cur *T, v T) {
 	if c == 1 {
 		return
 	}
-	if reflect.DeepEqual(*cur, v) {
+	same := reflect.DeepEqual(*cur, v)
+	if same && known && c >= a.conf {
 		return
 	}
 	*cur = v
@@ -107,9 +109,13 @@ func set[T any](a applier, field string, cur *T, v T) {
 	if a.p.Provenance == nil {
 		a.p.Provenance = map[string]string{}
 	}
+	// A value the service confirms is as sure as the match, and the
+	// service is now where it comes from; only a new value is reported.
 	a.p.Confidence[field] = a.conf
 	a.p.Provenance[field] = a.src
-	*a.changed = append(*a.changed, field)
+	if !same {
+		*a.changed = append(*a.changed, field)
+	}
 }
 
 func isZero[T any](v T) bool {
