@@ -355,3 +355,20 @@ func TestApplyKeepsHandEdits(t *testing.T) {
 		t.Errorf("values of unknown origin overwritten: %+v", q)
 	}
 }
+
+// A PDF whose title could not be read (the file name stands in for it)
+// takes the record its arXiv id names, but only as sure as a guess
+// replaced: fields read surely are kept.
+func TestUncheckedIdentifier(t *testing.T) {
+	s := newServices(t)
+	q := Query{Title: "1512.03385v1", ArXiv: "1512.03385"}
+	res := resolve(t, New(s.config()), q)
+	if res.Main == nil || res.Main.Confidence != confUnchecked || s.count("dblp") != 0 {
+		t.Fatalf("main: %+v, %d title searches", res.Main, s.count("dblp"))
+	}
+	p := meta.Paper{Title: "1512.03385v1", Year: 2014, ArXiv: "1512.03385", Confidence: map[string]float64{"title": 0.1, "year": 0.7, "arxiv": 0.7}}
+	Apply(&p, res)
+	if p.Title != resnet.Title || p.Year != 2014 || p.Confidence["title"] != confUnchecked {
+		t.Fatalf("applied: %+v", p)
+	}
+}
