@@ -56,6 +56,10 @@ func ProbableDuplicates(ps Papers) ([]DuplicateGroup, error) {
 		return nil, err
 	}
 	u := newUnion(len(all))
+	prep := make([]match.Prepared, len(all))
+	for i := range all {
+		prep[i] = match.Prepare(match.Work{Title: all[i].Title, Authors: all[i].Authors, Year: all[i].Year})
+	}
 	byID := map[string]map[string][]int{"doi": {}, "arxiv": {}}
 	buckets := map[string][]int{}
 	for i := range all {
@@ -66,8 +70,8 @@ func ProbableDuplicates(ps Papers) ([]DuplicateGroup, error) {
 		if p.ArXiv != "" {
 			byID["arxiv"][p.ArXiv] = append(byID["arxiv"][p.ArXiv], i)
 		}
-		if fs := match.Families(p.Authors); len(fs) > 0 {
-			buckets["a:"+fs[0]] = append(buckets["a:"+fs[0]], i)
+		if f := prep[i].FirstFamily(); f != "" {
+			buckets["a:"+f] = append(buckets["a:"+f], i)
 		} else if t := match.Normalize(p.Title); t != "" {
 			buckets["t:"+t] = append(buckets["t:"+t], i)
 		}
@@ -95,7 +99,11 @@ func ProbableDuplicates(ps Papers) ([]DuplicateGroup, error) {
 	for _, is := range buckets {
 		for x := 0; x < len(is); x++ {
 			for y := x + 1; y < len(is); y++ {
-				if why := sameWork(&all[is[x]], &all[is[y]]); why != "" {
+				a, b := is[x], is[y]
+				if !match.MayBeDuplicates(&prep[a], &prep[b]) {
+					continue
+				}
+				if why := sameWork(&all[a], &all[b], match.ComparePrepared(&prep[a], &prep[b])); why != "" {
 					u.join(is[x], is[y], why)
 				}
 			}
@@ -104,14 +112,17 @@ func ProbableDuplicates(ps Papers) ([]DuplicateGroup, error) {
 	return u.groups(all), nil
 }
 
-// sameWork says why two papers are probably one work by their titles,
-// first authors and years, or "".
-func sameWork(a, b *meta.Paper) string {
-	s := match.Compare(match.Work{Title: a.Title, Authors: a.Authors, Year: a.Year}, match.Work{Title: b.Title, Authors: b.Authors, Year: b.Year})
-	if s.Title < match.Duplicate || s.Authors >= 0 && !s.FirstAuthor {
+// sameWork says why two papers, scored s, are probably one work by their
+// titles, first authors and years, or "".
+func sameWork(a, b *meta.Paper, s match.Score) string {
+	pre := isPreprint(a) != isPreprint(b)
+	slack := 0
+	if pre {
+		slack = 1
+	}
+	if !s.SameTitleAuthorYear(slack) {
 		return ""
 	}
-	pre := isPreprint(a) != isPreprint(b)
 	switch {
 	case s.YearDiff <= 0:
 		if pre {

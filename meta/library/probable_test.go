@@ -2,6 +2,7 @@ package library
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -155,5 +156,35 @@ func TestMergeByHand(t *testing.T) {
 	}
 	if _, err := l.Merge(a, c, MergeOptions{Force: true}); err != nil {
 		t.Fatalf("forced: %v", err)
+	}
+}
+
+// BenchmarkProbableDuplicates lists the groups of a library of 20,000
+// papers (1% of them pairs): the cost of refreshing the duplicates/ view.
+func BenchmarkProbableDuplicates(b *testing.B) {
+	s, err := meta.Open(b.TempDir()+"/meta.db", meta.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var ps []meta.Paper
+	for i := range 20000 {
+		p := meta.Paper{Title: fmt.Sprintf("A study of problem %d in distributed systems", i),
+			Authors: []string{fmt.Sprintf("Author%d Family%d", i%500, i%500)}, Year: 1990 + i%30}
+		if i%100 == 0 {
+			p.DOI = fmt.Sprintf("10.1000/%d", i)
+			ps = append(ps, p)
+		}
+		ps = append(ps, p)
+	}
+	if _, err := s.CreateMany(ps); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		gs, err := ProbableDuplicates(s)
+		if err != nil || len(gs) != 200 {
+			b.Fatalf("%d groups, %v", len(gs), err)
+		}
 	}
 }

@@ -6,6 +6,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -30,6 +31,10 @@ type Score struct {
 	FirstAuthor bool
 	Authors     float64 // F1 of the family names, 0..1; -1 when either side has none
 	YearDiff    int     // |a.Year-b.Year|; -1 when either is unknown
+	// NumbersDiffer: the titles hold different numbers ("Part II" and
+	// "Part III", "... 2019" and "... 2020"): different works, however
+	// alike the rest.
+	NumbersDiffer bool
 }
 
 // Thresholds. Measured by TestThresholdsMeasured on 94 corpus titles, each
@@ -51,16 +56,103 @@ const (
 
 // Compare scores a against b.
 func Compare(a, b Work) Score {
-	s := Score{Title: TitleSimilarity(a.Title, b.Title), Authors: -1, YearDiff: -1}
-	fa, fb := Families(a.Authors), Families(b.Authors)
-	if len(fa) > 0 && len(fb) > 0 {
-		s.FirstAuthor = fa[0] == fb[0]
-		s.Authors = f1(fa, fb)
+	pa, pb := Prepare(a), Prepare(b)
+	return ComparePrepared(&pa, &pb)
+}
+
+// Prepared is a Work normalised once, for comparing it with many others.
+type Prepared struct {
+	title    []rune
+	numbers  []string
+	families []string
+	year     int
+}
+
+// Prepare normalises w's title and authors.
+func Prepare(w Work) Prepared {
+	return Prepared{title: []rune(Normalize(w.Title)), numbers: numbers(w.Title), families: Families(w.Authors), year: w.Year}
+}
+
+// FirstFamily is the first author's family name, "" when unknown.
+func (p *Prepared) FirstFamily() string {
+	if len(p.families) == 0 {
+		return ""
 	}
-	if a.Year != 0 && b.Year != 0 {
-		s.YearDiff = max(a.Year-b.Year, b.Year-a.Year)
+	return p.families[0]
+}
+
+// ComparePrepared scores a against b.
+func ComparePrepared(a, b *Prepared) Score {
+	s := Score{Title: similarity(a.title, b.title), Authors: -1, YearDiff: -1,
+		NumbersDiffer: !slices.Equal(a.numbers, b.numbers)}
+	if len(a.families) > 0 && len(b.families) > 0 {
+		s.FirstAuthor = a.families[0] == b.families[0]
+		s.Authors = f1(a.families, b.families)
+	}
+	if a.year != 0 && b.year != 0 {
+		s.YearDiff = max(a.year-b.year, b.year-a.year)
 	}
 	return s
+}
+
+// MayBeDuplicates is a cheap test ruling out most pairs before
+// ComparePrepared: titles whose lengths alone make them less than
+// Duplicate alike, or different numbers, or different first authors.
+func MayBeDuplicates(a, b *Prepared) bool {
+	la, lb := len(a.title), len(b.title)
+	if la == 0 || lb == 0 || float64(max(la, lb)-min(la, lb)) > (1-Duplicate)*float64(max(la, lb)) {
+		return false
+	}
+	if !slices.Equal(a.numbers, b.numbers) {
+		return false
+	}
+	if fa, fb := a.FirstFamily(), b.FirstFamily(); fa != "" && fb != "" && fa != fb {
+		return false
+	}
+	return withinDistance(a.title, b.title, int((1-Duplicate)*float64(max(la, lb))))
+}
+
+// withinDistance reports whether the edit distance of a and b is at most
+// k, computing only the band of width 2k+1 around the diagonal.
+func withinDistance(a, b []rune, k int) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > k {
+		return false
+	}
+	const inf = 1 << 30
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+		if j > k {
+			prev[j] = inf
+		}
+	}
+	for i := 1; i <= len(a); i++ {
+		lo, hi := max(1, i-k), min(len(b), i+k)
+		for j := range cur {
+			cur[j] = inf
+		}
+		if i <= k {
+			cur[0] = i
+		}
+		best := cur[0]
+		for j := lo; j <= hi; j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			best = min(best, cur[j])
+		}
+		if best > k {
+			return false
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)] <= k
 }
 
 // authorsAgree: the first authors are the same person, or most names
@@ -78,7 +170,7 @@ func (s Score) yearAgrees() bool { return s.YearDiff <= 1 }
 // SameBySearch reports whether a record found by a title search is the
 // work searched for.
 func (s Score) SameBySearch() bool {
-	return s.Title >= TitleSearch && s.authorsAgree() && s.yearAgrees()
+	return !s.NumbersDiffer && s.Title >= TitleSearch && s.authorsAgree() && s.yearAgrees()
 }
 
 // SameByIdentifier reports whether a record named by an identifier found
@@ -88,6 +180,8 @@ func (s Score) SameBySearch() bool {
 // a title a few words apart fails both.
 func (s Score) SameByIdentifier() bool {
 	switch {
+	case s.NumbersDiffer:
+		return false
 	case s.Title >= TitleSearch && s.authorsAgree() && s.YearDiff <= 2:
 		return true
 	case s.Title >= TitleIdentifier && s.FirstAuthor && s.Authors >= 0.75 && s.yearAgrees():
@@ -111,6 +205,28 @@ func (s Score) Rank() float64 {
 		r += 0.05
 	}
 	return r
+}
+
+// SameTitleAuthorYear reports whether two papers of a library are
+// probably one work by their titles (at least Duplicate alike, the same
+// numbers), first authors and years (yearSlack apart at most).
+func (s Score) SameTitleAuthorYear(yearSlack int) bool {
+	return !s.NumbersDiffer && s.Title >= Duplicate && (s.Authors < 0 || s.FirstAuthor) && s.YearDiff <= yearSlack
+}
+
+// romans are the numerals that tell parts apart; "i", "v" and "x" are left
+// out, being words or letters too often.
+var romans = map[string]bool{"ii": true, "iii": true, "iv": true, "vi": true, "vii": true, "viii": true, "ix": true, "xi": true, "xii": true}
+
+// numbers are the number tokens of a title, in order.
+func numbers(title string) []string {
+	var out []string
+	for _, w := range strings.Fields(Normalize(title)) {
+		if romans[w] || strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) }) < 0 {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Normalize folds case and accents, joins words a line break hyphenated

@@ -225,6 +225,7 @@ func TestCompare(t *testing.T) {
 		{"title read less well, same authors and year", Work{Title: "Attention Is All We Need", Authors: []string{"Ashish Vaswani", "Noam Shazeer"}, Year: 2017}, false, true},
 		{"same group's other paper", Work{Title: "Attention Is All We Need", Authors: []string{"Ashish Vaswani", "Jane Smith"}, Year: 2017}, false, false},
 		{"same title, other authors", Work{Title: "Attention Is All You Need", Authors: []string{"Jane Smith", "Li Wei"}, Year: 2017}, false, false},
+		{"another part", Work{Title: "Attention Is All You Need II", Authors: []string{"Ashish Vaswani"}, Year: 2017}, false, false},
 		{"year far apart", Work{Title: "Attention Is All You Need", Authors: []string{"Ashish Vaswani"}, Year: 2010}, false, false},
 	}
 	for _, c := range cases {
