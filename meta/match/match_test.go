@@ -156,9 +156,13 @@ func TestThresholdsMeasured(t *testing.T) {
 			}
 		}
 	}
-	var search, ident counts
+	var search, ident, dup counts
 	for _, p := range pos {
 		s := Compare(p.a, p.b)
+		dup.pos++
+		if s.SameTitleAuthorYear(1) {
+			dup.posOK++
+		}
 		search.pos++
 		ident.pos++
 		if s.SameBySearch() {
@@ -172,6 +176,11 @@ func TestThresholdsMeasured(t *testing.T) {
 	}
 	for _, p := range neg {
 		s := Compare(p.a, p.b)
+		dup.neg++
+		if s.SameTitleAuthorYear(1) {
+			dup.negOK++
+			t.Errorf("duplicates rule accepts a near miss: %q for %q: %+v", p.b.Title, p.a.Title, s)
+		}
 		search.neg++
 		ident.neg++
 		if s.SameBySearch() {
@@ -185,19 +194,20 @@ func TestThresholdsMeasured(t *testing.T) {
 	}
 	t.Logf("title search (title >= %.2f, authors and year agree): %v", TitleSearch, search)
 	t.Logf("identifier check (title >= %.2f as for a search, or >= %.2f with nearly the same authors): %v", TitleSearch, TitleIdentifier, ident)
+	t.Logf("duplicates rule (title >= %.2f, first author, a year apart at most): %v", Duplicate, dup)
 	for _, th := range []float64{0.7, 0.8, 0.85, 0.9, 0.95, 0.98} {
 		var c counts
 		for _, p := range pos {
 			s := Compare(p.a, p.b)
 			c.pos++
-			if s.Title >= th && s.authorsAgree() && s.yearAgrees() {
+			if !s.NumbersDiffer && s.Title >= th && s.authorsAgree() && s.yearAgrees() {
 				c.posOK++
 			}
 		}
 		for _, p := range neg {
 			s := Compare(p.a, p.b)
 			c.neg++
-			if s.Title >= th && s.authorsAgree() && s.yearAgrees() {
+			if !s.NumbersDiffer && s.Title >= th && s.authorsAgree() && s.yearAgrees() {
 				c.negOK++
 			}
 		}
