@@ -88,6 +88,9 @@ func loadConfig() (*Config, error) {
 	if v := os.Getenv("PAPERFS_MONGODB_DATABASE"); v != "" {
 		cfg.MongoDB.Database = v
 	}
+	if os.Getenv("PAPERFS_OFFLINE") == "1" {
+		cfg.Lookup.Off = true
+	}
 	if v := os.Getenv("PAPERFS_LOOKUP_EMAIL"); v != "" {
 		cfg.Lookup.Email = v
 	}

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paperfs/paperfs/extract/lookup/lookuptest"
+	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 )
@@ -20,7 +23,7 @@ func (e *env) cfgCmd(cfg string, args ...string) (string, error) {
 		e.t.Fatal(err)
 	}
 	c := e.cmd(args...)
-	c.Env = append(c.Env, "PAPERFS_CONFIG="+path)
+	c.Env = append(c.Env, "PAPERFS_CONFIG="+path, "PAPERFS_OFFLINE=")
 	out, err := c.CombinedOutput()
 	return string(out), err
 }
@@ -173,5 +176,62 @@ func TestLookupConfig(t *testing.T) {
 		if err != nil || cfg.Lookup.Off != c.off {
 			t.Errorf("%s: off %v, %v", c.in, cfg.Lookup.Off, err)
 		}
+	}
+}
+
+// A running mount looks up a new paper in the background: its sidecar in
+// the mount shows the published version and where each field came from.
+func TestMountLooksUpInBackground(t *testing.T) {
+	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
+		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
+	}
+	svc := lookuptest.New(t)
+	e := newEnv(t)
+	writeFile(t, filepath.Join(e.lib, "resnet.pdf"), makePDF("Deep Residual Learning for Image Recognition",
+		[]string{"Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun", "arXiv:1512.03385v1 [cs.CV] 10 Dec 2015"}, nil))
+	cfg, _ := json.Marshal(map[string]any{"lookup": map[string]any{"crossref_url": svc.Crossref.URL, "arxiv_url": svc.ArXiv.URL,
+		"dblp_url": svc.DBLP.URL, "semanticscholar_url": svc.SemanticScholar.URL}})
+	cfgPath := e.dat + "-cfg.json"
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	c := e.cmd("mount", mnt)
+	c.Env = append(c.Env, "PAPERFS_CONFIG="+cfgPath, "PAPERFS_OFFLINE=")
+	var logs strings.Builder
+	c.Stderr = &logs
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if ok, _ := fs.IsMounted(mnt); ok {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	}()
+	side := filepath.Join(mnt, "all", "He et al. 2015 - Deep Residual Learning for Image Recognition.json")
+	deadline := time.Now().Add(30 * time.Second)
+	var text []byte
+	for {
+		text, _ = os.ReadFile(side)
+		if strings.Contains(string(text), `"published"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			c.Wait()
+			entries, _ := os.ReadDir(filepath.Join(mnt, "all"))
+			t.Fatalf("the sidecar never showed the lookup: %s\nall/: %v\n%s", text, entries, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, want := range []string{`"doi": "10.1109/cvpr.2016.90"`, `"authors": "arxiv"`, `"published": "crossref"`} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("sidecar lacks %s:\n%s", want, text)
+		}
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	if err := c.Wait(); err != nil {
+		t.Fatalf("mount exited with %v\n%s", err, logs.String())
 	}
 }
