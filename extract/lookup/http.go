@@ -28,6 +28,9 @@ var (
 	ErrUnavailable = errors.New("service unavailable")
 	// ErrMalformed: the service answered something this code cannot read.
 	ErrMalformed = errors.New("malformed answer")
+	// ErrRefused: the service refused the request (a 4xx other than 404
+	// and 429: a query it cannot parse, a wrong API key).
+	ErrRefused = errors.New("request refused")
 )
 
 // maxBody bounds an answer read into memory.
@@ -91,7 +94,7 @@ func (f *fetcher) get(ctx context.Context, url string) ([]byte, error) {
 			}
 			continue
 		default:
-			return nil, fmt.Errorf("%s: %s answered %d: %s", f.service, url, status, snippet(body))
+			return nil, fmt.Errorf("%s: %w: answered %d: %s", f.service, ErrRefused, status, snippet(body))
 		}
 	}
 	return nil, fmt.Errorf("%s: %w after %d attempts: %v", f.service, ErrUnavailable, f.retries+1, last)

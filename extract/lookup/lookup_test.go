@@ -218,6 +218,21 @@ func TestRetryAfter429And5xx(t *testing.T) {
 	}
 }
 
+// A request a service refuses (a wrong key: 403) skips that service.
+func TestRefusedRequest(t *testing.T) {
+	s := newServices(t)
+	s.setFault("dblp", func(w http.ResponseWriter, r *http.Request) bool {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"error": "forbidden"}`))
+		return true
+	})
+	q := Query{Title: "Kelips: Building an Efficient and Stable P2P DHT Through Increased Memory and Background Overhead", Authors: []string{"Indranil Gupta"}, TitleRead: true}
+	res := resolve(t, New(s.config()), q)
+	if res.Main == nil || s.count("dblp") != 1 || !strings.Contains(strings.Join(res.Rejected, "\n"), "dblp: request refused: answered 403") {
+		t.Fatalf("after a 403: %+v %v, %d dblp requests", res.Main, res.Rejected, s.count("dblp"))
+	}
+}
+
 // When no service answers, Resolve says to try later rather than "no
 // match", so the paper is looked up again.
 func TestAllUnavailableIsRetryLater(t *testing.T) {

@@ -139,7 +139,7 @@ func (l *Lookup) Resolve(ctx context.Context, q Query) (Result, error) {
 
 // skippable errors end one way of looking a paper up, not the lookup.
 func skippable(err error) bool {
-	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrMalformed)
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrRefused)
 }
 
 // identified checks a record an identifier named against the paper.

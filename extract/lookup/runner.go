@@ -152,6 +152,9 @@ func (r *Runner) Pending(all bool) ([]string, error) {
 // Unavailable with the error when a service could not be asked.
 func (r *Runner) One(ctx context.Context, id string) (Outcome, []string, error) {
 	p, err := r.Store.Get(id)
+	if errors.Is(err, meta.ErrNotFound) {
+		return NoMatch, nil, nil // gone since it was listed
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -167,6 +170,11 @@ func (r *Runner) One(ctx context.Context, id string) (Outcome, []string, error) 
 		return "", nil, fmt.Errorf("looking up %q: %w", p.Title, err)
 	}
 	for _, why := range res.Rejected {
+		if strings.Contains(why, ErrRefused.Error()) {
+			// A wrong API key or a changed API: the user should know.
+			r.logger().Warn("a lookup service refused a request", "paper", p.ID, "err", why)
+			continue
+		}
 		r.logger().Debug("lookup rejected a record", "paper", p.ID, "title", p.Title, "why", why)
 	}
 	var changed []string
