@@ -62,7 +62,8 @@ type Config struct {
 	Services []string
 	// Timeout bounds each request (default 20 s).
 	Timeout time.Duration
-	// Retries after a 429, a 5xx or a network error (default 3), waiting
+	// Retries after a 429, a 5xx or a network error (default 3; negative:
+	// none), waiting
 	// Backoff (default 2 s), doubling, or what Retry-After says up to
 	// MaxWait (default 2 min; a longer wait gives up: try later).
 	Retries          int
@@ -120,8 +121,11 @@ func New(c Config) *Lookup {
 	} else {
 		def(&c.SemanticScholarPace, 3*time.Second)
 	}
-	if c.Retries == 0 {
+	switch {
+	case c.Retries == 0:
 		c.Retries = 3
+	case c.Retries < 0:
+		c.Retries = 0
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{}
