@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/extract/lookup/lookuptest"
-	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/fs/fuse"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 )
@@ -205,7 +205,7 @@ func TestMountLooksUpInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		if ok, _ := fs.IsMounted(mnt); ok {
+		if ok, _ := fuse.IsMounted(mnt); ok {
 			syscall.Unmount(mnt, syscall.MNT_DETACH)
 		}
 	}()
