@@ -8,7 +8,8 @@ import (
 )
 
 // Map fields hold one value per field of the paper they describe
-// (confidence: how sure the metadata lookup was of each field). Each entry
+// (confidence: how sure the metadata lookup was of each field;
+// provenance: where each field's value came from). Each entry
 // is its own last-writer-wins register, so two devices changing the
 // entries of different fields both keep theirs.
 //
@@ -26,7 +27,7 @@ import (
 
 // mapFields are the scalar fields merged entry by entry. Their keys are
 // names of the paper's fields.
-var mapFields = []string{"confidence"}
+var mapFields = []string{"confidence", "provenance"}
 
 // keyName is the name of map field f's entry k, in ops and record stamps.
 func keyName(f, k string) string { return f + "/" + k }

@@ -74,7 +74,8 @@ func (o *Op) Check() error {
 // JSON names of Paper's fields, minus the derived (id, modified), local
 // (missing) and set-valued ones.
 var scalarFields = []string{"title", "authors", "year", "venue", "type", "doi", "arxiv", "citekey",
-	"rating", "flag", "note", "url", "abstract", "file", "supplementary", "confidence", "added", "trashed", "merged_into"}
+	"rating", "flag", "note", "url", "abstract", "file", "supplementary", "confidence", "added", "trashed", "merged_into",
+	"arxiv_version", "published", "cite", "provenance"}
 
 // setFields are merged as observed-remove sets.
 var setFields = []string{"tags", "folders"}

@@ -5,6 +5,7 @@
 package meta
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -38,14 +39,22 @@ type File struct {
 // Paper is one paper's metadata. Its JSON form is the stable schema shown in
 // the mount's sidecar files and stored in the database; see docs/schema.md.
 type Paper struct {
-	ID            string             `json:"id"`
-	Title         string             `json:"title"`
-	Authors       []string           `json:"authors"`
-	Year          int                `json:"year,omitempty"`
-	Venue         string             `json:"venue,omitempty"`
-	Type          Type               `json:"type"`
-	DOI           string             `json:"doi,omitempty"`
-	ArXiv         string             `json:"arxiv,omitempty"`
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Authors      []string `json:"authors"`
+	Year         int      `json:"year,omitempty"`
+	Venue        string   `json:"venue,omitempty"`
+	Type         Type     `json:"type"`
+	DOI          string   `json:"doi,omitempty"`
+	ArXiv        string   `json:"arxiv,omitempty"`
+	ArXivVersion int      `json:"arxiv_version,omitempty"`
+	// Published is the published version of a preprint, as a lookup
+	// found it; the paper's own fields keep describing its PDF.
+	Published *Published `json:"published,omitempty"`
+	// Cite says which version a citation names: CitePreprint,
+	// CitePublished, or "" (not chosen: the PDF's own fields). Only the
+	// user sets it.
+	Cite          string             `json:"cite,omitempty"`
 	CiteKey       string             `json:"citekey,omitempty"`
 	Tags          []string           `json:"tags"`
 	Folders       []string           `json:"folders"`
@@ -57,8 +66,10 @@ type Paper struct {
 	File          File               `json:"file"`
 	Supplementary []string           `json:"supplementary,omitempty"`
 	Confidence    map[string]float64 `json:"confidence,omitempty"`
-	Added         time.Time          `json:"added"`
-	Modified      time.Time          `json:"modified"`
+	// Provenance says per field where its value came from: a Source.
+	Provenance map[string]string `json:"provenance,omitempty"`
+	Added      time.Time         `json:"added"`
+	Modified   time.Time         `json:"modified"`
 	// Trashed is set when the paper was deleted; its PDF then sits in the
 	// library's trash folder and File.Path points there.
 	Trashed *time.Time `json:"trashed,omitempty"`
@@ -72,6 +83,30 @@ type Paper struct {
 	Missing bool `json:"missing,omitempty"`
 }
 
+// Published is where and when a preprint was published.
+type Published struct {
+	Venue string `json:"venue,omitempty"`
+	Year  int    `json:"year,omitempty"`
+	DOI   string `json:"doi,omitempty"`
+	Type  Type   `json:"type,omitempty"`
+}
+
+// The values of Paper.Cite.
+const (
+	CitePreprint  = "preprint"
+	CitePublished = "published"
+)
+
+// Sources of a field's value, as Paper.Provenance names them.
+const (
+	SourcePDF             = "pdf"
+	SourceCrossref        = "crossref"
+	SourceArXiv           = "arxiv"
+	SourceDBLP            = "dblp"
+	SourceSemanticScholar = "semanticscholar"
+	SourceUser            = "user"
+)
+
 // Clone returns a deep copy.
 func (p Paper) Clone() Paper {
 	p.Authors = slices.Clone(p.Authors)
@@ -84,6 +119,13 @@ func (p Paper) Clone() Paper {
 			c[k] = v
 		}
 		p.Confidence = c
+	}
+	if p.Provenance != nil {
+		p.Provenance = maps.Clone(p.Provenance)
+	}
+	if p.Published != nil {
+		v := *p.Published
+		p.Published = &v
 	}
 	if p.Trashed != nil {
 		t := *p.Trashed

@@ -53,7 +53,7 @@ const MaxSidecarBytes = 1 << 20
 func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) }
 
 // readOnlySidecar are the fields a save may repeat but not change.
-var readOnlySidecar = []string{"id", "file", "confidence", "added", "modified", "trashed", "missing", "merged_into"}
+var readOnlySidecar = []string{"id", "file", "confidence", "provenance", "added", "modified", "trashed", "missing", "merged_into"}
 
 // DecodeSidecar parses a saved sidecar against the paper's current state
 // and returns the paper it describes. It rejects, wrapping ErrInvalid or
@@ -97,7 +97,7 @@ func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
 		}
 	}
 	// Decode the editable fields onto a copy holding only read-only ones.
-	next := Paper{ID: cur.ID, File: cur.File, Confidence: cur.Confidence, Added: cur.Added,
+	next := Paper{ID: cur.ID, File: cur.File, Confidence: cur.Confidence, Provenance: cur.Provenance, Added: cur.Added,
 		Modified: cur.Modified, Trashed: cur.Trashed, Missing: cur.Missing}
 	for f, v := range raw {
 		if slices.Contains(readOnlySidecar, f) {
@@ -123,15 +123,29 @@ func DecodeSidecar(data []byte, cur Paper) (Paper, error) {
 	before, _ := fieldsOf(&cur)
 	after, _ := fieldsOf(&next)
 	next.Confidence = maps.Clone(cur.Confidence)
+	next.Provenance = maps.Clone(cur.Provenance)
 	for f := range after {
 		if !sameJSON(before[f], after[f]) && !slices.Contains(readOnlySidecar, f) {
-			if next.Confidence == nil {
-				next.Confidence = map[string]float64{}
-			}
-			next.Confidence[f] = 1
+			next.markUser(f)
 		}
 	}
 	return next, nil
+}
+
+// markUser records that the user set field f: confidence 1, so no lookup
+// overwrites it, and provenance "user".
+func (p *Paper) markUser(f string) {
+	if p.Confidence == nil {
+		p.Confidence = map[string]float64{}
+	}
+	p.Confidence[f] = 1
+	if f == "cite" || f == "tags" || f == "folders" || f == "rating" || f == "flag" || f == "note" {
+		return // only the user sets these
+	}
+	if p.Provenance == nil {
+		p.Provenance = map[string]string{}
+	}
+	p.Provenance[f] = SourceUser
 }
 
 // sidecarFields are the JSON names of Paper's fields.
@@ -232,12 +246,10 @@ func Rebase(base, saved, cur Paper) Paper {
 	out.Tags = mergeSet(base.Tags, saved.Tags, cur.Tags)
 	out.Folders = mergeSet(base.Folders, saved.Folders, cur.Folders)
 	out.Confidence = maps.Clone(cur.Confidence)
+	out.Provenance = maps.Clone(cur.Provenance)
 	for f, v := range saved.Confidence {
 		if v == 1 && base.Confidence[f] != 1 {
-			if out.Confidence == nil {
-				out.Confidence = map[string]float64{}
-			}
-			out.Confidence[f] = 1
+			out.markUser(f)
 		}
 	}
 	out.normalize()

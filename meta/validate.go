@@ -83,6 +83,23 @@ func Validate(p *Paper) error {
 			return &FieldError{Field: "supplementary", Reason: err.Error(), Err: ErrInvalid}
 		}
 	}
+	if p.Cite != "" && p.Cite != CitePreprint && p.Cite != CitePublished {
+		return invalid("cite", "%q is not %q, %q or empty", p.Cite, CitePreprint, CitePublished)
+	}
+	if p.ArXivVersion < 0 {
+		return invalid("arxiv_version", "%d is negative", p.ArXivVersion)
+	}
+	if v := p.Published; v != nil {
+		if err := checkLine("published", v.Venue+v.DOI); err != nil {
+			return err
+		}
+		if v.Year != 0 && (v.Year < MinYear || v.Year > MaxYear) {
+			return invalid("published", "year %d is not a year", v.Year)
+		}
+		if v.Type != "" && !slices.Contains(Types, v.Type) {
+			return invalid("published", "type %q is not one of %v", v.Type, Types)
+		}
+	}
 	for k, v := range p.Confidence {
 		if v < 0 || v > 1 {
 			return invalid("confidence", "%s: %v is outside 0..1", quote(k), v)

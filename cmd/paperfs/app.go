@@ -19,6 +19,7 @@ type globalOptions struct {
 	Library string
 	DataDir string
 	Debug   bool
+	Offline bool // no online lookups
 }
 
 // app is an opened library: its folder, store and settings.
@@ -124,9 +125,21 @@ func poolExtractor(pool *extract.Pool) library.Extractor {
 		if err != nil {
 			problems = append(problems, err.Error())
 		}
+		if res.Venue != "" && res.Confidence != nil {
+			if _, ok := res.Confidence["venue"]; !ok {
+				// Extraction reads venues without saying how sure it
+				// is; a lookup may correct them.
+				res.Confidence["venue"] = 0.5
+			}
+		}
+		prov := make(map[string]string, len(res.Confidence))
+		for f := range res.Confidence {
+			prov[f] = meta.SourcePDF
+		}
 		return meta.Paper{
 			Title: res.Title, Authors: res.Authors, Year: res.Year, Venue: res.Venue,
-			DOI: res.DOI, ArXiv: res.ArXiv, Abstract: res.Abstract, Confidence: res.Confidence,
+			DOI: res.DOI, ArXiv: res.ArXiv, ArXivVersion: res.ArXivVersion, Abstract: res.Abstract,
+			Confidence: res.Confidence, Provenance: prov,
 		}, problems
 	}
 }

@@ -186,6 +186,15 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		defer wg.Done()
 		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, view, fsys)
 	}()
+	// Online lookups run on their own: imports and scans never wait for
+	// them, and they retry by themselves while offline.
+	if r := a.lookupRunner(g); r != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Run(bg)
+		}()
+	}
 
 	select {
 	case <-ctx.Done():

@@ -29,6 +29,8 @@ type Config struct {
 		URI      string `json:"uri,omitempty"`
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`
+	// Lookup configures online lookups; "lookup": false turns them off.
+	Lookup LookupConfig `json:"lookup"`
 	Import struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
@@ -66,13 +68,13 @@ func loadConfig() (*Config, error) {
 				return nil, fmt.Errorf("config %s: %w", path, err)
 			}
 			cfg.path = path
-			if cfg.MongoDB.URI != "" {
+			if cfg.MongoDB.URI != "" || cfg.Lookup.SemanticScholarKey != "" {
 				st, err := os.Stat(path)
 				if err != nil {
 					return nil, err
 				}
 				if st.Mode().Perm()&0o077 != 0 {
-					return nil, fmt.Errorf("config %s holds MongoDB credentials but is readable by others (mode %04o); fix it with: chmod 600 %s",
+					return nil, fmt.Errorf("config %s holds credentials (MongoDB, Semantic Scholar key) but is readable by others (mode %04o); fix it with: chmod 600 %s",
 						path, st.Mode().Perm(), path)
 				}
 			}
@@ -89,6 +91,15 @@ func loadConfig() (*Config, error) {
 	}
 	if v := os.Getenv("PAPERFS_MONGODB_DATABASE"); v != "" {
 		cfg.MongoDB.Database = v
+	}
+	if os.Getenv("PAPERFS_OFFLINE") == "1" {
+		cfg.Lookup.Off = true
+	}
+	if v := os.Getenv("PAPERFS_LOOKUP_EMAIL"); v != "" {
+		cfg.Lookup.Email = v
+	}
+	if v := os.Getenv("PAPERFS_SEMANTIC_SCHOLAR_KEY"); v != "" {
+		cfg.Lookup.SemanticScholarKey = v
 	}
 	if cfg.MongoDB.Database == "" {
 		cfg.MongoDB.Database = "paperfs"
@@ -161,4 +172,43 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// LookupConfig is the "lookup" entry of the config file: false (no online
+// lookups), true or absent (the defaults), or an object.
+type LookupConfig struct {
+	Off bool `json:"off,omitempty"`
+	// Email is sent to Crossref as a contact (its polite pool).
+	Email string `json:"email,omitempty"`
+	// SemanticScholarKey raises Semantic Scholar's rate limit; keep the
+	// config file private (chmod 600) or use $PAPERFS_SEMANTIC_SCHOLAR_KEY.
+	SemanticScholarKey string `json:"semantic_scholar_key,omitempty"`
+	// Services to search titles at, in order (default dblp, crossref,
+	// semanticscholar).
+	Services []string `json:"services,omitempty"`
+	// Base URLs, for a mirror or a proxy.
+	CrossrefURL        string `json:"crossref_url,omitempty"`
+	ArXivURL           string `json:"arxiv_url,omitempty"`
+	DBLPURL            string `json:"dblp_url,omitempty"`
+	SemanticScholarURL string `json:"semanticscholar_url,omitempty"`
+}
+
+func (c *LookupConfig) UnmarshalJSON(b []byte) error {
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		*c = LookupConfig{Off: !on}
+		return nil
+	}
+	type plain LookupConfig
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return fmt.Errorf("\"lookup\" must be false, true or an object: %w", err)
+	}
+	for _, s := range c.Services {
+		switch s {
+		case "dblp", "crossref", "semanticscholar":
+		default:
+			return fmt.Errorf("\"lookup\": unknown service %q in \"services\" (dblp, crossref, semanticscholar)", s)
+		}
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(binary, append([]string{"--library", e.lib}, args...)...)
-	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+e.dat, "PAPERFS_CONFIG="+filepath.Join(e.dat, "none.json"))
+	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+e.dat, "PAPERFS_CONFIG="+filepath.Join(e.dat, "none.json"), "PAPERFS_OFFLINE=1")
 	return c
 }
 

@@ -42,7 +42,7 @@ func newDevice(t testing.TB, name, uri, db string) *device {
 // environment unless uri is empty.
 func (d *device) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(binary, append([]string{"--library", d.lib}, args...)...)
-	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+d.dat, "PAPERFS_CONFIG="+filepath.Join(d.dat, "none.json"))
+	c.Env = append(os.Environ(), "PAPERFS_DATA_DIR="+d.dat, "PAPERFS_CONFIG="+filepath.Join(d.dat, "none.json"), "PAPERFS_OFFLINE=1")
 	if d.uri != "" {
 		c.Env = append(c.Env, "PAPERFS_MONGODB_URI="+d.uri, "PAPERFS_MONGODB_DATABASE="+d.db)
 	}

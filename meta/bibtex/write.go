@@ -54,6 +54,7 @@ func isArXivOnly(p *meta.Paper) bool {
 // FromPaper builds a paper's entry. The paper must have a citation key
 // (see EnsureKeys); its personal note and rating are not exported.
 func FromPaper(p *meta.Paper) Entry {
+	p = citedVersion(p)
 	e := Entry{Key: p.CiteKey}
 	if e.Key == "" {
 		e.Key = p.ID
@@ -108,6 +109,23 @@ func FromPaper(p *meta.Paper) Entry {
 		e.add("url", urlValue(p.URL))
 	}
 	return e
+}
+
+// citedVersion is the paper as its entry cites it: with "cite":
+// "published", the published version's venue, year, DOI and type (the
+// arXiv id stays, as an eprint).
+func citedVersion(p *meta.Paper) *meta.Paper {
+	v := p.Published
+	if p.Cite != meta.CitePublished || v == nil {
+		return p
+	}
+	q := *p
+	q.Venue, q.Year, q.DOI = cmp.Or(v.Venue, q.Venue), cmp.Or(v.Year, q.Year), cmp.Or(v.DOI, q.DOI)
+	q.Type = cmp.Or(v.Type, meta.Article)
+	if q.Type == meta.Preprint {
+		q.Type = meta.Article
+	}
+	return &q
 }
 
 // urlValue keeps a URL verbatim (the url package prints it as is) except for

@@ -38,7 +38,7 @@ func (l *Library) MergeDuplicates() (int, error) {
 
 // carried are the fields a merge may carry over from the merged paper: the
 // user's (the file, the dates and the merge itself are not).
-var carried = []string{"title", "authors", "year", "venue", "type", "doi", "arxiv", "citekey",
+var carried = []string{"title", "authors", "year", "venue", "type", "doi", "arxiv", "arxiv_version", "published", "cite", "citekey",
 	"rating", "flag", "note", "url", "abstract", "supplementary"}
 
 // carryOver copies what the user set on lose onto keep.
@@ -90,6 +90,12 @@ func carryOver(keep *meta.Paper, lose meta.Paper) error {
 	}
 	for _, f := range fields {
 		out.Confidence[f] = 1
+		if src, ok := lose.Provenance[f]; ok {
+			if out.Provenance == nil {
+				out.Provenance = map[string]string{}
+			}
+			out.Provenance[f] = src
+		}
 	}
 	*keep = out
 	return nil
