@@ -66,7 +66,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err != nil {
 		return err
 	}
-	dir := cfg.Mount.Mountpoint
+	dir := expandHome(cfg.Mount.Mountpoint)
 	if len(args) == 1 {
 		dir = args[0]
 	}
