@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/paperfs/paperfs/meta/library"
@@ -79,7 +78,7 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 		}
 	}
 	a.pullFirst(ctx, errw)
-	bar := newBar(w, "importing")
+	bar := newProgress(w, "importing", "files")
 	rep, err := a.lib.Import(ctx, args, library.ImportOptions{Move: opts.Move, Tags: opts.Tags, Progress: bar.update})
 	bar.finish()
 	printImportReport(w, rep)
@@ -105,34 +104,6 @@ func printImportReport(w io.Writer, rep library.ImportReport) {
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
-	}
-}
-
-type bar struct {
-	w    io.Writer
-	desc string
-	pb   *progressbar.ProgressBar
-}
-
-func newBar(w io.Writer, desc string) *bar { return &bar{w: w, desc: desc} }
-
-// update draws count, rate and ETA once there is more than one file.
-func (b *bar) update(done, total int) {
-	if total < 2 {
-		return
-	}
-	if b.pb == nil {
-		b.pb = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(b.desc),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("files"),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100e6))
-	}
-	b.pb.Set(done)
-}
-
-func (b *bar) finish() {
-	if b.pb != nil {
-		b.pb.Finish()
-		fmt.Fprintln(b.w)
 	}
 }
 
@@ -162,7 +133,7 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	defer a.close()
 	backupIfDue(a)
 	a.pullFirst(ctx, errw)
-	bar := newBar(w, "indexing")
+	bar := newProgress(w, "indexing", "files")
 	rep, err := a.lib.Scan(ctx, bar.update)
 	bar.finish()
 	if errors.Is(err, context.Canceled) {

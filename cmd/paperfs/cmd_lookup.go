@@ -111,7 +111,7 @@ func runLookup(ctx context.Context, g *globalOptions, opts lookupOptions, args [
 		fmt.Fprintln(w, "nothing to look up (--all looks up every paper again)")
 		return nil
 	}
-	bar := newBar(w, "looking up")
+	bar := newProgress(w, "looking up", "papers")
 	rep, err := r.Lookup(ctx, ids, bar.update)
 	bar.finish()
 	changed := make([]string, 0, len(rep.Changed))

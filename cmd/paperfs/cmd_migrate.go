@@ -105,7 +105,7 @@ func runMigratePaperlib(ctx context.Context, g *globalOptions, opts migratePaper
 		return psync.RedactError(uri, err)
 	}
 	fmt.Fprintf(w, "%d papers, %d tags, %d folders\n", len(data.Papers), len(data.Tags), len(data.Folders))
-	bar := newBar(w, "migrating")
+	bar := newProgress(w, "migrating", "papers")
 	rep, err := paperlib.Migrate(ctx, a.store, data, paperlib.Options{Library: a.lib.Root, Pattern: opts.Pattern, Progress: bar.update})
 	bar.finish()
 	printPaperlibReport(w, rep)

@@ -66,7 +66,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err != nil {
 		return err
 	}
-	dir := cfg.Mount.Mountpoint
+	dir := expandHome(cfg.Mount.Mountpoint)
 	if len(args) == 1 {
 		dir = args[0]
 	}
@@ -126,6 +126,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		Released: debug.FreeOSMemory,
 	})
 	m, err := fsys.Mount(dir, fuse.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
+	err = withMountHint(err, opts.AllowOther || cfg.Mount.AllowOther)
 	_, bound := fsys.Inodes()
 	limiter := newHeapLimiter(bound, func() int { held, _ := fsys.Inodes(); return held })
 	if gcDefault && limiter.active() {

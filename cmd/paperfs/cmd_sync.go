@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -141,28 +140,19 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 	if err != nil {
 		return err
 	}
-	var pb *progressbar.ProgressBar
+	bar := newProgress(errw, "downloading the library", "changes")
 	progress := func(done, total int) {
 		if opts.JSON || (n > 0 && total < 1000) {
 			return
 		}
-		if pb == nil {
-			pb = progressbar.NewOptions(total, progressbar.OptionSetWriter(errw), progressbar.OptionSetDescription("downloading the library"),
-				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("changes"),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100e6))
-		}
-		pb.ChangeMax(total)
-		pb.Set(done)
+		bar.update(done, total)
 	}
 	eng, err := a.newEngine(progress, nil)
 	if err != nil {
 		return err
 	}
 	rep, err := eng.Once(ctx)
-	if pb != nil {
-		pb.Finish()
-		fmt.Fprintln(errw)
-	}
+	bar.finish()
 	var compacted *psync.CompactReport
 	if err == nil && opts.Compact {
 		var crep psync.CompactReport

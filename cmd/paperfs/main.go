@@ -57,15 +57,17 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 		Example: `  paperfs --library ~/OneDrive/Papers mount ~/papers
   paperfs --library ~/OneDrive/Papers import ~/Downloads/*.pdf
   paperfs status`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&g.Library, "library", "", "library folder holding the PDFs")
 	root.PersistentFlags().StringVar(&g.DataDir, "data-dir", "", "where this device keeps the library's database (default: under $XDG_DATA_HOME/paperfs)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "log debug messages, including every FUSE request")
 	root.PersistentFlags().BoolVar(&g.Offline, "offline", false, "look nothing up online (as \"lookup\": false in the config file)")
 	root.AddCommand(newMountCommand(g), newUnmountCommand(), newScanCommand(g), newImportCommand(g),
 		newStatusCommand(g), newSyncCommand(g), newTrashCommand(g), newMigrateCommand(g), newExportCommand(g),
-		newRestoreCommand(g), newLookupCommand(g), newDuplicatesCommand(g), newMergeCommand(g))
+		newRestoreCommand(g), newLookupCommand(g), newDuplicatesCommand(g), newMergeCommand(g), newDocsCommand())
 	return root
 }

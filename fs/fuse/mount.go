@@ -111,7 +111,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	f.exactPDFs.Store(mo.AllowOther)
 	server, err := gofs.Mount(dir, f.root, opts)
 	if err != nil {
-		return nil, fmt.Errorf("mounting %s: %w%s", dir, err, mountHint(err))
+		return nil, fmt.Errorf("mounting %s: %w", dir, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mount{Dir: dir, server: server, cancel: cancel, done: make(chan struct{})}

@@ -55,10 +55,6 @@ func canMount() error {
 	return fmt.Errorf("mounting on macOS needs macFUSE, which is not installed: install it from https://macfuse.github.io (or: brew install --cask macfuse), or use paperfs serve webdav and connect from Finder")
 }
 
-func mountHint(err error) string {
-	return " (is macFUSE installed and allowed in System Settings > Privacy & Security?)"
-}
-
 // Unmount detaches the paperfs mount at dir from outside the mounting
 // process.
 func Unmount(dir string) error {

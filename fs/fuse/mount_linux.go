@@ -1,7 +1,6 @@
 package fuse
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,16 +61,6 @@ func canMount() error {
 		}
 	}
 	return nil
-}
-
-func mountHint(err error) string {
-	switch {
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
-		return " (permission denied: run as root, or install fuse3 and make sure /usr/bin/fusermount3 is setuid root)"
-	case strings.Contains(err.Error(), "fusermount"):
-		return " (install fuse3: sudo apt-get install fuse3)"
-	}
-	return ""
 }
 
 // Unmount detaches the paperfs mount at dir from outside the mounting
