@@ -1,6 +1,10 @@
 package fs
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/paperfs/paperfs/meta"
+)
 
 // Errors of the view, beside meta's (ErrNotFound, ErrInvalid, ErrExists,
 // ErrNotEmpty, ErrReadOnly). Frontends map each to their own code in one
@@ -13,8 +17,9 @@ var (
 	// (no library folder to import into or trash from). EROFS, 403.
 	ErrReadOnlyView = errors.New("read-only view")
 	// ErrTooLarge: what was written is larger than such a file may be.
-	// EFBIG, 413.
-	ErrTooLarge = errors.New("file too large")
+	// EFBIG, 413. It is meta's, so the store's bound and the view's are
+	// one.
+	ErrTooLarge = meta.ErrTooLarge
 	// ErrStale: the name changed meaning between lookup and use. ESTALE.
 	ErrStale = errors.New("stale name")
 )

@@ -16,7 +16,7 @@ import (
 // MaxSidecar bounds what may be written into a sidecar or a scratch file:
 // a paper's metadata is a few kilobytes, and anything past this is a
 // mistake that must not take the view's memory.
-const MaxSidecar = 1 << 20
+const MaxSidecar = meta.MaxSidecarBytes
 
 // Sidecar is a JSON file in a view directory. It is in one of two states:
 //   - attached: the metadata of paper id, rendered from the store; a

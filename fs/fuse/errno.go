@@ -41,6 +41,9 @@ func (f *FS) errno(op string, err error, attrs ...any) syscall.Errno {
 		return syscall.ENOTEMPTY
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
+	case errors.Is(err, meta.ErrDamaged):
+		f.log.Error(op+" failed: the database is damaged; see paperfs status and paperfs restore", append(attrs, slog.Any("err", err))...)
+		return syscall.EIO
 	}
 	var en syscall.Errno
 	if errors.As(err, &en) {
