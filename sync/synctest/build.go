@@ -165,7 +165,6 @@ func hashSources(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-
 // LogBuffer collects a child's stderr or a component's log lines for
 // failure messages; the writer may run in its own goroutine while the
 // test reads. With Max set it keeps only about the last Max bytes.
