@@ -211,3 +211,7 @@ func (d *Dir) CreateTemp(dir, prefix string) (*os.File, string, error) {
 		return f, rel, err
 	}
 }
+
+// IsMountPoint is false on Windows, where a library folder that goes away
+// is not there at all.
+func (d *Dir) IsMountPoint() (bool, error) { return false, nil }

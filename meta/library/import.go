@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -82,9 +83,14 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 			if d.IsDir() && path != p && len(d.Name()) > 1 && d.Name()[0] == '.' {
 				return filepath.SkipDir
 			}
-			if d.Type().IsRegular() && (IsPDF(path) || path == p) {
-				files = append(files, path)
+			if d.IsDir() || (path != p && !IsPDF(path)) {
+				return nil
 			}
+			if err := importable(path, d); err != nil {
+				rep.Errors = append(rep.Errors, err)
+				return nil
+			}
+			files = append(files, path)
 			return nil
 		})
 		if err != nil {
@@ -225,22 +231,19 @@ func (l *Library) commit(ctx context.Context, in *incoming, move bool, tags []st
 	}
 	p.CiteKey = key
 	name := FileName(l.namePattern(), &p)
-	dir := filepath.Join(l.Root, filepath.FromSlash(filepath.Dir(name)))
-	dst, err := l.adopt(dir, filepath.Base(name), in, move)
-	if err == nil && dst == "" {
-		dst, err = placeFile(in.src, dir, filepath.Base(name), move)
+	dir := path.Dir(name)
+	rel, err := l.adopt(dir, path.Base(name), in, move)
+	if err == nil && rel == "" {
+		rel, err = l.bringIn(in.src, dir, path.Base(name), move)
 	}
 	if err != nil {
-		return meta.Paper{}, false, fmt.Errorf("importing %s: %w", in.src, err)
-	}
-	rel, err := l.Rel(dst)
-	if err != nil {
-		return meta.Paper{}, false, err
+		return meta.Paper{}, false, fmt.Errorf("importing %s: %w", meta.ShowPath(in.src), err)
 	}
 	np, fellBack, err := l.record(ctx, p, in.problems, meta.File{Path: rel, Size: in.size, SHA256: in.sum}, tags)
 	if err != nil {
-		return meta.Paper{}, false, fmt.Errorf("importing %s (file kept at %s): %w", in.src, dst, err)
+		return meta.Paper{}, false, fmt.Errorf("importing %s (file kept at %s): %w", meta.ShowPath(in.src), meta.ShowPath(l.Abs(rel)), err)
 	}
+	l.setStamp(np.ID, rel)
 	return np, fellBack || extractionFailed(p), nil
 }
 
@@ -257,8 +260,8 @@ func extractionFailed(p meta.Paper) bool {
 // A move then removes its source, as the interrupted one would have.
 func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, error) {
 	for i := 1; ; i++ {
-		path := filepath.Join(dir, candidate(base, i))
-		st, err := os.Stat(path)
+		rel := path.Join(dir, candidate(base, i))
+		st, err := l.dir.Lstat(rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
@@ -268,18 +271,14 @@ func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, erro
 		if st.Size() != in.size || !st.Mode().IsRegular() {
 			continue
 		}
-		rel, err := l.Rel(path)
-		if err != nil {
-			return "", err
-		}
 		if _, err := l.store.ByPath(rel); !errors.Is(err, meta.ErrNotFound) {
 			continue // a paper's, or the store failed: not ours to take
 		}
-		if sum, _, err := HashFile(path); err == nil && sum == in.sum {
-			if move && path != in.src {
+		if sum, _, err := l.Hash(rel); err == nil && sum == in.sum {
+			if move && l.Abs(rel) != in.src {
 				os.Remove(in.src)
 			}
-			return path, nil
+			return rel, nil
 		}
 	}
 }
@@ -341,6 +340,21 @@ func newID() string {
 	return string(b[:])
 }
 
+// importable says why a file found by Import is skipped: it is a symlink
+// (import copies files, never links, and does not follow them: name the
+// file it points to), or not a regular file at all.
+func importable(path string, d fs.DirEntry) error {
+	switch {
+	case d.Type()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("%s: skipped: a symbolic link (to %s); import the file it points to instead: %w",
+			meta.ShowPath(path), meta.ShowPath(target), meta.ErrInvalid)
+	case !d.Type().IsRegular():
+		return fmt.Errorf("%s: skipped: not a regular file: %w", meta.ShowPath(path), meta.ErrInvalid)
+	}
+	return nil
+}
+
 // checkPDF refuses files that are not PDFs, naming the file and the problem.
 func checkPDF(path string) error {
 	f, err := os.Open(path)
@@ -355,5 +369,5 @@ func checkPDF(path string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes): %w", path, meta.ErrInvalid)
+	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes): %w", meta.ShowPath(path), meta.ErrInvalid)
 }
