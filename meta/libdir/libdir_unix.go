@@ -172,15 +172,29 @@ func infoOf(name string, st *unix.Stat_t) *fileInfo {
 	return &fileInfo{name: name, size: st.Size, mode: mode, mtime: time.Unix(sec, nsec), sys: st}
 }
 
-// ReadDir lists a folder, sorted by name.
+// ReadDir lists a folder, sorted by name. The entries' Info resolves
+// their path again, without following symlinks.
 func (d *Dir) ReadDir(rel string) ([]fs.DirEntry, error) {
 	fd, err := d.open("readdir", rel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return readDir(fd, d.Abs(rel))
+	es, err := readDir(fd, d.Abs(rel))
+	for i, e := range es {
+		es[i] = &relEntry{DirEntry: e, d: d, rel: join(rel, e.Name())}
+	}
+	return es, err
 }
+
+// relEntry is an entry of ReadDir, whose folder is closed by then.
+type relEntry struct {
+	fs.DirEntry
+	d   *Dir
+	rel string
+}
+
+func (e *relEntry) Info() (fs.FileInfo, error) { return e.d.Lstat(e.rel) }
 
 // readDir lists the folder open as fd; the entries' Info stats relative to
 // fd, so fd must stay open while they are used.

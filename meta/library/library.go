@@ -112,6 +112,14 @@ func (l *Library) newKey(p *meta.Paper) (string, error) {
 // FromFileName is the Extractor of last resort: the title is the file name.
 func FromFileName(_ context.Context, path string) (meta.Paper, []string) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	// A title is text: bytes of another encoding and control characters
+	// (escape sequences) in the name don't make it into one.
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
 	name = strings.Join(strings.Fields(strings.ReplaceAll(name, "_", " ")), " ")
 	return meta.Paper{Title: name}, nil
 }
