@@ -30,6 +30,8 @@
 package libdir
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -117,4 +119,20 @@ func join(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
+}
+
+// CreateTemp creates a new file with a random name starting with prefix in
+// folder dir, readable and writable by the owner only; it returns the file
+// and its path.
+func (d *Dir) CreateTemp(dir, prefix string) (*os.File, string, error) {
+	for {
+		var b [6]byte
+		rand.Read(b[:])
+		rel := join(dir, prefix+hex.EncodeToString(b[:]))
+		f, err := d.OpenFile(rel, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, rel, err
+	}
 }

@@ -2,8 +2,6 @@ package libdir
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -195,21 +193,6 @@ func moveNoReplace(from, to string) error {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: ErrCrossDevice}
 	}
 	return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
-}
-
-// CreateTemp creates a new file with a random name starting with prefix in
-// folder dir; it returns the file and its path.
-func (d *Dir) CreateTemp(dir, prefix string) (*os.File, string, error) {
-	for {
-		var b [6]byte
-		rand.Read(b[:])
-		rel := join(dir, prefix+hex.EncodeToString(b[:]))
-		f, err := d.OpenFile(rel, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		return f, rel, err
-	}
 }
 
 // IsMountPoint is false on Windows, where a library folder that goes away

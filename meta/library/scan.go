@@ -20,7 +20,7 @@ type ScanReport struct {
 	Files      int      // PDFs in the library folder
 	New        []string // ids of papers created for new PDFs
 	Moved      int      // papers whose PDF was found under a new path
-	Changed    int      // papers whose PDF changed size
+	Changed    int      // papers whose PDF changed (size, or content at the same size)
 	Missing    int      // papers whose PDF is absent (now flagged missing)
 	Returned   int      // papers whose PDF came back
 	Duplicates []string // files whose content is already a paper's, left alone
