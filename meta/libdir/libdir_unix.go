@@ -9,7 +9,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -167,8 +169,18 @@ func infoOf(name string, st *unix.Stat_t) *fileInfo {
 		mode |= fs.ModeDevice
 	}
 	sec, nsec := st.Mtim.Unix()
-	return &fileInfo{name: name, size: st.Size, mode: mode, mtime: time.Unix(sec, nsec), sys: st}
+	// Sys is a *syscall.Stat_t, as os.Lstat's is, for code that reads the
+	// owner from it: the same C struct as unix.Stat_t, of the same size.
+	sys := (*syscall.Stat_t)(unsafe.Pointer(st))
+	return &fileInfo{name: name, size: st.Size, mode: mode, mtime: time.Unix(sec, nsec), sys: sys}
 }
+
+// Stat_t of syscall and of x/sys/unix are one struct; these fail to
+// compile if their sizes ever differ.
+var (
+	_ [unsafe.Sizeof(unix.Stat_t{}) - unsafe.Sizeof(syscall.Stat_t{})]byte
+	_ [unsafe.Sizeof(syscall.Stat_t{}) - unsafe.Sizeof(unix.Stat_t{})]byte
+)
 
 // ReadDir lists a folder, sorted by name. The entries' Info resolves
 // their path again, without following symlinks.
