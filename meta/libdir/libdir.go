@@ -70,6 +70,10 @@ func (d *Dir) Path() string { return d.root }
 // itself never does.
 func (d *Dir) Abs(rel string) string { return filepath.Join(d.root, filepath.FromSlash(rel)) }
 
+// show is a path for messages: escaped where printing it as it is could
+// drive a terminal.
+func (d *Dir) show(rel string) string { return meta.ShowPath(d.Abs(rel)) }
+
 // Open opens a file for reading.
 func (d *Dir) Open(rel string) (*os.File, error) { return d.OpenFile(rel, os.O_RDONLY, 0) }
 
@@ -83,7 +87,7 @@ func check(op, rel string) error {
 		err = fmt.Errorf("%q contains a backslash: %w", rel, meta.ErrInvalid)
 	}
 	if err != nil {
-		return &os.PathError{Op: op, Path: rel, Err: err}
+		return &os.PathError{Op: op, Path: meta.ShowPath(rel), Err: err}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -254,4 +255,23 @@ func TestWalk(t *testing.T) {
 			t.Fatalf("walk: %v, %v; want %v", got, err, want)
 		}
 	})
+}
+
+// Errors name the file escaped, so printing one never sends an escape
+// sequence from a file name to the terminal.
+func TestErrorsShowNamesSafely(t *testing.T) {
+	d, _, _ := setup(t)
+	for _, err := range []error{
+		func() error { _, err := d.Open("\x1b]0;owned\x07.pdf"); return err }(),
+		func() error { _, err := d.Lstat("caf\xe9/x.pdf"); return err }(),
+		d.Rename("a.pdf", "sub/b.pdf"),
+		d.Remove("\x1b[2J"),
+	} {
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "\x1b\x07\xe9") {
+			t.Fatalf("raw bytes in %q", msg)
+		}
+	}
 }

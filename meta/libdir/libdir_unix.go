@@ -14,13 +14,15 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/paperfs/paperfs/meta"
 )
 
 // openRoot opens the library folder itself.
 func (d *Dir) openRoot() (int, error) {
 	fd, err := unix.Open(d.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, &os.PathError{Op: "open", Path: d.root, Err: err}
+		return -1, &os.PathError{Op: "open", Path: meta.ShowPath(d.root), Err: err}
 	}
 	return fd, nil
 }
@@ -91,14 +93,16 @@ func (d *Dir) open(op, rel string, flags int, mode uint32) (int, error) {
 	defer unix.Close(root)
 	fd, err := openBeneath(root, rel, flags, mode)
 	if err != nil {
-		return -1, &os.PathError{Op: op, Path: d.Abs(rel), Err: err}
+		return -1, &os.PathError{Op: op, Path: d.show(rel), Err: err}
 	}
 	return fd, nil
 }
 
 // OpenFile opens a file as os.OpenFile does, beneath the library folder and
 // without following symlinks. Opening a FIFO or device does not block: it
-// is opened non-blocking, and regular files are switched back.
+// is opened non-blocking, and regular files are switched back. The file's
+// Name is its path for messages (escaped as meta.ShowPath does): never
+// open it again by that name.
 func (d *Dir) OpenFile(rel string, flag int, perm fs.FileMode) (*os.File, error) {
 	fd, err := d.open("open", rel, flag|unix.O_NONBLOCK, uint32(perm.Perm()))
 	if err != nil {
@@ -110,7 +114,7 @@ func (d *Dir) OpenFile(rel string, flag int, perm fs.FileMode) (*os.File, error)
 			unix.SetNonblock(fd, false)
 		}
 	}
-	return os.NewFile(uintptr(fd), d.Abs(rel)), nil
+	return os.NewFile(uintptr(fd), d.show(rel)), nil
 }
 
 // openParent opens the folder holding rel and returns it with rel's last
@@ -120,7 +124,7 @@ func (d *Dir) openParent(op, rel string) (int, string, error) {
 		return -1, "", err
 	}
 	if rel == "." {
-		return -1, "", &os.PathError{Op: op, Path: d.root, Err: unix.EINVAL}
+		return -1, "", &os.PathError{Op: op, Path: meta.ShowPath(d.root), Err: unix.EINVAL}
 	}
 	dir, base := split(rel)
 	fd, err := d.open(op, dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
@@ -132,7 +136,7 @@ func (d *Dir) Lstat(rel string) (fs.FileInfo, error) {
 	if rel == "." {
 		var st unix.Stat_t
 		if err := unix.Stat(d.root, &st); err != nil {
-			return nil, &os.PathError{Op: "lstat", Path: d.root, Err: err}
+			return nil, &os.PathError{Op: "lstat", Path: meta.ShowPath(d.root), Err: err}
 		}
 		return infoOf(".", &st), nil
 	}
@@ -147,7 +151,7 @@ func (d *Dir) Lstat(rel string) (fs.FileInfo, error) {
 func lstatAt(dirfd int, name, display string) (fs.FileInfo, error) {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return nil, &os.PathError{Op: "lstat", Path: display, Err: err}
+		return nil, &os.PathError{Op: "lstat", Path: meta.ShowPath(display), Err: err}
 	}
 	return infoOf(name, &st), nil
 }
@@ -211,7 +215,7 @@ func (e *relEntry) Info() (fs.FileInfo, error) { return e.d.Lstat(e.rel) }
 func readDir(fd int, display string) ([]fs.DirEntry, error) {
 	dup, err := unix.Dup(fd)
 	if err != nil {
-		return nil, &os.PathError{Op: "readdir", Path: display, Err: err}
+		return nil, &os.PathError{Op: "readdir", Path: meta.ShowPath(display), Err: err}
 	}
 	unix.CloseOnExec(dup)
 	f := os.NewFile(uintptr(dup), display)
@@ -293,7 +297,7 @@ func (d *Dir) walk(ctx context.Context, fd int, rel string, fn WalkFunc) error {
 		}
 		sub, err := openDirAt(fd, e.Name())
 		if err != nil {
-			if err := fn(child, nil, &os.PathError{Op: "open", Path: d.Abs(child), Err: err}); err != nil && err != fs.SkipDir {
+			if err := fn(child, nil, &os.PathError{Op: "open", Path: d.show(child), Err: err}); err != nil && err != fs.SkipDir {
 				return err
 			}
 			continue
@@ -326,12 +330,12 @@ func (d *Dir) MkdirAll(rel string, perm fs.FileMode) error {
 		err := unix.Mkdirat(cur, p, uint32(perm.Perm()))
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			unix.Close(cur)
-			return &os.PathError{Op: "mkdir", Path: d.Abs(done), Err: err}
+			return &os.PathError{Op: "mkdir", Path: d.show(done), Err: err}
 		}
 		fd, err := openDirAt(cur, p)
 		unix.Close(cur)
 		if err != nil {
-			return &os.PathError{Op: "mkdir", Path: d.Abs(done), Err: err}
+			return &os.PathError{Op: "mkdir", Path: d.show(done), Err: err}
 		}
 		cur = fd
 	}
@@ -354,7 +358,7 @@ func (d *Dir) Remove(rel string) error {
 		}
 	}
 	if err != nil {
-		return &os.PathError{Op: "remove", Path: d.Abs(rel), Err: err}
+		return &os.PathError{Op: "remove", Path: d.show(rel), Err: err}
 	}
 	return nil
 }
@@ -398,6 +402,7 @@ func renameNoReplaceLink(fromfd int, from string, tofd int, to string) error {
 }
 
 func renameErr(err error, from, to string) error {
+	from, to = meta.ShowPath(from), meta.ShowPath(to)
 	switch {
 	case err == nil:
 		return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/paperfs/paperfs/meta"
 )
 
 // On Windows a Dir works through os.Root, which never resolves a path
@@ -34,10 +36,10 @@ func noLinks(r *os.Root, op, rel string, display string) error {
 			return nil // created later, or reported by the operation
 		}
 		if err != nil {
-			return &os.PathError{Op: op, Path: display, Err: err}
+			return &os.PathError{Op: op, Path: meta.ShowPath(display), Err: err}
 		}
 		if fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
-			return &os.PathError{Op: op, Path: display, Err: ErrSymlink}
+			return &os.PathError{Op: op, Path: meta.ShowPath(display), Err: ErrSymlink}
 		}
 	}
 	return nil
@@ -123,7 +125,7 @@ func (d *Dir) MkdirAll(rel string, perm fs.FileMode) error {
 // Remove removes a file, symlink or empty folder.
 func (d *Dir) Remove(rel string) error {
 	if rel == "." {
-		return &os.PathError{Op: "remove", Path: d.root, Err: windows.ERROR_INVALID_PARAMETER}
+		return &os.PathError{Op: "remove", Path: meta.ShowPath(d.root), Err: windows.ERROR_INVALID_PARAMETER}
 	}
 	if err := check("remove", rel); err != nil {
 		return err
@@ -173,11 +175,13 @@ func split1(rel string) string {
 }
 
 func moveNoReplace(from, to string) error {
-	f, err := windows.UTF16PtrFromString(from)
+	ff, tt := from, to
+	from, to = meta.ShowPath(from), meta.ShowPath(to)
+	f, err := windows.UTF16PtrFromString(ff)
 	if err != nil {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
-	t, err := windows.UTF16PtrFromString(to)
+	t, err := windows.UTF16PtrFromString(tt)
 	if err != nil {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
