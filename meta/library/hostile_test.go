@@ -306,3 +306,61 @@ func TestWatchFolderAwayAndBack(t *testing.T) {
 		t.Fatalf("back: %+v, missing %d", st, count(t, s, meta.Missing))
 	}
 }
+
+// A folder swapped for a symlink to one outside and back, again and again,
+// while papers in it are trashed and restored: whatever the timing between
+// the check and the move, nothing outside the library is moved.
+func TestTrashWhileFolderIsSwapped(t *testing.T) {
+	l, s := setup(t)
+	var ids []string
+	for _, n := range []string{"x", "y", "z"} {
+		ids = append(ids, scanOne(t, l, s, "sub/"+n+".pdf", n).ID)
+	}
+	outside := t.TempDir()
+	for _, n := range []string{"x", "y", "z"} {
+		writePDF(t, filepath.Join(outside, n+".pdf"), "outside "+n)
+	}
+	real, sub := l.Abs("real"), l.Abs("sub")
+	stop := make(chan struct{})
+	swapped := make(chan struct{})
+	go func() {
+		defer close(swapped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				os.Remove(sub)
+				os.Rename(real, sub)
+				return
+			default:
+			}
+			if i%2 == 0 {
+				os.Rename(sub, real)
+				os.Symlink(outside, sub)
+			} else {
+				os.Remove(sub)
+				os.Rename(real, sub)
+			}
+		}
+	}()
+	for range 100 {
+		for _, id := range ids {
+			p, _ := s.Get(id)
+			if p.Trashed == nil {
+				l.Trash(id)
+			} else {
+				l.Restore(id)
+			}
+		}
+	}
+	close(stop)
+	<-swapped
+	es, err := os.ReadDir(outside)
+	if err != nil || len(es) != 3 {
+		t.Fatalf("the folder outside changed: %v %v", es, err)
+	}
+	for _, e := range es {
+		if b, _ := os.ReadFile(filepath.Join(outside, e.Name())); !strings.HasPrefix(string(b), "%PDF-1.4\noutside") {
+			t.Fatalf("%s outside now holds %q", e.Name(), b)
+		}
+	}
+}
