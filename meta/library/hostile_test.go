@@ -364,3 +364,29 @@ func TestTrashWhileFolderIsSwapped(t *testing.T) {
 		}
 	}
 }
+
+// A file copied into the mount waits in a hidden folder of the library; if
+// it is swapped for a symlink to a PDF outside before it is imported, the
+// import refuses it instead of reading the file outside.
+func TestImportFromLibraryRefusesSymlink(t *testing.T) {
+	l, s := setup(t)
+	outside := filepath.Join(t.TempDir(), "private.pdf")
+	writePDF(t, outside, "private")
+	waiting := l.Abs(incomingPrefix + "1/copied.pdf")
+	os.MkdirAll(filepath.Dir(waiting), 0o700)
+	if err := os.Symlink(outside, waiting); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Identify(waiting); !errors.Is(err, libdir.ErrSymlink) {
+		t.Fatalf("identify: %v", err)
+	}
+	if _, err := l.ImportFile(context.Background(), waiting, true, nil); !errors.Is(err, libdir.ErrSymlink) {
+		t.Fatalf("import: %v", err)
+	}
+	if n := count(t, s, meta.All); n != 0 {
+		t.Fatalf("%d papers made from the file outside", n)
+	}
+	if _, err := os.Lstat(waiting); err != nil {
+		t.Fatalf("the symlink was moved: %v", err)
+	}
+}

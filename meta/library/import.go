@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -159,10 +160,7 @@ type incoming struct {
 // hashes it and extracts its metadata. It changes nothing.
 func (l *Library) prepare(ctx context.Context, src string) *incoming {
 	in := &incoming{src: src}
-	if in.err = checkPDF(src); in.err != nil {
-		return in
-	}
-	if in.sum, in.size, in.err = HashFile(src); in.err != nil {
+	if in.sum, in.size, in.err = l.checkAndHash(src); in.err != nil {
 		return in
 	}
 	if in.err = l.duplicate(in); in.err != nil {
@@ -276,7 +274,7 @@ func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, erro
 		}
 		if sum, _, err := l.Hash(rel); err == nil && sum == in.sum {
 			if move && l.Abs(rel) != in.src {
-				os.Remove(in.src)
+				l.removeSource(in.src)
 			}
 			return rel, nil
 		}
@@ -355,15 +353,43 @@ func importable(path string, d fs.DirEntry) error {
 	return nil
 }
 
-// checkPDF refuses files that are not PDFs, naming the file and the problem.
-func checkPDF(path string) error {
-	f, err := os.Open(path)
+// openSource opens a file to import. One inside the library folder (a
+// file copied into the mount waits in a hidden folder there) is opened
+// through libdir, so a symlink swapped in is refused; one outside is the
+// user's to name.
+func (l *Library) openSource(src string) (*os.File, error) {
+	if rel, err := l.Rel(src); err == nil && rel != "." {
+		return l.dir.Open(rel)
+	}
+	return os.Open(src)
+}
+
+// checkAndHash refuses a file that is not a PDF, naming it and the
+// problem, and hashes one that is.
+func (l *Library) checkAndHash(src string) (string, int64, error) {
+	f, err := l.openSource(src)
 	if err != nil {
-		return err
+		return "", 0, err
 	}
 	defer f.Close()
+	if err := checkPDF(f, src); err != nil {
+		return "", 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	return hashOpen(f)
+}
+
+// checkPDF refuses files that are not PDFs, naming the file and the problem.
+func checkPDF(f *os.File, path string) error {
+	if st, err := f.Stat(); err != nil {
+		return err
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file: %w", meta.ShowPath(path), meta.ErrInvalid)
+	}
 	head := make([]byte, 1024)
-	n, _ := f.Read(head)
+	n, _ := io.ReadFull(f, head)
 	for i := 0; i+5 <= n; i++ {
 		if string(head[i:i+5]) == "%PDF-" {
 			return nil

@@ -265,7 +265,7 @@ func (l *Library) bringIn(src, dir, base string, move bool) (string, error) {
 	if move {
 		for i := 1; ; i++ {
 			dst := path.Join(dir, candidate(base, i))
-			err := l.dir.MoveIn(src, dst)
+			err := l.moveSource(src, dst)
 			if err == nil {
 				return dst, nil
 			}
@@ -278,16 +278,34 @@ func (l *Library) bringIn(src, dir, base string, move bool) (string, error) {
 			return "", err
 		}
 	}
-	in, err := os.Open(src)
+	in, err := l.openSource(src)
 	if err != nil {
 		return "", err
 	}
 	defer in.Close()
 	dst, err := l.copyIn(in, dir, base)
 	if err == nil && move {
-		os.Remove(src)
+		l.removeSource(src)
 	}
 	return dst, err
+}
+
+// moveSource moves a file to import to dst in the library folder, never
+// replacing a file there; one already inside the folder moves through
+// libdir, not by its path.
+func (l *Library) moveSource(src, dst string) error {
+	if rel, err := l.Rel(src); err == nil && rel != "." {
+		return l.dir.Rename(rel, dst)
+	}
+	return l.dir.MoveIn(src, dst)
+}
+
+// removeSource removes an imported file after it was copied (a move).
+func (l *Library) removeSource(src string) error {
+	if rel, err := l.Rel(src); err == nil && rel != "." {
+		return l.dir.Remove(rel)
+	}
+	return os.Remove(src)
 }
 
 // copyIn writes r to a free name built from base in the library folder
