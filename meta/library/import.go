@@ -353,17 +353,6 @@ func importable(path string, d fs.DirEntry) error {
 	return nil
 }
 
-// openSource opens a file to import. One inside the library folder (a
-// file copied into the mount waits in a hidden folder there) is opened
-// through libdir, so a symlink swapped in is refused; one outside is the
-// user's to name.
-func (l *Library) openSource(src string) (*os.File, error) {
-	if rel, err := l.Rel(src); err == nil && rel != "." {
-		return l.dir.Open(rel)
-	}
-	return os.Open(src)
-}
-
 // checkAndHash refuses a file that is not a PDF, naming it and the
 // problem, and hashes one that is.
 func (l *Library) checkAndHash(src string) (string, int64, error) {
