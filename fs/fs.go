@@ -41,9 +41,15 @@ type Store interface {
 	Subscribe() *meta.Subscription
 }
 
-// Folder is what the view needs of the library folder: importing a PDF
-// copied in, trashing a deleted paper.
+// Folder is what the view needs of the library folder: reading a PDF,
+// importing one copied in, trashing and restoring a paper. Every path it
+// takes is relative to the library folder, and nothing it opens leaves
+// the folder, whatever symlink is swapped in (meta/libdir).
 type Folder interface {
+	// OpenPDF opens the PDF at rel; flags are os.OpenFile's.
+	OpenPDF(rel string, flags int) (*os.File, error)
+	// StatPDF is the PDF at rel's attributes, not following a symlink.
+	StatPDF(rel string) (os.FileInfo, error)
 	// Identify checks that the file at src can be imported and returns
 	// the id of the paper that already has its content, if one does.
 	// It is quick: it reads and hashes the file, and extracts nothing.

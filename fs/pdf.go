@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/paperfs/paperfs/meta"
@@ -22,29 +21,31 @@ type PDF struct {
 // ErrNoPDF says a paper has no PDF file on record.
 var ErrNoPDF = errors.New("paper has no PDF file")
 
-// realPath is the PDF's path in the library folder, or an error saying why
-// there is none on this device.
-func (n PDF) realPath() (meta.Paper, string, error) {
+// paper is the PDF's paper, or an error saying why it has no PDF here.
+func (n PDF) paper() (meta.Paper, error) {
 	p, err := n.fs.store.Get(n.ID)
 	if err != nil {
-		return p, "", err
+		return p, err
 	}
 	if p.File.Path == "" {
-		return p, "", fmt.Errorf("%s: %w", p.Title, ErrNoPDF)
+		return p, fmt.Errorf("%s: %w", p.Title, ErrNoPDF)
 	}
-	return p, filepath.Join(n.fs.opts.Library, filepath.FromSlash(p.File.Path)), nil
+	if n.fs.opts.Folder == nil {
+		return p, fmt.Errorf("%s: %w", p.Title, ErrReadOnlyView)
+	}
+	return p, nil
 }
 
 // Attr is the real file's attributes, or the recorded ones when the file
 // is not on this device.
 func (n PDF) Attr() (Attr, error) {
-	p, path, err := n.realPath()
-	if err != nil && !errors.Is(err, ErrNoPDF) {
+	p, err := n.paper()
+	if err != nil && !errors.Is(err, ErrNoPDF) && !errors.Is(err, ErrReadOnlyView) {
 		return Attr{}, err
 	}
 	a := Attr{Mode: modeFile, Size: p.File.Size, Mtime: p.Modified, Links: PDFLinks}
-	if path != "" {
-		if st, err := os.Stat(path); err == nil {
+	if err == nil {
+		if st, err := n.fs.opts.Folder.StatPDF(p.File.Path); err == nil && st.Mode().IsRegular() {
 			a = fileAttr(st)
 		}
 	}
@@ -61,13 +62,14 @@ func fileAttr(st os.FileInfo) Attr {
 }
 
 // Open opens the real file; flags are os.OpenFile's (writes go to the
-// PDF in the library folder: a PDF annotator saving in place).
+// PDF in the library folder: a PDF annotator saving in place). A symlink
+// in its path, swapped in after it was indexed, is refused (ELOOP).
 func (n PDF) Open(flags int) (*os.File, error) {
-	p, path, err := n.realPath()
+	p, err := n.paper()
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, flags&^(os.O_CREATE|os.O_EXCL|os.O_APPEND), 0)
+	f, err := n.fs.opts.Folder.OpenPDF(p.File.Path, flags&^(os.O_CREATE|os.O_EXCL|os.O_APPEND))
 	if errors.Is(err, fs.ErrNotExist) {
 		n.fs.log.Warn("PDF not in the library folder on this device (not downloaded yet, or moved outside paperfs?); see paperfs status",
 			slog.String("paper", p.Title), slog.String("file", p.File.Path))

@@ -5,10 +5,13 @@
 package meta
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Type is a paper's bibliographic type.
@@ -35,6 +38,53 @@ type File struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
 }
+
+// fileJSON is File's JSON form.
+type fileJSON struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+	// PathBytes is the exact path when it is not valid UTF-8 (a name
+	// written in another encoding): JSON strings can't hold such bytes, so
+	// Path then shows them escaped, for people, and PathBytes keeps them.
+	PathBytes []byte `json:"path_bytes,omitempty"`
+}
+
+// MarshalJSON keeps a path that is not valid UTF-8 byte for byte.
+func (f File) MarshalJSON() ([]byte, error) {
+	j := fileJSON{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+	if !utf8.ValidString(f.Path) {
+		j.Path, j.PathBytes = ShowPath(f.Path), []byte(f.Path)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (f *File) UnmarshalJSON(b []byte) error {
+	var j fileJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*f = File{Path: j.Path, Size: j.Size, SHA256: j.SHA256}
+	if j.PathBytes != nil {
+		f.Path = string(j.PathBytes)
+	}
+	return nil
+}
+
+// ShowPath is a file name or path as it is safe to print: bytes that are
+// not UTF-8 and characters that are not graphic (control characters,
+// escape sequences that would drive a terminal) are written as Go escapes
+// (\x1b, \u200e). Other names are returned as they are.
+func ShowPath(p string) string {
+	if utf8.ValidString(p) && !strings.ContainsFunc(p, notGraphic) {
+		return p
+	}
+	q := strconv.QuoteToGraphic(p)
+	return q[1 : len(q)-1]
+}
+
+func notGraphic(r rune) bool { return !strconv.IsGraphic(r) }
 
 // Paper is one paper's metadata. Its JSON form is the stable schema shown in
 // the mount's sidecar files and stored in the database; see docs/schema.md.

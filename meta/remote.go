@@ -146,10 +146,9 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 		}
 		for _, id := range order {
 			if s.exists != nil {
-				var path string
-				_ = json.Unmarshal(recs[id].Values["file"], &struct {
-					Path *string `json:"path"`
-				}{&path})
+				var f File
+				_ = json.Unmarshal(recs[id].Values["file"], &f)
+				path := f.Path
 				if b := befores[id]; path != "" && (b == nil || b.File.Path != path) {
 					recs[id].Missing = !s.exists(path)
 				}

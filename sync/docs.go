@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -378,6 +379,17 @@ func writeJSON(w *bytes.Buffer, v bson.RawValue) error {
 	return nil
 }
 
+// fileDoc is a paper's file in its readable document. A path that is not
+// valid UTF-8 can't be a BSON string: it is shown escaped, and kept byte
+// for byte as path_bytes (as in the paper's JSON).
+func fileDoc(f meta.File) bson.D {
+	if utf8.ValidString(f.Path) {
+		return bson.D{{Key: "path", Value: f.Path}, {Key: "size", Value: f.Size}, {Key: "sha256", Value: f.SHA256}}
+	}
+	return bson.D{{Key: "path", Value: meta.ShowPath(f.Path)}, {Key: "size", Value: f.Size}, {Key: "sha256", Value: f.SHA256},
+		{Key: "path_bytes", Value: []byte(f.Path)}}
+}
+
 // paperDoc is the readable document for the papers collection: the
 // paper's merged fields, BSON dates for times, a hash of them, and the
 // version that keeps a stale writer from replacing a newer state (see
@@ -400,7 +412,7 @@ func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D
 		{Key: "note", Value: p.Note},
 		{Key: "url", Value: p.URL},
 		{Key: "abstract", Value: p.Abstract},
-		{Key: "file", Value: bson.D{{Key: "path", Value: p.File.Path}, {Key: "size", Value: p.File.Size}, {Key: "sha256", Value: p.File.SHA256}}},
+		{Key: "file", Value: fileDoc(p.File)},
 		{Key: "supplementary", Value: nonNil(p.Supplementary)},
 	}
 	if len(p.Confidence) > 0 {

@@ -84,3 +84,37 @@ func FuzzJSONValue(f *testing.F) {
 		}
 	})
 }
+
+// A PDF path that is not valid UTF-8 reaches other devices byte for byte,
+// and the readable document shows it escaped beside its bytes.
+func TestFilePathNotUTF8RoundTrip(t *testing.T) {
+	path := "caf\xe9/\x1b[31mx.pdf"
+	raw, err := json.Marshal(meta.File{Path: path, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &meta.Op{ID: "dev001:1", Device: "dev001", Seq: 1, Paper: "paper01",
+		Clock: meta.HLC{Wall: 1, Device: "dev001"}, Set: map[string]json.RawMessage{"file": raw}}
+	got := roundTrip(t, op)
+	var f meta.File
+	if err := json.Unmarshal(got.Set["file"], &f); err != nil || f.Path != path {
+		t.Fatalf("path came back as %q (%v)", f.Path, err)
+	}
+	d := paperDoc(&meta.Paper{ID: "paper01", File: meta.File{Path: path}}, 1, "dev001", time.Unix(0, 0))
+	b, err := bson.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		File struct {
+			Path      string `bson:"path"`
+			PathBytes []byte `bson:"path_bytes"`
+		} `bson:"file"`
+	}
+	if err := bson.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if string(back.File.PathBytes) != path || back.File.Path != `caf\xe9/\x1b[31mx.pdf` {
+		t.Fatalf("readable document: %+v", back.File)
+	}
+}

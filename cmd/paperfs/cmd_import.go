@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 )
 
@@ -86,6 +87,11 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 		return fmt.Errorf("import interrupted: the %d files counted above are in the library, the others untouched; run the same command again to import the rest",
 			len(rep.Imported)+len(rep.Duplicates)+len(rep.Errors))
 	}
+	if err == nil && len(rep.Errors) > 0 {
+		// A script or a user glancing at the exit status must not take a
+		// partial import for a full one.
+		return fmt.Errorf("%d of the files given were not imported (see the errors above)", len(rep.Errors))
+	}
 	return err
 }
 
@@ -97,10 +103,10 @@ func printImportReport(w io.Writer, rep library.ImportReport) {
 		if d.Trashed {
 			where += ", in the trash (paperfs trash restore " + d.ID + ")"
 		}
-		fmt.Fprintf(w, "  duplicate: %s: same %s as %s\n", d.Path, d.By, where)
+		fmt.Fprintf(w, "  duplicate: %s: same %s as %s\n", meta.ShowPath(d.Path), d.By, where)
 	}
 	for _, f := range rep.ExtractionFailed {
-		fmt.Fprintf(w, "  extraction failed: %s: imported as paper %s with the file name as title (%s)\n", f.Path, f.ID, strings.Join(f.Problems, "; "))
+		fmt.Fprintf(w, "  extraction failed: %s: imported as paper %s with the file name as title (%s)\n", meta.ShowPath(f.Path), f.ID, strings.Join(f.Problems, "; "))
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)

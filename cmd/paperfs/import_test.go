@@ -193,3 +193,22 @@ func TestImportSIGINT(t *testing.T) {
 	}
 	t.Logf("interrupted after %d of %d files", len(ents), n)
 }
+
+// An import where some files fail exits non-zero and says why each did, in
+// plain words; the good files are imported all the same (issue 17).
+func TestImportFailuresExitNonZero(t *testing.T) {
+	e := newEnv(t)
+	src := t.TempDir()
+	writePDF(t, filepath.Join(src, "good.pdf"), "g")
+	os.WriteFile(filepath.Join(src, "notes.pdf"), []byte("just text"), 0o644)
+	os.Symlink(filepath.Join(src, "good.pdf"), filepath.Join(src, "link.pdf"))
+	out, err := e.cmd("import", src).CombinedOutput()
+	if err == nil {
+		t.Fatalf("import with failures exited 0:\n%s", out)
+	}
+	for _, want := range []string{"imported 1,", "errors 2", "notes.pdf: not a PDF", "link.pdf: skipped: a symbolic link", "2 of the files given were not imported"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

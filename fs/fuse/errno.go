@@ -48,6 +48,9 @@ func (f *FS) errno(op string, err error, attrs ...any) syscall.Errno {
 	var en syscall.Errno
 	if errors.As(err, &en) {
 		switch en {
+		case syscall.ELOOP:
+			f.log.Warn(op+" refused: a symlink in the library folder, swapped in for a file or folder paperfs indexed, is never followed", attrs...)
+			return en
 		case syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.EIO, syscall.EFBIG:
 			if en != syscall.EACCES && en != syscall.EPERM {
 				f.log.Error(op+" failed", append(attrs, slog.Any("err", err))...)

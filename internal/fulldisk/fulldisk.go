@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package fulldisk gives tests a small filesystem they can fill: a tmpfs
 // mounted in a temporary folder and unmounted when the test ends. It needs
 // root (as CI has); PAPERFS_SKIP_TMPFS=1 skips such tests, loudly.

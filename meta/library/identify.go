@@ -5,10 +5,7 @@ package library
 // It reads and hashes the file and extracts nothing, so a frontend can
 // answer a copy at once and import it afterwards.
 func (l *Library) Identify(src string) (string, error) {
-	if err := checkPDF(src); err != nil {
-		return "", err
-	}
-	sum, _, err := HashFile(src)
+	sum, _, err := l.checkAndHash(src)
 	if err != nil {
 		return "", err
 	}

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -82,9 +84,14 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 			if d.IsDir() && path != p && len(d.Name()) > 1 && d.Name()[0] == '.' {
 				return filepath.SkipDir
 			}
-			if d.Type().IsRegular() && (IsPDF(path) || path == p) {
-				files = append(files, path)
+			if d.IsDir() || (path != p && !IsPDF(path)) {
+				return nil
 			}
+			if err := importable(path, d); err != nil {
+				rep.Errors = append(rep.Errors, err)
+				return nil
+			}
+			files = append(files, path)
 			return nil
 		})
 		if err != nil {
@@ -153,10 +160,7 @@ type incoming struct {
 // hashes it and extracts its metadata. It changes nothing.
 func (l *Library) prepare(ctx context.Context, src string) *incoming {
 	in := &incoming{src: src}
-	if in.err = checkPDF(src); in.err != nil {
-		return in
-	}
-	if in.sum, in.size, in.err = HashFile(src); in.err != nil {
+	if in.sum, in.size, in.err = l.checkAndHash(src); in.err != nil {
 		return in
 	}
 	if in.err = l.duplicate(in); in.err != nil {
@@ -225,22 +229,19 @@ func (l *Library) commit(ctx context.Context, in *incoming, move bool, tags []st
 	}
 	p.CiteKey = key
 	name := FileName(l.namePattern(), &p)
-	dir := filepath.Join(l.Root, filepath.FromSlash(filepath.Dir(name)))
-	dst, err := l.adopt(dir, filepath.Base(name), in, move)
-	if err == nil && dst == "" {
-		dst, err = placeFile(in.src, dir, filepath.Base(name), move)
+	dir := path.Dir(name)
+	rel, err := l.adopt(dir, path.Base(name), in, move)
+	if err == nil && rel == "" {
+		rel, err = l.bringIn(in.src, dir, path.Base(name), move)
 	}
 	if err != nil {
-		return meta.Paper{}, false, fmt.Errorf("importing %s: %w", in.src, err)
-	}
-	rel, err := l.Rel(dst)
-	if err != nil {
-		return meta.Paper{}, false, err
+		return meta.Paper{}, false, fmt.Errorf("importing %s: %w", meta.ShowPath(in.src), err)
 	}
 	np, fellBack, err := l.record(ctx, p, in.problems, meta.File{Path: rel, Size: in.size, SHA256: in.sum}, tags)
 	if err != nil {
-		return meta.Paper{}, false, fmt.Errorf("importing %s (file kept at %s): %w", in.src, dst, err)
+		return meta.Paper{}, false, fmt.Errorf("importing %s (file kept at %s): %w", meta.ShowPath(in.src), meta.ShowPath(l.Abs(rel)), err)
 	}
+	l.setStamp(np.ID, rel)
 	return np, fellBack || extractionFailed(p), nil
 }
 
@@ -257,8 +258,8 @@ func extractionFailed(p meta.Paper) bool {
 // A move then removes its source, as the interrupted one would have.
 func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, error) {
 	for i := 1; ; i++ {
-		path := filepath.Join(dir, candidate(base, i))
-		st, err := os.Stat(path)
+		rel := path.Join(dir, candidate(base, i))
+		st, err := l.dir.Lstat(rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
@@ -268,18 +269,14 @@ func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, erro
 		if st.Size() != in.size || !st.Mode().IsRegular() {
 			continue
 		}
-		rel, err := l.Rel(path)
-		if err != nil {
-			return "", err
-		}
 		if _, err := l.store.ByPath(rel); !errors.Is(err, meta.ErrNotFound) {
 			continue // a paper's, or the store failed: not ours to take
 		}
-		if sum, _, err := HashFile(path); err == nil && sum == in.sum {
-			if move && path != in.src {
-				os.Remove(in.src)
+		if sum, _, err := l.Hash(rel); err == nil && sum == in.sum {
+			if move && l.Abs(rel) != in.src {
+				l.removeSource(in.src)
 			}
-			return path, nil
+			return rel, nil
 		}
 	}
 }
@@ -341,19 +338,51 @@ func newID() string {
 	return string(b[:])
 }
 
-// checkPDF refuses files that are not PDFs, naming the file and the problem.
-func checkPDF(path string) error {
-	f, err := os.Open(path)
+// importable says why a file found by Import is skipped: it is a symlink
+// (import copies files, never links, and does not follow them: name the
+// file it points to), or not a regular file at all.
+func importable(path string, d fs.DirEntry) error {
+	switch {
+	case d.Type()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("%s: skipped: a symbolic link (to %s); import the file it points to instead: %w",
+			meta.ShowPath(path), meta.ShowPath(target), meta.ErrInvalid)
+	case !d.Type().IsRegular():
+		return fmt.Errorf("%s: skipped: not a regular file: %w", meta.ShowPath(path), meta.ErrInvalid)
+	}
+	return nil
+}
+
+// checkAndHash refuses a file that is not a PDF, naming it and the
+// problem, and hashes one that is.
+func (l *Library) checkAndHash(src string) (string, int64, error) {
+	f, err := l.openSource(src)
 	if err != nil {
-		return err
+		return "", 0, err
 	}
 	defer f.Close()
+	if err := checkPDF(f, src); err != nil {
+		return "", 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	return hashOpen(f)
+}
+
+// checkPDF refuses files that are not PDFs, naming the file and the problem.
+func checkPDF(f *os.File, path string) error {
+	if st, err := f.Stat(); err != nil {
+		return err
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file: %w", meta.ShowPath(path), meta.ErrInvalid)
+	}
 	head := make([]byte, 1024)
-	n, _ := f.Read(head)
+	n, _ := io.ReadFull(f, head)
 	for i := 0; i+5 <= n; i++ {
 		if string(head[i:i+5]) == "%PDF-" {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes): %w", path, meta.ErrInvalid)
+	return fmt.Errorf("%s: not a PDF (no %%PDF- header in its first 1024 bytes): %w", meta.ShowPath(path), meta.ErrInvalid)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
+	"github.com/paperfs/paperfs/meta/libdir"
 )
 
 // TrashDir is the folder inside the library where deleted papers' PDFs go.
@@ -29,9 +30,12 @@ const TrashDir = ".paperfs-trash"
 // could not be read; a failed extraction still yields a usable paper.
 type Extractor func(ctx context.Context, path string) (p meta.Paper, problems []string)
 
-// Library is a library folder and the store indexing it.
+// Library is a library folder and the store indexing it. Every file it
+// opens, renames or removes in the folder goes through dir, which never
+// follows a symlink or leaves the folder.
 type Library struct {
 	Root    string // absolute, read-only after Open
+	dir     *libdir.Dir
 	store   *meta.Store
 	extract Extractor
 	log     *slog.Logger
@@ -40,6 +44,9 @@ type Library struct {
 	// createMu serialises creating papers (choosing a citation key and a
 	// file name, then recording), so two never take the same.
 	createMu sync.Mutex
+
+	stateMu sync.Mutex  // protects the following
+	state   FolderState // whether the folder was there at the last scan
 }
 
 // Open checks that root is a usable library folder. extract may be nil: the
@@ -62,7 +69,8 @@ func Open(root string, store *meta.Store, extract Extractor, log *slog.Logger) (
 	if log == nil {
 		log = slog.Default()
 	}
-	l := &Library{Root: abs, store: store, extract: extract, log: log, pattern: DefaultNamePattern}
+	l := &Library{Root: abs, dir: libdir.New(abs), store: store, extract: extract, log: log, pattern: DefaultNamePattern,
+		state: FolderState{Available: true}}
 	// Papers get their citation key when created; those created by older
 	// versions (or synced from them) get theirs now, once, so reading
 	// library.bib never has to write.
@@ -101,113 +109,107 @@ func (l *Library) newKey(p *meta.Paper) (string, error) {
 // FromFileName is the Extractor of last resort: the title is the file name.
 func FromFileName(_ context.Context, path string) (meta.Paper, []string) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	// A title is text: bytes of another encoding and control characters
+	// (escape sequences) in the name don't make it into one.
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
 	name = strings.Join(strings.Fields(strings.ReplaceAll(name, "_", " ")), " ")
 	return meta.Paper{Title: name}, nil
 }
 
-// Abs is the absolute path of a library-relative path.
-func (l *Library) Abs(rel string) string { return filepath.Join(l.Root, filepath.FromSlash(rel)) }
+// Dir is the library folder, for code that must open files in it.
+func (l *Library) Dir() *libdir.Dir { return l.dir }
+
+// Abs is the absolute path of a library-relative path, for messages and
+// for the extractor; paperfs itself opens library files only through Dir.
+func (l *Library) Abs(rel string) string { return l.dir.Abs(rel) }
 
 // Rel turns a path inside the library into its relative, slash form.
 func (l *Library) Rel(abs string) (string, error) {
 	rel, err := filepath.Rel(l.Root, abs)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", fmt.Errorf("%s is outside the library folder %s", abs, l.Root)
+		return "", fmt.Errorf("%s is outside the library folder %s", meta.ShowPath(abs), l.Root)
 	}
 	return filepath.ToSlash(rel), nil
 }
 
-// Exists reports whether a library-relative path exists; it is the
-// meta.Options.FileExists hook.
+// Exists reports whether a library-relative path is a file (not a
+// symlink, not reached through one); it is the meta.Options.FileExists
+// hook.
 func (l *Library) Exists(rel string) bool {
-	_, err := os.Stat(l.Abs(rel))
-	return err == nil
+	fi, err := l.dir.Lstat(rel)
+	return err == nil && fi.Mode().IsRegular()
 }
+
+// OpenPDF opens a paper's PDF by its library-relative path for the mount,
+// with open(2) flags (O_CREAT and O_EXCL are dropped: the mount never
+// creates a PDF this way). It refuses, with libdir.ErrSymlink, a file or
+// folder on the way that is a symlink or leads outside the library
+// folder, and anything that is not a regular file.
+func (l *Library) OpenPDF(rel string, flags int) (*os.File, error) {
+	f, err := l.dir.OpenFile(rel, flags&^(os.O_CREATE|os.O_EXCL), 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = &os.PathError{Op: "open", Path: meta.ShowPath(l.Abs(rel)), Err: errNotRegular}
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// StatPDF describes a paper's PDF without following symlinks (a symlink
+// swapped in is described as one, not as the file it points to).
+func (l *Library) StatPDF(rel string) (os.FileInfo, error) { return l.dir.Lstat(rel) }
+
+var errNotRegular = errors.New("not a regular file")
 
 // IsPDF reports whether a file name looks like a PDF.
 func IsPDF(name string) bool { return strings.EqualFold(filepath.Ext(name), ".pdf") }
 
-// HashFile returns the hex SHA-256 of a file and its size: the content
-// hash papers are matched by.
+// HashFile returns the hex SHA-256 of a file outside the library and its
+// size: the content hash papers are matched by.
 func HashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
+	return hashOpen(f)
+}
+
+// Hash is HashFile for a file in the library folder.
+func (l *Library) Hash(rel string) (string, int64, error) { return HashIn(l.dir, rel) }
+
+// HashIn is HashFile for a file in a library folder: it refuses a symlink
+// and anything but a regular file.
+func HashIn(d *libdir.Dir, rel string) (string, int64, error) {
+	f, err := d.Open(rel)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		if err == nil {
+			err = &os.PathError{Op: "read", Path: meta.ShowPath(d.Abs(rel)), Err: errNotRegular}
+		}
+		return "", 0, err
+	}
+	return hashOpen(f)
+}
+
+func hashOpen(f *os.File) (string, int64, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+		return "", 0, fmt.Errorf("reading %s: %w", meta.ShowPath(f.Name()), err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// placeFile moves or copies src to a free name in dir built from base, never
-// replacing an existing file, and returns the path it took. The data is
-// fsynced before it appears under its final name.
-func placeFile(src, dir, base string, move bool) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if move {
-		for i := 1; ; i++ {
-			dst := filepath.Join(dir, candidate(base, i))
-			err := renameNoReplace(src, dst)
-			if err == nil {
-				return dst, nil
-			}
-			if errors.Is(err, os.ErrExist) {
-				continue
-			}
-			if errors.Is(err, errCrossDevice) {
-				break // copy below, then remove the source
-			}
-			return "", err
-		}
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return "", err
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(dir, ".paperfs-import-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("copying %s: %w", src, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	for i := 1; ; i++ {
-		dst := filepath.Join(dir, candidate(base, i))
-		err := renameNoReplace(tmp.Name(), dst)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if move {
-			os.Remove(src)
-		}
-		return dst, nil
-	}
-}
-
-// candidate is the i-th name tried for a file: "base.pdf", "base (2).pdf"...
-func candidate(base string, i int) string {
-	if i == 1 {
-		return base + ".pdf"
-	}
-	return fmt.Sprintf("%s (%d).pdf", base, i)
 }

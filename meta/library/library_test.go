@@ -13,7 +13,7 @@ import (
 	"github.com/paperfs/paperfs/meta"
 )
 
-func setup(t *testing.T) (*Library, *meta.Store) {
+func setup(t testing.TB) (*Library, *meta.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "lib")

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
@@ -20,7 +20,7 @@ type ScanReport struct {
 	Files      int      // PDFs in the library folder
 	New        []string // ids of papers created for new PDFs
 	Moved      int      // papers whose PDF was found under a new path
-	Changed    int      // papers whose PDF changed size
+	Changed    int      // papers whose PDF changed (size, or content at the same size)
 	Missing    int      // papers whose PDF is absent (now flagged missing)
 	Returned   int      // papers whose PDF came back
 	Duplicates []string // files whose content is already a paper's, left alone
@@ -32,55 +32,94 @@ type ScanReport struct {
 	// Merged counts papers merged into another: one PDF indexed on two
 	// devices before they synced (see MergeDuplicates).
 	Merged int
-	Errors []error // files that could not be read
+	// Cleaned are leftovers of a killed import or mount that were removed
+	// (a partial copy, an empty file copied into the mount).
+	Cleaned []string
+	Errors  []error // files that could not be read
 }
 
 type found struct {
-	rel  string
-	size int64
+	rel   string
+	size  int64
+	mtime int64 // modification time, ns since the epoch
+}
+
+// stamp is what the store keeps of a file whose hash it knows: its path,
+// size and modification time. A different stamp means the file may have
+// changed (rsync's quick check), even at the same size.
+func (f found) stamp() string { return fmt.Sprintf("%s\x00%d\x00%d", f.rel, f.size, f.mtime) }
+
+// setStamp records the stamp of a paper's file just placed or checked.
+func (l *Library) setStamp(id, rel string) {
+	if fi, err := l.dir.Lstat(rel); err == nil {
+		l.store.SetFileStamps(map[string]string{id: foundOf(rel, fi).stamp()})
+	}
+}
+
+func foundOf(rel string, fi fs.FileInfo) found {
+	return found{rel: rel, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
+
+// incomingPrefix starts the name of the hidden folders where the mount
+// keeps a file copied into it until it is imported.
+const incomingPrefix = ".paperfs-incoming-"
+
+// listing is what a walk of the library folder found.
+type listing struct {
+	files    []found
+	errs     []error  // files and folders that could not be read
+	unread   []string // folders that could not be read: their papers are not missing
+	temps    []string // copies of imports, maybe left by a killed one
+	incoming []string // the mount's incoming folders, maybe left by a killed one
 }
 
 // walk lists the PDFs in the library folder, skipping hidden folders (the
-// trash, .git, cloud drives' caches) and unreadable ones.
-func (l *Library) walk(ctx context.Context) ([]found, []error, error) {
-	if _, err := os.Stat(l.Root); err != nil {
-		return nil, nil, fmt.Errorf("library folder %s is not available (%w); keeping the library as it was", l.Root, err)
-	}
-	var out []found
-	var errs []error
-	err := filepath.WalkDir(l.Root, func(path string, d fs.DirEntry, err error) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+// trash, .git, cloud drives' caches), unreadable ones and symlinks.
+func (l *Library) walk(ctx context.Context) (listing, error) {
+	var ls listing
+	err := l.dir.Walk(ctx, func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if path == l.Root {
+			if rel == "." {
 				return err
 			}
-			errs = append(errs, err)
-			return nil
-		}
-		if d.IsDir() {
-			if path != l.Root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
+			ls.errs = append(ls.errs, err)
+			if d == nil {
+				ls.unread = append(ls.unread, rel)
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !IsPDF(d.Name()) || strings.HasPrefix(d.Name(), ".") {
+		if rel == "." {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if rel == name && strings.HasPrefix(name, incomingPrefix) {
+				ls.incoming = append(ls.incoming, rel)
+			}
+			if strings.HasPrefix(name, ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, importPrefix) && d.Type().IsRegular() {
+			ls.temps = append(ls.temps, rel)
+			return nil
+		}
+		if !d.Type().IsRegular() || !IsPDF(name) || strings.HasPrefix(name, ".") {
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
-			errs = append(errs, err)
+			ls.errs = append(ls.errs, err)
 			return nil
 		}
-		rel, err := l.Rel(path)
-		if err != nil {
-			return nil
-		}
-		out = append(out, found{rel: rel, size: info.Size()})
+		ls.files = append(ls.files, foundOf(rel, info))
 		return nil
 	})
-	return out, errs, err
+	if err != nil && ctx.Err() == nil {
+		err = l.unavailable(fmt.Sprintf("%v", err))
+	}
+	return ls, err
 }
 
 // Scan brings the store in line with the library folder: new PDFs become
@@ -99,11 +138,20 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 // that record, not indexed a second time.
 func (l *Library) scan(ctx context.Context, progress func(done, total int), beforeNew func(context.Context)) (ScanReport, error) {
 	var rep ScanReport
-	files, errs, err := l.walk(ctx)
-	rep.Errors = errs
+	ls, err := l.walk(ctx)
+	rep.Errors = ls.errs
 	if err != nil {
 		return rep, err
 	}
+	known, err := l.store.Files()
+	if err != nil {
+		return rep, err
+	}
+	if err := l.checkMounted(holdsAny(ls.files, known)); err != nil {
+		return rep, err
+	}
+	l.available()
+	files := append(ls.files, l.cleanLeftovers(ctx, ls, &rep)...)
 	sums := map[string]hashed{}
 	if beforeNew != nil {
 		fresh, err := l.anyFresh(ctx, files, sums)
@@ -115,13 +163,22 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			if err := ctx.Err(); err != nil {
 				return rep, err
 			}
+			if known, err = l.store.Files(); err != nil {
+				return rep, err
+			}
 		}
 	}
 	rep.Files = len(files)
-	known, err := l.store.Files()
+	stamps, err := l.store.FileStamps()
 	if err != nil {
 		return rep, err
 	}
+	newStamps := map[string]string{}
+	defer func() {
+		if err := l.store.SetFileStamps(newStamps); err != nil {
+			l.log.Error("recording what the scan saw of the library's files", "err", err)
+		}
+	}()
 	byPath := make(map[string]meta.FileRecord, len(known))
 	for _, k := range known {
 		byPath[k.Path] = k
@@ -141,20 +198,35 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			}
 			rep.Returned++
 		}
-		if k.Size != f.size {
-			sum, size, err := HashFile(l.Abs(f.rel))
-			if err != nil {
-				rep.Errors = append(rep.Errors, err)
-				continue
+		stamp, had := stamps[k.ID]
+		if k.Size == f.size && (!had || stamp == f.stamp()) {
+			if !had {
+				// First seen by this version: its hash is taken as right.
+				newStamps[k.ID] = f.stamp()
 			}
-			if _, err := l.store.Update(k.ID, func(p *meta.Paper) error {
-				p.File.Size, p.File.SHA256 = size, sum
-				return nil
-			}); err != nil {
-				return rep, err
-			}
-			rep.Changed++
+			continue
 		}
+		// Changed size, or rewritten in place (another modification time).
+		sum, size, err := l.Hash(f.rel)
+		if err != nil {
+			rep.Errors = append(rep.Errors, err)
+			continue
+		}
+		newStamps[k.ID] = f.stamp()
+		p, err := l.store.Get(k.ID)
+		if err != nil {
+			return rep, err
+		}
+		if p.File.Size == size && p.File.SHA256 == sum {
+			continue // touched, not changed
+		}
+		if _, err := l.store.Update(k.ID, func(p *meta.Paper) error {
+			p.File.Size, p.File.SHA256 = size, sum
+			return nil
+		}); err != nil {
+			return rep, err
+		}
+		rep.Changed++
 	}
 
 	// Papers whose file is gone: flag them, but first let unknown files
@@ -176,7 +248,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			}
 			continue
 		}
-		if !present[k.Path] {
+		if !present[k.Path] && !under(k.Path, ls.unread) {
 			gone[k.ID] = k
 		}
 	}
@@ -206,6 +278,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 				if k.Missing {
 					l.store.SetMissing(id, false)
 				}
+				newStamps[id] = h.stamp()
 				delete(gone, id)
 				rep.Moved++
 				claimed = true
@@ -242,6 +315,8 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 	}
 	done := 0
 	err = inParallel(ctx, len(fresh), 0, func(i int) extracted {
+		// The extractor opens the file by path: it has been checked to be
+		// a regular file beneath the folder, and extraction only reads.
 		p, problems := l.extract(ctx, l.Abs(fresh[i].rel))
 		return extracted{p, problems}
 	}, func(i int, e extracted) {
@@ -253,13 +328,14 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 		np, fellBack, err := l.record(ctx, e.p, e.problems, meta.File{Path: h.rel, Size: h.size, SHA256: h.sum}, nil)
 		l.createMu.Unlock()
 		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", h.rel, err))
+			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", meta.ShowPath(h.rel), err))
 			return
 		}
 		if fellBack || extractionFailed(e.p) {
 			l.log.Warn("no metadata found in the PDF; its file name is the title", "file", h.rel, "problems", strings.Join(e.problems, "; "))
 		}
 		rep.New = append(rep.New, np.ID)
+		newStamps[np.ID] = h.stamp()
 		done++
 		if progress != nil {
 			progress(done, len(fresh))
@@ -289,12 +365,12 @@ func (l *Library) hashAll(ctx context.Context, files []found, cache map[string]h
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if c, ok := cache[files[i].rel]; ok && c.err == nil && c.size == files[i].size {
+				if c, ok := cache[files[i].rel]; ok && c.err == nil && c.found == files[i] {
 					results[i] = c
 					continue
 				}
-				sum, size, err := HashFile(l.Abs(files[i].rel))
-				results[i] = hashed{found{files[i].rel, size}, sum, err}
+				sum, _, err := l.Hash(files[i].rel)
+				results[i] = hashed{files[i], sum, err}
 			}
 		}()
 	}
@@ -378,4 +454,103 @@ func (l *Library) record(ctx context.Context, p meta.Paper, problems []string, f
 		fellBack = true
 	}
 	return np, fellBack, err
+}
+
+// under reports whether rel is inside one of the folders dirs.
+func under(rel string, dirs []string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanLeftovers removes what a killed import or mount left in the
+// library folder: copies on their way in that no running process holds
+// (reported in rep.Cleaned), and the mount's incoming folders untouched
+// for staleAfter. A file with content in one of those is a PDF copied
+// into the mount that was never imported: it moves to the library folder
+// under its own name (and is returned, so this scan indexes it); nothing
+// else in them is deleted.
+func (l *Library) cleanLeftovers(ctx context.Context, ls listing, rep *ScanReport) []found {
+	for _, rel := range ls.temps {
+		f, err := l.dir.Open(rel)
+		if err != nil {
+			continue
+		}
+		if abandoned(f) {
+			if err := l.dir.Remove(rel); err == nil {
+				rep.Cleaned = append(rep.Cleaned, rel)
+			}
+		}
+		f.Close()
+	}
+	var out []found
+	for _, dir := range ls.incoming {
+		if ctx.Err() != nil {
+			break
+		}
+		es, err := l.dir.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		newest := time.Time{}
+		if fi, err := l.dir.Lstat(dir); err == nil {
+			newest = fi.ModTime()
+		}
+		infos := make([]fs.FileInfo, len(es))
+		for i, e := range es {
+			if fi, err := e.Info(); err == nil {
+				infos[i] = fi
+				if fi.ModTime().After(newest) {
+					newest = fi.ModTime()
+				}
+			}
+		}
+		if time.Since(newest) < staleAfter {
+			continue // perhaps a running mount's
+		}
+		for i, e := range es {
+			rel := path.Join(dir, e.Name())
+			fi := infos[i]
+			switch {
+			case fi == nil || !fi.Mode().IsRegular():
+			case fi.Size() == 0:
+				if l.dir.Remove(rel) == nil {
+					rep.Cleaned = append(rep.Cleaned, rel)
+				}
+			case IsPDF(e.Name()) && !strings.HasPrefix(e.Name(), "."):
+				dst, err := l.moveWithin(rel, ".", strings.TrimSuffix(e.Name(), path.Ext(e.Name())))
+				if err != nil {
+					rep.Errors = append(rep.Errors, fmt.Errorf("a PDF copied into the mount but never imported, %s: %w", meta.ShowPath(rel), err))
+					continue
+				}
+				l.log.Info("a PDF copied into the mount was never imported; it is in the library folder now", "file", dst)
+				if fi, err := l.dir.Lstat(dst); err == nil {
+					out = append(out, foundOf(dst, fi))
+				}
+			default:
+				l.log.Warn("a file copied into the mount was not imported; it is still here", "file", meta.ShowPath(l.Abs(rel)))
+			}
+		}
+		if l.dir.Remove(dir) == nil { // only if empty
+			rep.Cleaned = append(rep.Cleaned, dir)
+		}
+	}
+	return out
+}
+
+// holdsAny reports whether some file found is at a path a paper has.
+func holdsAny(files []found, known []meta.FileRecord) bool {
+	paths := make(map[string]bool, len(known))
+	for _, k := range known {
+		paths[k.Path] = true
+	}
+	for _, f := range files {
+		if paths[f.rel] {
+			return true
+		}
+	}
+	return false
 }

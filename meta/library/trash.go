@@ -3,7 +3,6 @@ package library
 import (
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,14 +23,12 @@ func (l *Library) Trash(id string) (meta.Paper, error) {
 	}
 	newPath := p.File.Path
 	if p.File.Path != "" && l.Exists(p.File.Path) {
-		dir := filepath.Join(l.Root, TrashDir, filepath.FromSlash(path.Dir(p.File.Path)))
-		dst, err := placeFile(l.Abs(p.File.Path), dir, strings.TrimSuffix(path.Base(p.File.Path), path.Ext(p.File.Path)), true)
+		dir := path.Join(TrashDir, path.Dir(p.File.Path))
+		dst, err := l.moveWithin(p.File.Path, dir, strings.TrimSuffix(path.Base(p.File.Path), path.Ext(p.File.Path)))
 		if err != nil {
-			return p, fmt.Errorf("moving %s to the trash: %w", p.File.Path, err)
+			return p, fmt.Errorf("moving %s to the trash: %w", meta.ShowPath(p.File.Path), err)
 		}
-		if newPath, err = l.Rel(dst); err != nil {
-			return p, err
-		}
+		newPath = dst
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	return l.store.Update(id, func(p *meta.Paper) error {
@@ -52,14 +49,11 @@ func (l *Library) Restore(id string) (meta.Paper, error) {
 	}
 	newPath := p.File.Path
 	if orig, ok := strings.CutPrefix(p.File.Path, TrashDir+"/"); ok && l.Exists(p.File.Path) {
-		dir := filepath.Join(l.Root, filepath.FromSlash(path.Dir(orig)))
-		dst, err := placeFile(l.Abs(p.File.Path), dir, strings.TrimSuffix(path.Base(orig), path.Ext(orig)), true)
+		dst, err := l.moveWithin(p.File.Path, path.Dir(orig), strings.TrimSuffix(path.Base(orig), path.Ext(orig)))
 		if err != nil {
-			return p, fmt.Errorf("restoring %s: %w", p.File.Path, err)
+			return p, fmt.Errorf("restoring %s: %w", meta.ShowPath(p.File.Path), err)
 		}
-		if newPath, err = l.Rel(dst); err != nil {
-			return p, err
-		}
+		newPath = dst
 	}
 	p, err = l.store.Update(id, func(p *meta.Paper) error {
 		p.Trashed, p.File.Path = nil, newPath

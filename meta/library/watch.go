@@ -3,13 +3,13 @@ package library
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/fsnotify/fsnotify"
 )
 
 // WatchOptions tune Watch.
@@ -17,9 +17,13 @@ type WatchOptions struct {
 	// Debounce is how long changes must settle before a scan; cloud drives
 	// deliver a file in many writes. Zero means 500ms.
 	Debounce time.Duration
-	// Every is the period of a full rescan that catches what inotify misses
-	// (network filesystems, overflowed queues). Zero means 5 minutes.
+	// Every is the period of a full rescan that catches what the
+	// filesystem's notifications miss (network filesystems, overflowed
+	// queues). Zero means 5 minutes.
 	Every time.Duration
+	// Retry is how often the library folder is looked for while it is not
+	// available, to rescan as soon as it is back. Zero means 2 seconds.
+	Retry time.Duration
 	// OnScan is called after each scan (tests use it).
 	OnScan func(ScanReport, error)
 	// BeforeNew, if set, is called when a scan finds a PDF that is no
@@ -31,9 +35,12 @@ type WatchOptions struct {
 }
 
 // Watch keeps the store in line with the library folder until ctx ends: it
-// rescans when inotify reports changes, and periodically. It returns when
-// ctx is cancelled; errors are logged, never fatal, so a library folder that
-// disappears (an unplugged drive) leaves the view as it was until it returns.
+// rescans when the folder reports changes (inotify on Linux, kqueue on
+// macOS, ReadDirectoryChangesW on Windows, through fsnotify), and
+// periodically. It returns when ctx is cancelled; errors are logged, never
+// fatal. A library folder that disappears (an unplugged drive, a cloud
+// drive restarting) leaves the papers as they were (see FolderState); it
+// is looked for every Retry and rescanned as soon as it is back.
 func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 	if opts.Debounce == 0 {
 		opts.Debounce = 500 * time.Millisecond
@@ -41,36 +48,56 @@ func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 	if opts.Every == 0 {
 		opts.Every = 5 * time.Minute
 	}
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if opts.Retry == 0 {
+		opts.Retry = 2 * time.Second
+	}
+	fw, err := fsnotify.NewWatcher()
 	if err != nil {
-		return err
+		return fmt.Errorf("watching the library folder %s: %w", l.Root, err)
 	}
 	events := make(chan struct{}, 1)
-	readerDone := make(chan struct{})
-	f := os.NewFile(uintptr(fd), "inotify")
-	w := &watcher{l: l, fd: fd}
-	w.addTree(l.Root)
+	var readers sync.WaitGroup
+	readers.Add(1)
 	go func() {
-		defer close(readerDone)
-		w.read(f, events)
+		defer readers.Done()
+		forward(fw, events)
 	}()
 	defer func() {
-		f.Close() // unblocks the reader
-		<-readerDone
+		fw.Close() // ends forward
+		readers.Wait()
 	}()
+	w := &watcher{l: l, fw: fw}
 
+	var retry <-chan time.Time
+	wasAvailable := true
 	scan := func() {
 		rep, err := l.scan(ctx, nil, opts.BeforeNew)
-		if err != nil && !errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, ErrUnavailable):
+			if wasAvailable {
+				l.log.Warn("library folder not available; papers kept as they are until it is back", "folder", l.Root, "err", err)
+			}
+			wasAvailable = false
+			retry = time.After(opts.Retry)
+		case err != nil && !errors.Is(err, context.Canceled):
 			l.log.Error("library scan", "folder", l.Root, "err", err)
-		} else if len(rep.New)+rep.Moved+rep.Missing+rep.Returned+rep.Changed+rep.Merged > 0 {
-			l.log.Info("library changed", "new", len(rep.New), "moved", rep.Moved, "missing", rep.Missing,
-				"returned", rep.Returned, "changed", rep.Changed, "merged", rep.Merged)
+		default:
+			if !wasAvailable {
+				l.log.Info("library folder is back", "folder", l.Root)
+			}
+			wasAvailable = true
+			retry = nil
+			if len(rep.New)+rep.Moved+rep.Missing+rep.Returned+rep.Changed+rep.Merged+len(rep.Cleaned) > 0 {
+				l.log.Info("library changed", "new", len(rep.New), "moved", rep.Moved, "missing", rep.Missing,
+					"returned", rep.Returned, "changed", rep.Changed, "merged", rep.Merged, "cleaned", len(rep.Cleaned))
+			}
 		}
 		if opts.OnScan != nil {
 			opts.OnScan(rep, err)
 		}
-		w.addTree(l.Root) // pick up new folders, or the root coming back
+		if err == nil {
+			w.addTree(ctx) // pick up new folders, or the root coming back
+		}
 	}
 	// Papers arriving from other devices may be PDFs this device indexed
 	// too before they synced: merge them as they arrive, not at the next
@@ -107,54 +134,59 @@ func (l *Library) Watch(ctx context.Context, opts WatchOptions) error {
 		case <-settle:
 			settle = nil
 			scan()
+		case <-retry:
+			retry = nil
+			if _, err := l.dir.Lstat("."); err == nil {
+				scan()
+			} else {
+				retry = time.After(opts.Retry)
+			}
 		case <-tick.C:
 			scan()
 		}
 	}
 }
 
+// watcher adds the library's folders to an fsnotify watcher.
 type watcher struct {
 	l  *Library
-	fd int
+	fw *fsnotify.Watcher
 }
 
-const watchMask = unix.IN_CREATE | unix.IN_CLOSE_WRITE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
-	unix.IN_DELETE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ATTRIB
-
-// addTree watches every folder of the library (inotify is not recursive).
-// Adding a watch twice is harmless.
-func (w *watcher) addTree(root string) {
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// addTree watches every folder of the library (notifications are not
+// recursive), skipping hidden ones. Adding a watch twice is harmless.
+func (w *watcher) addTree(ctx context.Context) {
+	w.l.dir.Walk(ctx, func(rel string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		if path != root && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
+		if rel != "." && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
 		}
-		unix.InotifyAddWatch(w.fd, path, watchMask)
+		if err := w.fw.Add(w.l.Abs(rel)); err != nil {
+			w.l.log.Debug("watching a folder of the library", "folder", w.l.Abs(rel), "err", err)
+		}
 		return nil
 	})
 }
 
-// read signals events until f is closed.
-func (w *watcher) read(f *os.File, events chan<- struct{}) {
-	buf := make([]byte, 64<<10)
+// forward signals events (any change, or a lost one: an overflowed queue)
+// until fw is closed.
+func forward(fw *fsnotify.Watcher, events chan<- struct{}) {
 	for {
-		n, err := f.Read(buf)
-		if err != nil {
-			if errors.Is(err, os.ErrClosed) {
+		select {
+		case _, ok := <-fw.Events:
+			if !ok {
 				return
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
+		case _, ok := <-fw.Errors:
+			if !ok {
+				return
 			}
-			return
 		}
-		if n > 0 {
-			select {
-			case events <- struct{}{}:
-			default:
-			}
+		select {
+		case events <- struct{}{}:
+		default:
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/bibtex"
+	"github.com/paperfs/paperfs/meta/libdir"
 	"github.com/paperfs/paperfs/meta/library"
 )
 
@@ -259,6 +259,7 @@ type libIndex struct {
 	byBase map[string][]string // lower-case base name -> rel paths
 	byID   map[string][]string // 24-hex id in the name -> rel paths
 	byNorm map[string][]string // normalized name without extension -> rel paths
+	dir    *libdir.Dir         // nil without a library folder
 }
 
 var hexIDRe = regexp.MustCompile(`[0-9a-fA-F]{24}`)
@@ -268,30 +269,23 @@ func indexLibrary(ctx context.Context, root string) (*libIndex, error) {
 	if root == "" {
 		return idx, nil
 	}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	idx.dir = libdir.New(root)
+	err := idx.dir.Walk(ctx, func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root {
+			if rel == "." {
 				return err
 			}
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
+			if rel != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(d.Name()), ".pdf") {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
 		name := d.Name()
 		idx.byBase[strings.ToLower(name)] = append(idx.byBase[strings.ToLower(name)], rel)
 		for _, id := range hexIDRe.FindAllString(name, -1) {
@@ -329,12 +323,14 @@ func (idx *libIndex) find(lp *Paper, opts Options) (meta.File, string) {
 		if meta.CheckRelPath(rel) != nil {
 			return meta.File{}, false
 		}
-		abs := filepath.Join(idx.root, filepath.FromSlash(rel))
-		st, err := os.Stat(abs)
+		if idx.dir == nil {
+			return meta.File{}, false
+		}
+		st, err := idx.dir.Lstat(rel)
 		if err != nil || !st.Mode().IsRegular() {
 			return meta.File{}, false
 		}
-		sum, size, err := library.HashFile(abs)
+		sum, size, err := library.HashIn(idx.dir, rel)
 		if err != nil {
 			return meta.File{}, false
 		}
