@@ -257,7 +257,7 @@ func (m *multi) first(k string) *indexed {
 type index struct {
 	papers  map[string]*indexed       // every paper with a record, merged ones too
 	views   map[Kind]map[string]*vset // kind -> group ("" for all, untagged...) -> papers
-	names   multi                     // base name -> papers in some view
+	names   multi                     // NameKey of the base name -> papers in some view
 	paths   multi                     // PDF path -> papers
 	hashes  multi                     // SHA-256 -> papers
 	idents  map[string]*multi         // "doi", "arxiv", "citekey" -> value -> papers
@@ -417,7 +417,7 @@ func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 		}
 	})
 	if inView {
-		multiOp(add)(&x.names, e.base, e)
+		multiOp(add)(&x.names, NameKey(e.base), e)
 	}
 }
 

@@ -72,7 +72,7 @@ func ViewsOf(p *Paper) []View {
 		vs = append(vs, View{Authors, GroupName(a)})
 	}
 	if p.Year != 0 {
-		vs = append(vs, View{Years, strconv.Itoa(p.Year)})
+		vs = append(vs, View{Years, GroupName(strconv.Itoa(p.Year))})
 	}
 	for _, f := range p.Folders {
 		vs = append(vs, View{Folders, GroupName(f)})
@@ -102,9 +102,12 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 }
 
 // List returns the papers in a view with their names there. When several
-// papers share a base name, the one added first keeps it and the others get
-// their id as a suffix, so adding a paper never renames an existing one.
-// The cost is proportional to the view's size, not the library's.
+// papers share a base name (ignoring case, see NameKey), the one added
+// first keeps it and the others get their id as a suffix, so adding a
+// paper never renames an existing one. Names are unique by construction:
+// no base name looks suffixed (see BaseName), a suffix holds the paper's
+// id, and a paper is once in a view. The cost is proportional to the
+// view's size, not the library's.
 func (s *Store) List(v View) ([]Entry, error) {
 	s.mu.RLock()
 	var ms []*indexed
@@ -115,7 +118,7 @@ func (s *Store) List(v View) ([]Entry, error) {
 	// By name, and papers sharing a name by age. ms holds pointers to
 	// immutable values: a write replaces a paper's *indexed.
 	slices.SortFunc(ms, func(a, b *indexed) int {
-		if c := strings.Compare(a.base, b.base); c != 0 {
+		if c := compareKeys(a.base, b.base); c != 0 {
 			return c
 		}
 		return olderFirst(a, b)
@@ -123,7 +126,7 @@ func (s *Store) List(v View) ([]Entry, error) {
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
 		name := m.base
-		if i > 0 && ms[i-1].base == m.base {
+		if i > 0 && compareKeys(ms[i-1].base, m.base) == 0 {
 			name = WithSuffix(m.base, m.id)
 		}
 		out[i] = m.entry(name)
@@ -132,8 +135,8 @@ func (s *Store) List(v View) ([]Entry, error) {
 }
 
 // Lookup finds the paper named name (without extension) in a view, with the
-// same naming rule as List, at a cost proportional to the number of papers
-// sharing the name.
+// same naming rule as List: it finds exactly the names List gives, at a
+// cost proportional to the number of papers sharing the name.
 func (s *Store) Lookup(v View, name string) (Entry, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -142,15 +145,17 @@ func (s *Store) Lookup(v View, name string) (Entry, error) {
 		if set == nil {
 			return nil
 		}
-		return slices.DeleteFunc(s.idx.names.get(base), func(e *indexed) bool { return !set.has(e) })
+		return slices.DeleteFunc(s.idx.names.get(NameKey(base)), func(e *indexed) bool { return !set.has(e) })
 	}
 	if ms := named(name); len(ms) > 0 {
-		return slices.MinFunc(ms, olderFirst).entry(name), nil
+		if first := slices.MinFunc(ms, olderFirst); first.base == name {
+			return first.entry(name), nil
+		}
 	}
 	if base, id, ok := SplitSuffix(name); ok {
 		ms := named(base)
 		if len(ms) > 1 && slices.MinFunc(ms, olderFirst).id != id {
-			if i := slices.IndexFunc(ms, func(e *indexed) bool { return e.id == id }); i >= 0 {
+			if i := slices.IndexFunc(ms, func(e *indexed) bool { return e.id == id && e.base == base }); i >= 0 {
 				return ms[i].entry(name), nil
 			}
 		}
