@@ -106,7 +106,7 @@ func TestCheckPortable(t *testing.T) {
 		"-x.pdf":                  true, // drives take it; paperfs makes none
 		"a:b.pdf":                 false,
 		"a?.pdf":                  false,
-		"a\x01b":                 false,
+		"a\x01b":                  false,
 		"trailing.":               false,
 		"trailing ":               false,
 		" leading":                false,
