@@ -246,11 +246,13 @@ var folder = cases.Fold()
 // NameKey is what names are compared by when a unique one is chosen: two
 // names with the same key are one name on macOS and Windows, which ignore
 // case. Full case folding counts a few more names as equal than they do
-// ("ß" and "ss"), which only ever adds a suffix.
+// ("ß" and "ss"), which only ever adds a suffix. Names in other
+// normal forms than NFC are keyed as their NFC form.
 func NameKey(name string) string {
 	for i := 0; i < len(name); i++ {
 		if name[i] >= utf8.RuneSelf {
-			return folder.String(name)
+			// macOS also takes "é" and "e\u0301" for one name.
+			return folder.String(norm.NFC.String(name))
 		}
 	}
 	return strings.ToLower(name)
@@ -261,7 +263,9 @@ func NameKey(name string) string {
 func compareKeys(a, b string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		ca, cb := a[i], b[i]
-		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
+		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf || nonASCIIAt(a, i+1) || nonASCIIAt(b, i+1) {
+			// From the last ASCII character before non-ASCII text on:
+			// a combining mark composes with it in NFC.
 			return strings.Compare(NameKey(a[i:]), NameKey(b[i:]))
 		}
 		ca, cb = lowerASCII(ca), lowerASCII(cb)
@@ -274,6 +278,8 @@ func compareKeys(a, b string) int {
 	}
 	return len(a) - len(b)
 }
+
+func nonASCIIAt(s string, i int) bool { return i < len(s) && s[i] >= utf8.RuneSelf }
 
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
