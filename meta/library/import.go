@@ -256,10 +256,17 @@ func extractionFailed(p meta.Paper) bool {
 // get, with its content, that no paper has. It returns "" if there is none.
 // A move then removes its source, as the interrupted one would have.
 func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, error) {
+	taken, err := takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	for i := 1; ; i++ {
 		path := filepath.Join(dir, candidate(base, i))
 		st, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
+			if taken[meta.NameKey(candidate(base, i))] {
+				continue // another case of it is there: the import went on
+			}
 			return "", nil
 		}
 		if err != nil {

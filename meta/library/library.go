@@ -144,14 +144,22 @@ func HashFile(path string) (string, int64, error) {
 }
 
 // placeFile moves or copies src to a free name in dir built from base, never
-// replacing an existing file, and returns the path it took. The data is
-// fsynced before it appears under its final name.
+// replacing an existing file, and returns the path it took. A name is free
+// when no file has it in any case (see takenNames). The data is fsynced
+// before it appears under its final name.
 func placeFile(src, dir, base string, move bool) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	taken, err := takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	if move {
 		for i := 1; ; i++ {
+			if taken[meta.NameKey(candidate(base, i))] {
+				continue
+			}
 			dst := filepath.Join(dir, candidate(base, i))
 			err := renameNoReplace(src, dst)
 			if err == nil {
@@ -189,6 +197,9 @@ func placeFile(src, dir, base string, move bool) (string, error) {
 	}
 	os.Chmod(tmp.Name(), 0o644)
 	for i := 1; ; i++ {
+		if taken[meta.NameKey(candidate(base, i))] {
+			continue
+		}
 		dst := filepath.Join(dir, candidate(base, i))
 		err := renameNoReplace(tmp.Name(), dst)
 		if errors.Is(err, os.ErrExist) {
