@@ -32,7 +32,14 @@ type ScanReport struct {
 	// Merged counts papers merged into another: one PDF indexed on two
 	// devices before they synced (see MergeDuplicates).
 	Merged int
-	Errors []error // files that could not be read
+	// Renaming are files another device renamed to portable names (see
+	// RenamePortable) that the cloud drive has yet to rename here; left
+	// alone, so the rename is not undone.
+	Renaming []string
+	// Refused are names in the library folder a cloud drive would refuse
+	// (see RefusedNames); paperfs rename renames the papers' PDFs.
+	Refused []Refused
+	Errors  []error // files that could not be read
 }
 
 type found struct {
@@ -200,6 +207,11 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 		claimed := false
 		for _, id := range ids {
 			if k, ok := gone[id]; ok {
+				if renamedElsewhere(k.Path, h.rel) {
+					rep.Renaming = append(rep.Renaming, h.rel)
+					claimed = true
+					break
+				}
 				if _, err := l.store.Update(id, func(p *meta.Paper) error { p.File.Path = h.rel; return nil }); err != nil {
 					return rep, err
 				}
@@ -268,7 +280,10 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 	if err != nil {
 		return rep, err
 	}
-	rep.Merged, err = l.MergeDuplicates()
+	if rep.Merged, err = l.MergeDuplicates(); err != nil {
+		return rep, err
+	}
+	rep.Refused, err = l.RefusedNames(ctx)
 	return rep, err
 }
 
