@@ -183,6 +183,16 @@ var ErrNotPortable = errors.New("not a portable name")
 // file-name component, or nil if none would. It checks what a drive
 // refuses, not paperfs's own taste: a leading dot or '-' is accepted.
 func CheckPortable(name string) error {
+	if why := PortableProblem(name); why != "" {
+		return fmt.Errorf("%q %s: %w", name, why, ErrNotPortable)
+	}
+	return nil
+}
+
+// PortableProblem is why a cloud drive or another system would refuse a
+// file-name component ("holds ':', which Windows, OneDrive and Dropbox
+// refuse"), or "" if none would.
+func PortableProblem(name string) string {
 	why := ""
 	switch n, reserved := reservedStem(name); {
 	case name == "" || name == "." || name == "..":
@@ -207,10 +217,7 @@ func CheckPortable(name string) error {
 	case len(name) > MaxNameBytes || utf16Len(name) > MaxNameBytes:
 		why = fmt.Sprintf("is longer than %d bytes", MaxNameBytes)
 	}
-	if why == "" {
-		return nil
-	}
-	return fmt.Errorf("%q %s: %w", name, why, ErrNotPortable)
+	return why
 }
 
 // CheckPortablePath checks every component of a slash-separated
@@ -221,10 +228,19 @@ func CheckPortablePath(rel string) error {
 			return err
 		}
 	}
-	if n := utf16Len(rel); n > MaxLibraryPath {
-		return fmt.Errorf("%q is %d characters long, over the %d paperfs keeps to for OneDrive's 400: %w", rel, n, MaxLibraryPath, ErrNotPortable)
+	if why := PathTooLong(rel); why != "" {
+		return fmt.Errorf("%q %s: %w", rel, why, ErrNotPortable)
 	}
 	return nil
+}
+
+// PathTooLong says why a library-relative path is too long for OneDrive,
+// or "" if it is not.
+func PathTooLong(rel string) string {
+	if n := utf16Len(rel); n > MaxLibraryPath {
+		return fmt.Sprintf("is %d characters long, over the %d paperfs keeps to for OneDrive's 400", n, MaxLibraryPath)
+	}
+	return ""
 }
 
 // utf16Len is the length of s in UTF-16 units, as Windows and OneDrive

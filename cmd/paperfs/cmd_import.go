@@ -179,6 +179,15 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	for _, f := range rep.InTrash {
 		fmt.Fprintf(w, "  %s: the PDF of a paper in the trash, left alone (after a trash on another device the cloud drive moves it; 'paperfs trash restore' brings the paper back)\n", f)
 	}
+	for _, f := range rep.Renaming {
+		fmt.Fprintf(w, "  %q: another device renamed it to a portable name; the cloud drive renames it here\n", f)
+	}
+	if len(rep.Refused) > 0 {
+		fmt.Fprintf(w, "%d names in the library folder a cloud drive refuses ('paperfs rename' renames the PDFs):\n", len(rep.Refused))
+		for _, r := range rep.Refused {
+			fmt.Fprintf(w, "  %v\n", r)
+		}
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
 	}

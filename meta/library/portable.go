@@ -45,6 +45,22 @@ type Rename struct {
 	From, To string // library-relative paths
 }
 
+// PathProblem is why a cloud drive would refuse a library-relative path
+// ("holds '?', which ...", "is in the folder \"a:b\", which ..."), or ""
+// if none would.
+func PathProblem(rel string) string {
+	segs := strings.Split(rel, "/")
+	for i, seg := range segs {
+		if why := meta.PortableProblem(seg); why != "" {
+			if i == len(segs)-1 {
+				return why
+			}
+			return fmt.Sprintf("is in the folder %q, which %s", seg, why)
+		}
+	}
+	return meta.PathTooLong(rel)
+}
+
 // Unportable lists the papers' PDF paths a cloud drive would refuse (see
 // meta.CheckPortablePath), from the store alone: cheap enough for status.
 func (l *Library) Unportable() ([]meta.FileRecord, error) {
@@ -189,8 +205,10 @@ func renamedElsewhere(recorded, found string) bool {
 // Refused is a name in the library folder a cloud drive would refuse.
 type Refused struct {
 	Path    string // library-relative
-	Problem error
+	Problem string // why, as meta.PortableProblem says it
 }
+
+func (r Refused) String() string { return fmt.Sprintf("%q %s", r.Path, r.Problem) }
 
 // RefusedNames lists every file and folder in the library folder whose
 // name or path a cloud drive would refuse, hidden folders included (the
@@ -209,14 +227,14 @@ func (l *Library) RefusedNames(ctx context.Context) ([]Refused, error) {
 		if rerr != nil {
 			return nil
 		}
-		perr := meta.CheckPortable(d.Name())
-		if perr == nil && meta.UTF16Len(rel) > meta.MaxLibraryPath {
-			perr = meta.CheckPortablePath(rel)
+		why := meta.PortableProblem(d.Name())
+		if why == "" {
+			why = meta.PathTooLong(rel)
 		}
-		if perr == nil {
+		if why == "" {
 			return nil
 		}
-		out = append(out, Refused{Path: rel, Problem: perr})
+		out = append(out, Refused{Path: rel, Problem: why})
 		if d.IsDir() {
 			return filepath.SkipDir
 		}
