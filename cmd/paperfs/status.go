@@ -31,8 +31,8 @@ type Status struct {
 	// refuse, so they never reach the other devices; 'paperfs rename'
 	// renames them.
 	Refused []RefusedPDF `json:"refused_names"`
-	Pending  int            `json:"pending_sync_ops"`
-	Mount    *mountInfo     `json:"mount,omitempty"`
+	Pending int          `json:"pending_sync_ops"`
+	Mount   *mountInfo   `json:"mount,omitempty"`
 	// Sync is the sync engine's state, nil when no server is configured:
 	// the running mount's (from its status file) or, with no mount, what
 	// the last sync round recorded.
