@@ -27,18 +27,18 @@ type Status struct {
 	Untagged int            `json:"untagged"`
 	Trashed  int            `json:"trashed"`
 	Missing  []MissingPaper `json:"missing"`
-	// Refused are the papers' PDFs whose name or path a cloud drive would
-	// refuse, so they never reach the other devices; 'paperfs rename'
-	// renames them.
-	Refused []RefusedPDF `json:"refused_names"`
-	Pending int          `json:"pending_sync_ops"`
-	Mount   *mountInfo   `json:"mount,omitempty"`
+	Pending  int            `json:"pending_sync_ops"`
+	Mount    *mountInfo     `json:"mount,omitempty"`
 	// Sync is the sync engine's state, nil when no server is configured:
 	// the running mount's (from its status file) or, with no mount, what
 	// the last sync round recorded.
 	Sync      *psync.Status `json:"sync,omitempty"`
 	Backups   backupStatus  `json:"backups"`
 	UpdatedAt time.Time     `json:"updated_at"`
+	// Refused are the papers' PDFs whose name or path a cloud drive would
+	// refuse, so they never reach the other devices; 'paperfs rename'
+	// renames them.
+	Refused []RefusedPDF `json:"refused_names"`
 }
 
 // backupStatus sums up the database's backups (see cmd_restore.go).
