@@ -274,36 +274,6 @@ func NameKey(name string) string {
 	return strings.ToLower(name)
 }
 
-// compareKeys orders names as their NameKeys, without making the keys of
-// ASCII names.
-func compareKeys(a, b string) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ca, cb := a[i], b[i]
-		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf || nonASCIIAt(a, i+1) || nonASCIIAt(b, i+1) {
-			// From the last ASCII character before non-ASCII text on:
-			// a combining mark composes with it in NFC.
-			return strings.Compare(NameKey(a[i:]), NameKey(b[i:]))
-		}
-		ca, cb = lowerASCII(ca), lowerASCII(cb)
-		if ca != cb {
-			if ca < cb {
-				return -1
-			}
-			return 1
-		}
-	}
-	return len(a) - len(b)
-}
-
-func nonASCIIAt(s string, i int) bool { return i < len(s) && s[i] >= utf8.RuneSelf }
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
 // BaseName is a paper's readable name without extension or collision suffix,
 // like "Lamport 1978 - Time, Clocks, and the Ordering of Events". It never
 // looks like a name with a collision suffix (see WithSuffix): a title that

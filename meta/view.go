@@ -101,13 +101,13 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 	})
 }
 
-// List returns the papers in a view with their names there. When several
-// papers share a base name (ignoring case, see NameKey), the one added
-// first keeps it and the others get their id as a suffix, so adding a
-// paper never renames an existing one. Names are unique by construction:
-// no base name looks suffixed (see BaseName), a suffix holds the paper's
-// id, and a paper is once in a view. The cost is proportional to the
-// view's size, not the library's.
+// List returns the papers in a view with their names there, in name
+// order. When several papers share a base name (ignoring case, see
+// NameKey), the one added first keeps it and the others get their id as a
+// suffix, so adding a paper never renames an existing one. Names are
+// unique by construction: no base name looks suffixed (see BaseName), a
+// suffix holds the paper's id, and a paper is once in a view. The cost is
+// proportional to the view's size, not the library's.
 func (s *Store) List(v View) ([]Entry, error) {
 	s.mu.RLock()
 	var ms []*indexed
@@ -115,22 +115,26 @@ func (s *Store) List(v View) ([]Entry, error) {
 		ms = set.members()
 	}
 	s.mu.RUnlock()
-	// By name, and papers sharing a name by age. ms holds pointers to
+	// Papers sharing a name together, by age. ms holds pointers to
 	// immutable values: a write replaces a paper's *indexed.
 	slices.SortFunc(ms, func(a, b *indexed) int {
-		if c := compareKeys(a.base, b.base); c != 0 {
-			return c
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
 		}
 		return olderFirst(a, b)
 	})
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
 		name := m.base
-		if i > 0 && compareKeys(ms[i-1].base, m.base) == 0 {
+		if i > 0 && ms[i-1].key == m.key {
 			name = WithSuffix(m.base, m.id)
 		}
 		out[i] = m.entry(name)
 	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -145,7 +149,7 @@ func (s *Store) Lookup(v View, name string) (Entry, error) {
 		if set == nil {
 			return nil
 		}
-		return slices.DeleteFunc(s.idx.names.get(NameKey(base)), func(e *indexed) bool { return !set.has(e) })
+		return slices.DeleteFunc(s.idx.names.get(nameKeyHash(base)), func(e *indexed) bool { return !set.has(e) })
 	}
 	if ms := named(name); len(ms) > 0 {
 		if first := slices.MinFunc(ms, olderFirst); first.base == name {
