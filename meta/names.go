@@ -145,6 +145,9 @@ var reservedStems = func() map[string]bool {
 func reservedStem(name string) (int, bool) {
 	stem, _, _ := strings.Cut(name, ".")
 	stem = strings.TrimRight(stem, " ")
+	if len(stem) < 3 || len(stem) > len("COM¹") {
+		return len(stem), false
+	}
 	return len(stem), reservedStems[strings.ToUpper(stem)]
 }
 
@@ -169,7 +172,11 @@ func fixReserved(name string) string {
 // indexFold is strings.Index for an ASCII needle, ignoring ASCII case.
 func indexFold(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		j := strings.IndexByte(s[i:], sub[0]) // sub starts with a caseless byte
+		if j < 0 || i+j+len(sub) > len(s) {
+			return -1
+		}
+		if i += j; strings.EqualFold(s[i:i+len(sub)], sub) {
 			return i
 		}
 	}
@@ -194,15 +201,15 @@ func CheckPortable(name string) error {
 // refuse"), or "" if none would.
 func PortableProblem(name string) string {
 	why := ""
+	ascii, bad := scanName(name) // ASCII, the common case, skips the Unicode checks
 	switch n, reserved := reservedStem(name); {
 	case name == "" || name == "." || name == "..":
 		why = "is not a file name"
-	case !utf8.ValidString(name):
+	case !ascii && !utf8.ValidString(name):
 		why = "is not valid UTF-8"
-	case strings.ContainsAny(name, `\/:*?"<>|`):
-		i := strings.IndexAny(name, `\/:*?"<>|`)
-		why = fmt.Sprintf("holds %q, which Windows, OneDrive and Dropbox refuse", name[i:i+1])
-	case strings.ContainsFunc(name, unicode.IsControl):
+	case bad >= 0:
+		why = fmt.Sprintf("holds %q, which Windows, OneDrive and Dropbox refuse", name[bad:bad+1])
+	case !ascii && strings.ContainsFunc(name, unicode.IsControl):
 		why = "holds a control character"
 	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
 		why = "ends with a dot or a space, which Windows drops"
@@ -212,12 +219,36 @@ func PortableProblem(name string) string {
 		why = fmt.Sprintf("is the Windows device name %s", strings.ToUpper(name[:n]))
 	case strings.EqualFold(name, "desktop.ini") || strings.HasPrefix(name, "~$") || indexFold(name, "_vti_") >= 0:
 		why = "is a name OneDrive refuses"
-	case !norm.NFC.IsNormalString(name):
+	case !ascii && !norm.NFC.IsNormalString(name):
 		why = "is not in Unicode NFC; macOS and Windows may show it as another name"
-	case len(name) > MaxNameBytes || utf16Len(name) > MaxNameBytes:
+	case len(name) > MaxNameBytes: // UTF-16 units are never more than bytes
 		why = fmt.Sprintf("is longer than %d bytes", MaxNameBytes)
 	}
 	return why
+}
+
+// refusedBytes are the characters Windows, OneDrive and Dropbox refuse in
+// a name, besides control characters.
+var refusedBytes = func() (t [256]bool) {
+	for _, c := range []byte(`\/:*?"<>|`) {
+		t[c] = true
+	}
+	return t
+}()
+
+// scanName reports whether name is all printable ASCII, and where its
+// first refused character is (-1 for none), in one pass.
+func scanName(name string) (ascii bool, bad int) {
+	ascii, bad = true, -1
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c >= 0x7f {
+			ascii = false
+		} else if refusedBytes[c] && bad < 0 {
+			bad = i
+		}
+	}
+	return ascii, bad
 }
 
 // CheckPortablePath checks every component of a slash-separated
@@ -237,6 +268,9 @@ func CheckPortablePath(rel string) error {
 // PathTooLong says why a library-relative path is too long for OneDrive,
 // or "" if it is not.
 func PathTooLong(rel string) string {
+	if len(rel) <= MaxLibraryPath {
+		return "" // UTF-16 units are never more than bytes
+	}
 	if n := utf16Len(rel); n > MaxLibraryPath {
 		return fmt.Sprintf("is %d characters long, over the %d paperfs keeps to for OneDrive's 400", n, MaxLibraryPath)
 	}

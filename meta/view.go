@@ -81,6 +81,28 @@ func ViewsOf(p *Paper) []View {
 	return slices.CompactFunc(vs, func(a, b View) bool { return a == b })
 }
 
+// ViewName is a name a paper may have in one view, without extension.
+type ViewName struct {
+	View View
+	Name string
+}
+
+// NamesOf lists every name a paper may have in each view it is in: its
+// base name and its suffixed one, since which of the two it holds depends
+// on the other papers there (see List). What a change makes stale in a
+// frontend's caches is the names of its paper before and after.
+func NamesOf(p *Paper) []ViewName {
+	if p == nil {
+		return nil
+	}
+	base := BaseName(p)
+	var out []ViewName
+	for _, v := range ViewsOf(p) {
+		out = append(out, ViewName{v, base}, ViewName{v, WithSuffix(base, p.ID)})
+	}
+	return out
+}
+
 // Entry is a paper's name in one view, with what a directory listing needs
 // to know of it without loading the paper.
 type Entry struct {

@@ -80,3 +80,14 @@ func BenchmarkOpenHeap20k(b *testing.B) {
 	}
 	b.ReportMetric(held/20000, "heap-bytes/paper")
 }
+
+// BenchmarkCheckPortablePath checks a library path like an imported
+// PDF's: what status does for every paper.
+func BenchmarkCheckPortablePath(b *testing.B) {
+	rel := "Vaswani et al. 2017 - Attention Is All You Need (2).pdf"
+	for b.Loop() {
+		if err := CheckPortablePath(rel); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -120,6 +120,15 @@ func TestViewNamesUniqueWhateverTheTitles(t *testing.T) {
 		t.Errorf("Lookup of another case: %v", err)
 	}
 	checkViewNames(t, s)
+	// NamesOf covers the name each paper has in each of its views.
+	for _, p := range []Paper{a, b, c, d, e} {
+		names := NamesOf(&p)
+		for _, x := range es {
+			if x.ID == p.ID && !slices.Contains(names, ViewName{View{Tags, "t"}, x.Name}) {
+				t.Errorf("NamesOf(%s) = %v lacks %q", p.ID, names, x.Name)
+			}
+		}
+	}
 }
 
 // Issue 16 #9: groups that sanitise alike keep their own directories, and
