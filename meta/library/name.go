@@ -135,7 +135,11 @@ func PortablePath(rel string) string {
 			segs[i] = meta.SanitizeName(s, maxNameBytes)
 		}
 	}
-	return fitPath(segs, meta.MaxLibraryPath-len(" (99).pdf")) + ".pdf"
+	budget := meta.MaxLibraryPath - len(" (99).pdf")
+	if !InTrashDir(rel) {
+		budget -= len(TrashDir + "/") // room to move it into the trash
+	}
+	return fitPath(segs, budget) + ".pdf"
 }
 
 // tidy removes the separators left around empty fields (marked by NULs
