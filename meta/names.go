@@ -52,10 +52,10 @@ const maxBase = MaxNameBytes - len(" []") - maxIDLen - len(".json")
 // SanitizeName turns arbitrary text into a single portable file-name
 // component of at most max bytes (see the rule above): characters Windows
 // refuses are replaced ("Title: Subtitle" reads "Title - Subtitle", '"'
-// becomes an apostrophe, '?' and '*' go), white space is collapsed, invalid UTF-8
-// becomes U+FFFD and look-alike-making format characters are dropped. It
-// never returns an empty string, and SanitizeName(SanitizeName(s)) is
-// SanitizeName(s).
+// becomes an apostrophe, '?' and '*' go), white space is collapsed,
+// invalid UTF-8 becomes U+FFFD and look-alike-making format characters
+// are dropped. It never returns an empty string, and
+// SanitizeName(SanitizeName(s)) is SanitizeName(s).
 func SanitizeName(s string, max int) string {
 	max = min(max, MaxNameBytes)
 	var b strings.Builder
@@ -365,8 +365,8 @@ func unsuffixed(name string) string {
 // injective, so two groups never share a directory: a name that is
 // already portable (and does not look suffixed) is its own directory name;
 // any other gets its portable form with a hash of the name as a suffix
-// ("x\y" -> "x-y [k3v9…]", ".hidden" -> "hidden [q1f…]"), which no
-// portable name has. Groups whose names differ only in case keep
+// ("x\y" -> "x-y [dg1y9g5hxcr3]", ".hidden" -> "hidden [pj1g68abkjf5]"),
+// which no portable name has. Groups whose names differ only in case keep
 // directories differing only in case.
 func GroupName(s string) string {
 	if SanitizeName(s, MaxNameBytes) == s && !hasSuffix(s) {
