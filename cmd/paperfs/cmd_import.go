@@ -182,14 +182,19 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	for _, f := range rep.Renaming {
 		fmt.Fprintf(w, "  %q: another device renamed it to a portable name; the cloud drive renames it here\n", f)
 	}
-	if len(rep.Refused) > 0 {
-		fmt.Fprintf(w, "%d names in the library folder a cloud drive refuses ('paperfs rename' renames the PDFs):\n", len(rep.Refused))
-		for _, r := range rep.Refused {
-			fmt.Fprintf(w, "  %v\n", r)
-		}
-	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
+	}
+	// Here rather than in every scan: a running mount scans often.
+	refused, err := a.lib.RefusedNames(ctx)
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		fmt.Fprintf(w, "%d names in the library folder a cloud drive refuses ('paperfs rename' renames the PDFs):\n", len(refused))
+		for _, r := range refused {
+			fmt.Fprintf(w, "  %v\n", r)
+		}
 	}
 	return nil
 }

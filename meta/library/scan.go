@@ -36,10 +36,7 @@ type ScanReport struct {
 	// RenamePortable) that the cloud drive has yet to rename here; left
 	// alone, so the rename is not undone.
 	Renaming []string
-	// Refused are names in the library folder a cloud drive would refuse
-	// (see RefusedNames); paperfs rename renames the papers' PDFs.
-	Refused []Refused
-	Errors  []error // files that could not be read
+	Errors   []error // files that could not be read
 }
 
 type found struct {
@@ -280,10 +277,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 	if err != nil {
 		return rep, err
 	}
-	if rep.Merged, err = l.MergeDuplicates(); err != nil {
-		return rep, err
-	}
-	rep.Refused, err = l.RefusedNames(ctx)
+	rep.Merged, err = l.MergeDuplicates()
 	return rep, err
 }
 
