@@ -105,10 +105,13 @@ func (s *Store) RenameGroup(k Kind, from, to string) (int, error) {
 	return len(ids), err
 }
 
-// groupSet is the list of a paper's groups of an editable kind.
+// groupSet is the list of a paper's groups of a kind (years aside).
 func groupSet(p *Paper, k Kind) *[]string {
-	if k == Folders {
+	switch k {
+	case Folders:
 		return &p.Folders
+	case Authors:
+		return &p.Authors
 	}
 	return &p.Tags
 }
@@ -123,7 +126,7 @@ func (s *Store) Join(id string, v View, in bool) error {
 	if v.Kind != Tags && v.Kind != Folders {
 		return nil
 	}
-	value, err := s.groupValue(v)
+	value, err := s.GroupValue(v)
 	if err != nil {
 		return err
 	}
@@ -146,10 +149,12 @@ func (s *Store) Join(id string, v View, in bool) error {
 	})
 }
 
-// groupValue is the tag or folder a directory name stands for: the name
-// itself when it is its own directory name, else the value of a paper's
-// group (or an emptied group's, kept with it) that has this name.
-func (s *Store) groupValue(v View) (string, error) {
+// GroupValue is the tag, folder, author or year a directory name stands
+// for: the name itself when it is its own directory name, else the value
+// of a paper's group (or an emptied group's, kept with it) that has this
+// name. A frontend that passes a group on (a tag for an import, the tag of
+// a tag.bib) passes this, not the directory name.
+func (s *Store) GroupValue(v View) (string, error) {
 	if GroupName(v.Group) == v.Group {
 		return v.Group, nil
 	}

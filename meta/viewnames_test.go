@@ -211,6 +211,14 @@ func TestJoinEscapedGroup(t *testing.T) {
 	if got, _ := s.Get(p.ID); !slices.Equal(got.Tags, []string{`x\y`}) {
 		t.Fatalf("joined the emptied group as %v", got.Tags)
 	}
+	for v, want := range map[View]string{v: `x\y`, {Tags, "never"}: "never", {Authors, GroupName("A/B")}: "A/B", {Years, "2001"}: "2001"} {
+		if v.Kind == Authors {
+			mustCreate(t, s, Paper{Title: "By A/B", Authors: []string{"A/B"}})
+		}
+		if got, err := s.GroupValue(v); err != nil || got != want {
+			t.Errorf("GroupValue(%s) = %q, %v; want %q", v, got, err, want)
+		}
+	}
 	if err := s.Join(p.ID, View{Tags, GroupName("never")}, true); err != nil {
 		t.Fatal(err) // a plain name is its own group, existing or not
 	}
