@@ -95,7 +95,7 @@ func SanitizeName(s string, max int) string {
 		b.WriteRune(r)
 	}
 	out := norm.NFC.String(b.String())
-	for {
+	for range 8 { // settles in two rounds; the bound is a safeguard
 		prev := out
 		out = strings.TrimLeft(out, ". -")
 		if strings.HasPrefix(out, "~$") {
