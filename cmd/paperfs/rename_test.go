@@ -41,7 +41,7 @@ func TestRenameToPortableNames(t *testing.T) {
 		t.Fatalf("scan: %s", out)
 	}
 	out = e.run("status")
-	if !strings.Contains(out, "names:     3 PDFs have names a cloud drive refuses") || !strings.Contains(out, `"a:b/c.pdf" is in the folder "a:b", which holds ":"`) {
+	if !strings.Contains(out, "names:     3 PDFs have names a cloud drive refuses") || !strings.Contains(out, `"a:b/c.pdf" is in the folder "a:b", whose name holds ":"`) {
 		t.Fatalf("status: %s", out)
 	}
 	before := listTree(t, e.lib)

@@ -46,7 +46,7 @@ type Rename struct {
 }
 
 // PathProblem is why a cloud drive would refuse a library-relative path
-// ("holds '?', which ...", "is in the folder \"a:b\", which ..."), or ""
+// ("holds '?', which ...", "is in the folder \"a:b\", whose name ..."), or ""
 // if none would.
 func PathProblem(rel string) string {
 	segs := strings.Split(rel, "/")
@@ -55,7 +55,7 @@ func PathProblem(rel string) string {
 			if i == len(segs)-1 {
 				return why
 			}
-			return fmt.Sprintf("is in the folder %q, which %s", seg, why)
+			return fmt.Sprintf("is in the folder %q, whose name %s", seg, why)
 		}
 	}
 	return meta.PathTooLong(rel)
