@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tidwall/buntdb"
 )
@@ -188,4 +189,34 @@ func (s *Store) GroupValue(v View) (string, error) {
 		return "", fmt.Errorf("%s: %w", v, ErrNotFound)
 	}
 	return "", err
+}
+
+// toPortableNames migrates a store of schema 5 to the portable names of
+// schema 6: every paper's entry anew (it holds the paper's names), and
+// each empty group made before under a name that is not its own directory
+// name moved to that directory name, keeping the group's value.
+func toPortableNames(tx *buntdb.Tx) error {
+	if err := rebuildEntries(tx); err != nil {
+		return err
+	}
+	moved := map[string]string{} // old key -> value
+	if err := tx.AscendRange("", pExplicit, prefixEnd(pExplicit), func(k, v string) bool {
+		_, name, _ := strings.Cut(strings.TrimPrefix(k, pExplicit), "\x00")
+		if v == "" && GroupName(name) != name {
+			moved[k] = name
+		}
+		return true
+	}); err != nil {
+		return err
+	}
+	for k, value := range moved {
+		kind, _, _ := strings.Cut(strings.TrimPrefix(k, pExplicit), "\x00")
+		if _, err := tx.Delete(k); err != nil {
+			return err
+		}
+		if _, _, err := tx.Set(pExplicit+kind+"\x00"+GroupName(value), value, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ const SchemaVersion = 6
 // the entries, which hold the names, are written anew.
 var migrations = map[int]func(tx *buntdb.Tx) error{
 	4: rebuildEntries,
-	5: rebuildEntries,
+	5: toPortableNames,
 }
 
 // Index keys of schemas 1 to 4: x:<view>\x00<base name or its hash>\x00<id>,

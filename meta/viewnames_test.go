@@ -251,6 +251,10 @@ func TestMigrateToPortableNames(t *testing.T) {
 		if _, _, err := tx.Set(pRecord+p.ID, storedValue(old, rec), nil); err != nil {
 			return err
 		}
+		// mkdir tags/x:y made an empty tag of that name.
+		if _, _, err := tx.Set(pExplicit+"tags\x00x:y", "", nil); err != nil {
+			return err
+		}
 		_, _, err = tx.Set(keySchema, "5", nil)
 		return err
 	})
@@ -265,6 +269,13 @@ func TestMigrateToPortableNames(t *testing.T) {
 	es, _ := s.List(View{Tags, GroupName("a:b")})
 	if len(es) != 1 || es[0].Name != "Did You Notice Time - A Study" {
 		t.Fatalf("after migration %v", es)
+	}
+	gs, _ := s.Groups(Tags)
+	if fmt.Sprint(gs) != fmt.Sprint([]Group{{GroupName("a:b"), 1}, {GroupName("x:y"), 0}}) {
+		t.Errorf("tag directories after migration %v", gs)
+	}
+	if v, err := s.GroupValue(View{Tags, GroupName("x:y")}); v != "x:y" || err != nil {
+		t.Errorf("the empty tag x:y became %q, %v", v, err)
 	}
 	checkViewNames(t, s)
 }
