@@ -34,7 +34,8 @@ type BibSource interface {
 // Cited is the one rule for which papers a .bib file cites, for the
 // mount's library.bib and tag.bib and for paperfs export: every paper not
 // in the trash (a PDF missing on this device is no reason not to cite
-// it), or those of them with tag (matched as its directory name is), with
+// it), or those of them with tag (a tag's value, not its directory's
+// name: see meta.Store.GroupValue), with
 // their keys resolved among the whole library's, ordered by name.
 func Cited(src BibSource, tag string) ([]meta.Paper, error) {
 	unique, err := src.CiteKeysUnique()
@@ -149,7 +150,9 @@ func (n *Bib) Content() ([]byte, time.Time, error) {
 	}
 	tag := ""
 	if n.View.Kind == meta.Tags {
-		tag = n.View.Group
+		if tag, err = n.fs.store.GroupValue(n.View); err != nil {
+			return nil, time.Time{}, err
+		}
 	}
 	papers, err := cited(src, tag, tag != "" && n.fs.keysUnique(src, stamp))
 	if err != nil {

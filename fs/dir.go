@@ -1,11 +1,9 @@
 package fs
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -144,33 +142,11 @@ func membership(v meta.View) (field string, ok bool) {
 	return "", false
 }
 
-// join adds or removes a paper from the set view v stands for.
+// join adds or removes a paper from the set view v stands for; an
+// emptied tag or folder stays, as a directory stays when its last file
+// leaves.
 func (f *FS) join(id string, v meta.View, in bool) error {
-	field, ok := membership(v)
-	if !ok {
-		return nil
-	}
-	_, err := f.store.Update(id, func(p *meta.Paper) error {
-		set := &p.Tags
-		if field == "folders" {
-			set = &p.Folders
-		}
-		*set = slices.DeleteFunc(*set, func(t string) bool { return meta.GroupName(t) == v.Group })
-		if in {
-			*set = append(*set, v.Group)
-		}
-		return nil
-	})
-	if err == nil && !in {
-		// A directory does not vanish because the last file left it:
-		// the emptied tag or folder stays until rmdir.
-		if has, cerr := f.store.HasGroup(v.Kind, v.Group); cerr == nil && !has {
-			if cerr := f.store.CreateGroup(v.Kind, v.Group); cerr != nil && !errors.Is(cerr, meta.ErrExists) {
-				f.log.Warn("could not keep the emptied "+string(v.Kind)+" directory", "dir", v.String(), "err", cerr)
-			}
-		}
-	}
-	return err
+	return f.store.Join(id, v, in)
 }
 
 // Unlink deletes a name. A scratch file just goes. For a paper, deleting

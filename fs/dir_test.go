@@ -500,3 +500,29 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapedGroup: a tag whose name a drive would refuse has an escaped
+// directory; a paper moved or copied into it gets the tag itself.
+func TestEscapedGroup(t *testing.T) {
+	tv := newTestView(t)
+	tv.add(t, meta.Paper{Title: "A", Year: 2001, Tags: []string{`x\y`}})
+	b := tv.add(t, meta.Paper{Title: "B", Year: 2002})
+	dir := tag(meta.GroupName(`x\y`))
+	if dir.Group == `x\y` {
+		t.Fatalf("the tag's directory is not escaped: %q", dir.Group)
+	}
+	if err := tv.Dir(all).Rename("2002 - B.pdf", nil, tv.Dir(dir), "2002 - B.pdf", RenameFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tv.get(t, b.ID).Tags; !slices.Equal(got, []string{`x\y`}) {
+		t.Errorf("tags %q after mv into %s, want [x\\y]", got, dir.Group)
+	}
+	ps, err := Cited(tv.store, `x\y`)
+	if err != nil || len(ps) != 2 {
+		t.Errorf("the .bib of x\\y cites %d papers (%v), want 2", len(ps), err)
+	}
+	data, _, err := tv.Bib(dir).Content()
+	if err != nil || strings.Count(string(data), "@") != 2 {
+		t.Errorf("tag.bib of %s (%v):\n%s", dir.Group, err, data)
+	}
+}

@@ -79,20 +79,13 @@ type dirName struct {
 	name string
 }
 
-// namesOf lists every directory entry a paper has: both forms of its name
-// (plain and with the collision suffix, since which one it holds depends
-// on its neighbours) and both files, in each of its views.
+// namesOf lists every directory entry a paper may have: both files under
+// each of its names in each of its views (meta.NamesOf).
 func namesOf(p *meta.Paper) map[dirName]bool {
 	out := map[dirName]bool{}
-	if p == nil {
-		return out
-	}
-	base := meta.BaseName(p)
-	for _, v := range meta.ViewsOf(p) {
-		for _, n := range []string{base, meta.WithSuffix(base, p.ID)} {
-			out[dirName{v, n + ExtPDF}] = true
-			out[dirName{v, n + ExtJSON}] = true
-		}
+	for _, vn := range meta.NamesOf(p) {
+		out[dirName{vn.View, vn.Name + ExtPDF}] = true
+		out[dirName{vn.View, vn.Name + ExtJSON}] = true
 	}
 	return out
 }

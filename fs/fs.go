@@ -38,6 +38,11 @@ type Store interface {
 	Lookup(v meta.View, name string) (meta.Entry, error)
 	Groups(k meta.Kind) ([]meta.Group, error)
 	HasGroup(k meta.Kind, name string) (bool, error)
+	// Join puts a paper into the tag or folder a view stands for, or
+	// takes it out; GroupValue is the tag, folder or author a group
+	// directory's name stands for (names are escaped; see meta.GroupName).
+	Join(id string, v meta.View, in bool) error
+	GroupValue(v meta.View) (string, error)
 	Subscribe() *meta.Subscription
 }
 

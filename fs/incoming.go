@@ -145,7 +145,12 @@ func (f *FS) importIncoming(n *Incoming) {
 	d, name := n.where()
 	var tags []string
 	if d.View.Kind == meta.Tags {
-		tags = []string{d.View.Group}
+		tag, err := f.store.GroupValue(d.View)
+		if err != nil {
+			f.dropIncoming(d, name, n.tmp, err)
+			return
+		}
+		tags = []string{tag}
 	}
 	p, err := f.opts.Folder.ImportFile(f.bg, n.tmp, true, tags)
 	var dup interface{ PaperID() string }

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,9 +29,10 @@ import (
 type indexed struct {
 	val             string // the entry value
 	id, base        string
-	added, modified int64 // Unix milliseconds
-	size            int64 // the PDF's
-	sidecar         int32 // the sidecar's size
+	key             uint64 // nameKeyHash(base): what names are unique by
+	added, modified int64  // Unix milliseconds
+	size            int64  // the PDF's
+	sidecar         int32  // the sidecar's size
 	missing         bool
 }
 
@@ -38,6 +40,15 @@ func (e *indexed) entry(name string) Entry {
 	return Entry{ID: e.id, Name: name, SidecarSize: int(e.sidecar), PDFSize: e.size,
 		Modified: time.UnixMilli(e.modified)}
 }
+
+// nameSeed seeds nameKeyHash; the index lives in memory only.
+var nameSeed = maphash.MakeSeed()
+
+// nameKeyHash stands for a base name's NameKey in the index: 8 bytes a
+// paper rather than a copy of the name. Two keys sharing a hash are
+// taken for one name, which only ever adds a suffix. It is never 0,
+// which multi takes for no key.
+func nameKeyHash(base string) uint64 { return max(maphash.String(nameSeed, NameKey(base)), 1) }
 
 // olderFirst orders papers sharing a name (or a path): the first added
 // keeps it.
@@ -186,30 +197,32 @@ func (s *vset) members() []*indexed {
 // multi maps a key to the papers holding it. Almost every key has one
 // paper (duplicates share a hash and a path until merged), so the others
 // are kept apart.
-type multi struct {
-	one  map[string]*indexed
-	more map[string][]*indexed
+type multi[K comparable] struct {
+	one  map[K]*indexed
+	more map[K][]*indexed
 }
 
-func (m *multi) add(k string, e *indexed) {
-	if k == "" {
+func (m *multi[K]) add(k K, e *indexed) {
+	var zero K
+	if k == zero {
 		return
 	}
 	if m.one == nil {
-		m.one = map[string]*indexed{}
+		m.one = map[K]*indexed{}
 	}
 	if _, ok := m.one[k]; !ok {
 		m.one[k] = e
 		return
 	}
 	if m.more == nil {
-		m.more = map[string][]*indexed{}
+		m.more = map[K][]*indexed{}
 	}
 	m.more[k] = append(m.more[k], e)
 }
 
-func (m *multi) del(k string, e *indexed) {
-	if k == "" {
+func (m *multi[K]) del(k K, e *indexed) {
+	var zero K
+	if k == zero {
 		return
 	}
 	rest := m.more[k]
@@ -230,7 +243,7 @@ func (m *multi) del(k string, e *indexed) {
 }
 
 // get lists the papers holding k.
-func (m *multi) get(k string) []*indexed {
+func (m *multi[K]) get(k K) []*indexed {
 	e, ok := m.one[k]
 	if !ok {
 		return nil
@@ -239,7 +252,7 @@ func (m *multi) get(k string) []*indexed {
 }
 
 // first is the paper that holds k by the naming rule: the oldest.
-func (m *multi) first(k string) *indexed {
+func (m *multi[K]) first(k K) *indexed {
 	e, ok := m.one[k]
 	if !ok {
 		return nil
@@ -257,24 +270,24 @@ func (m *multi) first(k string) *indexed {
 type index struct {
 	papers  map[string]*indexed       // every paper with a record, merged ones too
 	views   map[Kind]map[string]*vset // kind -> group ("" for all, untagged...) -> papers
-	names   multi                     // base name -> papers in some view
-	paths   multi                     // PDF path -> papers
-	hashes  multi                     // SHA-256 -> papers
-	idents  map[string]*multi         // "doi", "arxiv", "citekey" -> value -> papers
+	names   multi[uint64]             // nameKeyHash of the base name -> papers in some view
+	paths   multi[string]             // PDF path -> papers
+	hashes  multi[string]             // SHA-256 -> papers
+	idents  map[string]*multi[string] // "doi", "arxiv", "citekey" -> value -> papers
 	loading bool                      // in load: view sets stay slices, made sets at the end
 }
 
 // newIndex makes an empty index sized for about n papers.
 func newIndex(n int) *index {
-	sized := func() multi { return multi{one: make(map[string]*indexed, n)} }
-	doi, arxiv, citekey := multi{}, multi{}, sized() // most papers have a citation key only
+	sized := func() multi[string] { return multi[string]{one: make(map[string]*indexed, n)} }
+	doi, arxiv, citekey := multi[string]{}, multi[string]{}, sized() // most papers have a citation key only
 	return &index{
 		papers: make(map[string]*indexed, n),
 		views:  map[Kind]map[string]*vset{},
-		names:  sized(),
+		names:  multi[uint64]{one: make(map[uint64]*indexed, n)},
 		paths:  sized(),
 		hashes: sized(),
-		idents: map[string]*multi{"doi": &doi, "arxiv": &arxiv, "citekey": &citekey},
+		idents: map[string]*multi[string]{"doi": &doi, "arxiv": &arxiv, "citekey": &citekey},
 	}
 }
 
@@ -355,7 +368,7 @@ func parseIndexed(id, val string) (*indexed, entryFields, error) {
 	if !ok {
 		return nil, f, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
 	}
-	e := &indexed{val: val, id: id, base: f.base, missing: strings.Contains(f.flags, "m")}
+	e := &indexed{val: val, id: id, base: f.base, key: nameKeyHash(f.base), missing: strings.Contains(f.flags, "m")}
 	var err error
 	for _, n := range []struct {
 		s    string
@@ -380,11 +393,11 @@ func (x *index) link(e *indexed, f entryFields, add bool) {
 	x.linkKeys(e, f, add)
 }
 
-func multiOp(add bool) func(*multi, string, *indexed) {
+func multiOp[K comparable](add bool) func(*multi[K], K, *indexed) {
 	if add {
-		return (*multi).add
+		return (*multi[K]).add
 	}
-	return (*multi).del
+	return (*multi[K]).del
 }
 
 // linkViews adds e to (or removes it from) its views and the name map.
@@ -417,14 +430,14 @@ func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 		}
 	})
 	if inView {
-		multiOp(add)(&x.names, e.base, e)
+		multiOp[uint64](add)(&x.names, e.key, e)
 	}
 }
 
 // linkKeys adds e to (or removes it from) the path, hash and identifier
 // maps.
 func (x *index) linkKeys(e *indexed, f entryFields, add bool) {
-	op := multiOp(add)
+	op := multiOp[string](add)
 	op(&x.paths, f.path, e)
 	op(&x.hashes, f.sha, e)
 	op(x.idents["doi"], f.doi, e)

@@ -21,15 +21,18 @@ import (
 // SchemaVersion is the version of the key layout and record format written by
 // this code. Open migrates older databases step by step (see migrations) and
 // refuses newer ones rather than guess.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migrations[n] upgrades a database from schema n to n+1 inside one
 // transaction; a change to the layout adds a function here and bumps
 // SchemaVersion. Schemas 1 to 4 differ only in how they keep the index:
 // the step from 4 (which runs last for all of them) rewrites every paper
 // as its entry and record in one value and drops every older index key.
+// Schema 6 names papers and groups by the portable rule (see names.go):
+// the entries, which hold the names, are written anew.
 var migrations = map[int]func(tx *buntdb.Tx) error{
 	4: rebuildEntries,
+	5: toPortableNames,
 }
 
 // Index keys of schemas 1 to 4: x:<view>\x00<base name or its hash>\x00<id>,

@@ -72,13 +72,35 @@ func ViewsOf(p *Paper) []View {
 		vs = append(vs, View{Authors, GroupName(a)})
 	}
 	if p.Year != 0 {
-		vs = append(vs, View{Years, strconv.Itoa(p.Year)})
+		vs = append(vs, View{Years, GroupName(strconv.Itoa(p.Year))})
 	}
 	for _, f := range p.Folders {
 		vs = append(vs, View{Folders, GroupName(f)})
 	}
 	slices.SortFunc(vs, func(a, b View) int { return strings.Compare(a.key(), b.key()) })
 	return slices.CompactFunc(vs, func(a, b View) bool { return a == b })
+}
+
+// ViewName is a name a paper may have in one view, without extension.
+type ViewName struct {
+	View View
+	Name string
+}
+
+// NamesOf lists every name a paper may have in each view it is in: its
+// base name and its suffixed one, since which of the two it holds depends
+// on the other papers there (see List). What a change makes stale in a
+// frontend's caches is the names of its paper before and after.
+func NamesOf(p *Paper) []ViewName {
+	if p == nil {
+		return nil
+	}
+	base := BaseName(p)
+	var out []ViewName
+	for _, v := range ViewsOf(p) {
+		out = append(out, ViewName{v, base}, ViewName{v, WithSuffix(base, p.ID)})
+	}
+	return out
 }
 
 // Entry is a paper's name in one view, with what a directory listing needs
@@ -101,10 +123,13 @@ func ascendPrefix(tx *buntdb.Tx, prefix string, fn func(key, val string) bool) e
 	})
 }
 
-// List returns the papers in a view with their names there. When several
-// papers share a base name, the one added first keeps it and the others get
-// their id as a suffix, so adding a paper never renames an existing one.
-// The cost is proportional to the view's size, not the library's.
+// List returns the papers in a view with their names there, in name
+// order. When several papers share a base name (ignoring case, see
+// NameKey), the one added first keeps it and the others get their id as a
+// suffix, so adding a paper never renames an existing one. Names are
+// unique by construction: no base name looks suffixed (see BaseName), a
+// suffix holds the paper's id, and a paper is once in a view. The cost is
+// proportional to the view's size, not the library's.
 func (s *Store) List(v View) ([]Entry, error) {
 	s.mu.RLock()
 	var ms []*indexed
@@ -112,28 +137,32 @@ func (s *Store) List(v View) ([]Entry, error) {
 		ms = set.members()
 	}
 	s.mu.RUnlock()
-	// By name, and papers sharing a name by age. ms holds pointers to
+	// Papers sharing a name together, by age. ms holds pointers to
 	// immutable values: a write replaces a paper's *indexed.
 	slices.SortFunc(ms, func(a, b *indexed) int {
-		if c := strings.Compare(a.base, b.base); c != 0 {
-			return c
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
 		}
 		return olderFirst(a, b)
 	})
 	out := make([]Entry, len(ms))
 	for i, m := range ms {
 		name := m.base
-		if i > 0 && ms[i-1].base == m.base {
+		if i > 0 && ms[i-1].key == m.key {
 			name = WithSuffix(m.base, m.id)
 		}
 		out[i] = m.entry(name)
 	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
 // Lookup finds the paper named name (without extension) in a view, with the
-// same naming rule as List, at a cost proportional to the number of papers
-// sharing the name.
+// same naming rule as List: it finds exactly the names List gives, at a
+// cost proportional to the number of papers sharing the name.
 func (s *Store) Lookup(v View, name string) (Entry, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -142,15 +171,17 @@ func (s *Store) Lookup(v View, name string) (Entry, error) {
 		if set == nil {
 			return nil
 		}
-		return slices.DeleteFunc(s.idx.names.get(base), func(e *indexed) bool { return !set.has(e) })
+		return slices.DeleteFunc(s.idx.names.get(nameKeyHash(base)), func(e *indexed) bool { return !set.has(e) })
 	}
 	if ms := named(name); len(ms) > 0 {
-		return slices.MinFunc(ms, olderFirst).entry(name), nil
+		if first := slices.MinFunc(ms, olderFirst); first.base == name {
+			return first.entry(name), nil
+		}
 	}
 	if base, id, ok := SplitSuffix(name); ok {
 		ms := named(base)
 		if len(ms) > 1 && slices.MinFunc(ms, olderFirst).id != id {
-			if i := slices.IndexFunc(ms, func(e *indexed) bool { return e.id == id }); i >= 0 {
+			if i := slices.IndexFunc(ms, func(e *indexed) bool { return e.id == id && e.base == base }); i >= 0 {
 				return ms[i].entry(name), nil
 			}
 		}

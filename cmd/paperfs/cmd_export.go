@@ -54,7 +54,11 @@ func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
 	defer a.close()
 	// The same papers as the mount's library.bib or tag.bib cite, with
 	// the same keys; nothing is written.
-	papers, err := fs.Cited(a.store, opts.Tag)
+	tag := opts.Tag
+	if v, err := a.store.GroupValue(meta.View{Kind: meta.Tags, Group: tag}); tag != "" && err == nil {
+		tag = v // the name of its folder in tags/
+	}
+	papers, err := fs.Cited(a.store, tag)
 	if err != nil {
 		return err
 	}

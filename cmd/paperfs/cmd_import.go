@@ -156,8 +156,22 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	for _, f := range rep.InTrash {
 		fmt.Fprintf(w, "  %s: the PDF of a paper in the trash, left alone (after a trash on another device the cloud drive moves it; 'paperfs trash restore' brings the paper back)\n", f)
 	}
+	for _, f := range rep.Renaming {
+		fmt.Fprintf(w, "  %q: another device renamed it to a portable name; the cloud drive renames it here\n", f)
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
+	}
+	// Here rather than in every scan: a running mount scans often.
+	refused, err := a.lib.RefusedNames(ctx)
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		fmt.Fprintf(w, "%d names in the library folder a cloud drive refuses ('paperfs rename' renames the PDFs):\n", len(refused))
+		for _, r := range refused {
+			fmt.Fprintf(w, "  %v\n", r)
+		}
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 	root.PersistentFlags().BoolVar(&g.Offline, "offline", false, "look nothing up online (as \"lookup\": false in the config file)")
 	root.AddCommand(newMountCommand(g), newUnmountCommand(), newScanCommand(g), newImportCommand(g),
 		newStatusCommand(g), newSyncCommand(g), newTrashCommand(g), newMigrateCommand(g), newExportCommand(g),
-		newRestoreCommand(g), newLookupCommand(g), newDuplicatesCommand(g), newMergeCommand(g), newDocsCommand())
+		newRestoreCommand(g), newLookupCommand(g), newDuplicatesCommand(g), newMergeCommand(g), newDocsCommand(),
+		newRenameCommand(g))
 	return root
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/library"
 	psync "github.com/paperfs/paperfs/sync"
 )
 
@@ -34,6 +35,10 @@ type Status struct {
 	Sync      *psync.Status `json:"sync,omitempty"`
 	Backups   backupStatus  `json:"backups"`
 	UpdatedAt time.Time     `json:"updated_at"`
+	// Refused are the papers' PDFs whose name or path a cloud drive would
+	// refuse, so they never reach the other devices; 'paperfs rename'
+	// renames them.
+	Refused []RefusedPDF `json:"refused_names"`
 }
 
 // backupStatus sums up the database's backups (see cmd_restore.go).
@@ -63,6 +68,13 @@ type MissingPaper struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	Path  string `json:"path"`
+}
+
+// RefusedPDF is a paper's PDF whose path a cloud drive would refuse.
+type RefusedPDF struct {
+	ID      string `json:"id"`
+	Path    string `json:"path"`
+	Problem string `json:"problem"`
 }
 
 type mountInfo struct {
@@ -103,6 +115,14 @@ func collectStatus(a *app) (*Status, error) {
 			return nil, gerr
 		}
 		st.Missing = append(st.Missing, MissingPaper{ID: p.ID, Title: p.Title, Path: p.File.Path})
+	}
+	refused, lerr := a.lib.Unportable()
+	if lerr != nil {
+		return nil, lerr
+	}
+	st.Refused = []RefusedPDF{}
+	for _, f := range refused {
+		st.Refused = append(st.Refused, RefusedPDF{ID: f.ID, Path: f.Path, Problem: library.PathProblem(f.Path)})
 	}
 	if st.Pending, lerr = a.store.PendingCount(); lerr != nil {
 		return nil, lerr
@@ -229,6 +249,7 @@ func printStatus(w io.Writer, st *Status) {
 	fmt.Fprintf(w, "papers:    %d (%d untagged, %d in trash)\n", st.Papers, st.Untagged, st.Trashed)
 	printBackups(w, st.Backups)
 	printSync(w, st)
+	printRefusedPDFs(w, st.Refused)
 	if len(st.Missing) == 0 {
 		fmt.Fprintf(w, "missing:   none: every PDF is in the library folder\n")
 		return
@@ -309,5 +330,21 @@ func printBackups(w io.Writer, bs backupStatus) {
 	}
 	if bs.Damaged > 0 {
 		fmt.Fprintf(w, "  %d backups do not match their check file and cannot be restored\n", bs.Damaged)
+	}
+}
+
+// printRefusedPDFs lists the first PDFs whose names a cloud drive refuses.
+func printRefusedPDFs(w io.Writer, rs []RefusedPDF) {
+	if len(rs) == 0 {
+		fmt.Fprintf(w, "names:     every PDF's name is one OneDrive and Dropbox accept\n")
+		return
+	}
+	fmt.Fprintf(w, "names:     %d PDFs have names a cloud drive refuses, so they never reach your other devices; 'paperfs rename --dry-run' shows the fix:\n", len(rs))
+	const show = 10
+	for _, r := range rs[:min(len(rs), show)] {
+		fmt.Fprintf(w, "  %s  %q %s\n", r.ID, r.Path, r.Problem)
+	}
+	if len(rs) > show {
+		fmt.Fprintf(w, "  ... and %d more ('paperfs status --json' lists them all)\n", len(rs)-show)
 	}
 }

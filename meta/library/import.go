@@ -257,10 +257,17 @@ func extractionFailed(p meta.Paper) bool {
 // get, with its content, that no paper has. It returns "" if there is none.
 // A move then removes its source, as the interrupted one would have.
 func (l *Library) adopt(dir, base string, in *incoming, move bool) (string, error) {
+	taken, err := l.takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	for i := 1; ; i++ {
 		rel := path.Join(dir, candidate(base, i))
 		st, err := l.dir.Lstat(rel)
 		if errors.Is(err, fs.ErrNotExist) {
+			if taken[meta.NameKey(candidate(base, i))] {
+				continue // another case of it is there: the import went on
+			}
 			return "", nil
 		}
 		if err != nil {

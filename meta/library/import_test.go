@@ -228,3 +228,44 @@ func TestOpenAssignsKeys(t *testing.T) {
 		t.Errorf("second Open wrote: %v -> %v", v, v2)
 	}
 }
+
+// A name taken in another case is taken: the cloud drive carries the
+// folder to macOS and Windows, which hold one of the two.
+func TestImportNameIgnoresCase(t *testing.T) {
+	l, s := setupWith(t, byName(map[string]meta.Paper{"a.pdf": {Title: "Same Name"}, "b.pdf": {Title: "same NAME"}}))
+	if err := l.SetNamePattern("{title}"); err != nil {
+		t.Fatal(err)
+	}
+	writePDF(t, filepath.Join(l.Root, "SAME NAME.pdf"), "someone else's")
+	src := t.TempDir()
+	for _, n := range []string{"a.pdf", "b.pdf"} {
+		writePDF(t, filepath.Join(src, n), n)
+	}
+	rep, err := l.Import(context.Background(), []string{src}, ImportOptions{})
+	if err != nil || len(rep.Imported) != 2 {
+		t.Fatalf("import: %+v, %v", rep, err)
+	}
+	var paths []string
+	for _, id := range rep.Imported {
+		p, _ := s.Get(id)
+		paths = append(paths, meta.NameKey(p.File.Path))
+	}
+	slices.Sort(paths)
+	if want := []string{"same name (2).pdf", "same name (3).pdf"}; !slices.Equal(paths, want) {
+		t.Errorf("paths %q, want %q in some case", paths, want)
+	}
+
+	// An interrupted import's copy sits beyond a name taken in another case.
+	l2, s2 := setupWith(t, byName(map[string]meta.Paper{"x.pdf": {Title: "Killed Midway"}}))
+	l2.SetNamePattern("{title}")
+	writePDF(t, filepath.Join(l2.Root, "killed midway.pdf"), "someone else's")
+	writePDF(t, filepath.Join(l2.Root, "Killed Midway (2).pdf"), "x")
+	writePDF(t, filepath.Join(src, "x.pdf"), "x")
+	p, err := l2.ImportFile(context.Background(), filepath.Join(src, "x.pdf"), false, nil)
+	if err != nil || p.File.Path != "Killed Midway (2).pdf" {
+		t.Fatalf("recorded at %q: %v", p.File.Path, err)
+	}
+	if n := count(t, s2, meta.All); n != 1 {
+		t.Errorf("%d papers", n)
+	}
+}

@@ -23,6 +23,11 @@ var placeholderRE = regexp.MustCompile(`\{([a-z]*)\}`)
 // maxNameBytes leaves room under the 255-byte limit for " (99).pdf".
 const maxNameBytes = meta.MaxNameBytes - len(" (99).pdf")
 
+// maxFileName bounds the path FileName makes, in UTF-16 units: with a
+// number to make it unique, ".pdf" and the trash folder, a PDF stays
+// within meta.MaxLibraryPath wherever paperfs moves it.
+const maxFileName = meta.MaxLibraryPath - len(TrashDir+"/") - len(" (99).pdf")
+
 // CheckNamePattern reports what is wrong with a name pattern: an unknown
 // placeholder, an absolute path, a ".." or hidden folder, or no field of the
 // paper at all.
@@ -57,8 +62,9 @@ func CheckNamePattern(pattern string) error {
 // checked pattern: a slash-separated relative path without ".pdf". Missing
 // fields vanish with the separators around them ("{authors} {year} -
 // {title}" of a paper without authors or year is just the title), each
-// path part is made a safe file name, and an empty folder part becomes
-// "unknown".
+// path part is made a portable name (meta.SanitizeName), an empty folder
+// part becomes "unknown", and a path too long for a cloud drive loses
+// from its longest parts.
 func FileName(pattern string, p *meta.Paper) string {
 	if pattern == "" {
 		pattern = DefaultNamePattern
@@ -85,7 +91,55 @@ func FileName(pattern string, p *meta.Paper) string {
 		}
 		segs[i] = meta.SanitizeName(s, max)
 	}
+	return fitPath(segs, maxFileName)
+}
+
+// fitPath joins portable path parts, cutting the longest until the path
+// is at most budget UTF-16 units long; the parts stay portable.
+func fitPath(segs []string, budget int) string {
+	for range 1000 { // each round cuts a part; the bound is a safeguard
+		total, longest := len(segs)-1, 0
+		for i, s := range segs {
+			total += meta.UTF16Len(s)
+			if meta.UTF16Len(s) > meta.UTF16Len(segs[longest]) {
+				longest = i
+			}
+		}
+		if total <= budget {
+			break
+		}
+		s := segs[longest]
+		segs[longest] = meta.SanitizeName(s, max(len(s)-(total-budget), 1))
+	}
 	return path.Join(segs...)
+}
+
+// PortablePath is the path a PDF at a library-relative path gets when the
+// library folder is made portable (paperfs rename): each part a cloud
+// drive would refuse is made portable, the others are kept as they are,
+// and a path too long loses from its longest parts, leaving room for a
+// number that makes it unique. A portable path is its own PortablePath.
+// The extension becomes ".pdf".
+func PortablePath(rel string) string {
+	if meta.CheckPortablePath(rel) == nil {
+		return rel
+	}
+	segs := strings.Split(rel, "/")
+	last := len(segs) - 1
+	segs[last] = strings.TrimSuffix(segs[last], path.Ext(segs[last]))
+	for i, s := range segs {
+		switch {
+		case i < last && meta.CheckPortable(s) != nil:
+			segs[i] = meta.SanitizeName(s, meta.MaxNameBytes)
+		case i == last && (meta.CheckPortable(s+".pdf") != nil || len(s) > maxNameBytes):
+			segs[i] = meta.SanitizeName(s, maxNameBytes)
+		}
+	}
+	budget := meta.MaxLibraryPath - len(" (99).pdf")
+	if !InTrashDir(rel) {
+		budget -= len(TrashDir + "/") // room to move it into the trash
+	}
+	return fitPath(segs, budget) + ".pdf"
 }
 
 // tidy removes the separators left around empty fields (marked by NULs

@@ -20,6 +20,10 @@ import (
 // folder; one left by a killed import is removed by the next scan.
 const importPrefix = ".paperfs-import-"
 
+// A name is free when no file in its folder has it in any case or Unicode
+// form (see takenNames): the cloud drive carries the folder to macOS and
+// Windows.
+
 // moveWithin moves the library file rel to a free name built from base in
 // the library folder dir, never replacing a file, and returns the path it
 // took.
@@ -27,7 +31,14 @@ func (l *Library) moveWithin(rel, dir, base string) (string, error) {
 	if err := l.dir.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	taken, err := l.takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	for i := 1; ; i++ {
+		if taken[meta.NameKey(candidate(base, i))] {
+			continue
+		}
 		dst := path.Join(dir, candidate(base, i))
 		err := l.dir.Rename(rel, dst)
 		switch {
@@ -61,8 +72,15 @@ func (l *Library) bringIn(src, dir, base string, move bool) (string, error) {
 	if err := l.dir.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	taken, err := l.takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	if move {
 		for i := 1; ; i++ {
+			if taken[meta.NameKey(candidate(base, i))] {
+				continue
+			}
 			dst := path.Join(dir, candidate(base, i))
 			err := l.moveSource(src, dst)
 			if err == nil {
@@ -150,7 +168,14 @@ func (l *Library) copyIn(r io.Reader, dir, base string) (string, error) {
 		}
 		closed = true
 	}
+	taken, err := l.takenNames(dir)
+	if err != nil {
+		return "", err
+	}
 	for i := 1; ; i++ {
+		if taken[meta.NameKey(candidate(base, i))] {
+			continue
+		}
 		dst := path.Join(dir, candidate(base, i))
 		err := l.dir.Rename(tmpRel, dst)
 		if errors.Is(err, os.ErrExist) {

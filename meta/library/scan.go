@@ -35,7 +35,11 @@ type ScanReport struct {
 	// Cleaned are leftovers of a killed import or mount that were removed
 	// (a partial copy, an empty file copied into the mount).
 	Cleaned []string
-	Errors  []error // files that could not be read
+	// Renaming are files another device renamed to portable names (see
+	// RenamePortable) that the cloud drive has yet to rename here; left
+	// alone, so the rename is not undone.
+	Renaming []string
+	Errors   []error // files that could not be read
 }
 
 type found struct {
@@ -272,6 +276,11 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 		claimed := false
 		for _, id := range ids {
 			if k, ok := gone[id]; ok {
+				if renamedElsewhere(k.Path, h.rel) {
+					rep.Renaming = append(rep.Renaming, h.rel)
+					claimed = true
+					break
+				}
 				if _, err := l.store.Update(id, func(p *meta.Paper) error { p.File.Path = h.rel; return nil }); err != nil {
 					return rep, err
 				}
