@@ -61,7 +61,7 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 		return n, meta.Entry{}, "", nil
 	}
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return nil, meta.Entry{}, "", errNotFound(d.path(name))
 	}
 	e, err := d.fs.store.Lookup(d.View, base)
@@ -88,7 +88,13 @@ func (d Dir) PaperFile(e meta.Entry, ext, name string, v *meta.View) Node {
 // done, see Incoming) or, for any other name, a scratch file (an editor's
 // temporary or swap file). mode is the permission bits asked for.
 func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
-	if isPDFName(name) && d.takesImports() {
+	if !d.holdsPapers() && !IsJunk(name) {
+		if d.View.Kind == "" {
+			return nil, d.fs.RootRefusal(name)
+		}
+		return nil, d.fs.GroupsRefusal(d.View.Kind, name)
+	}
+	if isPDFName(name) && !IsJunk(name) && d.takesImports() {
 		return d.createIncoming(name)
 	}
 	if _, _, _, err := d.lookup(name); err == nil {
@@ -98,6 +104,14 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 	d.fs.setScratchIn(d.View.String(), name, n)
 	d.fs.trackScratch(n)
 	return n, nil
+}
+
+// holdsPapers reports whether the directory is a view of papers, not the
+// root (Dir(meta.View{})) or a directory of groups (Dir(meta.View{Kind:
+// meta.Tags})). Those hold only file managers' junk files (IsJunk) as
+// scratch.
+func (d Dir) holdsPapers() bool {
+	return d.View.Kind != "" && (d.View.Group != "" || !d.View.Kind.IsGroup())
 }
 
 // takesImports reports whether a PDF copied into the directory becomes a
@@ -175,7 +189,7 @@ func (d Dir) Unlink(name string) error {
 	}
 	file := d.path(name)
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
 	e, err := d.fs.store.Lookup(d.View, base)
@@ -246,7 +260,7 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 		return d.renameScratch(sc, name, to, newName, flags)
 	}
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
 	e, err := d.fs.store.Lookup(d.View, base)

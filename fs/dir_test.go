@@ -497,3 +497,56 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestJunk: what Finder and Explorer write beside what they show is
+// scratch everywhere, never a paper, an import or an error; anything else
+// made at the root or in tags/ is refused.
+func TestJunk(t *testing.T) {
+	tv := newTestView(t)
+	tv.add(t, meta.Paper{Title: "Art", Year: 1968, Tags: []string{"a"}})
+	root, tags := tv.Dir(meta.View{}), tv.Dir(meta.View{Kind: meta.Tags})
+	for _, tc := range []struct {
+		d    Dir
+		name string
+	}{
+		{root, ".DS_Store"}, {root, "._all"}, {root, "desktop.ini"}, {tags, "Thumbs.db"}, {tags, "._a"},
+		{tv.Dir(all), "._1968 - Art.pdf"}, {tv.Dir(all), "~$notes.pdf"}, {tv.Dir(tag("a")), "thumbs.db"},
+	} {
+		n, err := tc.d.Create(tc.name, 0o644)
+		if err != nil {
+			t.Errorf("%s/%s: %v", tc.d.View, tc.name, err)
+			continue
+		}
+		sc, ok := n.(*Sidecar)
+		if !ok || sc.ID() != "" {
+			t.Errorf("%s/%s is a %T, want a scratch file", tc.d.View, tc.name, n)
+			continue
+		}
+		h, _ := sc.Open(os.O_WRONLY)
+		h.Write([]byte("junk"), 0)
+		if err := h.Commit(); err != nil {
+			t.Errorf("%s/%s: close: %v", tc.d.View, tc.name, err)
+		}
+		h.Release()
+		if got, _, err := tc.d.Lookup(tc.name); err != nil || got != n {
+			t.Errorf("%s/%s: lookup %v %v", tc.d.View, tc.name, got, err)
+		}
+		if err := tc.d.Unlink(tc.name); err != nil {
+			t.Errorf("%s/%s: unlink: %v", tc.d.View, tc.name, err)
+		}
+	}
+	if len(tv.Rejections()) != 0 {
+		t.Errorf("junk made rejections: %v", tv.Rejections())
+	}
+	for _, tc := range []struct {
+		d    Dir
+		name string
+	}{{root, "notes.txt"}, {root, "x.pdf"}, {tags, "x.pdf"}} {
+		if _, err := tc.d.Create(tc.name, 0o644); !errors.Is(err, ErrNotPermitted) {
+			t.Errorf("%s/%s: %v, want ErrNotPermitted", tc.d.View, tc.name, err)
+		}
+	}
+	if _, _, err := root.Lookup("1968 - Art.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("a paper's file at the root: %v", err)
+	}
+}
