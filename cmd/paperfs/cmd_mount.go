@@ -27,6 +27,11 @@ type mountOptions struct {
 	AllowOther    bool
 	ForgetIdle    time.Duration
 	MaxInodes     int
+	// WebDAV serves the same view over WebDAV from the mount's process
+	// (a second process cannot open the store).
+	WebDAV       string
+	Cert, Key    string
+	InsecureHTTP bool
 }
 
 func newMountCommand(g *globalOptions) *cobra.Command {
@@ -58,6 +63,11 @@ As root the filesystem is mounted directly; other users need fusermount3
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
 	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fuse.DefaultMaxInodes,
 		"past this many inodes of papers' files and group directories (about 0.5 KB each), forget the names of the least recently used view directories at once (0: no bound)")
+	cmd.Flags().StringVar(&opts.WebDAV, "webdav", "",
+		"also serve the library over WebDAV at this address, e.g. 127.0.0.1:8080 (see paperfs serve webdav --help)")
+	cmd.Flags().StringVar(&opts.Cert, "webdav-cert", "", "TLS certificate file for --webdav")
+	cmd.Flags().StringVar(&opts.Key, "webdav-key", "", "TLS key file for --webdav")
+	cmd.Flags().BoolVar(&opts.InsecureHTTP, "webdav-insecure-http", false, "serve --webdav on a non-loopback address without TLS")
 	return cmd
 }
 
@@ -142,16 +152,60 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	// returns.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	// Sync runs in the background when a server is configured; the mount
-	// serves from the store and never waits for it. It is stopped before
-	// the store closes.
-	eng, err := a.newEngine(nil)
+	stopSync, err := a.runLibrary(bg, &wg)
 	if err != nil {
 		stopBG()
 		m.Unmount()
 		return err
 	}
-	stopSync := func() error { return nil }
+	stopDAV := func() {}
+	if opts.WebDAV != "" {
+		if stopDAV, err = serveWebDAV(a, view, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
+			stopBG()
+			wg.Wait()
+			stopSync()
+			m.Unmount()
+			return err
+		}
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		limiter.run(bg, time.Second)
+	}()
+	go func() {
+		defer wg.Done()
+		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, view, fsys)
+	}()
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("unmounting", "mountpoint", dir)
+	case <-m.Done():
+		a.log.Info("unmounted from outside", "mountpoint", dir)
+	}
+	stopDAV()
+	stopBG()
+	wg.Wait()
+	if err := stopSync(); err != nil {
+		a.log.Warn("stopping sync", "err", err)
+	}
+	removeStatus(a)
+	writeHeapProfile(a)
+	return m.Unmount()
+}
+
+// runLibrary starts what keeps the library current while it is served:
+// sync in the background when a server is configured (the view serves from
+// the store and never waits for it) and the watch of the library folder.
+// Both stop when bg is cancelled; wg waits for the watch, stopSync for
+// sync, which must stop before the store closes.
+func (a *app) runLibrary(bg context.Context, wg *sync.WaitGroup) (stopSync func() error, err error) {
+	eng, err := a.newEngine(nil)
+	if err != nil {
+		return nil, err
+	}
+	stopSync = func() error { return nil }
 	if eng != nil {
 		stopSync = eng.Start(bg)
 		a.log.Info("syncing", "server", psync.Redact(a.cfg.MongoDB.URI), "database", a.cfg.MongoDB.Database)
@@ -160,11 +214,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if eng != nil {
 		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
 	}
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		limiter.run(bg, time.Second)
-	}()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if eng != nil {
@@ -178,25 +228,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 			a.log.Error("watching the library folder", "folder", a.lib.Root, "err", err)
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, view, fsys)
-	}()
-
-	select {
-	case <-ctx.Done():
-		a.log.Info("unmounting", "mountpoint", dir)
-	case <-m.Done():
-		a.log.Info("unmounted from outside", "mountpoint", dir)
-	}
-	stopBG()
-	wg.Wait()
-	if err := stopSync(); err != nil {
-		a.log.Warn("stopping sync", "err", err)
-	}
-	removeStatus(a)
-	writeHeapProfile(a)
-	return m.Unmount()
+	return stopSync, nil
 }
 
 // maxInodes maps the flag's 0 (no bound) to fs.Options' negative.

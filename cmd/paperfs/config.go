@@ -25,6 +25,15 @@ type Config struct {
 		URI      string `json:"uri,omitempty"`
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`
+	WebDAV struct {
+		Addr string `json:"addr,omitempty"`
+		User string `json:"user,omitempty"`
+		// PasswordHash is the bcrypt hash of the password (paperfs
+		// serve webdav --set-password); the password is never stored.
+		PasswordHash string `json:"password_bcrypt,omitempty"`
+		Cert         string `json:"cert,omitempty"`
+		Key          string `json:"key,omitempty"`
+	} `json:"webdav"`
 	Import struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
@@ -62,13 +71,13 @@ func loadConfig() (*Config, error) {
 				return nil, fmt.Errorf("config %s: %w", path, err)
 			}
 			cfg.path = path
-			if cfg.MongoDB.URI != "" {
+			if cfg.MongoDB.URI != "" || cfg.WebDAV.PasswordHash != "" {
 				st, err := os.Stat(path)
 				if err != nil {
 					return nil, err
 				}
 				if st.Mode().Perm()&0o077 != 0 {
-					return nil, fmt.Errorf("config %s holds MongoDB credentials but is readable by others (mode %04o); fix it with: chmod 600 %s",
+					return nil, fmt.Errorf("config %s holds credentials (MongoDB, or the WebDAV password's hash) but is readable by others (mode %04o); fix it with: chmod 600 %s",
 						path, st.Mode().Perm(), path)
 				}
 			}
@@ -157,4 +166,49 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// updateConfig changes the config file at path as fn says, keeping what
+// the environment sets out of it; the file is written whole, mode 0600.
+func updateConfig(path string, fn func(c *Config)) error {
+	if path == "" {
+		return errors.New("no config file location: set PAPERFS_CONFIG or HOME")
+	}
+	c := &Config{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("config %s: %w", path, err)
+	default:
+		if err := json.Unmarshal(b, c); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	fn(c)
+	out, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.json")
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(append(out, '\n')); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestWebDAVSettings(t *testing.T) {
+	auth := &Config{}
+	auth.WebDAV.User, auth.WebDAV.PasswordHash = "ada", "$2a$10$abcdefghijklmnopqrstuv"
+	for _, tc := range []struct {
+		cfg  *Config
+		opts webdavOptions
+		err  string // "" for none
+		warn bool
+	}{
+		{&Config{}, webdavOptions{}, "", false},
+		{&Config{}, webdavOptions{Addr: "localhost:9000"}, "", false},
+		{&Config{}, webdavOptions{Addr: "[::1]:9000"}, "", false},
+		{&Config{}, webdavOptions{Addr: "0.0.0.0:9000"}, "needs a user and password", false},
+		{&Config{}, webdavOptions{Addr: ":9000", InsecureHTTP: true}, "needs a user and password", false},
+		{auth, webdavOptions{Addr: "192.168.1.5:9000"}, "needs TLS", false},
+		{auth, webdavOptions{Addr: "192.168.1.5:9000", InsecureHTTP: true}, "", true},
+		{auth, webdavOptions{Addr: "192.168.1.5:9000", Cert: "c.pem"}, "both a certificate", false},
+		{auth, webdavOptions{Addr: "192.168.1.5:9000", Cert: "missing.pem", Key: "missing.key"}, "missing.pem", false},
+		{&Config{}, webdavOptions{Addr: "nonsense"}, "--addr", false},
+	} {
+		s, err := webdavSettings(tc.cfg, tc.opts)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%+v: %v", tc.opts, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%+v: %v, want %q", tc.opts, err, tc.err)
+		case err == nil && (s.warning != "") != tc.warn:
+			t.Errorf("%+v: warning %q", tc.opts, s.warning)
+		}
+	}
+}
+
+// TestServeWebDAV runs the binary as a user would: set a password from a
+// pipe, serve, answer a wrong password with 401 and log it without the
+// password.
+func TestServeWebDAV(t *testing.T) {
+	e := newEnv(t)
+	config := filepath.Join(e.dat, "config.json")
+	withConfig := func(c *exec.Cmd) *exec.Cmd {
+		c.Env = append(c.Env, "PAPERFS_CONFIG="+config)
+		return c
+	}
+	const password = "correct horse battery"
+	set := withConfig(e.cmd("serve", "webdav", "--set-password", "--user", "ada"))
+	set.Stdin = strings.NewReader(password + "\n")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("--set-password: %v\n%s", err, out)
+	}
+	st, err := os.Stat(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(config)
+	if st.Mode().Perm() != 0o600 || strings.Contains(string(b), password) || !strings.Contains(string(b), `"password_bcrypt": "$2a$`) {
+		t.Fatalf("config mode %v:\n%s", st.Mode().Perm(), b)
+	}
+
+	// Beyond loopback without TLS: refused before anything opens.
+	out, err := withConfig(e.cmd("serve", "webdav", "--addr", "0.0.0.0:0")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs TLS") {
+		t.Fatalf("0.0.0.0 without TLS: %v\n%s", err, out)
+	}
+
+	srv := withConfig(e.cmd("serve", "webdav", "--addr", "127.0.0.1:0"))
+	stderr, err := srv.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1000)
+	go func() {
+		defer close(logs)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs <- sc.Text()
+		}
+	}()
+	var all []string
+	var url string
+	urlRe := regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/)`)
+	timeout := time.After(30 * time.Second)
+	for url == "" {
+		select {
+		case l, ok := <-logs:
+			if !ok {
+				t.Fatalf("server exited:\n%s", strings.Join(all, "\n"))
+			}
+			all = append(all, l)
+			if m := urlRe.FindStringSubmatch(l); m != nil {
+				url = m[1]
+			}
+		case <-timeout:
+			t.Fatalf("server did not start:\n%s", strings.Join(all, "\n"))
+		}
+	}
+	for _, tc := range []struct {
+		pass   string
+		status int
+	}{{"", 401}, {"wrong-guess-123", 401}, {password, 207}} {
+		req, _ := http.NewRequest("PROPFIND", url, nil)
+		req.Header.Set("Depth", "1")
+		if tc.pass != "" {
+			req.SetBasicAuth("ada", tc.pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("password %q: %d, want %d", tc.pass, resp.StatusCode, tc.status)
+		}
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	for l := range logs {
+		all = append(all, l)
+	}
+	if err := srv.Wait(); err != nil {
+		t.Errorf("server exit: %v", err)
+	}
+	text := strings.Join(all, "\n")
+	if !strings.Contains(text, "wrong user name or password") || strings.Contains(text, "wrong-guess") || strings.Contains(text, password) {
+		t.Errorf("log:\n%s", text)
+	}
+}
