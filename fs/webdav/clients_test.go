@@ -216,3 +216,97 @@ gio mount -u %[1]s/
 		t.Errorf("gio trash on dav:// answered %q (output %q)", b, out)
 	}
 }
+
+// davfs2Mount mounts the server with davfs2 and unmounts it when the
+// test ends.
+func (ts *testServer) davfs2Mount(t *testing.T) string {
+	t.Helper()
+	need(t, "mount.davfs", "umount")
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	// davfs2 works as its own user, which cannot enter t.TempDir().
+	cache, err := os.MkdirTemp("", "paperfs-davfs2-cache-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(cache, 0o777)
+	t.Cleanup(func() { os.RemoveAll(cache) })
+	conf := filepath.Join(dir, "davfs2.conf")
+	// delay_upload 0: upload when the editor closes the file. buf_size
+	// 64: davfs2 1.6's directory reads fail (EINVAL) on Linux 6.16 and
+	// later with its default of 16 KiB (alisarctl/davfs2#22).
+	os.WriteFile(conf, []byte("cache_dir "+cache+"\ndelay_upload 0\nuse_locks 1\nask_auth 0\nbuf_size 64\n"), 0o644)
+	cmd := exec.Command("mount", "-t", "davfs", "-o", "conf="+conf, ts.URL+"/", mnt)
+	runOut(t, cmd)
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v\n%s", mnt, err, out)
+		}
+	})
+	return mnt
+}
+
+// TestDavfs2Editors saves sidecars through a davfs2 mount the ways
+// editors do (as fs/fuse's editor tests do through the FUSE mount): in
+// place, a temporary renamed over the file, and vim with a backup.
+func TestDavfs2Editors(t *testing.T) {
+	need(t, "python3", "vim", "bash")
+	ts := newTestServer(t, nil)
+	savers := []struct {
+		name string
+		save func(t *testing.T, dir, file, old, new string)
+	}{
+		{"in-place", func(t *testing.T, dir, file, old, new string) {
+			runIn(t, dir, "bash", "-c", fmt.Sprintf(`c=$(cat %q); printf '%%s\n' "${c/\"%s\"/\"%s\"}" > %q`, file, old, new, file))
+		}},
+		{"temp-and-rename", func(t *testing.T, dir, file, old, new string) {
+			runIn(t, dir, "python3", "-c", `
+import os, sys, tempfile
+f, old, new = sys.argv[1:]
+data = open(f).read().replace('"%s"' % old, '"%s"' % new)
+fd, tmp = tempfile.mkstemp(dir='.', prefix='.tmp')
+with os.fdopen(fd, 'w') as w:
+    w.write(data); w.flush(); os.fsync(w.fileno())
+os.replace(tmp, f)
+`, file, old, new)
+		}},
+		{"vim-backup", func(t *testing.T, dir, file, old, new string) {
+			runIn(t, dir, "vim", "-u", "NONE", "-N", "-es", "-c", "set backupskip= backup writebackup backupcopy=no swapfile",
+				"-c", fmt.Sprintf(`%%s/"%s"/"%s"/`, old, new), "-c", "wq", file)
+		}},
+	}
+	ids := map[string]string{}
+	for i, s := range savers {
+		p := ts.add(t, meta.Paper{Title: "Paper " + s.name, Year: 2000 + i}, pdf(s.name))
+		ids[s.name] = p.ID
+	}
+	mnt := ts.davfs2Mount(t)
+	dir := filepath.Join(mnt, "all")
+	for i, s := range savers {
+		t.Run(s.name, func(t *testing.T) {
+			sub := ts.store.Subscribe()
+			defer sub.Close()
+			file := fmt.Sprintf("%d - Paper %s.json", 2000+i, s.name)
+			old, new := "Paper "+s.name, "Saved "+s.name
+			s.save(t, dir, file, old, new)
+			ts.waitPaper(t, sub, func(p *meta.Paper) bool { return p.ID == ids[s.name] && p.Title == new })
+			if rs := ts.view.Rejections(); len(rs) != 0 {
+				t.Errorf("rejections: %+v", rs)
+			}
+		})
+	}
+	// What the editors left beside the papers is gone or scratch: no
+	// paper was made of it.
+	if n, _ := ts.store.Count(meta.View{Kind: meta.All}); n != len(savers) {
+		t.Errorf("%d papers, want %d", n, len(savers))
+	}
+}
+
+func runIn(t *testing.T, dir, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TERM=xterm")
+	runOut(t, cmd)
+}
