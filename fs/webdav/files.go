@@ -94,6 +94,7 @@ func (rq *request) listed(name string) *fileInfo {
 
 // dirFile is an open directory.
 type dirFile struct {
+	propsOf
 	fsys  *fileSystem
 	rq    *request
 	at    place
@@ -202,6 +203,7 @@ func notDir(p place) error { return fmt.Errorf("%s is not a directory: %w", p, f
 // readFile is a file opened for reading. It opens the node only when
 // read: a PROPFIND opens every name it lists just to stat it.
 type readFile struct {
+	propsOf
 	fsys *fileSystem
 	at   place
 	info *fileInfo
@@ -308,7 +310,7 @@ func (f *readFile) Close() error {
 
 // openWrite opens a file of the view for writing (PUT, a COPY's target,
 // a LOCK that makes the name).
-func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, flag int) (webdav.File, error) {
+func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, flag int, props propsOf) (webdav.File, error) {
 	info := &fileInfo{name: p.name, a: a}
 	switch n := n.(type) {
 	case *pfs.Sidecar:
@@ -316,7 +318,7 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 		if err != nil {
 			return nil, err
 		}
-		return &sidecarFile{rq: rq, at: p, sc: n, h: h}, nil
+		return &sidecarFile{propsOf: props, rq: rq, at: p, sc: n, h: h}, nil
 	case pfs.PDF:
 		if rq.method == "COPY" {
 			// COPY onto a paper's PDF: the same paper's is the file
@@ -325,7 +327,7 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 			_, src, err := fsys.stat(rq.src)
 			if err == nil {
 				if sp, ok := src.(pfs.PDF); ok && sp.ID == n.ID {
-					return &discardFile{at: p, info: info}, nil
+					return &discardFile{propsOf: props, at: p, info: info}, nil
 				}
 			}
 			return nil, fmt.Errorf("%s: a paper's PDF is replaced by PUT, not by a COPY onto it: %w", p, pfs.ErrNotPermitted)
@@ -334,13 +336,13 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 		if err != nil {
 			return nil, err
 		}
-		return &osFile{File: f, rq: rq, at: p}, nil
+		return &osFile{propsOf: props, File: f, rq: rq, at: p}, nil
 	case *pfs.Incoming:
 		f, err := n.Open(flag)
 		if err != nil {
 			return nil, err
 		}
-		return &incomingFile{osFile: osFile{File: f, rq: rq, at: p}, in: n}, nil
+		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n}, nil
 	}
 	return nil, fmt.Errorf("%s is generated from the papers' metadata; edit their .json files: %w", p, pfs.ErrNotPermitted)
 }
@@ -348,6 +350,7 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 // sidecarFile is a sidecar or scratch file open for writing. Closing it
 // is the save, with the view's validation and merge.
 type sidecarFile struct {
+	propsOf
 	rq  *request
 	at  place
 	sc  *pfs.Sidecar
@@ -406,6 +409,7 @@ func (f *sidecarFile) Close() error {
 
 // osFile is a PDF open for writing (a PDF annotator saving in place).
 type osFile struct {
+	propsOf
 	*os.File
 	rq *request
 	at place
@@ -445,6 +449,7 @@ func (f *incomingFile) Close() error {
 
 // discardFile takes a COPY of a file onto itself.
 type discardFile struct {
+	propsOf
 	at   place
 	info *fileInfo
 }

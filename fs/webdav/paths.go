@@ -18,7 +18,8 @@ import (
 // fileSystem is the view as a webdav.FileSystem. Paths are the mount's:
 // /all/NAME.pdf, /tags/TAG/NAME.json, /library.bib, /.paperfs/errors.
 type fileSystem struct {
-	view *pfs.FS
+	view  *pfs.FS
+	props deadProps
 }
 
 var _ webdav.FileSystem = (*fileSystem)(nil)
@@ -185,19 +186,19 @@ func (fsys *fileSystem) openFile(rq *request, name string, flag int, perm os.Fil
 		if write {
 			return nil, fmt.Errorf("%s is a directory: %w", p, pfs.ErrNotPermitted)
 		}
-		return &dirFile{fsys: fsys, rq: rq, at: p, path: cleanPath(name)}, nil
+		return &dirFile{propsOf: fsys.propsOf(name), fsys: fsys, rq: rq, at: p, path: cleanPath(name)}, nil
 	}
 	if !write {
 		// A read opens nothing yet: a listing's PROPFIND opens every
 		// name only to stat it.
 		if fi := rq.listed(name); fi != nil {
-			return &readFile{fsys: fsys, at: p, info: fi}, nil
+			return &readFile{propsOf: fsys.propsOf(name), fsys: fsys, at: p, info: fi}, nil
 		}
 		fi, n, err := fsys.stat(name)
 		if err != nil {
 			return nil, err
 		}
-		return &readFile{fsys: fsys, at: p, info: fi, node: n}, nil
+		return &readFile{propsOf: fsys.propsOf(name), fsys: fsys, at: p, info: fi, node: n}, nil
 	}
 	n, a, err := fsys.lookup(p)
 	switch {
@@ -220,7 +221,11 @@ func (fsys *fileSystem) openFile(rq *request, name string, flag int, perm os.Fil
 	case err != nil:
 		return nil, err
 	}
-	return fsys.openWrite(rq, p, n, a, flag)
+	return fsys.openWrite(rq, p, n, a, flag, fsys.propsOf(name))
+}
+
+func (fsys *fileSystem) propsOf(name string) propsOf {
+	return propsOf{props: &fsys.props, path: cleanPath(name)}
 }
 
 func isNotExist(err error) bool {
@@ -308,7 +313,11 @@ func (fsys *fileSystem) removeAll(name string) error {
 // save), a tag's or folder's as mv of its directory.
 func (fsys *fileSystem) Rename(ctx context.Context, oldName, newName string) error {
 	rq := requestOf(ctx)
-	return rq.note(oldName, fsys.rename(oldName, newName))
+	if err := fsys.rename(oldName, newName); err != nil {
+		return rq.note(oldName, err)
+	}
+	fsys.props.moved(cleanPath(oldName), cleanPath(newName))
+	return nil
 }
 
 func (fsys *fileSystem) rename(oldName, newName string) error {

@@ -458,3 +458,22 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadProps: Windows Explorer's PROPPATCH after an upload is kept
+// (in memory) and follows the file's MOVE.
+func TestDeadProps(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.add(t, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"}}, []byte("%PDF-1.4 art"))
+	ts.want(t, http.StatusCreated, "MKCOL", "/tags/b", "")
+	patch := `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>` +
+		`<Z:Win32LastModifiedTime>Thu, 09 Oct 2025 17:54:43 GMT</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>`
+	from, to := "/tags/a/"+art+".pdf", "/tags/b/"+art+".pdf"
+	if got := ts.want(t, http.StatusMultiStatus, "PROPPATCH", from, patch); !strings.Contains(got, "200 OK") {
+		t.Fatalf("PROPPATCH: %s", got)
+	}
+	ts.want(t, http.StatusCreated, "MOVE", from, "", "Destination", ts.URL+strings.ReplaceAll(to, " ", "%20"))
+	got := ts.want(t, http.StatusMultiStatus, "PROPFIND", to, "", "Depth", "0")
+	if !strings.Contains(got, "Thu, 09 Oct 2025 17:54:43 GMT") {
+		t.Fatalf("after MOVE: %s", got)
+	}
+}
