@@ -78,39 +78,7 @@ func TestServeWebDAV(t *testing.T) {
 	}
 
 	srv := withConfig(e.cmd("serve", "webdav", "--addr", "127.0.0.1:0"))
-	stderr, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := make(chan string, 1000)
-	go func() {
-		defer close(logs)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs <- sc.Text()
-		}
-	}()
-	var all []string
-	var url string
-	urlRe := regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/)`)
-	timeout := time.After(30 * time.Second)
-	for url == "" {
-		select {
-		case l, ok := <-logs:
-			if !ok {
-				t.Fatalf("server exited:\n%s", strings.Join(all, "\n"))
-			}
-			all = append(all, l)
-			if m := urlRe.FindStringSubmatch(l); m != nil {
-				url = m[1]
-			}
-		case <-timeout:
-			t.Fatalf("server did not start:\n%s", strings.Join(all, "\n"))
-		}
-	}
+	url, logs := startWebDAV(t, srv)
 	for _, tc := range []struct {
 		pass   string
 		status int
@@ -130,15 +98,93 @@ func TestServeWebDAV(t *testing.T) {
 			t.Errorf("password %q: %d, want %d", tc.pass, resp.StatusCode, tc.status)
 		}
 	}
-	srv.Process.Signal(syscall.SIGTERM)
-	for l := range logs {
-		all = append(all, l)
-	}
-	if err := srv.Wait(); err != nil {
-		t.Errorf("server exit: %v", err)
-	}
-	text := strings.Join(all, "\n")
+	text := stopWebDAV(t, srv, logs)
 	if !strings.Contains(text, "wrong user name or password") || strings.Contains(text, "wrong-guess") || strings.Contains(text, password) {
 		t.Errorf("log:\n%s", text)
 	}
+}
+
+// startWebDAV starts a paperfs command that serves WebDAV on port 0 and
+// waits for the log line that says where.
+func startWebDAV(t *testing.T, cmd *exec.Cmd) (url string, logs *served) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1000)
+	sv := &served{done: make(chan struct{})}
+	done := sv.done
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+			sv.lines = append(sv.lines, sc.Text())
+		}
+	}()
+	urlRe := regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/)`)
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-lines:
+			if m := urlRe.FindStringSubmatch(l); m != nil {
+				return m[1], sv
+			}
+		case <-done:
+			t.Fatalf("paperfs exited:\n%s", strings.Join(sv.lines, "\n"))
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("WebDAV did not start")
+		}
+	}
+}
+
+// served is a running command's log, read until done is closed.
+type served struct {
+	done  chan struct{}
+	lines []string
+}
+
+// stopWebDAV stops it and returns its log.
+func stopWebDAV(t *testing.T, cmd *exec.Cmd, logs *served) string {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGTERM)
+	<-logs.done // the log ends when the process does; then Wait
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("paperfs exit: %v", err)
+	}
+	return strings.Join(logs.lines, "\n")
+}
+
+// TestMountWebDAV: mount --webdav serves the mounted view over WebDAV
+// from the mount's process.
+func TestMountWebDAV(t *testing.T) {
+	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
+		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
+	}
+	e := newEnv(t)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	c := e.cmd("mount", mnt, "--webdav", "127.0.0.1:0")
+	url, logs := startWebDAV(t, c)
+	req, _ := http.NewRequest("MKCOL", url+"tags/ml", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("MKCOL: %s", resp.Status)
+	}
+	if _, err := os.Stat(filepath.Join(mnt, "tags", "ml")); err != nil {
+		t.Errorf("the mount lacks the tag made over WebDAV: %v", err)
+	}
+	stopWebDAV(t, c, logs)
 }
