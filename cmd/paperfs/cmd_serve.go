@@ -217,6 +217,7 @@ func serveWebDAV(a *app, view *fs.FS, opts webdavOptions) (stop func(), err erro
 	srv := &http.Server{
 		Handler:           webdav.New(view, webdav.Options{Logger: a.log, Auth: s.auth}),
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
 	done := make(chan struct{})
