@@ -344,6 +344,11 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 		}
 		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n}, nil
 	}
+	if _, ok := n.(*pfs.Bib); ok && rq.method == "COPY" {
+		// A tag's directory copied onto another: that tag.bib is
+		// generated from its own papers.
+		return &discardFile{propsOf: props, at: p, info: info}, nil
+	}
 	return nil, fmt.Errorf("%s is generated from the papers' metadata; edit their .json files: %w", p, pfs.ErrNotPermitted)
 }
 

@@ -198,6 +198,13 @@ func (fsys *fileSystem) openFile(rq *request, name string, flag int, perm os.Fil
 		if err != nil {
 			return nil, err
 		}
+		if pdf, ok := n.(pfs.PDF); ok {
+			// A GET's ETag and Last-Modified are the real file's: an
+			// annotator may have changed it in place.
+			if a, err := pdf.Attr(); err == nil {
+				fi.a = a
+			}
+		}
 		return &readFile{propsOf: fsys.propsOf(name), fsys: fsys, at: p, info: fi, node: n}, nil
 	}
 	n, a, err := fsys.lookup(p)
@@ -234,7 +241,13 @@ func isNotExist(err error) bool {
 
 func (fsys *fileSystem) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
 	rq := requestOf(ctx)
-	return rq.note(name, fsys.mkdir(name))
+	err := fsys.mkdir(name)
+	if errors.Is(err, meta.ErrExists) && rq.replacing(name) {
+		// A COPY of a tag onto one that is there (Overwrite: T): its
+		// papers join it, as cp -r into an existing directory does.
+		err = nil
+	}
+	return rq.note(name, err)
 }
 
 func (fsys *fileSystem) mkdir(name string) error {
@@ -264,7 +277,7 @@ func (fsys *fileSystem) mkdir(name string) error {
 // a tag or folder (its papers leave it, then it goes).
 func (fsys *fileSystem) RemoveAll(ctx context.Context, name string) error {
 	rq := requestOf(ctx)
-	if rq.overwrite && cleanPath(name) == rq.dst {
+	if rq.replacing(name) {
 		// A COPY or MOVE onto an existing name: the open or rename
 		// that follows replaces it, as open(O_TRUNC) and rename(2) do,
 		// rather than a DELETE first, which would trash the paper.

@@ -156,6 +156,13 @@ func (rq *request) note(path string, err error) error {
 	return err
 }
 
+// replacing reports whether name is, or is below, the destination of a
+// COPY or MOVE that may replace what is there.
+func (rq *request) replacing(name string) bool {
+	name = cleanPath(name)
+	return rq.overwrite && rq.dst != "" && (name == rq.dst || strings.HasPrefix(name, rq.dst+"/"))
+}
+
 // body is a request's body, which tells the request when it did not
 // arrive whole: a PUT cut off is no save and no import.
 type body struct {

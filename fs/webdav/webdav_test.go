@@ -477,3 +477,19 @@ func TestDeadProps(t *testing.T) {
 		t.Fatalf("after MOVE: %s", got)
 	}
 }
+
+// TestCopyTag: COPY of a tag's directory is cp -r: a new tag with the
+// same papers, and onto an existing tag, its papers join it.
+func TestCopyTag(t *testing.T) {
+	ts := newTestServer(t, nil)
+	p := ts.add(t, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"}}, []byte("%PDF-1.4 art"))
+	q := ts.add(t, meta.Paper{Title: "Other", Year: 1970, Tags: []string{"c"}}, []byte("%PDF-1.4 other"))
+	ts.want(t, http.StatusCreated, "COPY", "/tags/a/", "", "Destination", ts.URL+"/tags/b/")
+	ts.want(t, http.StatusNoContent, "COPY", "/tags/a/", "", "Destination", ts.URL+"/tags/c/")
+	if got := ts.get(t, p.ID).Tags; !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("tags %v", got)
+	}
+	if got := ts.get(t, q.ID).Tags; !slices.Equal(got, []string{"c"}) {
+		t.Fatalf("the other paper's tags %v", got)
+	}
+}
