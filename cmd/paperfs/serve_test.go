@@ -2,7 +2,16 @@ package main
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -99,6 +108,23 @@ func TestServeWebDAV(t *testing.T) {
 		}
 	}
 	text := stopWebDAV(t, srv, logs)
+	// TLS, with the certificate and key given.
+	cert, key := selfSigned(t)
+	tlsSrv := withConfig(e.cmd("serve", "webdav", "--addr", "127.0.0.1:0", "--cert", cert, "--key", key))
+	tlsURL, tlsLogs := startWebDAV(t, tlsSrv)
+	if !strings.HasPrefix(tlsURL, "https://") {
+		t.Errorf("with a certificate the server is at %s", tlsURL)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, _ := http.NewRequest("PROPFIND", tlsURL, nil)
+	req.Header.Set("Depth", "0")
+	req.SetBasicAuth("ada", password)
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != http.StatusMultiStatus {
+		t.Errorf("PROPFIND over TLS: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	stopWebDAV(t, tlsSrv, tlsLogs)
 	if !strings.Contains(text, "wrong user name or password") || strings.Contains(text, "wrong-guess") || strings.Contains(text, password) {
 		t.Errorf("log:\n%s", text)
 	}
@@ -129,7 +155,7 @@ func startWebDAV(t *testing.T, cmd *exec.Cmd) (url string, logs *served) {
 			sv.lines = append(sv.lines, sc.Text())
 		}
 	}()
-	urlRe := regexp.MustCompile(`url=(http://127\.0\.0\.1:[0-9]+/)`)
+	urlRe := regexp.MustCompile(`url=(https?://127\.0\.0\.1:[0-9]+/)`)
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
@@ -187,4 +213,28 @@ func TestMountWebDAV(t *testing.T) {
 		t.Errorf("the mount lacks the tag made over WebDAV: %v", err)
 	}
 	stopWebDAV(t, c, logs)
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return cert, key
 }

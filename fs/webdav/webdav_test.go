@@ -270,13 +270,18 @@ func TestPutPDF(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ts.lib, filepath.FromSlash(p.File.Path))); err != nil {
 		t.Errorf("PDF not in the library folder: %v", err)
 	}
+	// Into all/: imported, untagged.
+	ts.want(t, http.StatusCreated, "PUT", "/all/another.pdf", "%PDF-1.4 another paper")
+	if p := ts.waitPaper(t, sub, func(p *meta.Paper) bool { return p.Title == "another" }); len(p.Tags) != 0 {
+		t.Errorf("imported into all/ with tags %v", p.Tags)
+	}
 	// Not a PDF: refused with the reason, kept, nothing imported.
 	resp, body := ts.do(t, "PUT", "/all/fake.pdf", "<html>not a pdf</html>")
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "all/fake.pdf") {
 		t.Fatalf("fake PDF: %d %q", resp.StatusCode, body)
 	}
-	if n, _ := ts.store.Count(meta.View{Kind: meta.All}); n != 1 {
-		t.Errorf("%d papers, want 1", n)
+	if n, _ := ts.store.Count(meta.View{Kind: meta.All}); n != 2 {
+		t.Errorf("%d papers, want 2", n)
 	}
 	// PUT into a tag that is not there: 409 (no parent).
 	ts.want(t, http.StatusConflict, "PUT", "/tags/none/x.pdf", "%PDF-1.4 x")
