@@ -550,3 +550,38 @@ func TestJunk(t *testing.T) {
 		t.Errorf("a paper's file at the root: %v", err)
 	}
 }
+
+// TestReplacePDF: new content for a PDF takes its place only when
+// complete; an abandoned one leaves it as it was, and nothing behind.
+func TestReplacePDF(t *testing.T) {
+	tv := newTestView(t)
+	p := tv.add(t, meta.Paper{Title: "Art", Year: 1968})
+	n, _, err := tv.Dir(all).Lookup("1968 - Art.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(tv.lib, p.File.Path)
+	r, err := n.(PDF).Replace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("%PDF-1.4 cut off"))
+	r.Abort()
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 Art" {
+		t.Fatalf("after an abandoned replacement the PDF holds %q", b)
+	}
+	r, err = n.(PDF).Replace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("%PDF-1.4 annotated"))
+	if err := r.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 annotated" {
+		t.Fatalf("after the replacement the PDF holds %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tv.lib, ".paperfs-incoming-*")); len(left) != 0 {
+		t.Errorf("left in the library folder: %v", left)
+	}
+}

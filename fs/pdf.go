@@ -75,6 +75,54 @@ func (n PDF) Open(flags int) (*os.File, error) {
 	return f, err
 }
 
+// Replacement is new content for a paper's PDF, written beside the library
+// folder's file and put in its place only when complete: a copy cut off
+// half-way (a network upload) leaves the PDF as it was. Open with
+// O_TRUNC replaces the file in place, as the mount's writers expect.
+type Replacement struct {
+	*os.File // the new content, in a private hidden directory of the library folder
+	fs       *FS
+	dst      string // the PDF's path in the library folder
+	file     string // the PDF's name, for messages
+}
+
+// Replace starts new content for the PDF.
+func (n PDF) Replace() (*Replacement, error) {
+	p, path, err := n.realPath()
+	if err != nil {
+		return nil, err
+	}
+	w, err := n.fs.incomingFile(filepath.Base(path))
+	if err != nil {
+		return nil, fmt.Errorf("replacing the PDF of %s: %w", p.Title, err)
+	}
+	return &Replacement{File: w, fs: n.fs, dst: path, file: p.File.Path}, nil
+}
+
+// Commit makes the new content durable and puts it in the PDF's place.
+func (r *Replacement) Commit() error {
+	err := r.File.Sync()
+	if cerr := r.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(r.Name(), r.dst)
+	}
+	if err != nil {
+		r.Abort()
+		return fmt.Errorf("replacing %s: %w", r.file, err)
+	}
+	os.Remove(filepath.Dir(r.Name()))
+	r.fs.log.Info("replaced the PDF", "file", r.file)
+	return nil
+}
+
+// Abort drops the new content; the PDF stays as it was.
+func (r *Replacement) Abort() {
+	r.File.Close()
+	os.RemoveAll(filepath.Dir(r.Name()))
+}
+
 // Link is a scratch symlink, such as emacs' .#name lock.
 type Link struct {
 	Target string
