@@ -28,6 +28,7 @@ var (
 	_ webdav.File = (*sidecarFile)(nil)
 	_ webdav.File = (*osFile)(nil)
 	_ webdav.File = (*incomingFile)(nil)
+	_ webdav.File = (*replaceFile)(nil)
 	_ webdav.File = (*discardFile)(nil)
 
 	_ webdav.ContentTyper = (*fileInfo)(nil)
@@ -332,6 +333,13 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 			}
 			return nil, fmt.Errorf("%s: a paper's PDF is replaced by PUT, not by a COPY onto it: %w", p, pfs.ErrNotPermitted)
 		}
+		if rq.method == "PUT" {
+			r, err := n.Replace()
+			if err != nil {
+				return nil, err
+			}
+			return &replaceFile{osFile: osFile{propsOf: props, File: r.File, rq: rq, at: p}, r: r}, nil
+		}
 		f, err := n.Open(flag)
 		if err != nil {
 			return nil, err
@@ -450,6 +458,21 @@ func (f *incomingFile) Close() error {
 		return nil
 	}
 	return f.rq.note(f.at.String(), f.in.Finish())
+}
+
+// replaceFile is a PUT over a paper's PDF: the new content takes the
+// PDF's place when the body has arrived whole.
+type replaceFile struct {
+	osFile
+	r *pfs.Replacement
+}
+
+func (f *replaceFile) Close() error {
+	if f.rq.wasCutOff() {
+		f.r.Abort()
+		return nil
+	}
+	return f.rq.note(f.at.String(), f.r.Commit())
 }
 
 // discardFile takes a COPY of a file onto itself.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -496,5 +497,32 @@ func TestCopyTag(t *testing.T) {
 	}
 	if got := ts.get(t, q.ID).Tags; !slices.Equal(got, []string{"c"}) {
 		t.Fatalf("the other paper's tags %v", got)
+	}
+}
+
+// TestPutOverPDF: a PUT over a paper's PDF replaces it when the upload is
+// whole; one cut off leaves it as it was.
+func TestPutOverPDF(t *testing.T) {
+	ts := newTestServer(t, nil)
+	p := ts.add(t, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968}, []byte("%PDF-1.4 art"))
+	path := filepath.Join(ts.lib, p.File.Path)
+	file := "/all/" + strings.ReplaceAll(art, " ", "%20") + ".pdf"
+
+	// Cut off: the body is shorter than its Content-Length.
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n%%PDF-1.4 cut", file)
+	conn.(*net.TCPConn).CloseWrite()
+	io.ReadAll(conn) // the server answers (or closes) once it has seen the end
+	conn.Close()
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 art" {
+		t.Fatalf("after a cut-off PUT the PDF holds %q", b)
+	}
+
+	ts.want(t, http.StatusCreated, "PUT", "/all/"+art+".pdf", "%PDF-1.4 annotated art")
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 annotated art" {
+		t.Fatalf("after the PUT the PDF holds %q", b)
 	}
 }
