@@ -270,7 +270,9 @@ func runSetPassword(opts webdavOptions, in io.Reader, out io.Writer) error {
 		return err
 	}
 	path := configPath()
-	if err := updateConfig(path, func(c *Config) { c.WebDAV.User, c.WebDAV.PasswordHash = user, string(hash) }); err != nil {
+	w := cfg.WebDAV
+	w.User, w.PasswordHash = user, string(hash)
+	if err := setConfigKey(path, "webdav", w); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "WebDAV user %s and the password's hash saved in %s\n", user, path)

@@ -25,15 +25,7 @@ type Config struct {
 		URI      string `json:"uri,omitempty"`
 		Database string `json:"database,omitempty"`
 	} `json:"mongodb"`
-	WebDAV struct {
-		Addr string `json:"addr,omitempty"`
-		User string `json:"user,omitempty"`
-		// PasswordHash is the bcrypt hash of the password (paperfs
-		// serve webdav --set-password); the password is never stored.
-		PasswordHash string `json:"password_bcrypt,omitempty"`
-		Cert         string `json:"cert,omitempty"`
-		Key          string `json:"key,omitempty"`
-	} `json:"webdav"`
+	WebDAV WebDAVConfig `json:"webdav"`
 	Import struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
@@ -168,25 +160,30 @@ func absPath(p string) string {
 	return p
 }
 
-// updateConfig changes the config file at path as fn says, keeping what
-// the environment sets out of it; the file is written whole, mode 0600.
-func updateConfig(path string, fn func(c *Config)) error {
+// setConfigKey sets the top-level entry key of the config file at path to
+// value, keeping every other entry as written (the environment's settings
+// stay out of it); the file is written whole, mode 0600.
+func setConfigKey(path, key string, value any) error {
 	if path == "" {
 		return errors.New("no config file location: set PAPERFS_CONFIG or HOME")
 	}
-	c := &Config{}
+	entries := map[string]json.RawMessage{}
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		return fmt.Errorf("config %s: %w", path, err)
 	default:
-		if err := json.Unmarshal(b, c); err != nil {
+		if err := json.Unmarshal(b, &entries); err != nil {
 			return fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	fn(c)
-	out, err := json.MarshalIndent(c, "", "  ")
+	v, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	entries[key] = v
+	out, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -211,4 +208,15 @@ func updateConfig(path string, fn func(c *Config)) error {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	return nil
+}
+
+// WebDAVConfig is the "webdav" entry of the config file.
+type WebDAVConfig struct {
+	Addr string `json:"addr,omitempty"`
+	User string `json:"user,omitempty"`
+	// PasswordHash is the bcrypt hash of the password (paperfs serve
+	// webdav --set-password); the password is never stored.
+	PasswordHash string `json:"password_bcrypt,omitempty"`
+	Cert         string `json:"cert,omitempty"`
+	Key          string `json:"key,omitempty"`
 }

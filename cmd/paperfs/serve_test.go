@@ -66,6 +66,11 @@ func TestServeWebDAV(t *testing.T) {
 		return c
 	}
 	const password = "correct horse battery"
+	// What the config file holds already stays as it was written.
+	os.MkdirAll(e.dat, 0o700)
+	if err := os.WriteFile(config, []byte(`{"import": {"name_pattern": "{year}/{title}"}, "future_setting": [1, 2]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	set := withConfig(e.cmd("serve", "webdav", "--set-password", "--user", "ada"))
 	set.Stdin = strings.NewReader(password + "\n")
 	if out, err := set.CombinedOutput(); err != nil {
@@ -76,7 +81,8 @@ func TestServeWebDAV(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(config)
-	if st.Mode().Perm() != 0o600 || strings.Contains(string(b), password) || !strings.Contains(string(b), `"password_bcrypt": "$2a$`) {
+	if st.Mode().Perm() != 0o600 || strings.Contains(string(b), password) || !strings.Contains(string(b), `"password_bcrypt": "$2a$`) ||
+		!strings.Contains(string(b), `"future_setting": [`) || !strings.Contains(string(b), `"name_pattern": "{year}/{title}"`) {
 		t.Fatalf("config mode %v:\n%s", st.Mode().Perm(), b)
 	}
 
