@@ -121,7 +121,7 @@ type request struct {
 
 	mu     sync.Mutex // protects the following
 	cutOff bool       // the request's body did not arrive whole
-	err    error      // the last error a file system call returned
+	err    error      // what a file system call returned (see note)
 	list   *listing   // the last directory listed (see fileSystem.Stat)
 }
 
