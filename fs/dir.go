@@ -63,7 +63,7 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 		return n, meta.Entry{}, "", nil
 	}
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return nil, meta.Entry{}, "", errNotFound(d.path(name))
 	}
 	e, err := d.fs.store.Lookup(d.View, base)
@@ -93,7 +93,13 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 	if d.View.Kind == fmFiles {
 		return nil, d.fs.refuse(d.path(name), "the trash takes papers moved into it, not new files", ErrNotPermitted)
 	}
-	if isPDFName(name) && d.takesImports() {
+	if !d.holdsPapers() && !IsJunk(name) {
+		if d.View.Kind == "" {
+			return nil, d.fs.RootRefusal(name)
+		}
+		return nil, d.fs.GroupsRefusal(d.View.Kind, name)
+	}
+	if isPDFName(name) && !IsJunk(name) && d.takesImports() {
 		return d.createIncoming(name)
 	}
 	if _, _, _, err := d.lookup(name); err == nil {
@@ -103,6 +109,14 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 	d.fs.setScratchIn(d.View.String(), name, n)
 	d.fs.trackScratch(n)
 	return n, nil
+}
+
+// holdsPapers reports whether the directory is a view of papers, not the
+// root (Dir(meta.View{})) or a directory of groups (Dir(meta.View{Kind:
+// meta.Tags})). Those hold only file managers' junk files (IsJunk) as
+// scratch.
+func (d Dir) holdsPapers() bool {
+	return d.View.Kind != "" && (d.View.Group != "" || !d.View.Kind.IsGroup())
 }
 
 // takesImports reports whether a PDF copied into the directory becomes a
@@ -163,7 +177,7 @@ func (d Dir) Unlink(name string) error {
 	}
 	file := d.path(name)
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
 	e, err := d.fs.store.Lookup(d.View, base)
@@ -240,7 +254,7 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 		return d.renameOutOfTrash(name, to, newName)
 	}
 	base, ext, ok := SplitExt(name)
-	if !ok {
+	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
 	e, err := d.fs.store.Lookup(d.View, base)

@@ -526,3 +526,91 @@ func TestEscapedGroup(t *testing.T) {
 		t.Errorf("tag.bib of %s (%v):\n%s", dir.Group, err, data)
 	}
 }
+
+// TestJunk: what Finder and Explorer write beside what they show is
+// scratch everywhere, never a paper, an import or an error; anything else
+// made at the root or in tags/ is refused.
+func TestJunk(t *testing.T) {
+	tv := newTestView(t)
+	tv.add(t, meta.Paper{Title: "Art", Year: 1968, Tags: []string{"a"}})
+	root, tags := tv.Dir(meta.View{}), tv.Dir(meta.View{Kind: meta.Tags})
+	for _, tc := range []struct {
+		d    Dir
+		name string
+	}{
+		{root, ".DS_Store"}, {root, "._all"}, {root, "desktop.ini"}, {tags, "Thumbs.db"}, {tags, "._a"},
+		{tv.Dir(all), "._1968 - Art.pdf"}, {tv.Dir(all), "~$notes.pdf"}, {tv.Dir(tag("a")), "thumbs.db"},
+	} {
+		n, err := tc.d.Create(tc.name, 0o644)
+		if err != nil {
+			t.Errorf("%s/%s: %v", tc.d.View, tc.name, err)
+			continue
+		}
+		sc, ok := n.(*Sidecar)
+		if !ok || sc.ID() != "" {
+			t.Errorf("%s/%s is a %T, want a scratch file", tc.d.View, tc.name, n)
+			continue
+		}
+		h, _ := sc.Open(os.O_WRONLY)
+		h.Write([]byte("junk"), 0)
+		if err := h.Commit(); err != nil {
+			t.Errorf("%s/%s: close: %v", tc.d.View, tc.name, err)
+		}
+		h.Release()
+		if got, _, err := tc.d.Lookup(tc.name); err != nil || got != n {
+			t.Errorf("%s/%s: lookup %v %v", tc.d.View, tc.name, got, err)
+		}
+		if err := tc.d.Unlink(tc.name); err != nil {
+			t.Errorf("%s/%s: unlink: %v", tc.d.View, tc.name, err)
+		}
+	}
+	if len(tv.Rejections()) != 0 {
+		t.Errorf("junk made rejections: %v", tv.Rejections())
+	}
+	for _, tc := range []struct {
+		d    Dir
+		name string
+	}{{root, "notes.txt"}, {root, "x.pdf"}, {tags, "x.pdf"}} {
+		if _, err := tc.d.Create(tc.name, 0o644); !errors.Is(err, ErrNotPermitted) {
+			t.Errorf("%s/%s: %v, want ErrNotPermitted", tc.d.View, tc.name, err)
+		}
+	}
+	if _, _, err := root.Lookup("1968 - Art.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("a paper's file at the root: %v", err)
+	}
+}
+
+// TestReplacePDF: new content for a PDF takes its place only when
+// complete; an abandoned one leaves it as it was, and nothing behind.
+func TestReplacePDF(t *testing.T) {
+	tv := newTestView(t)
+	p := tv.add(t, meta.Paper{Title: "Art", Year: 1968})
+	n, _, err := tv.Dir(all).Lookup("1968 - Art.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(tv.lib, p.File.Path)
+	r, err := n.(PDF).Replace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("%PDF-1.4 cut off"))
+	r.Abort()
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 Art" {
+		t.Fatalf("after an abandoned replacement the PDF holds %q", b)
+	}
+	r, err = n.(PDF).Replace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("%PDF-1.4 annotated"))
+	if err := r.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "%PDF-1.4 annotated" {
+		t.Fatalf("after the replacement the PDF holds %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tv.lib, ".paperfs-incoming-*")); len(left) != 0 {
+		t.Errorf("left in the library folder: %v", left)
+	}
+}

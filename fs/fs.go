@@ -55,6 +55,11 @@ type Folder interface {
 	OpenPDF(rel string, flags int) (*os.File, error)
 	// StatPDF is the PDF at rel's attributes, not following a symlink.
 	StatPDF(rel string) (os.FileInfo, error)
+	// CreatePDFTemp makes a file to write a PDF's new content into, and
+	// ReplacePDF puts it in the PDF's place (RemoveTemp drops it).
+	CreatePDFTemp() (f *os.File, rel string, err error)
+	ReplacePDF(tmp, rel string) error
+	RemoveTemp(tmp string) error
 	// Identify checks that the file at src can be imported and returns
 	// the id of the paper that already has its content, if one does.
 	// It is quick: it reads and hashes the file, and extracts nothing.

@@ -77,6 +77,53 @@ func (n PDF) Open(flags int) (*os.File, error) {
 	return f, err
 }
 
+// Replacement is new content for a paper's PDF, written beside it in the
+// library folder and put in its place only when complete: a copy cut off
+// half-way (a network upload) leaves the PDF as it was. Open with
+// O_TRUNC replaces the file in place, as the mount's writers expect.
+type Replacement struct {
+	*os.File        // the new content, a hidden file in the library folder
+	fs       *FS
+	tmp      string // its library-relative path
+	rel      string // the PDF's
+}
+
+// Replace starts new content for the PDF.
+func (n PDF) Replace() (*Replacement, error) {
+	p, err := n.paper()
+	if err != nil {
+		return nil, err
+	}
+	w, tmp, err := n.fs.opts.Folder.CreatePDFTemp()
+	if err != nil {
+		return nil, fmt.Errorf("replacing the PDF of %s: %w", p.Title, err)
+	}
+	return &Replacement{File: w, fs: n.fs, tmp: tmp, rel: p.File.Path}, nil
+}
+
+// Commit makes the new content durable and puts it in the PDF's place.
+func (r *Replacement) Commit() error {
+	err := r.File.Sync()
+	if cerr := r.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = r.fs.opts.Folder.ReplacePDF(r.tmp, r.rel)
+	}
+	if err != nil {
+		r.Abort()
+		return fmt.Errorf("replacing %s: %w", meta.ShowPath(r.rel), err)
+	}
+	r.fs.log.Info("replaced the PDF", "file", meta.ShowPath(r.rel))
+	return nil
+}
+
+// Abort drops the new content; the PDF stays as it was.
+func (r *Replacement) Abort() {
+	r.File.Close()
+	r.fs.opts.Folder.RemoveTemp(r.tmp)
+}
+
 // Link is a scratch symlink, such as emacs' .#name lock.
 type Link struct {
 	Target string

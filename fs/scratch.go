@@ -27,6 +27,16 @@ import (
 // emacs autosaves (#name#), vim's 4913 probe and sed -i's sedXXXXXX.
 var editorTemp = regexp.MustCompile(`^(\..*|.*~|#.*#|[0-9]+|sed[A-Za-z0-9]{6}|tmp[A-Za-z0-9_]{6,8})$`)
 
+// junk matches what file managers write beside whatever they show:
+// Finder's AppleDouble ._name files and .DS_Store, Explorer's Thumbs.db
+// and desktop.ini, Office's ~$name lock files. They are scratch files
+// wherever they are written, even at the root and in tags/, are never
+// imported (not even ~$x.pdf), and are not kept when the view closes.
+var junk = regexp.MustCompile(`(?i)^(\._.*|\.DS_Store|Thumbs\.db|desktop\.ini|~\$.*)$`)
+
+// IsJunk reports a file manager's junk file name (see junk).
+func IsJunk(name string) bool { return junk.MatchString(name) }
+
 const maxScratchTracked = 1024
 
 // trackScratch remembers a scratch file for keepScratch.
@@ -73,8 +83,8 @@ func (f *FS) keepScratch() {
 		n.mu.Unlock()
 		view := v.String()
 		data := n.scratchData()
-		if len(data) == 0 || editorTemp.MatchString(name) || !IsPaperView(v) {
-			continue // a file manager's .trashinfo is not the user's
+		if len(data) == 0 || editorTemp.MatchString(name) || IsJunk(name) || !IsPaperView(v) {
+			continue // junk, and a file manager's .trashinfo, are not the user's
 		}
 		file := view + "/" + name
 		if f.opts.RejectDir == "" {

@@ -17,8 +17,6 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/meta/library"
-	psync "github.com/paperfs/paperfs/sync"
 )
 
 type mountOptions struct {
@@ -27,6 +25,11 @@ type mountOptions struct {
 	AllowOther    bool
 	ForgetIdle    time.Duration
 	MaxInodes     int
+	// WebDAV serves the same view over WebDAV from the mount's process
+	// (a second process cannot open the store).
+	WebDAV       string
+	Cert, Key    string
+	InsecureHTTP bool
 }
 
 func newMountCommand(g *globalOptions) *cobra.Command {
@@ -58,6 +61,11 @@ As root the filesystem is mounted directly; other users need fusermount3
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
 	cmd.Flags().IntVar(&opts.MaxInodes, "max-inodes", fuse.DefaultMaxInodes,
 		"past this many inodes of papers' files and group directories (about 0.5 KB each), forget the names of the least recently used view directories at once (0: no bound)")
+	cmd.Flags().StringVar(&opts.WebDAV, "webdav", "",
+		"also serve the library over WebDAV at this address, e.g. 127.0.0.1:8080 (see paperfs serve webdav --help)")
+	cmd.Flags().StringVar(&opts.Cert, "webdav-cert", "", "TLS certificate file for --webdav")
+	cmd.Flags().StringVar(&opts.Key, "webdav-key", "", "TLS key file for --webdav")
+	cmd.Flags().BoolVar(&opts.InsecureHTTP, "webdav-insecure-http", false, "serve --webdav on a non-loopback address without TLS")
 	return cmd
 }
 
@@ -143,66 +151,38 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	// returns.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	// Sync runs in the background when a server is configured; the mount
-	// serves from the store and never waits for it. It is stopped before
-	// the store closes.
-	eng, err := a.newEngine(nil, lastUse(fsys))
+	stopSync, err := a.runLibrary(bg, &wg, g, lastUse(fsys))
 	if err != nil {
 		stopBG()
 		m.Unmount()
 		return err
 	}
-	stopSync := func() error { return nil }
-	if eng != nil {
-		stopSync = eng.Start(bg)
-		a.log.Info("syncing", "server", psync.Redact(a.cfg.MongoDB.URI), "database", a.cfg.MongoDB.Database)
+	stopDAV := func() {}
+	if opts.WebDAV != "" {
+		if stopDAV, err = serveWebDAV(a, view, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
+			stopBG()
+			wg.Wait()
+			stopSync()
+			m.Unmount()
+			return err
+		}
 	}
-	var wopts library.WatchOptions
-	if eng != nil {
-		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
-	}
-	wg.Add(4)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		limiter.run(bg, time.Second)
 	}()
 	go func() {
 		defer wg.Done()
-		keepBackups(bg, a)
-	}()
-	go func() {
-		defer wg.Done()
-		if eng != nil {
-			// Let the first round bring in the records of PDFs that other
-			// devices added before scanning the folder for new ones, so a
-			// PDF that is already a paper elsewhere is not indexed twice.
-			// Bounded: offline, the scan goes ahead after the timeout.
-			waitFirstRound(bg, eng, 15*time.Second)
-		}
-		if err := a.lib.Watch(bg, wopts); err != nil {
-			a.log.Error("watching the library folder", "folder", a.lib.Root, "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
 		publishStatus(bg, a, &mountInfo{Dir: absPath(dir), PID: os.Getpid(), Since: time.Now()}, view, fsys)
 	}()
-	// Online lookups run on their own: imports and scans never wait for
-	// them, and they retry by themselves while offline.
-	if r := a.lookupRunner(g); r != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.Run(bg)
-		}()
-	}
-
 	select {
 	case <-ctx.Done():
 		a.log.Info("unmounting", "mountpoint", dir)
 	case <-m.Done():
 		a.log.Info("unmounted from outside", "mountpoint", dir)
 	}
+	stopDAV()
 	stopBG()
 	wg.Wait()
 	if err := stopSync(); err != nil {
@@ -244,27 +224,6 @@ func forgetIdle(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
-}
-
-// waitBeforeIndexing holds back indexing a PDF that appeared in the library
-// folder of a running mount until a sync round started after it appeared
-// has ended, so that when the cloud drive delivers a PDF before sync
-// delivers the record another device made for it, the record wins and no
-// second paper is made. Bounded: 15 s while the server answers, 3 s when
-// the last round failed (offline, Run retries only on its backoff timer).
-func waitBeforeIndexing(ctx context.Context, a *app, eng *psync.Engine) {
-	limit := 15 * time.Second
-	if !eng.Status().Connected {
-		limit = 3 * time.Second
-	}
-	wctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	start := time.Now()
-	if err := eng.WaitRound(wctx); err != nil && ctx.Err() == nil {
-		a.log.Info("indexing new PDFs without waiting further for sync", "waited", time.Since(start).Round(time.Millisecond))
-		return
-	}
-	a.log.Debug("sync round done before indexing new PDFs", "waited", time.Since(start).Round(time.Millisecond))
 }
 
 func newUnmountCommand() *cobra.Command {

@@ -31,6 +31,7 @@ type Config struct {
 	} `json:"mongodb"`
 	// Lookup configures online lookups; "lookup": false turns them off.
 	Lookup LookupConfig `json:"lookup"`
+	WebDAV WebDAVConfig `json:"webdav"`
 	Import struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
@@ -68,13 +69,13 @@ func loadConfig() (*Config, error) {
 				return nil, fmt.Errorf("config %s: %w", path, err)
 			}
 			cfg.path = path
-			if cfg.MongoDB.URI != "" || cfg.Lookup.SemanticScholarKey != "" {
+			if cfg.MongoDB.URI != "" || cfg.Lookup.SemanticScholarKey != "" || cfg.WebDAV.PasswordHash != "" {
 				st, err := os.Stat(path)
 				if err != nil {
 					return nil, err
 				}
 				if st.Mode().Perm()&0o077 != 0 {
-					return nil, fmt.Errorf("config %s holds credentials (MongoDB, Semantic Scholar key) but is readable by others (mode %04o); fix it with: chmod 600 %s",
+					return nil, fmt.Errorf("config %s holds credentials (MongoDB, Semantic Scholar key, the WebDAV password's hash) but is readable by others (mode %04o); fix it with: chmod 600 %s",
 						path, st.Mode().Perm(), path)
 				}
 			}
@@ -211,4 +212,65 @@ func (c *LookupConfig) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// setConfigKey sets the top-level entry key of the config file at path to
+// value, keeping every other entry as written (the environment's settings
+// stay out of it); the file is written whole, mode 0600.
+func setConfigKey(path, key string, value any) error {
+	if path == "" {
+		return errors.New("no config file location: set PAPERFS_CONFIG or HOME")
+	}
+	entries := map[string]json.RawMessage{}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("config %s: %w", path, err)
+	default:
+		if err := json.Unmarshal(b, &entries); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	v, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	entries[key] = v
+	out, err := json.MarshalIndent(entries, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.json")
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(append(out, '\n')); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// WebDAVConfig is the "webdav" entry of the config file.
+type WebDAVConfig struct {
+	Addr string `json:"addr,omitempty"`
+	User string `json:"user,omitempty"`
+	// PasswordHash is the bcrypt hash of the password (paperfs serve
+	// webdav --set-password); the password is never stored.
+	PasswordHash string `json:"password_bcrypt,omitempty"`
+	Cert         string `json:"cert,omitempty"`
+	Key          string `json:"key,omitempty"`
 }

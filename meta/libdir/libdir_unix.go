@@ -379,6 +379,23 @@ func (d *Dir) Rename(from, to string) error {
 	return renameErr(renameNoReplace(pf, bf, pt, bt), d.Abs(from), d.Abs(to))
 }
 
+// Replace moves from to to, both in the library folder, replacing the
+// file at to if there is one (new content taking a PDF's place). A
+// symlink at to is replaced, never followed.
+func (d *Dir) Replace(from, to string) error {
+	pf, bf, err := d.openParent("rename", from)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pf)
+	pt, bt, err := d.openParent("rename", to)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pt)
+	return renameErr(unix.Renameat(pf, bf, pt, bt), d.Abs(from), d.Abs(to))
+}
+
 // MoveIn moves a file from outside the library folder (an absolute path,
 // resolved normally: it is the user's) to rel, never replacing a file
 // there. It answers ErrCrossDevice when the file must be copied instead.

@@ -155,6 +155,19 @@ func (d *Dir) Rename(from, to string) error {
 	return moveNoReplace(d.Abs(from), d.Abs(to))
 }
 
+// Replace moves from to to, both in the library folder, replacing the
+// file at to if there is one.
+func (d *Dir) Replace(from, to string) error {
+	for _, rel := range []string{from, to} {
+		r, err := d.prepare("rename", split1(rel))
+		if err != nil {
+			return err
+		}
+		r.Close()
+	}
+	return os.Rename(d.Abs(from), d.Abs(to))
+}
+
 // MoveIn moves a file from outside the library folder to rel, never
 // replacing a file there; ErrCrossDevice means it must be copied.
 func (d *Dir) MoveIn(src, to string) error {

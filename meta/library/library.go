@@ -169,6 +169,25 @@ func (l *Library) OpenPDF(rel string, flags int) (*os.File, error) {
 // swapped in is described as one, not as the file it points to).
 func (l *Library) StatPDF(rel string) (os.FileInfo, error) { return l.dir.Lstat(rel) }
 
+// CreatePDFTemp makes a hidden file in the library folder to write new
+// content for a PDF into; ReplacePDF puts it in the PDF's place. It is
+// locked while open, as an import's copy is, so a scan leaves it alone
+// and cleans it up only if it was left behind.
+func (l *Library) CreatePDFTemp() (*os.File, string, error) {
+	f, rel, err := l.dir.CreateTemp(".", importPrefix)
+	if err == nil {
+		lockTemp(f)
+	}
+	return f, rel, err
+}
+
+// ReplacePDF puts the file at tmp (from CreatePDFTemp) in the place of the
+// PDF at rel, never through a symlink.
+func (l *Library) ReplacePDF(tmp, rel string) error { return l.dir.Replace(tmp, rel) }
+
+// RemoveTemp removes a file from CreatePDFTemp that was not used.
+func (l *Library) RemoveTemp(tmp string) error { return l.dir.Remove(tmp) }
+
 var errNotRegular = errors.New("not a regular file")
 
 // IsPDF reports whether a file name looks like a PDF.

@@ -37,7 +37,7 @@ func main() {
 	papers := flag.Int("papers", 100000, "papers in the large library")
 	readMiB := flag.Int("read-mib", 1024, "size of the read benchmark's file")
 	runs := flag.Int("runs", 3, "repetitions (the median is reported)")
-	only := flag.String("only", "", "run one part only: read, large, or open (in-process breakdown of the mount's start)")
+	only := flag.String("only", "", "run one part only: read, large, webdav (against rclone serve webdav), or open (in-process breakdown of the mount's start)")
 	cpuprofile := flag.String("cpuprofile", "", "with -only open: write a CPU profile of the start here")
 	mountFlags := flag.String("mount-flags", "", "extra flags for paperfs mount in the large benchmark (e.g. \"--max-inodes 100000\")")
 	flag.Parse()
@@ -58,6 +58,9 @@ func main() {
 	}
 	if *only == "" || *only == "large" {
 		b.large(*papers)
+	}
+	if *only == "" || *only == "webdav" {
+		b.webdav(*readMiB, *papers)
 	}
 	if *only == "open" {
 		b.open(*papers, *cpuprofile)
@@ -139,26 +142,10 @@ func readAll(path string) time.Duration {
 
 // read compares sequential reads of one large PDF, cold cache each time.
 func (b *bench) read(mib int) {
-	lib, data := filepath.Join(b.dir, "readlib"), filepath.Join(b.dir, "readdata")
-	os.MkdirAll(lib, 0o755)
+	lib, data := b.readLibrary(mib)
 	path := filepath.Join(lib, "big.pdf")
-	f, err := os.Create(path)
+	st, err := os.Stat(path)
 	must(err)
-	f.Write([]byte("%PDF-1.7\n"))
-	chunk := make([]byte, 1<<20)
-	for i := 0; i < mib; i++ {
-		for j := range chunk {
-			chunk[j] = byte(i + j)
-		}
-		f.Write(chunk)
-	}
-	must(f.Close())
-	s, err := meta.Open(filepath.Join(data, "meta.db"), meta.Options{})
-	must(err)
-	st, _ := os.Stat(path)
-	_, err = s.Create(meta.Paper{Title: "Big", File: meta.File{Path: "big.pdf", Size: st.Size()}})
-	must(err)
-	s.Close()
 
 	for _, mode := range []struct {
 		name  string
@@ -179,6 +166,29 @@ func (b *bench) read(mib int) {
 		fmt.Printf("read %d MiB (%s): native %.0f MiB/s, mount %.0f MiB/s, mount/native throughput %.2fx\n",
 			mib, mode.name, mb/n.Seconds(), mb/m.Seconds(), n.Seconds()/m.Seconds())
 	}
+}
+
+// makeReadLibrary writes a one-paper library whose PDF is mib MiB.
+func (b *bench) makeReadLibrary(mib int, lib, data string) {
+	os.MkdirAll(lib, 0o755)
+	path := filepath.Join(lib, "big.pdf")
+	f, err := os.Create(path)
+	must(err)
+	f.Write([]byte("%PDF-1.7\n"))
+	chunk := make([]byte, 1<<20)
+	for i := 0; i < mib; i++ {
+		for j := range chunk {
+			chunk[j] = byte(i + j)
+		}
+		f.Write(chunk)
+	}
+	must(f.Close())
+	s, err := meta.Open(filepath.Join(data, "meta.db"), meta.Options{})
+	must(err)
+	st, _ := os.Stat(path)
+	_, err = s.Create(meta.Paper{Title: "Big", File: meta.File{Path: "big.pdf", Size: st.Size()}})
+	must(err)
+	s.Close()
 }
 
 var words = strings.Fields(`distributed consensus learning neural graph parallel memory cache
