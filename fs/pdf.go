@@ -82,7 +82,7 @@ func (n PDF) Open(flags int) (*os.File, error) {
 // half-way (a network upload) leaves the PDF as it was. Open with
 // O_TRUNC replaces the file in place, as the mount's writers expect.
 type Replacement struct {
-	*os.File        // the new content, a hidden file in the library folder
+	*os.File // the new content, a hidden file in the library folder
 	fs       *FS
 	tmp      string // its library-relative path
 	rel      string // the PDF's
