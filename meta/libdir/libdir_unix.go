@@ -366,23 +366,19 @@ func (d *Dir) Remove(rel string) error {
 // Rename moves from to to, both in the library folder, never replacing a
 // file at to (os.ErrExist then).
 func (d *Dir) Rename(from, to string) error {
-	pf, bf, err := d.openParent("rename", from)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(pf)
-	pt, bt, err := d.openParent("rename", to)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(pt)
-	return renameErr(renameNoReplace(pf, bf, pt, bt), d.Abs(from), d.Abs(to))
+	return d.renameWith(from, to, renameNoReplace)
 }
 
 // Replace moves from to to, both in the library folder, replacing the
 // file at to if there is one (new content taking a PDF's place). A
 // symlink at to is replaced, never followed.
 func (d *Dir) Replace(from, to string) error {
+	return d.renameWith(from, to, unix.Renameat)
+}
+
+// renameWith renames between the parents of from and to, each opened
+// beneath the library folder.
+func (d *Dir) renameWith(from, to string, rename func(fromfd int, from string, tofd int, to string) error) error {
 	pf, bf, err := d.openParent("rename", from)
 	if err != nil {
 		return err
@@ -393,7 +389,7 @@ func (d *Dir) Replace(from, to string) error {
 		return err
 	}
 	defer unix.Close(pt)
-	return renameErr(unix.Renameat(pf, bf, pt, bt), d.Abs(from), d.Abs(to))
+	return renameErr(rename(pf, bf, pt, bt), d.Abs(from), d.Abs(to))
 }
 
 // MoveIn moves a file from outside the library folder (an absolute path,
