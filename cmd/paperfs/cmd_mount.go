@@ -200,7 +200,8 @@ func lastUse(fsys *fuse.FS) func() time.Time {
 	var sum int64
 	var at time.Time
 	return func() time.Time {
-		n := fsys.Stats.Lookups.Load() + fsys.Stats.Readdirs.Load() + fsys.Stats.OpensPDF.Load() + fsys.Stats.Reads.Load()
+		n := fsys.Stats.Lookups.Load() + fsys.Stats.Readdirs.Load() + fsys.Stats.OpensPDF.Load() + fsys.Stats.Reads.Load() +
+			fsys.Stats.Opens.Load()
 		mu.Lock()
 		defer mu.Unlock()
 		if n != sum {

@@ -191,6 +191,7 @@ func (n *sidecarNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *gofus
 }
 
 func (n *sidecarNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	n.fs.Stats.Opens.Add(1)
 	h, err := n.sc.Open(int(flags))
 	if err != nil {
 		return nil, 0, n.fs.errno("open", err)

@@ -72,6 +72,7 @@ const ShortTimeout = time.Second
 type Stats struct {
 	Reads    atomic.Int64 // FUSE READ requests on PDFs (zero under passthrough)
 	OpensPDF atomic.Int64
+	Opens    atomic.Int64 // opens of sidecars, scratch and generated files
 	Notifies atomic.Int64
 	Lookups  atomic.Int64
 	Readdirs atomic.Int64
