@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"os"
 	"sync"
 )
 
@@ -21,6 +22,18 @@ type Pool struct {
 
 // File extracts from one file as Runner.File does, reusing an idle worker.
 func (p *Pool) File(ctx context.Context, path string) (Result, error) {
+	return p.run(ctx, request{name: path})
+}
+
+// Open extracts from a file the caller opened, whose bytes are sent to the
+// worker; name is its path or name, for the fallback title. The caller
+// closes f.
+func (p *Pool) Open(ctx context.Context, name string, f *os.File) (Result, error) {
+	return p.run(ctx, request{name: name, file: f})
+}
+
+func (p *Pool) run(ctx context.Context, req request) (Result, error) {
+	path := req.name
 	if err := ctx.Err(); err != nil {
 		return fallback(path), err
 	}
@@ -28,7 +41,7 @@ func (p *Pool) File(ctx context.Context, path string) (Result, error) {
 	if err != nil {
 		return fallback(path), err
 	}
-	res, err, ok := w.extract(ctx, path, p.timeout())
+	res, err, ok := w.extract(ctx, req, p.timeout())
 	if ok && ctx.Err() == nil {
 		p.put(w)
 	} else {

@@ -87,3 +87,35 @@ func TestPool(t *testing.T) {
 		t.Error("cancelled File: want the context's error")
 	}
 }
+
+// TestPoolOpen: a file the caller opened reaches the worker as bytes; the
+// worker never opens a path of its own, so a file that is gone from its
+// path by then (or a symlink swapped in there) does not matter.
+func TestPoolOpen(t *testing.T) {
+	t.Setenv("EXTRACT_TEST_WORKER", "1")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "paper.pdf")
+	if err := os.WriteFile(path, testPDF{pages: []string{text("F2", 16, 72, 700, "A title read from the bytes sent")}}.bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("/etc/hostname", path) // what a path-opening worker would read
+	p := &Pool{Runner: Runner{Exe: os.Args[0], Timeout: 10 * time.Second}}
+	defer p.Close()
+	for range 2 { // the worker stays in step for the next file
+		if _, err := f.Seek(0, 0); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Open(context.Background(), path, f)
+		if err != nil || res.Title != "A title read from the bytes sent" {
+			t.Fatalf("Open: %q, %v (problems %v)", res.Title, err, res.Problems)
+		}
+	}
+}

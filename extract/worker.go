@@ -78,7 +78,7 @@ func (r Runner) Files(ctx context.Context, paths []string, done func(path string
 				return err
 			}
 		}
-		res, err, ok := w.extract(ctx, path, r.timeout())
+		res, err, ok := w.extract(ctx, request{name: path}, r.timeout())
 		if !ok {
 			w.stop()
 			w = nil
@@ -153,38 +153,85 @@ func (r Runner) start() (*worker, error) {
 	return w, nil
 }
 
+// request is one file for a worker: a path it opens itself, or an open
+// file whose bytes are sent to it (the caller opened it safely: a worker
+// never resolves a path in the library folder, where a symlink could be
+// swapped in between the caller's check and the worker's open).
+type request struct {
+	name string   // the file's path or name, for the fallback title and messages
+	file *os.File // nil: the worker opens name
+}
+
+// header is what precedes a file's bytes on the worker's stdin.
+type header struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+// send writes the request to the worker.
+func (w *worker) send(req request) error {
+	if req.file == nil {
+		line, _ := json.Marshal(req.name) // quoted, so a newline in a name cannot split it
+		_, err := w.stdin.Write(append(line, '\n'))
+		return err
+	}
+	st, err := req.file.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxFileSize {
+		return fmt.Errorf("%s: larger than %d MiB, not read", req.name, maxFileSize>>20)
+	}
+	line, _ := json.Marshal(header{Name: req.name, Size: st.Size()})
+	if _, err := w.stdin.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	n, err := io.Copy(w.stdin, io.LimitReader(req.file, st.Size()))
+	if err == nil && n < st.Size() {
+		// The file shrank while it was sent: pad, so the worker reads
+		// what it was told and the protocol stays in step.
+		_, err = w.stdin.Write(make([]byte, st.Size()-n))
+	}
+	return err
+}
+
 // extract asks the worker for one file. ok is false when the worker must
 // not be used again (it timed out, crashed or broke the protocol).
-func (w *worker) extract(ctx context.Context, path string, timeout time.Duration) (res Result, err error, ok bool) {
-	res = fallback(path)
+func (w *worker) extract(ctx context.Context, req request, timeout time.Duration) (res Result, err error, ok bool) {
+	res = fallback(req.name)
 	start := time.Now()
-	req, _ := json.Marshal(path) // quoted, so a newline in a name cannot split it
-	if _, werr := w.stdin.Write(append(req, '\n')); werr != nil {
-		return res, nil, w.failed(&res, start, werr)
-	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return res, ctx.Err(), false
-	case <-timer.C:
-		res.Problems = append(res.Problems, fmt.Sprintf("extraction timed out after %v; imported with the file name as title", timeout.Round(time.Millisecond)))
-		return res, nil, false
-	case line, open := <-w.lines:
-		if !open {
-			return res, nil, w.failed(&res, start, errors.New("worker exited"))
+	sent := make(chan error, 1)
+	go func() { sent <- w.send(req) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err(), false
+		case <-timer.C:
+			res.Problems = append(res.Problems, fmt.Sprintf("extraction timed out after %v; imported with the file name as title", timeout.Round(time.Millisecond)))
+			return res, nil, false
+		case serr := <-sent:
+			if serr != nil {
+				return res, nil, w.failed(&res, start, serr)
+			}
+			sent = nil // wait for the reply
+		case line, open := <-w.lines:
+			if !open {
+				return res, nil, w.failed(&res, start, errors.New("worker exited"))
+			}
+			var reply workerReply
+			if jerr := json.Unmarshal(line, &reply); jerr != nil {
+				return res, nil, w.failed(&res, start, jerr)
+			}
+			if reply.Result.Confidence == nil {
+				reply.Result.Confidence = map[string]float64{}
+			}
+			if reply.Error != "" {
+				return reply.Result, errors.New(reply.Error), true
+			}
+			return reply.Result, nil, true
 		}
-		var reply workerReply
-		if jerr := json.Unmarshal(line, &reply); jerr != nil {
-			return res, nil, w.failed(&res, start, jerr)
-		}
-		if reply.Result.Confidence == nil {
-			reply.Result.Confidence = map[string]float64{}
-		}
-		if reply.Error != "" {
-			return reply.Result, errors.New(reply.Error), true
-		}
-		return reply.Result, nil, true
 	}
 }
 
@@ -242,8 +289,8 @@ func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
 	signal.Ignore(os.Interrupt)
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)
-	one := func(path string) bool {
-		if err := enc.Encode(extractPath(path)); err != nil {
+	reply := func(r workerReply) bool {
+		if err := enc.Encode(r); err != nil {
 			fmt.Fprintln(os.Stderr, "extract worker:", err)
 			return false
 		}
@@ -253,6 +300,7 @@ func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
 		}
 		return true
 	}
+	one := func(path string) bool { return reply(extractPath(path)) }
 	for _, a := range args {
 		if a != WorkerArg && a != "" {
 			if !one(a) {
@@ -266,6 +314,23 @@ func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
 	for {
 		line, err := in.ReadString('\n')
 		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "{") {
+			var h header
+			if json.Unmarshal([]byte(line), &h) != nil || h.Size < 0 || h.Size > maxFileSize {
+				fmt.Fprintln(os.Stderr, "extract worker: bad request", line)
+				return 2
+			}
+			data := make([]byte, h.Size)
+			if _, err := io.ReadFull(in, data); err != nil {
+				fmt.Fprintln(os.Stderr, "extract worker:", err)
+				return 2
+			}
+			if !reply(extractData(h.Name, data)) {
+				return 2
+			}
+			n++
+			continue
+		}
 		if line != "" {
 			path := line
 			if strings.HasPrefix(line, `"`) {
@@ -290,15 +355,21 @@ func WorkerMain(args []string, stdin io.Reader, stdout io.Writer) int {
 }
 
 func extractPath(path string) workerReply {
-	var reply workerReply
 	data, err := readFile(path)
 	if err != nil {
+		var reply workerReply
 		reply.Result = fallback(path)
 		reply.Result.Problems = append(reply.Result.Problems, err.Error())
 		reply.Error = err.Error()
 		return reply
 	}
-	res, err := Bytes(context.Background(), data, path)
+	return extractData(path, data)
+}
+
+// extractData extracts from a file's bytes; name is its path or name.
+func extractData(name string, data []byte) workerReply {
+	var reply workerReply
+	res, err := Bytes(context.Background(), data, name)
 	reply.Result = res
 	if err != nil {
 		reply.Error = err.Error()

@@ -119,8 +119,8 @@ func extractPool() *extract.Pool {
 }
 
 func poolExtractor(pool *extract.Pool) library.Extractor {
-	return func(ctx context.Context, path string) (meta.Paper, []string) {
-		res, err := pool.File(ctx, path)
+	return func(ctx context.Context, name string, f *os.File) (meta.Paper, []string) {
+		res, err := pool.Open(ctx, name, f)
 		problems := res.Problems
 		if err != nil {
 			problems = append(problems, err.Error())

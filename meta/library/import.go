@@ -166,7 +166,7 @@ func (l *Library) prepare(ctx context.Context, src string) *incoming {
 	if in.err = l.duplicate(in); in.err != nil {
 		return in // no need to extract
 	}
-	in.paper, in.problems = l.extract(ctx, src)
+	in.paper, in.problems = l.extractFrom(ctx, src)
 	if err := ctx.Err(); err != nil {
 		in.err = fmt.Errorf("importing %s: %w", src, err)
 	}

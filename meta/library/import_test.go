@@ -16,11 +16,11 @@ import (
 // byName is an Extractor that reads metadata from a table keyed by file
 // name, as if the PDFs said so.
 func byName(table map[string]meta.Paper) Extractor {
-	return func(ctx context.Context, path string) (meta.Paper, []string) {
+	return func(ctx context.Context, path string, f *os.File) (meta.Paper, []string) {
 		if p, ok := table[filepath.Base(path)]; ok {
 			return p, nil
 		}
-		return FromFileName(ctx, path)
+		return FromFileName(ctx, path, f)
 	}
 }
 

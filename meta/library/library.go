@@ -26,9 +26,25 @@ import (
 // TrashDir is the folder inside the library where deleted papers' PDFs go.
 const TrashDir = ".paperfs-trash"
 
-// Extractor fills in a paper's metadata from its PDF. problems lists what
-// could not be read; a failed extraction still yields a usable paper.
-type Extractor func(ctx context.Context, path string) (p meta.Paper, problems []string)
+// Extractor fills in a paper's metadata from its PDF, f, which the library
+// opened (beneath the library folder, through libdir, for a file there):
+// an extractor never opens a path itself, so a symlink swapped in after
+// the library's checks is never followed. name is the file's path, for a
+// title when nothing can be read. problems lists what could not be read;
+// a failed extraction still yields a usable paper.
+type Extractor func(ctx context.Context, name string, f *os.File) (p meta.Paper, problems []string)
+
+// extractFrom opens the file to import at src (see openSource) and
+// extracts from it.
+func (l *Library) extractFrom(ctx context.Context, src string) (meta.Paper, []string) {
+	f, err := l.openSource(src)
+	if err != nil {
+		p, problems := FromFileName(ctx, src, nil)
+		return p, append(problems, err.Error())
+	}
+	defer f.Close()
+	return l.extract(ctx, src, f)
+}
 
 // Library is a library folder and the store indexing it. Every file it
 // opens, renames or removes in the folder goes through dir, which never
@@ -107,7 +123,7 @@ func (l *Library) newKey(p *meta.Paper) (string, error) {
 }
 
 // FromFileName is the Extractor of last resort: the title is the file name.
-func FromFileName(_ context.Context, path string) (meta.Paper, []string) {
+func FromFileName(_ context.Context, path string, _ *os.File) (meta.Paper, []string) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	// A title is text: bytes of another encoding and control characters
 	// (escape sequences) in the name don't make it into one.

@@ -324,9 +324,9 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 	}
 	done := 0
 	err = inParallel(ctx, len(fresh), 0, func(i int) extracted {
-		// The extractor opens the file by path: it has been checked to be
-		// a regular file beneath the folder, and extraction only reads.
-		p, problems := l.extract(ctx, l.Abs(fresh[i].rel))
+		// Opened beneath the folder: a symlink swapped in since the walk
+		// is refused, not followed.
+		p, problems := l.extractFrom(ctx, l.Abs(fresh[i].rel))
 		return extracted{p, problems}
 	}, func(i int, e extracted) {
 		if ctx.Err() != nil {
@@ -457,7 +457,7 @@ func (l *Library) record(ctx context.Context, p meta.Paper, problems []string, f
 	np, err = bibtex.CreateWithKey(l.store, p)
 	if errors.Is(err, meta.ErrInvalid) {
 		l.log.Warn("extracted metadata rejected; using the file name", "file", file.Path, "err", err)
-		q, _ := FromFileName(ctx, file.Path)
+		q, _ := FromFileName(ctx, file.Path, nil)
 		q.ID, q.File, q.Tags = p.ID, file, tags
 		np, err = bibtex.CreateWithKey(l.store, q)
 		fellBack = true
