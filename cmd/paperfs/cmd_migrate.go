@@ -173,7 +173,7 @@ func runMigrateBibtex(g *globalOptions, opts migrateBibtexOptions, file string, 
 	}
 	defer a.close()
 	rep, err := bibtex.Import(a.store, src, bibtex.ImportOptions{Tags: opts.Tags, Link: func(e *bibtex.Entry, _ *meta.Paper) meta.File {
-		return linkBibFile(a.store, a.lib.Root, e.Get("file"))
+		return linkBibFile(a.store, a.lib, e.Get("file"))
 	}})
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
@@ -199,7 +199,8 @@ func runMigrateBibtex(g *globalOptions, opts migrateBibtexOptions, file string, 
 // linkBibFile reads a file field (JabRef's ":path/x.pdf:PDF", Zotero's
 // "path/x.pdf", several separated by ";") and returns the first PDF that
 // is inside the library folder and not another paper's.
-func linkBibFile(s *meta.Store, root, field string) meta.File {
+func linkBibFile(s *meta.Store, lib *library.Library, field string) meta.File {
+	root := lib.Root
 	for _, part := range strings.Split(field, ";") {
 		part = bibtex.Unescape(part)
 		if f := strings.Split(part, ":"); len(f) == 3 {
@@ -224,7 +225,7 @@ func linkBibFile(s *meta.Store, root, field string) meta.File {
 		if _, err := s.ByPath(rel); err == nil {
 			return meta.File{Path: rel} // Import matches the paper by path
 		}
-		sum, n, err := library.HashFile(abs)
+		sum, n, err := lib.Hash(rel) // beneath the folder: never through a symlink
 		if err != nil {
 			continue
 		}
