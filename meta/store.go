@@ -471,7 +471,7 @@ func (s *Store) init(opts Options) error {
 		if errors.Is(err, buntdb.ErrNotFound) {
 			dev = opts.Device
 			if dev == "" {
-				dev = newID()
+				dev = NewID()
 			}
 			if _, _, err := tx.Set(keyDevice, dev, nil); err != nil {
 				return err
@@ -581,7 +581,10 @@ const maxIDLen = 32
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-func newID() string {
+// NewID makes a paper id: idLen random characters of idAlphabet. Callers
+// that need an id before the paper exists (to name its file) use it too,
+// so every id looks alike.
+func NewID() string {
 	var b [idLen]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand does not fail on Linux
@@ -680,7 +683,7 @@ func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
 		for i, p := range ps {
 			p = p.Clone()
 			if p.ID == "" {
-				p.ID = newID()
+				p.ID = NewID()
 			} else if !validID(p.ID) {
 				return fmt.Errorf("paper id %q: %w", p.ID, ErrInvalid)
 			}

@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -222,7 +221,7 @@ func (l *Library) commit(ctx context.Context, in *incoming, move bool, tags []st
 		return meta.Paper{}, false, err
 	}
 	p := in.paper
-	p.ID = newID()
+	p.ID = meta.NewID()
 	key, err := l.newKey(&p)
 	if err != nil {
 		return meta.Paper{}, false, err
@@ -331,18 +330,6 @@ func inParallel[T any](ctx context.Context, n, workers int, work func(int) T, do
 		done(r.i, r.r)
 	}
 	return ctx.Err()
-}
-
-// newID makes a paper id like the store's, so the file name pattern can
-// use it before the paper is created.
-func newID() string {
-	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-	var b [12]byte
-	rand.Read(b[:])
-	for i := range b {
-		b[i] = alphabet[b[i]&31]
-	}
-	return string(b[:])
 }
 
 // importable says why a file found by Import is skipped: it is a symlink
