@@ -49,7 +49,7 @@ func deliver(t *testing.T, rng *rand.Rand, to *Store, logs [][]Op) {
 		if idx[i] > 0 && rng.IntN(4) == 0 {
 			batch = append([]Op{logs[i][idx[i]-1]}, batch...)
 		}
-		if _, err := to.ApplyRemote(batch); err != nil {
+		if _, _, err := to.ApplyRemote(batch); err != nil {
 			t.Fatal(err)
 		}
 		idx[i] = end
@@ -175,15 +175,12 @@ func TestConfidencePerField(t *testing.T) {
 		s   *Store
 		ops []Op
 	}{{a, ob}, {b, oa}} {
-		conflicts, err := c.s.Conflicts(c.ops)
+		_, conflicts, err := c.s.ApplyRemote(c.ops)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(conflicts) != 0 {
 			t.Errorf("%s: conflicts %+v", c.s.Device(), conflicts)
-		}
-		if _, err := c.s.ApplyRemote(c.ops); err != nil {
-			t.Fatal(err)
 		}
 	}
 	for _, s := range []*Store{a, b} {
@@ -203,7 +200,7 @@ func TestConfidencePerField(t *testing.T) {
 	defer a2.Close()
 	late := Op{ID: OpID("devc01", 1), Device: "devc01", Seq: 1, Paper: p.ID,
 		Clock: HLC{Wall: 1, Device: "devc01"}, Set: map[string]json.RawMessage{"confidence/doi": json.RawMessage("0.75")}}
-	if _, err := a2.ApplyRemote([]Op{late}); err != nil {
+	if _, _, err := a2.ApplyRemote([]Op{late}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := a2.Get(p.ID); fmt.Sprint(got.Confidence) != "map[title:1 year:1]" {
@@ -270,7 +267,7 @@ func TestConfidenceWholeMapOps(t *testing.T) {
 			}
 		}
 		for _, op := range order {
-			if _, err := s.ApplyRemote([]Op{op}); err != nil {
+			if _, _, err := s.ApplyRemote([]Op{op}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -320,7 +317,7 @@ func TestApplyRemoteGap(t *testing.T) {
 		mustCreate(t, a, Paper{Title: fmt.Sprint(i)})
 	}
 	ops, _ := a.PendingOps(100)
-	n, err := b.ApplyRemote([]Op{ops[0], ops[2]})
+	n, _, err := b.ApplyRemote([]Op{ops[0], ops[2]})
 	if err != nil || n != 1 {
 		t.Fatalf("applied %d, %v", n, err)
 	}
@@ -328,7 +325,7 @@ func TestApplyRemoteGap(t *testing.T) {
 	if vv["deva01"] != 1 {
 		t.Fatalf("vector %v", vv)
 	}
-	n, _ = b.ApplyRemote(ops)
+	n, _, _ = b.ApplyRemote(ops)
 	if n != 2 {
 		t.Fatalf("second apply %d", n)
 	}

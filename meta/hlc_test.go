@@ -24,11 +24,8 @@ func exchange(t *testing.T, from, to *Store) []Conflict {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := to.Conflicts(ops)
+	_, cs, err := to.ApplyRemote(ops)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := to.ApplyRemote(ops); err != nil {
 		t.Fatal(err)
 	}
 	return cs
@@ -85,11 +82,10 @@ func TestConflictOnEveryLoser(t *testing.T) {
 		a.MarkSent(1 << 20)
 		csB := exchange(t, b, a)
 		b.MarkSent(1 << 20)
-		csA, err := b.Conflicts(aOps)
+		_, csA, err := b.ApplyRemote(aOps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.ApplyRemote(aOps)
 		if len(csA) != 1 || len(csB) != 1 || csA[0].Field != "title" || csB[0].Field != "title" {
 			t.Fatalf("skew %s: conflicts on B %+v, on A %+v; want one title conflict on each", skew, csA, csB)
 		}

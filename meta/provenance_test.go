@@ -23,7 +23,7 @@ func TestProvenanceAndPublishedVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s2.ApplyRemote(ops); err != nil {
+	if _, _, err := s2.ApplyRemote(ops); err != nil {
 		t.Fatal(err)
 	}
 	if q, err := s2.Get(p.ID); err != nil || q.Published == nil || q.Published.Year != 2017 || q.Provenance["title"] != SourcePDF {

@@ -74,46 +74,23 @@ func readVector(tx *buntdb.Tx) (map[string]uint64, error) {
 // ApplyRemote merges other devices' ops. Ops of one device must come in seq
 // order; an op at or below the device's high-water mark is skipped (already
 // applied), and a gap stops that device's ops from being applied, so the
-// vector always means "everything up to here". Papers, indexes and the
-// vector change in one durable commit. It returns how many ops were new.
-func (s *Store) ApplyRemote(ops []Op) (int, error) {
+// vector always means "everything up to here". An invalid op aborts the
+// whole batch. Papers, indexes and the vector change in one durable commit.
+// It returns how many ops were new and the conflicts the merge resolved
+// (see Conflict).
+func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 	var changes []Change
+	var conflicts []Conflict
 	applied := 0
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		hw := map[string]uint64{}
-		stopped := map[string]bool{}
+		local, err := readLocalEdits(tx, s.device)
+		if err != nil {
+			return err
+		}
 		recs := map[string]*record{}
 		befores := map[string]*Paper{}
 		var order []string
-		for i := range ops {
-			op := &ops[i]
-			if err := op.Check(); err != nil {
-				return err
-			}
-			if op.Device == s.device {
-				continue // our own ops come back from the server; we have them
-			}
-			if stopped[op.Device] {
-				continue
-			}
-			cur, ok := hw[op.Device]
-			if !ok {
-				v, err := tx.Get(pVector + op.Device)
-				if err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-					return err
-				}
-				cur, _ = strconv.ParseUint(v, 10, 64)
-			}
-			if op.Seq <= cur {
-				hw[op.Device] = cur
-				continue
-			}
-			if op.Seq != cur+1 {
-				stopped[op.Device] = true
-				hw[op.Device] = cur
-				continue
-			}
-			hw[op.Device] = op.Seq
+		hw, err := walkNewOps(tx, s.device, ops, func(op *Op) error {
 			r, ok := recs[op.Paper]
 			if !ok {
 				var err error
@@ -135,9 +112,14 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 				recs[op.Paper] = r
 				order = append(order, op.Paper)
 			}
+			conflicts = local.conflicts(conflicts, s.device, r, op)
 			r.apply(op)
 			s.clock.observeRemote(op.Clock)
 			applied++
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		for dev, seq := range hw {
 			if err := setVector(tx, dev, seq); err != nil {
@@ -165,10 +147,51 @@ func (s *Store) ApplyRemote(ops []Op) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("applying remote changes: %w", err)
+		return 0, nil, fmt.Errorf("applying remote changes: %w", err)
 	}
 	s.feed.publish(changes...)
-	return applied, nil
+	return applied, conflicts, nil
+}
+
+// walkNewOps calls fn, in order, for each op of ops that is new here: not
+// one of this device's own (they come back from the server; we have
+// them), above its device's high-water mark, and before any gap in that
+// device's seqs. It returns the devices' new high-water marks. An invalid
+// op stops the walk with an error.
+func walkNewOps(tx *buntdb.Tx, self string, ops []Op, fn func(op *Op) error) (map[string]uint64, error) {
+	hw := map[string]uint64{}
+	stopped := map[string]bool{}
+	for i := range ops {
+		op := &ops[i]
+		if err := op.Check(); err != nil {
+			return nil, err
+		}
+		if op.Device == self || stopped[op.Device] {
+			continue
+		}
+		cur, ok := hw[op.Device]
+		if !ok {
+			v, err := tx.Get(pVector + op.Device)
+			if err != nil && !errors.Is(err, buntdb.ErrNotFound) {
+				return nil, err
+			}
+			cur, _ = strconv.ParseUint(v, 10, 64)
+		}
+		if op.Seq <= cur {
+			hw[op.Device] = cur
+			continue
+		}
+		if op.Seq != cur+1 {
+			stopped[op.Device] = true
+			hw[op.Device] = cur
+			continue
+		}
+		hw[op.Device] = op.Seq
+		if err := fn(op); err != nil {
+			return nil, err
+		}
+	}
+	return hw, nil
 }
 
 // SetClockOffset tells the store how far this device's wall clock is off
@@ -224,9 +247,27 @@ type Conflict struct {
 	SkewDecided bool   `json:"skewDecided,omitempty"`
 }
 
-// Conflicts reports the conflicts that applying ops (as ApplyRemote would,
-// skipping ops already applied and stopping at gaps) would resolve. It only
-// reads, so call it just before ApplyRemote.
+// localEdits are this device's ops still queued for upload: their clocks,
+// and the clock of the last edit of each paper.
+type localEdits struct {
+	unsent map[HLC]bool
+	edited map[string]HLC
+}
+
+func readLocalEdits(tx *buntdb.Tx, device string) (localEdits, error) {
+	l := localEdits{unsent: map[HLC]bool{}, edited: map[string]HLC{}}
+	err := eachQueuedOp(tx, device, func(op Op) bool {
+		l.unsent[op.Clock] = true
+		if len(op.Set) > 0 || len(op.Add) > 0 || len(op.Remove) > 0 {
+			l.edited[op.Paper] = op.Clock
+		}
+		return true
+	})
+	return l, err
+}
+
+// conflicts appends to out the conflicts applying the remote op to r, the
+// paper's record before it, resolves.
 //
 // A remote op conflicts with a local edit of the same field to a different
 // value when it did not replace that edit's value: its Base names the
@@ -234,92 +275,37 @@ type Conflict struct {
 // device syncs first. An op from before Base is judged from what this
 // device knows for certain: the edit is still queued for upload (no one
 // can have seen it), or the remote op's clock is older than the edit's
-// (had its device seen the edit, its HLC would be later). A remote op trashing a paper that has queued local edits
-// is reported as a conflict on "trashed": the edits are kept inside the
-// trashed paper. Set fields are add-wins and never reported.
-func (s *Store) Conflicts(ops []Op) ([]Conflict, error) {
-	var out []Conflict
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		// Queued local ops: their clocks, and which papers they edit.
-		unsent := map[HLC]bool{}
-		edited := map[string]HLC{}
-		err := eachQueuedOp(tx, s.device, func(op Op) bool {
-			unsent[op.Clock] = true
-			if len(op.Set) > 0 || len(op.Add) > 0 || len(op.Remove) > 0 {
-				edited[op.Paper] = op.Clock
-			}
-			return true
-		})
-		if err != nil {
-			return err
+// (had its device seen the edit, its HLC would be later). A remote op
+// trashing a paper that has queued local edits is reported as a conflict
+// on "trashed": the edits are kept inside the trashed paper. Set fields are
+// add-wins and never reported.
+func (l localEdits) conflicts(out []Conflict, device string, r *record, op *Op) []Conflict {
+	for f, v := range op.Set {
+		if slices.Contains(mapFields, f) || !slices.Contains(scalarFields, f) {
+			continue // map entries describe another field, whose own conflict is reported
 		}
-		hw := map[string]uint64{}
-		stopped := map[string]bool{}
-		recs := map[string]*record{}
-		for i := range ops {
-			op := &ops[i]
-			if op.Device == s.device || stopped[op.Device] || op.Check() != nil {
-				continue
-			}
-			cur, ok := hw[op.Device]
-			if !ok {
-				v, err := tx.Get(pVector + op.Device)
-				if err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-					return err
-				}
-				cur, _ = strconv.ParseUint(v, 10, 64)
-			}
-			if op.Seq <= cur {
-				hw[op.Device] = cur
-				continue
-			}
-			if op.Seq != cur+1 {
-				stopped[op.Device] = true
-				hw[op.Device] = cur
-				continue
-			}
-			hw[op.Device] = op.Seq
-			r, ok := recs[op.Paper]
-			if !ok {
-				var err error
-				r, err = getRecordForWrite(tx, op.Paper)
-				if errors.Is(err, ErrNotFound) {
-					r = newRecord()
-				} else if err != nil {
-					return err
-				}
-				recs[op.Paper] = r
-			}
-			for f, v := range op.Set {
-				if slices.Contains(mapFields, f) || !slices.Contains(scalarFields, f) {
-					continue // map entries describe another field, whose own conflict is reported
-				}
-				lc, ok := r.Clocks[f]
-				if !ok || lc.Device != s.device || string(r.Values[f]) == string(v) {
-					continue
-				}
-				concurrent := unsent[lc] || op.Clock.Less(lc)
-				if op.Base != nil {
-					// The op says which value it replaced: it is concurrent
-					// with our edit unless it replaced it or a later value.
-					b := op.Base[f]
-					concurrent = b != lc && b.Less(lc)
-				}
-				if concurrent {
-					out = append(out, Conflict{Paper: op.Paper, Field: f,
-						Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
-						RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})
-				}
-			}
-			if v, ok := op.Set["trashed"]; ok && !isEmptyJSON(v) {
-				if lc, ok := edited[op.Paper]; ok && r.Clocks["trashed"] != lc {
-					out = append(out, Conflict{Paper: op.Paper, Field: "trashed",
-						LocalClock: lc, Remote: v, RemoteClock: op.Clock, RemoteOp: op.ID, RemoteWins: true})
-				}
-			}
-			r.apply(op)
+		lc, ok := r.Clocks[f]
+		if !ok || lc.Device != device || string(r.Values[f]) == string(v) {
+			continue
 		}
-		return nil
-	})
-	return out, err
+		concurrent := l.unsent[lc] || op.Clock.Less(lc)
+		if op.Base != nil {
+			// The op says which value it replaced: it is concurrent
+			// with our edit unless it replaced it or a later value.
+			b := op.Base[f]
+			concurrent = b != lc && b.Less(lc)
+		}
+		if concurrent {
+			out = append(out, Conflict{Paper: op.Paper, Field: f,
+				Local: r.Values[f], LocalClock: lc, Remote: v, RemoteClock: op.Clock,
+				RemoteOp: op.ID, RemoteWins: lc.Less(op.Clock)})
+		}
+	}
+	if v, ok := op.Set["trashed"]; ok && !isEmptyJSON(v) {
+		if lc, ok := l.edited[op.Paper]; ok && r.Clocks["trashed"] != lc {
+			out = append(out, Conflict{Paper: op.Paper, Field: "trashed",
+				LocalClock: lc, Remote: v, RemoteClock: op.Clock, RemoteOp: op.ID, RemoteWins: true})
+		}
+	}
+	return out
 }

@@ -194,7 +194,7 @@ func TestSnapshotMergeKeepsRemoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	opsA, _ := a.PendingOps(100)
-	if _, err := b.ApplyRemote(opsA); err != nil {
+	if _, _, err := b.ApplyRemote(opsA); err != nil {
 		t.Fatal(err)
 	}
 	// b removes "one" (not uploaded); a removes "two" and takes a snapshot
@@ -226,7 +226,7 @@ func TestSnapshotMergeKeepsRemoves(t *testing.T) {
 	if len(opsB) != 1 {
 		t.Fatalf("b has %d queued ops after the merge, want its 1 remove", len(opsB))
 	}
-	if _, err := c.ApplyRemote(opsB); err != nil {
+	if _, _, err := c.ApplyRemote(opsB); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.MergeSnapshot(vv, recs); err != nil {

@@ -675,10 +675,6 @@ func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts [
 		if len(ops) == 0 {
 			break
 		}
-		cs, err := e.store.Conflicts(ops)
-		if err != nil {
-			return received, conflicts, err
-		}
 		// Record which papers need their readable document rewritten
 		// before applying, so a crash in between doesn't forget them.
 		batch := map[string]bool{}
@@ -688,7 +684,7 @@ func (e *Engine) pull(ctx context.Context, full bool) (received int, conflicts [
 		if err := e.markDirty(batch); err != nil {
 			return received, conflicts, err
 		}
-		n, err := e.store.ApplyRemote(ops)
+		n, cs, err := e.store.ApplyRemote(ops)
 		if err != nil {
 			return received, conflicts, err
 		}

@@ -201,7 +201,7 @@ func randomRun(t *testing.T, srv *synctest.Server, seed uint64, n, steps int) {
 	})
 	// Shuffle across devices, keeping each device's order, to make the
 	// reference independent of any sync order.
-	if _, err := ref.ApplyRemote(interleave(rng, ops)); err != nil {
+	if _, _, err := ref.ApplyRemote(interleave(rng, ops)); err != nil {
 		t.Fatal(err)
 	}
 	want := stateOf(t, ref)

@@ -70,7 +70,7 @@ func (a opArchive) reference(t testing.TB) *meta.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ref.Close() })
-	if _, err := ref.ApplyRemote(ops); err != nil {
+	if _, _, err := ref.ApplyRemote(ops); err != nil {
 		t.Fatal(err)
 	}
 	return ref

@@ -53,7 +53,7 @@ func (d *device) sendTo(other *device) {
 	if len(ops) == 0 {
 		return
 	}
-	if _, err := other.store.ApplyRemote(ops); err != nil {
+	if _, _, err := other.store.ApplyRemote(ops); err != nil {
 		d.t.Fatalf("%s -> %s: %v", d.name, other.name, err)
 	}
 	if err := d.store.MarkSent(ops[len(ops)-1].Seq); err != nil {
