@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/paperfs/paperfs/meta/person"
 )
 
 var (
@@ -689,14 +691,14 @@ func splitNames(part string) []string {
 		for j < len(words) && isInitial(words[j]) {
 			j++
 		}
-		for j < len(words) && particles[strings.ToLower(words[j])] {
+		for j < len(words) && person.IsParticle(strings.ToLower(words[j])) {
 			j++
 		}
 		if j >= len(words) {
 			return wholeName(part)
 		}
 		j++ // the family name
-		for j+1 < len(words) && particles[strings.ToLower(words[j])] {
+		for j+1 < len(words) && person.IsParticle(strings.ToLower(words[j])) {
 			j += 2 // "Pérez y Pérez"
 		}
 		n := cleanName(strings.Join(words[i:j], " "))
@@ -720,8 +722,6 @@ func isInitial(w string) bool {
 	r := []rune(w)
 	return len(r) >= 2 && len(r) <= 4 && unicode.IsUpper(r[0]) && strings.HasSuffix(w, ".")
 }
-
-var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "da": true, "di": true, "la": true, "le": true, "du": true, "del": true, "della": true, "dos": true, "das": true, "bin": true, "al": true, "el": true, "ten": true, "ter": true, "y": true}
 
 // titleWords occur in titles and headings but not in names.
 var titleWords = map[string]bool{"the": true, "of": true, "and": true, "for": true, "in": true, "on": true, "with": true, "to": true, "a": true, "an": true, "from": true, "by": true, "via": true, "using": true, "towards": true, "at": true, "is": true, "are": true, "how": true, "what": true, "why": true, "abstract": true, "introduction": true, "university": true, "institute": true}
@@ -763,7 +763,7 @@ func cleanName(part string) string {
 		switch {
 		case titleWords[strings.ToLower(w)]:
 			return ""
-		case particles[w]: // "van", "de"; a capitalised "Di" or "Al" is a name
+		case person.IsParticle(w): // "van", "de"; a capitalised "Di" or "Al" is a name
 		case unicode.IsUpper(r[0]):
 			caps++
 			for _, c := range r {
@@ -811,13 +811,7 @@ func (d *doc) infoAuthors() {
 	}
 }
 
-func family(name string) string {
-	f := strings.Fields(name)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.ToLower(f[len(f)-1])
-}
+func family(name string) string { return strings.ToLower(person.Family(name)) }
 
 func sameFamilies(a, b []string) bool {
 	set := map[string]bool{}

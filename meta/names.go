@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/paperfs/paperfs/meta/person"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -318,11 +319,11 @@ func BaseName(p *Paper) string {
 	switch len(p.Authors) {
 	case 0:
 	case 1:
-		b.WriteString(familyName(p.Authors[0]))
+		b.WriteString(person.Family(p.Authors[0]))
 	case 2:
-		b.WriteString(familyName(p.Authors[0]) + " and " + familyName(p.Authors[1]))
+		b.WriteString(person.Family(p.Authors[0]) + " and " + person.Family(p.Authors[1]))
 	default:
-		b.WriteString(familyName(p.Authors[0]) + " et al.")
+		b.WriteString(person.Family(p.Authors[0]) + " et al.")
 	}
 	if p.Year != 0 {
 		if b.Len() > 0 {
@@ -383,45 +384,6 @@ func nameHash(s string) string {
 		b[i] = idAlphabet[sum[i]&31]
 	}
 	return string(b)
-}
-
-// familyName guesses the family name of "First Last" or "Last, First".
-func familyName(name string) string {
-	name = strings.TrimSpace(name)
-	if i := strings.IndexByte(name, ','); i > 0 {
-		return strings.TrimSpace(name[:i])
-	}
-	f := strings.Fields(name)
-	if len(f) == 0 {
-		return ""
-	}
-	i := len(f) - 1
-	// "Guy L. Steele Jr." -> Steele
-	if i > 0 && isSuffix(f[i]) {
-		i--
-	}
-	// "Robbert van Renesse" -> van Renesse, "Ludwig von Mises" -> von Mises
-	j := i
-	for j > 1 && isParticle(f[j-1]) {
-		j--
-	}
-	return strings.TrimRight(strings.Join(f[j:i+1], " "), ",")
-}
-
-func isParticle(s string) bool {
-	switch s {
-	case "van", "von", "de", "der", "den", "da", "di", "del", "della", "du", "le", "la", "dos", "das", "ter", "ten", "zu":
-		return true
-	}
-	return false
-}
-
-func isSuffix(s string) bool {
-	switch strings.TrimRight(strings.ToLower(s), ".,") {
-	case "jr", "sr", "ii", "iii", "iv":
-		return true
-	}
-	return false
 }
 
 // WithSuffix is the name a paper takes in a directory where another paper

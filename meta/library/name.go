@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/paperfs/paperfs/meta"
-	"github.com/paperfs/paperfs/meta/bibtex"
+	"github.com/paperfs/paperfs/meta/person"
 )
 
 // DefaultNamePattern names imported PDFs like the mount names papers:
@@ -206,17 +206,17 @@ func field(name string, p *meta.Paper) string {
 		case 0:
 			return ""
 		case 1:
-			return family(p.Authors[0])
+			return person.Family(p.Authors[0])
 		case 2:
-			return family(p.Authors[0]) + " and " + family(p.Authors[1])
+			return person.Family(p.Authors[0]) + " and " + person.Family(p.Authors[1])
 		default:
-			return family(p.Authors[0]) + " et al."
+			return person.Family(p.Authors[0]) + " et al."
 		}
 	case "author":
 		if len(p.Authors) == 0 {
 			return ""
 		}
-		return family(p.Authors[0])
+		return person.Family(p.Authors[0])
 	case "year":
 		if p.Year == 0 {
 			return ""
@@ -236,13 +236,4 @@ func field(name string, p *meta.Paper) string {
 		return p.ID
 	}
 	return ""
-}
-
-// family is an author's family name with its particles ("van Renesse").
-func family(author string) string {
-	n := bibtex.ParseName(author)
-	if n.Literal != "" {
-		return n.Literal
-	}
-	return strings.TrimSpace(n.Von + " " + n.Last)
 }
