@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/paperfs/paperfs/internal/atomicfile"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -179,29 +179,7 @@ func (e *Engine) saveState(conflicts bool) {
 	}
 }
 
-// WriteStatusFile writes st as JSON to path atomically (temporary file
-// and rename), readable only by the owner.
-func WriteStatusFile(path string, st Status) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".sync-status-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// ReadStatusFile reads a status written by WriteStatusFile. If the file
+// ReadStatusFile reads a status file an engine wrote. If the file
 // says a Run loop owns it but that process is gone, Running is cleared.
 func ReadStatusFile(path string) (Status, error) {
 	var st Status
@@ -236,7 +214,7 @@ func (e *Engine) writeStatusFile() {
 	if string(b) == e.statusLast {
 		return
 	}
-	if err := WriteStatusFile(e.cfg.StatusFile, st); err != nil {
+	if err := atomicfile.WriteJSON(e.cfg.StatusFile, st); err != nil {
 		e.log.Warn("sync: writing the status file", "path", e.cfg.StatusFile, "err", err)
 		return
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/internal/atomicfile"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 	psync "github.com/paperfs/paperfs/sync"
@@ -159,7 +159,7 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, view *fs.FS, fsys
 				mi.Rejected = mi.Rejected[n-statusRejections:]
 			}
 			st.Mount = mi
-			if err := writeJSONAtomic(statusPath(a.dataDir), st); err != nil {
+			if err := atomicfile.WriteJSON(statusPath(a.dataDir), st); err != nil {
 				a.log.Warn("writing status file", "err", err)
 			}
 		}
@@ -197,23 +197,6 @@ func selfRSS() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
-}
-
-func writeJSONAtomic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	err = os.WriteFile(tmp, b, 0o600)
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		// A full disk must not leave a half-written copy behind.
-		os.Remove(tmp)
-	}
-	return err
 }
 
 func printStatus(w io.Writer, st *Status) {
