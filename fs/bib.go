@@ -22,7 +22,7 @@ const (
 
 // BibSource is what the BibTeX files need of the store: every paper, a
 // version to cache by, and whether every stored citation key is unique.
-// *meta.Store has all three.
+// *meta.Store has all three; the view's Store includes it.
 type BibSource interface {
 	List(v meta.View) ([]meta.Entry, error)
 	Get(id string) (meta.Paper, error)
@@ -134,10 +134,7 @@ func (n *Bib) Attr() (Attr, error) {
 // keys when they are created, so a read shows the stored keys, and the
 // one a keyless paper will get (see bibtex.ResolveKeys).
 func (n *Bib) Content() ([]byte, time.Time, error) {
-	src, ok := n.fs.store.(BibSource)
-	if !ok {
-		return nil, time.Time{}, fmt.Errorf("%s: the store cannot list every paper", n.Name())
-	}
+	src := n.fs.store
 	v, err := src.Vector()
 	if err != nil {
 		return nil, time.Time{}, err

@@ -44,6 +44,8 @@ type Store interface {
 	Join(id string, v meta.View, in bool) error
 	GroupValue(v meta.View) (string, error)
 	Subscribe() *meta.Subscription
+	// The BibTeX files read every paper.
+	BibSource
 }
 
 // Folder is what the view needs of the library folder: reading a PDF,
@@ -65,7 +67,8 @@ type Folder interface {
 	// It is quick: it reads and hashes the file, and extracts nothing.
 	Identify(src string) (existing string, err error)
 	// ImportFile imports the file at src (moving it into the library
-	// folder), tagged with tags. It may take seconds (extraction).
+	// folder), tagged with tags. It may take seconds (extraction). A file
+	// whose paper is there already fails with a meta.DuplicateOf.
 	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
 	Trash(id string) (meta.Paper, error)
 	Restore(id string) (meta.Paper, error)

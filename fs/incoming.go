@@ -153,7 +153,7 @@ func (f *FS) importIncoming(n *Incoming) {
 		tags = []string{tag}
 	}
 	p, err := f.opts.Folder.ImportFile(f.bg, n.tmp, true, tags)
-	var dup interface{ PaperID() string }
+	var dup meta.DuplicateOf
 	switch {
 	case err == nil:
 		if d.View.Kind == meta.Folders {

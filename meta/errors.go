@@ -18,6 +18,15 @@ var (
 	ErrTooLarge = errors.New("too large")
 )
 
+// DuplicateOf is an error saying that what was to be added is a paper
+// already (it wraps ErrExists): errors.As finds it, and PaperID names the
+// paper. meta/library's import returns one; the view joins the paper
+// that is there instead.
+type DuplicateOf interface {
+	error
+	PaperID() string
+}
+
 // FieldError says which field of a paper is wrong and why.
 type FieldError struct {
 	Field  string

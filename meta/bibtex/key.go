@@ -15,7 +15,18 @@ import (
 // KeyStore is what key assignment needs of the store (*meta.Store).
 type KeyStore interface {
 	ByIdentifier(kind, value string) ([]string, error)
+	Get(id string) (meta.Paper, error)
 	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
+}
+
+// KeyLibrary is what AssignKeys needs of the store (*meta.Store): every
+// paper, and whether there is anything to do (CiteKeysUnique answers from
+// the store's key index, without decoding every paper: what makes opening
+// a large library fast).
+type KeyLibrary interface {
+	KeyStore
+	ForEach(fn func(p meta.Paper) bool) error
+	CiteKeysUnique() (bool, error)
 }
 
 // stopwords are skipped when a key takes the first word of a title.
@@ -113,7 +124,7 @@ func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
 			return nil
 		})
 		if errors.Is(err, errKeyChanged) {
-			np, err = getPaper(s, p.ID)
+			np, err = s.Get(p.ID)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("citation key for paper %s (%q): %w", p.ID, p.Title, err)
@@ -132,18 +143,11 @@ var errKeyChanged = errors.New("citation key changed meanwhile")
 // versions or synced from them, run when a library is opened. It writes
 // nothing when every paper has a key of its own, and returns how many
 // papers it changed.
-func AssignKeys(s interface {
-	KeyStore
-	ForEach(fn func(p meta.Paper) bool) error
-}) (int, error) {
-	// The store can answer "nothing to do" from its key index, without
-	// decoding every paper: what makes opening a large library fast.
-	if c, ok := s.(interface{ CiteKeysUnique() (bool, error) }); ok {
-		if done, err := c.CiteKeysUnique(); err != nil {
-			return 0, err
-		} else if done {
-			return 0, nil
-		}
+func AssignKeys(s KeyLibrary) (int, error) {
+	if done, err := s.CiteKeysUnique(); err != nil {
+		return 0, err
+	} else if done {
+		return 0, nil
 	}
 	var all []meta.Paper
 	seen := map[string]bool{}
@@ -259,15 +263,6 @@ func ResolveKeys(all []meta.Paper) []meta.Paper {
 		}
 	}
 	return out
-}
-
-func getPaper(s KeyStore, id string) (meta.Paper, error) {
-	if g, ok := s.(interface {
-		Get(string) (meta.Paper, error)
-	}); ok {
-		return g.Get(id)
-	}
-	return s.Update(id, func(*meta.Paper) error { return nil })
 }
 
 // freeKey returns base, or base with the first free suffix a, b, ... z,

@@ -65,6 +65,8 @@ func (e *DuplicateError) Unwrap() error { return meta.ErrExists }
 // PaperID is the paper that already has the content.
 func (e *DuplicateError) PaperID() string { return e.ID }
 
+var _ meta.DuplicateOf = (*DuplicateError)(nil)
+
 // Import brings PDFs (files, or folders searched recursively) into the
 // library folder and the store, extracting on several cores. A file whose
 // content, DOI or arXiv id is a paper's already is reported, not imported
