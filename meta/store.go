@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +133,18 @@ type Options struct {
 	// NoSync turns off the fsync after each commit. For benchmarks that
 	// build throwaway libraries only.
 	NoSync bool
+	// Memory policy is the program's to decide (cmd/paperfs), not the
+	// store's; these hooks tell it when the store's memory use changes.
+	//
+	// BeforeLoad, if set, is called once the database is locked and
+	// checked, just before its contents are read into memory: a heap
+	// about as large as the file is built then.
+	BeforeLoad func()
+	// Migrating, if set, is called before a schema migration, which
+	// rewrites every paper in one transaction and makes garbage in
+	// proportion to the library; the function it returns is called when
+	// the migration is done.
+	Migrating func() (done func())
 }
 
 // Store is a library's metadata database. It is safe for concurrent use.
@@ -213,6 +224,9 @@ func open(path string, lock *os.File, opts Options) (_ *Store, err error) {
 			return nil, &DamagedError{Path: path, Reason: reason, Check: &rec}
 		}
 		rewritten = !ok
+	}
+	if opts.BeforeLoad != nil {
+		opts.BeforeLoad()
 	}
 	db, err := buntdb.Open(path)
 	if err != nil {
@@ -449,12 +463,8 @@ func (s *Store) init(opts Options) error {
 		if ver > SchemaVersion {
 			return fmt.Errorf("written by a newer paperfs (schema %d, this one reads up to %d); upgrade paperfs", ver, SchemaVersion)
 		}
-		if ver < SchemaVersion {
-			// A migration rewrites every paper in one transaction and
-			// makes garbage in proportion; a caller that paused the
-			// collector for a plain open must not pay for it in memory
-			// (at 100k papers, 1.5 GB without collection).
-			defer debug.SetGCPercent(debug.SetGCPercent(100))
+		if ver < SchemaVersion && opts.Migrating != nil {
+			defer opts.Migrating()()
 		}
 		for ; ver < SchemaVersion; ver++ {
 			migrated = true

@@ -63,7 +63,20 @@ func resolve(g *globalOptions) (cfg *Config, libDir, dataDir string, err error) 
 }
 
 // openApp opens the library's store. The caller must call close.
-func openApp(g *globalOptions) (*app, error) {
+func openApp(g *globalOptions) (*app, error) { return openAppWith(g, appOptions{}) }
+
+// appOptions tune how a command opens the library.
+type appOptions struct {
+	// prefault backs the heap the store is about to build with memory in
+	// one call (prefaultHeap), for a command that then serves for long
+	// (mount): a quick command beside a running mount must not fault in
+	// memory it never uses.
+	prefault bool
+}
+
+// openAppWith is openApp with the command's tuning. The process's memory
+// policy is decided here and in the commands, never in meta or fs.
+func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 	cfg, libDir, dataDir, err := resolve(g)
 	if err != nil {
 		return nil, err
@@ -75,14 +88,19 @@ func openApp(g *globalOptions) (*app, error) {
 		return err == nil
 	}
 	dbPath := filepath.Join(dataDir, "meta.db")
-	if err := prefaultHeap(storeHeapEstimate(dbPath)); err != nil {
-		log.Debug("prefaulting the heap", "err", err)
+	opts := meta.Options{FileExists: exists, Migrating: collectWhileMigrating}
+	if o.prefault {
+		// After the lock: a second process refused by it prefaults nothing.
+		opts.BeforeLoad = func() {
+			if err := prefaultHeap(storeHeapEstimate(dbPath)); err != nil {
+				log.Debug("prefaulting the heap", "err", err)
+			}
+		}
 	}
 	// Opening reads the whole store into memory and makes little garbage:
-	// a collection during it would only mark what is still being built
-	// (at 100k papers, about a sixth of the mount's start).
+	// a collection during it would only mark what is still being built.
 	gc := debug.SetGCPercent(-1)
-	a.store, err = meta.Open(dbPath, meta.Options{FileExists: exists})
+	a.store, err = meta.Open(dbPath, opts)
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
@@ -100,6 +118,15 @@ func openApp(g *globalOptions) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// collectWhileMigrating turns the collector on at its default while a
+// schema migration runs: a migration rewrites every paper in one
+// transaction and makes garbage in proportion, which a collector paused
+// for a plain open would let pile up.
+func collectWhileMigrating() (done func()) {
+	gc := debug.SetGCPercent(100)
+	return func() { debug.SetGCPercent(gc) }
 }
 
 func (a *app) close() error {

@@ -109,7 +109,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		gc = 50
 	}
 	start := time.Now()
-	a, err := openApp(g)
+	a, err := openAppWith(g, appOptions{prefault: true})
 	if err != nil {
 		debug.SetGCPercent(gc)
 		return err
