@@ -48,8 +48,8 @@ func Cited(src BibSource, tag string) ([]meta.Paper, error) {
 // cited is Cited with the keys' uniqueness known. A tag's file reads only
 // the tag's papers when every paper's stored key is unique, which is the
 // rule: keys are given when papers are created. Reading the whole library
-// for each tag.bib made listing every tag of a 100k-paper library a matter
-// of minutes, since a listing sizes the file.
+// for each tag.bib would make listing the tags of a large library read
+// it once per tag, since a listing sizes each file.
 func cited(src BibSource, tag string, unique bool) ([]meta.Paper, error) {
 	if tag != "" && unique {
 		return tagMembers(src, meta.GroupName(tag))

@@ -19,9 +19,8 @@ import (
 //
 // Schema 3 stored the index as buntdb keys, about seven per paper, and
 // schema 4 the entries as keys of their own. buntdb keeps every key in
-// memory with ~100 bytes of bookkeeping and reads them all at open, so at
-// 100k papers the index keys were 100 MB of the mount's memory and most of
-// its start.
+// memory with its own bookkeeping and reads them all at open, so the
+// index keys were most of the mount's memory and of its start.
 
 // indexed is one paper in the index: what a listing shows of it, decoded
 // from its entry value. Its strings are substrings of val, which buntdb
@@ -293,8 +292,8 @@ func newIndex(n int) *index {
 
 // load builds the index from every entry, calling bad with the id of each
 // one that does not parse. View sets are filled as slices, then the large
-// ones become sets at their final size: growing a map of 100k papers one
-// by one was a tenth of the mount's start.
+// ones become sets at their final size: growing a map of every paper one
+// by one rehashes it again and again, at open.
 //
 // The view sets and the key maps are disjoint, so they are built by two
 // goroutines, each splitting the entries again (splitting copies nothing).

@@ -19,11 +19,10 @@ import (
 //
 //	z<last seq>:<flate-compressed JSON array of the ops, in seq order>
 //
-// An import of 100k papers queues 100k create ops that stay until sync is
+// An import queues one create op per paper, and they stay until sync is
 // set up, if ever; buntdb keeps every key in memory and reads the whole file
-// at open, so one op per key made the queue the largest part of the store
-// (53 of 185 MB at 100k papers). Packed, the same ops take about a fifth of
-// the bytes and a thousandth of the keys.
+// at open, so one op per key made the queue the largest part of the store.
+// Packed, the same ops take a fraction of the bytes and of the keys.
 
 // packMin is the number of ops from one write from which they are packed.
 const packMin = 2

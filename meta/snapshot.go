@@ -221,8 +221,8 @@ func (s *Store) MergeSnapshot(vector map[string]uint64, recs []SnapshotRecord) (
 
 // MergeSnapshotFrom is MergeSnapshot of the records recs yields, each
 // taken (and, by a caller that decodes them as it yields, parsed) only
-// as it is merged: a snapshot of 100k papers parsed all at once took
-// about a gigabyte. A record that is invalid or an error from recs
+// as it is merged: parsed all at once, a large library's snapshot takes
+// many times its papers' size in memory. A record that is invalid or an error from recs
 // aborts the commit, leaving the store as it was.
 func (s *Store) MergeSnapshotFrom(vector map[string]uint64, recs iter.Seq2[*SnapshotRecord, error]) (int, error) {
 	for dev := range vector {

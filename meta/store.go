@@ -396,9 +396,9 @@ const (
 // shrink rewrites the database file as one SET per live key, in key order
 // (buntdb's Shrink); s.mu is held. buntdb loads the whole file at Open; a
 // compact, sorted file is both smaller to read and faster to load, because
-// its keys go into the in-memory B-tree in order (a 100k-paper store:
-// about a third less time to open). The check file announces the rewrite
-// first, then describes the new file once it is durable.
+// its keys go into the in-memory B-tree in order. The check file
+// announces the rewrite first, then describes the new file once it is
+// durable.
 func (s *Store) shrink() error {
 	keys, seq, err := s.stats()
 	if err != nil {

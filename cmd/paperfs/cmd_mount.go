@@ -92,17 +92,17 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	}
 	// A mount is a long-lived process whose heap is mostly data that lives
 	// as long as it does (the store, the kernel's inodes). With an inode
-	// bound, the heap limit (memlimit.go) holds memory to the budget, and
-	// the collector runs at 100% growth below it: at 50% it ran more often
-	// while the first ls -l all/ filled the heap (100k papers, seven
-	// alternating pairs: 1.28x native on average at 50%, 1.10x at 100%, RSS
-	// 288 MB both). Without a bound, 50% keeps RSS a quarter lower than
-	// 100% for little CPU (476 vs 533 MB after ls -l all/). $GOGC overrides.
+	// bound, the heap limit (memlimit.go) holds memory to the budget, so
+	// the collector runs at 100% growth below it: a lower setting only
+	// makes it run more often while the first listing fills the heap, for
+	// no saving in memory. Without a bound, 50% keeps resident memory
+	// markedly lower than 100% for little CPU. $GOGC overrides. (Figures:
+	// docs/benchmarks.md, "Figures behind the code's tuning".)
 	//
 	// No collection until the mount answers: the store's heap is all live,
-	// and the first collection after loading it (~0.1 s of marking, with
-	// allocation assists) would only delay the mount. openApp keeps it off
-	// while it loads the store and leaves it as it found it.
+	// and the first collection after loading it, marking all of it, would
+	// only delay the mount. openApp keeps it off while it loads the store
+	// and leaves it as it found it.
 	gc := debug.SetGCPercent(-1)
 	gcDefault := os.Getenv("GOGC") == ""
 	if gcDefault {

@@ -12,9 +12,9 @@ import (
 // A mount's heap is the store (its records and indexes, loaded at start)
 // and the inodes the kernel holds, which --max-inodes bounds. Left to
 // GOGC alone, the collector lets the heap grow by half of what is live
-// before collecting: at 100k papers, 207 MB live after a walk of every
-// view was 331 MB resident. The mount therefore sets a soft memory limit
-// (debug.SetMemoryLimit) at what it means to hold, its budget: the store's
+// before collecting, so a mount whose heap is nearly all live data stays
+// half as large again as it needs to. The mount therefore sets a soft
+// memory limit (debug.SetMemoryLimit) at what it means to hold, its budget: the store's
 // live heap, measured by the collection that starts as the mount answers
 // (the collector is off while the store loads), plus the bound's inodes at
 // inodeBytes each; the limit is limitHeadroom above that. Near the limit
@@ -29,7 +29,8 @@ import (
 // $GOMEMLIMIT, or no inode bound, leaves the runtime's own policy.
 
 // inodeBytes is the heap an inode held by the kernel costs, go-fuse's
-// tables included (100k papers, ls -l all/: 200k inodes, ~110 MB live).
+// tables included, as measured by listing all/ of a large library (see
+// docs/benchmarks.md); rerun that when go-fuse or the node types change.
 const inodeBytes = 560
 
 // limitHeadroom is the share above the budget (or above what is live,

@@ -10,11 +10,11 @@ import (
 // prefaultHeap makes the Go heap n bytes larger with its pages already
 // backed by memory, in one madvise(MADV_POPULATE_WRITE) call, and frees it
 // again for the allocations that follow. Opening the store builds a heap
-// about as large as its file; on the VMs paperfs is benchmarked on, taking
-// those pages one fault at a time cost 3-6 ms per MB, about half the
-// mount's start, and populating them in one call a quarter of that
-// (`benchfs -only open` measures both). Best effort: kernels before 5.14
-// refuse the advice and nothing is lost but the time.
+// about as large as its file; taking those pages one fault at a time is
+// a large share of a mount's start on virtual machines, and populating
+// them in one call much less (`benchfs -only open` measures both; figures
+// in docs/benchmarks.md). Best effort: kernels before 5.14 refuse the
+// advice and nothing is lost but the time.
 func prefaultHeap(n int64) error {
 	if n <= 0 {
 		return nil

@@ -16,8 +16,8 @@ import (
 // The kernel keeps a dentry, and so an inode here, for every name it has
 // looked up until memory runs short: once a file manager or an indexer has
 // listed every view of a large library, the mount would hold an inode per
-// name for the rest of its life (at 100k papers, ~900k inodes, over half a
-// gigabyte). Directories nobody has used for a while are asked to forget
+// name for the rest of its life: several per paper, with go-fuse's
+// bookkeeping for each. Directories nobody has used for a while are asked to forget
 // their papers' names (FUSE_NOTIFY_INVAL_ENTRY); the kernel then drops the
 // unused dentries and sends FORGET for their inodes, and go-fuse frees them.
 // A name is looked up again on next use. Open files keep their inode and
@@ -36,8 +36,9 @@ import (
 const DefaultIdleForget = 2 * time.Minute
 
 // DefaultMaxInodes is how many inodes of papers' files and group
-// directories (about 0.5 KB of heap each with go-fuse's bookkeeping) the
-// mount keeps: the PDFs and sidecars of all/ in a 100k-paper library.
+// directories the mount keeps: the PDFs and sidecars of all/ in a
+// 100k-paper library, so listing all/ of a library that size needs no
+// pass over the bound. cmd/paperfs's inodeBytes is what each costs.
 const DefaultMaxInodes = 200000
 
 // underMax is the share of MaxInodes a pass over the bound brings the count
@@ -161,8 +162,8 @@ func (f *FS) forgetOver() (n int, busy bool) {
 			return n, true
 		}
 		// The group directory goes too, with go-fuse's table of its
-		// children, which never shrinks (100k author directories hold
-		// as much as their papers' inodes).
+		// children, which never shrinks (a library's author directories
+		// hold as much as their papers' inodes).
 		n += f.forgetDir(r.d, inUse) + f.forgetGroupDir(r.d, r.parent, r.name)
 	}
 	return n, false

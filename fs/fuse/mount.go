@@ -97,9 +97,9 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			// file manager), not for a listing of names alone (find,
 			// a shell's glob, os.ReadDir), as libfuse does by default;
 			// except for a listing's first batch, which answers without
-			// inodes (see dirHandle). 100k library (scripts/bench fs):
-			// ls -l all/ still 0.9-1.2x native; RSS after listing the
-			// names of every view 436 MB, was 582 MB.
+			// inodes (see dirHandle). ls -l stays as fast, and listing
+			// names alone no longer fills memory with inodes
+			// (docs/benchmarks.md).
 			ExtraCapabilities: gofuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &entry,
