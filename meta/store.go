@@ -686,7 +686,11 @@ func (s *Store) Create(p Paper) (Paper, error) {
 }
 
 // CreateMany adds papers in one durable commit (bulk import).
-func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
+func (s *Store) CreateMany(ps []Paper) ([]Paper, error) { return s.createMany(ps, nil) }
+
+// createMany is CreateMany; key, if set, gives each paper its citation
+// key inside the transaction, once its id is known.
+func (s *Store) createMany(ps []Paper, key func(p *Paper)) ([]Paper, error) {
 	out := make([]Paper, len(ps))
 	var changes []Change
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
@@ -699,6 +703,9 @@ func (s *Store) CreateMany(ps []Paper) ([]Paper, error) {
 			}
 			if _, err := tx.Get(pRecord + p.ID); err == nil {
 				return fmt.Errorf("paper %s: %w", p.ID, ErrExists)
+			}
+			if key != nil {
+				key(&p)
 			}
 			p.normalize()
 			if err := Validate(&p); err != nil {

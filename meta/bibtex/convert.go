@@ -133,9 +133,10 @@ func ToPaper(e *Entry) (meta.Paper, []string) {
 
 // Store is what an import needs of the store (*meta.Store).
 type Store interface {
-	KeyStore
-	Create(p meta.Paper) (meta.Paper, error)
+	KeyCreator
 	Get(id string) (meta.Paper, error)
+	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
+	ByIdentifier(kind, value string) ([]string, error)
 	ByPath(rel string) (string, error)
 }
 
@@ -167,8 +168,6 @@ func Import(s Store, src []byte, opts ImportOptions) (Report, error) {
 	rep := Report{Unmapped: map[string]int{}, Keys: map[string]string{}, Renamed: map[string]string{}}
 	entries, errs := Parse(src)
 	rep.Errors = append(rep.Errors, errs...)
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	for i := range entries {
 		pe := &entries[i]
 		p, unmapped := ToPaper(&pe.Entry)
@@ -184,7 +183,7 @@ func Import(s Store, src []byte, opts ImportOptions) (Report, error) {
 			return rep, err
 		}
 		if id == "" {
-			np, err := createWithKey(s, p)
+			np, err := CreateWithKey(s, p)
 			if err != nil {
 				rep.Errors = append(rep.Errors, fmt.Errorf("line %d, entry %s: %w", pe.Line, pe.Key, err))
 				continue
@@ -245,7 +244,7 @@ func match(s Store, p *meta.Paper, rep *Report) (string, error) {
 		return "", nil
 	}
 	for n := 0; ; n++ {
-		key := p.CiteKey + suffix(n)
+		key := p.CiteKey + meta.KeySuffix(n)
 		ids, err := s.ByIdentifier("citekey", key)
 		if err != nil {
 			return "", err

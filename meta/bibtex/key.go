@@ -2,21 +2,21 @@ package bibtex
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/paperfs/paperfs/meta"
 )
 
-// KeyStore is what key assignment needs of the store (*meta.Store).
+// KeyStore is what key assignment needs of the store (*meta.Store), which
+// keeps keys unique: it chooses the free suffix for a base key inside the
+// transaction that stores it (see meta.Store.GiveKey).
 type KeyStore interface {
-	ByIdentifier(kind, value string) ([]string, error)
 	Get(id string) (meta.Paper, error)
-	Update(id string, fn func(p *meta.Paper) error) (meta.Paper, error)
+	FreeKey(base, id string) string
+	GiveKey(id, old, base string) (meta.Paper, error)
 }
 
 // KeyLibrary is what AssignKeys needs of the store (*meta.Store): every
@@ -74,10 +74,6 @@ func BaseKey(p *meta.Paper) string {
 	return key
 }
 
-// keyMu serialises key assignment in this process, so two readers of
-// library.bib never hand one key to two papers.
-var keyMu sync.Mutex
-
 // EnsureKeys gives every paper without a citation key a unique one and
 // stores it in the paper's citekey field, where it stays: later edits to
 // the title or authors never change it; only the user does, by editing the
@@ -85,8 +81,6 @@ var keyMu sync.Mutex
 // or a hand edit) are repaired: the paper added first keeps it, the others
 // get a fresh one. It returns the papers as stored, in the same order.
 func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	out := slices.Clone(papers)
 	taken := map[string]string{} // lower-case key -> id, of the papers given
 	order := make([]int, len(out))
@@ -111,31 +105,14 @@ func EnsureKeys(s KeyStore, papers []meta.Paper) ([]meta.Paper, error) {
 	}
 	for _, i := range todo {
 		p := &out[i]
-		key, err := freeKey(s, BaseKey(p), p.ID, taken)
-		if err != nil {
-			return nil, err
-		}
-		old := p.CiteKey
-		np, err := s.Update(p.ID, func(q *meta.Paper) error {
-			if q.CiteKey != old {
-				return errKeyChanged // edited meanwhile: the edit wins
-			}
-			q.CiteKey = key
-			return nil
-		})
-		if errors.Is(err, errKeyChanged) {
-			np, err = s.Get(p.ID)
-		}
+		np, err := s.GiveKey(p.ID, p.CiteKey, BaseKey(p))
 		if err != nil {
 			return nil, fmt.Errorf("citation key for paper %s (%q): %w", p.ID, p.Title, err)
 		}
 		*p = np
-		taken[strings.ToLower(np.CiteKey)] = np.ID
 	}
 	return out, nil
 }
-
-var errKeyChanged = errors.New("citation key changed meanwhile")
 
 // AssignKeys stores a citation key for every paper that has none, and
 // repairs keys two papers share (see EnsureKeys). Papers get their key when
@@ -181,42 +158,30 @@ func AssignKeys(s KeyLibrary) (int, error) {
 
 // KeyCreator is what CreateWithKey needs of the store (*meta.Store).
 type KeyCreator interface {
-	KeyStore
-	Create(p meta.Paper) (meta.Paper, error)
+	CreateWithKey(p meta.Paper, base string) (meta.Paper, error)
 }
 
-// CreateWithKey creates p, first giving it a free citation key if it has
-// none, so a paper is stored with its key in the write that creates it and
-// reading library.bib never has to assign one. Choosing the key and
-// creating the paper are one step for every other key assignment in this
-// process (a database is open in one process only).
+// CreateWithKey creates p with a citation key of its own, chosen in the
+// store's transaction that creates it: p's key if it has one no other
+// paper holds, otherwise BaseKey (or p's key) with the first free
+// suffix. So a paper is stored with its key, and reading library.bib
+// never has to assign one.
 func CreateWithKey(s KeyCreator, p meta.Paper) (meta.Paper, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	return createWithKey(s, p)
-}
-
-// createWithKey is CreateWithKey for callers holding keyMu.
-func createWithKey(s KeyCreator, p meta.Paper) (meta.Paper, error) {
-	if strings.TrimSpace(p.CiteKey) == "" {
-		key, err := freeKey(s, BaseKey(&p), p.ID, nil)
-		if err != nil {
-			return meta.Paper{}, fmt.Errorf("citation key for %q: %w", p.Title, err)
-		}
-		p.CiteKey = key
+	base := strings.TrimSpace(p.CiteKey)
+	if base == "" {
+		base = BaseKey(&p)
 	}
-	return s.Create(p)
+	np, err := s.CreateWithKey(p, base)
+	if err != nil {
+		return meta.Paper{}, fmt.Errorf("creating %q with citation key %s: %w", p.Title, base, err)
+	}
+	return np, nil
 }
 
-// NewKey returns a free citation key for a paper about to be created, for
-// callers that need the key before the paper exists (to name its file).
-// They must create the paper before anything else in this process creates
-// one, or use CreateWithKey.
-func NewKey(s KeyStore, p *meta.Paper) (string, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	return freeKey(s, BaseKey(p), p.ID, nil)
-}
+// NewKey returns the key CreateWithKey would give p now, for callers that
+// need it before the paper exists (to name its file). A paper created
+// meanwhile may take it; then CreateWithKey gives p the next free one.
+func NewKey(s KeyStore, p *meta.Paper) string { return s.FreeKey(BaseKey(p), p.ID) }
 
 // ResolveKeys returns the papers with the keys a BibTeX file shows for
 // them, without writing anything: a read of library.bib must not change the
@@ -254,7 +219,7 @@ func ResolveKeys(all []meta.Paper) []meta.Paper {
 	for _, i := range todo {
 		base := BaseKey(&out[i])
 		for n := 0; ; n++ {
-			k := base + suffix(n)
+			k := base + meta.KeySuffix(n)
 			if !taken[strings.ToLower(k)] && !stored[strings.ToLower(k)] {
 				out[i].CiteKey = k
 				taken[strings.ToLower(k)] = true
@@ -263,34 +228,4 @@ func ResolveKeys(all []meta.Paper) []meta.Paper {
 		}
 	}
 	return out
-}
-
-// freeKey returns base, or base with the first free suffix a, b, ... z,
-// aa, ab, ..., checking both the papers at hand and the whole store.
-func freeKey(s KeyStore, base, id string, taken map[string]string) (string, error) {
-	for n := 0; ; n++ {
-		key := base + suffix(n)
-		if other, ok := taken[strings.ToLower(key)]; ok && other != id {
-			continue
-		}
-		ids, err := s.ByIdentifier("citekey", key)
-		if err != nil {
-			return "", err
-		}
-		if slices.ContainsFunc(ids, func(o string) bool { return o != id }) {
-			continue
-		}
-		return key, nil
-	}
-}
-
-// suffix is "" for 0, then a..z, aa..zz, ...
-func suffix(n int) string {
-	var b []byte
-	for n > 0 {
-		n--
-		b = append([]byte{byte('a' + n%26)}, b...)
-		n /= 26
-	}
-	return string(b)
 }

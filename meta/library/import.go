@@ -224,11 +224,7 @@ func (l *Library) commit(ctx context.Context, in *incoming, move bool, tags []st
 	}
 	p := in.paper
 	p.ID = meta.NewID()
-	key, err := l.newKey(&p)
-	if err != nil {
-		return meta.Paper{}, false, err
-	}
-	p.CiteKey = key
+	p.CiteKey = l.newKey(&p)
 	name := FileName(l.namePattern(), &p)
 	dir := path.Dir(name)
 	rel, err := l.adopt(dir, path.Base(name), in, move)

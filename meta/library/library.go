@@ -57,8 +57,9 @@ type Library struct {
 	log     *slog.Logger
 	pattern string // file name pattern of imports; set before use
 
-	// createMu serialises creating papers (choosing a citation key and a
-	// file name, then recording), so two never take the same.
+	// createMu serialises creating papers (choosing a file name, then
+	// recording), so two imports never take one name. Citation keys are
+	// kept unique by the store itself.
 	createMu sync.Mutex
 
 	stateMu sync.Mutex  // protects the following
@@ -113,11 +114,12 @@ func (l *Library) SetNamePattern(pattern string) error {
 
 func (l *Library) namePattern() string { return l.pattern }
 
-// newKey chooses the citation key of a paper about to be created; callers
-// hold createMu.
-func (l *Library) newKey(p *meta.Paper) (string, error) {
+// newKey is the citation key a paper about to be created will get, to
+// name its file by; callers hold createMu, so no import takes it first
+// (the store keeps keys unique whatever happens: see bibtex.CreateWithKey).
+func (l *Library) newKey(p *meta.Paper) string {
 	if p.CiteKey != "" {
-		return p.CiteKey, nil
+		return p.CiteKey
 	}
 	return bibtex.NewKey(l.store, p)
 }
