@@ -14,10 +14,10 @@ import (
 // GOGC alone, the collector lets the heap grow by half of what is live
 // before collecting, so a mount whose heap is nearly all live data stays
 // half as large again as it needs to. The mount therefore sets a soft
-// memory limit (debug.SetMemoryLimit) at what it means to hold, its budget: the store's
-// live heap, measured by the collection that starts as the mount answers
-// (the collector is off while the store loads), plus the bound's inodes at
-// inodeBytes each; the limit is limitHeadroom above that. Near the limit
+// memory limit (debug.SetMemoryLimit) at what it means to hold, its
+// budget: the store's live heap, measured by the collection that starts
+// as the mount answers (the collector is off while the store loads), plus
+// the bound's inodes at inodeBytes each; the limit is limitHeadroom above that. Near the limit
 // the collector runs more often instead of the heap growing, also while
 // the inodes pass the bound for a moment (a walk, before the kernel's
 // FORGETs for the view it made room from arrive).
