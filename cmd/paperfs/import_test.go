@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -199,7 +202,7 @@ func TestImportSIGINT(t *testing.T) {
 func TestImportFailuresExitNonZero(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "good.pdf"), "g")
+	testutil.WritePDF(t, filepath.Join(src, "good.pdf"), "g")
 	os.WriteFile(filepath.Join(src, "notes.pdf"), []byte("just text"), 0o644)
 	os.Symlink(filepath.Join(src, "good.pdf"), filepath.Join(src, "link.pdf"))
 	out, err := e.cmd("import", src).CombinedOutput()

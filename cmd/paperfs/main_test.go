@@ -1,3 +1,9 @@
+//go:build !windows
+
+// The tests of cmd/paperfs run the built binary and share this file's
+// env; many mount it and signal it. The Windows build has no mount, so
+// they build on Unix only (GOOS=windows go vet ./... stays clean).
+
 package main
 
 import (
@@ -14,6 +20,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 var binary string
@@ -62,18 +69,11 @@ func (e *env) run(args ...string) string {
 	return string(out)
 }
 
-func writePDF(t *testing.T, path, body string) {
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("%PDF-1.4\n"+body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestImportScanStatus(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "one.pdf"), "1")
-	writePDF(t, filepath.Join(src, "two.pdf"), "2")
+	testutil.WritePDF(t, filepath.Join(src, "one.pdf"), "1")
+	testutil.WritePDF(t, filepath.Join(src, "two.pdf"), "2")
 	out := e.run("import", src)
 	if !strings.Contains(out, "imported 2, duplicates skipped 0, errors 0") {
 		t.Fatalf("import: %s", out)
@@ -82,7 +82,7 @@ func TestImportScanStatus(t *testing.T) {
 	if !strings.Contains(out, "imported 0, duplicates skipped 1") {
 		t.Fatalf("re-import: %s", out)
 	}
-	writePDF(t, filepath.Join(e.lib, "dropped", "three.pdf"), "3")
+	testutil.WritePDF(t, filepath.Join(e.lib, "dropped", "three.pdf"), "3")
 	if out := e.run("scan"); !strings.Contains(out, "3 PDFs: 1 new") {
 		t.Fatalf("scan: %s", out)
 	}
@@ -141,11 +141,9 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMountSignalUnmount(t *testing.T) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	e := newEnv(t)
-	writePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
 	c := e.cmd("mount", mnt)
@@ -156,7 +154,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	}
 	defer func() {
 		if ok, _ := fuse.IsMounted(mnt); ok {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
+			testutil.ForceUnmount(mnt)
 		}
 	}()
 	// The mount's own scan finds the PDF dropped in before mounting.
@@ -245,7 +243,7 @@ func TestMountSignalUnmount(t *testing.T) {
 func TestDamagedDatabase(t *testing.T) {
 	e := newEnv(t)
 	for _, n := range []string{"a", "b", "c", "d"} {
-		writePDF(t, filepath.Join(e.lib, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(e.lib, n+".pdf"), n)
 	}
 	e.run("scan") // backs up first: the day's backup is of an empty library
 	db := filepath.Join(e.dat, "meta.db")
