@@ -208,7 +208,12 @@ func TestSyncMounts(t *testing.T) {
 	// its scan matches the PDF to it instead of indexing it again.
 	mb := b.mount(t)
 	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "B to show paxos.pdf", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", "paxos.pdf")) })
-	time.Sleep(time.Second) // B's scan has run; a duplicate would show now
+	// B's first scan of its folder has run (the status says so): a
+	// duplicate of paxos.pdf would show now.
+	testutil.Eventually(t, 50*time.Millisecond, 30*time.Second, "B's first scan", mb.log, func() bool {
+		st := b.status()
+		return st.Mount != nil && st.Mount.Scans > 0
+	})
 	if got := names(filepath.Join(mb.dir, "all")); !slices.Equal(got, []string{"paxos.json", "paxos.pdf"}) {
 		t.Fatalf("B's all/ after bootstrap: %v", got)
 	}
