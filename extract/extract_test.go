@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 	case "1":
 		os.Exit(WorkerMain(os.Args[1:], os.Stdin, os.Stdout))
 	case "hang":
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // a worker that hangs: the pool's timeout is what is tested
 	case "crash":
 		panic("worker crashed on purpose")
 	case "picky":
@@ -425,7 +425,7 @@ func pickyWorker() {
 		}
 		switch {
 		case strings.Contains(path, "hang"):
-			time.Sleep(time.Hour)
+			time.Sleep(time.Hour) // a worker that hangs: the pool's timeout is what is tested
 		case strings.Contains(path, "crash"):
 			os.Exit(3)
 		}

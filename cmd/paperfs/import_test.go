@@ -138,7 +138,8 @@ func TestImportSIGINT(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until some files are in, then press Ctrl-C.
+	// Wait until some files are in, then press Ctrl-C. The import is
+	// another process: the test polls the library folder it fills.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		ents, _ := os.ReadDir(e.lib)
 		if len(ents) >= 20 {

@@ -224,7 +224,7 @@ func TestMountLooksUpInBackground(t *testing.T) {
 			entries, _ := os.ReadDir(filepath.Join(mnt, "all"))
 			t.Fatalf("the sidecar never showed the lookup: %s\nall/: %v\n%s", text, entries, logs.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // polls the mount process; nothing signals the lookup
 	}
 	for _, want := range []string{`"doi": "10.1109/cvpr.2016.90"`, `"authors": "arxiv"`, `"published": "crossref"`} {
 		if !strings.Contains(string(text), want) {

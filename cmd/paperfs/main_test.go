@@ -168,34 +168,31 @@ func TestMountSignalUnmount(t *testing.T) {
 			c.Wait()
 			t.Fatalf("a.pdf never appeared\n%s", logs.String())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polls the mount process's view; nothing signals it
 	}
 	// status from another process reads what the mount publishes.
 	var out string
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 100*time.Millisecond, 10*time.Second, "status to show the mount", logs.String, func() bool {
 		out = e.run("status")
-		if strings.Contains(out, "mounted:   "+mnt) && strings.Contains(out, "papers:    1") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return strings.Contains(out, "mounted:   "+mnt) && strings.Contains(out, "papers:    1")
+	})
 	if !strings.Contains(out, "papers:    1") {
 		t.Errorf("status while mounted: %s", out)
 	}
 	// It says what the mount holds in memory: a.pdf was looked up. The
 	// heap limit covers at least the bound's inodes.
 	var mb, limit, inodes, bound int
-	for time.Now().Before(deadline.Add(10 * time.Second)) {
+	testutil.Eventually(t, 200*time.Millisecond, 20*time.Second, "status to show the mount's memory", logs.String, func() bool {
 		if i := strings.Index(out, "memory:"); i >= 0 {
 			fmt.Sscanf(out[i:], "memory:    %d MB resident (heap limit %d MB); %d inodes of papers' files and groups (at most %d",
 				&mb, &limit, &inodes, &bound)
 		}
 		if inodes > 0 && limit > 0 {
-			break
+			return true
 		}
-		time.Sleep(200 * time.Millisecond)
 		out = e.run("status")
-	}
+		return false
+	})
 	if mb <= 0 || inodes <= 0 || bound != fuse.DefaultMaxInodes || limit < fuse.DefaultMaxInodes*inodeBytes>>20 {
 		t.Errorf("status memory line: %d MB, heap limit %d MB, %d inodes, bound %d in\n%s", mb, limit, inodes, bound, out)
 	}
@@ -204,12 +201,10 @@ func TestMountSignalUnmount(t *testing.T) {
 	if err := os.WriteFile(sidecar, []byte(`{"title": "x", "rating": 9}`), 0o644); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("invalid save: %v, want EINVAL", err)
 	}
-	for time.Now().Before(deadline.Add(10 * time.Second)) {
-		if out = e.run("status"); strings.Contains(out, "refused:") {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testutil.Eventually(t, 200*time.Millisecond, 20*time.Second, "status to show the refused save", logs.String, func() bool {
+		out = e.run("status")
+		return strings.Contains(out, "refused:")
+	})
 	if !strings.Contains(out, "all/a.json: rating: 9 is out of range") {
 		t.Errorf("status does not show the refused save:\n%s", out)
 	}
@@ -224,12 +219,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	c = e.cmd("mount", mnt)
 	c.Stderr = &logs
 	c.Start()
-	for i := 0; i < 100; i++ {
-		if ok, _ := fuse.IsMounted(mnt); ok {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 50*time.Millisecond, 5*time.Second, "the second mount", logs.String, func() bool { ok, _ := fuse.IsMounted(mnt); return ok })
 	e.run("unmount", mnt)
 	if err := c.Wait(); err != nil {
 		t.Fatalf("mount after paperfs unmount: %v\n%s", err, logs.String())

@@ -168,7 +168,7 @@ func TestSyncConflictOnBothDevices(t *testing.T) {
 	p.pa.Disable(t)
 	p.pb.Disable(t)
 	editSidecar(t, p.sidecar(p.ma), map[string]any{"title": "Title from A"})
-	time.Sleep(20 * time.Millisecond) // B's edit is the later one
+	time.Sleep(20 * time.Millisecond) // B's edit is the later one by the clock: what is tested
 	editSidecar(t, p.sidecar(p.mb), map[string]any{"title": "Title from B"})
 	p.pa.Enable(t)
 	p.pb.Enable(t)

@@ -267,7 +267,7 @@ func TestSyncMounts(t *testing.T) {
 	if err := os.Rename(filepath.Join(ma.dir, "all", aName+".pdf"), filepath.Join(ma.dir, "tags", "from-a", aName+".pdf")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // B's edit is the later one by the clock: what is tested
 	editSidecar(t, filepath.Join(mb.dir, "all", newName+".json"), map[string]any{"title": "Title from B", "rating": 4, "tags": []string{"consensus", "from-b"}})
 	// The edits are committed locally at once and queued.
 	bName := "Lamport 2001 - Title from B"
@@ -543,7 +543,7 @@ func BenchmarkMountEditLatency(b *testing.B) {
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < edits; i++ {
-		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond) // a user's pause between edits: the benchmark's load
 		name := files[rng.IntN(len(files))]
 		note := fmt.Sprint("edit ", i)
 		start := time.Now()
