@@ -167,15 +167,7 @@ func TestForgetOverMax(t *testing.T) {
 // them as ls -l does makes the rest.
 func TestNamesOnlyListing(t *testing.T) {
 	const n = 2000
-	_, _, mnt, f := testMountAfter(t, Options{}, func(s *meta.Store, lib string) {
-		ps := make([]meta.Paper, n)
-		for i := range ps {
-			ps[i] = meta.Paper{Title: fmt.Sprintf("Paper %04d", i), File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}
-		}
-		if _, err := s.CreateMany(ps); err != nil {
-			t.Fatal(err)
-		}
-	})
+	_, _, mnt, f := testMountAfter(t, Options{}, manyPapers(t, n))
 	all := f.dirInode(meta.View{Kind: meta.All})
 	names := ls(t, filepath.Join(mnt, "all"))
 	if len(names) != 2*n {

@@ -73,6 +73,19 @@ func TestInodeNumbersStable(t *testing.T) {
 	}
 }
 
+// manyPapers is a testMountAfter setup: n papers in all/, "Paper 0000" on.
+func manyPapers(t *testing.T, n int) func(s *meta.Store, lib string) {
+	return func(s *meta.Store, lib string) {
+		ps := make([]meta.Paper, n)
+		for i := range ps {
+			ps[i] = meta.Paper{Title: fmt.Sprintf("Paper %04d", i), File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}
+		}
+		if _, err := s.CreateMany(ps); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestReaddirplusWithoutInode pins the go-fuse behaviour the names-only
 // listing (dirHandle.namesOnly) needs, so that a go-fuse upgrade that
 // changes it fails here: go-fuse asks the handle's Lookup (FileLookuper)
@@ -82,15 +95,7 @@ func TestInodeNumbersStable(t *testing.T) {
 func TestReaddirplusWithoutInode(t *testing.T) {
 	testutil.Need(t, "ls")
 	const n = 2000 // far more than one READDIRPLUS batch
-	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: -1}, func(s *meta.Store, lib string) {
-		ps := make([]meta.Paper, n)
-		for i := range ps {
-			ps[i] = meta.Paper{Title: fmt.Sprintf("Paper %04d", i), File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}
-		}
-		if _, err := s.CreateMany(ps); err != nil {
-			t.Fatal(err)
-		}
-	})
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: -1}, manyPapers(t, n))
 	all := f.dirInode(meta.View{Kind: meta.All})
 	// Names only: every READDIRPLUS entry answered with errNoInode.
 	if names := ls(t, filepath.Join(mnt, "all")); len(names) != 2*n {
