@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 	case "1":
 		os.Exit(WorkerMain(os.Args[1:], os.Stdin, os.Stdout))
 	case "hang":
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // a worker that hangs: the pool's timeout is what is tested
 	case "crash":
 		panic("worker crashed on purpose")
 	case "picky":
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 func extractGenerated(t *testing.T, p testPDF, name string) Result {
 	t.Helper()
-	res, err := Bytes(context.Background(), p.bytes(), name)
+	res, err := Bytes(context.Background(), p.Bytes(), name)
 	if err != nil {
 		t.Fatalf("Bytes: %v (problems %q)", err, res.Problems)
 	}
@@ -40,8 +40,8 @@ func extractGenerated(t *testing.T, p testPDF, name string) Result {
 
 func TestGeneratedPaper(t *testing.T) {
 	p := testPDF{
-		info: map[string]string{"Title": "Microsoft Word - draft7.doc", "Subject": "doi:10.1145/3025453.3025912"},
-		pages: []string{paperPage(
+		Info: map[string]string{"Title": "Microsoft Word - draft7.doc", "Subject": "doi:10.1145/3025453.3025912"},
+		Pages: []string{paperPage(
 			[]string{"Extracting Metadata from Scholarly", "Documents Without a Network"},
 			"Ada Lovelace1, Alan M. Turing2 and Grace Hopper", "")},
 	}
@@ -84,29 +84,29 @@ func TestGeneratedIdentifiers(t *testing.T) {
 	}{
 		{
 			name:  "sideways arXiv stamp",
-			pdf:   testPDF{pages: []string{paperPage(title, "Ann Author", sideways(20, 30, 250, "arXiv:1706.03762v5  [cs.CL]  6 Dec 2017"))}},
+			pdf:   testPDF{Pages: []string{paperPage(title, "Ann Author", sideways(20, 30, 250, "arXiv:1706.03762v5  [cs.CL]  6 Dec 2017"))}},
 			file:  "x.pdf",
 			arxiv: "1706.03762", version: 5, year: 2019,
 		},
 		{
 			name: "DOI in XMP only",
 			pdf: testPDF{
-				xmp:   `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description prism:doi="10.1016/J.ARTINT.2020.103386"/></rdf:RDF></x:xmpmeta>`,
-				pages: []string{paperPage(title, "Ann Author", "")},
+				XMP:   `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description prism:doi="10.1016/J.ARTINT.2020.103386"/></rdf:RDF></x:xmpmeta>`,
+				Pages: []string{paperPage(title, "Ann Author", "")},
 			},
 			file: "x.pdf",
 			doi:  "10.1016/j.artint.2020.103386", year: 2019,
 		},
 		{
 			name: "DOI split over two footer lines",
-			pdf: testPDF{pages: []string{paperPage(title, "Ann Author",
+			pdf: testPDF{Pages: []string{paperPage(title, "Ann Author",
 				text("F1", 8, 72, 60, "Permission to copy. https://doi.org/10.1145/")+text("F1", 8, 72, 50, "3025453.3025912"))}},
 			file: "x.pdf",
 			doi:  "10.1145/3025453.3025912", year: 2019,
 		},
 		{
 			name: "DOI on page 2",
-			pdf: testPDF{pages: []string{
+			pdf: testPDF{Pages: []string{
 				paperPage(title, "Ann Author", ""),
 				text("F1", 10, 72, 700, "Published version: DOI 10.5555/987654.321."),
 			}},
@@ -115,7 +115,7 @@ func TestGeneratedIdentifiers(t *testing.T) {
 		},
 		{
 			name: "cited DOIs are not the paper's",
-			pdf: testPDF{pages: []string{
+			pdf: testPDF{Pages: []string{
 				paperPage(title, "Ann Author", text("F2", 11, 72, 300, "References")+text("F1", 9, 72, 285, "[1] A. Other. Elsewhere. doi:10.1000/cited.1")),
 				text("F1", 10, 72, 400, "[2] B. Other. Somewhere. https://doi.org/10.1000/cited.2"),
 			}},
@@ -124,13 +124,13 @@ func TestGeneratedIdentifiers(t *testing.T) {
 		},
 		{
 			name:  "old-style id in the file name",
-			pdf:   testPDF{pages: []string{text("F1", 10, 72, 700, "no identifiers here")}},
+			pdf:   testPDF{Pages: []string{text("F1", 10, 72, 700, "no identifiers here")}},
 			file:  "hep-th9901001v2.pdf",
 			arxiv: "hep-th/9901001", version: 2, year: 1999,
 		},
 		{
 			name:  "page id wins over file name",
-			pdf:   testPDF{pages: []string{paperPage(title, "Ann Author", text("F1", 8, 72, 40, "arXiv:2101.00001v3"))}},
+			pdf:   testPDF{Pages: []string{paperPage(title, "Ann Author", text("F1", 8, 72, 40, "arXiv:2101.00001v3"))}},
 			file:  "1706.03762v5.pdf",
 			arxiv: "2101.00001", version: 3, year: 2019,
 		},
@@ -150,7 +150,7 @@ func TestGeneratedIdentifiers(t *testing.T) {
 
 func TestGeneratedLayout(t *testing.T) {
 	t.Run("words from positions", func(t *testing.T) {
-		p := testPDF{pages: []string{words(18, 72, 700, "Words Drawn One by One") + words(10, 72, 600, "body text that is long enough to be body text")}}
+		p := testPDF{Pages: []string{words(18, 72, 700, "Words Drawn One by One") + words(10, 72, 600, "body text that is long enough to be body text")}}
 		res := extractGenerated(t, p, "x.pdf")
 		if res.Title != "Words Drawn One by One" {
 			t.Errorf("Title = %q", res.Title)
@@ -158,8 +158,8 @@ func TestGeneratedLayout(t *testing.T) {
 	})
 	t.Run("title inside a form XObject", func(t *testing.T) {
 		p := testPDF{
-			forms: map[string]string{"Fm1": text("F2", 16, 72, 700, "Hidden in a Form XObject") + text("F1", 10, 72, 650, "Some body text of the page in a smaller size.")},
-			pages: []string{"q 1 0 0 1 0 0 cm /Fm1 Do Q\n" + text("F1", 8, 72, 30, "arXiv:1801.00001")},
+			Forms: map[string]string{"Fm1": text("F2", 16, 72, 700, "Hidden in a Form XObject") + text("F1", 10, 72, 650, "Some body text of the page in a smaller size.")},
+			Pages: []string{"q 1 0 0 1 0 0 cm /Fm1 Do Q\n" + text("F1", 8, 72, 30, "arXiv:1801.00001")},
 		}
 		res := extractGenerated(t, p, "x.pdf")
 		if res.Title != "Hidden in a Form XObject" {
@@ -170,12 +170,12 @@ func TestGeneratedLayout(t *testing.T) {
 		}
 	})
 	t.Run("junk Info title ignored, good one used when the page has no text", func(t *testing.T) {
-		p := testPDF{info: map[string]string{"Title": "A Study of Things That Matter"}, pages: []string{"0 0 m 10 10 l S"}}
+		p := testPDF{Info: map[string]string{"Title": "A Study of Things That Matter"}, Pages: []string{"0 0 m 10 10 l S"}}
 		res := extractGenerated(t, p, "scan.pdf")
 		if res.Title != "A Study of Things That Matter" {
 			t.Errorf("Title = %q", res.Title)
 		}
-		p.info["Title"] = "untitled.dvi"
+		p.Info["Title"] = "untitled.dvi"
 		res = extractGenerated(t, p, "scan_01.pdf")
 		if res.Title != "scan 01" || res.Confidence["title"] > confWeak {
 			t.Errorf("Title = %q (confidence %v), want the file name with low confidence", res.Title, res.Confidence["title"])
@@ -183,7 +183,7 @@ func TestGeneratedLayout(t *testing.T) {
 	})
 	t.Run("title set in the body size", func(t *testing.T) {
 		// TUGboat and typewritten papers: only boldness or capitals mark the title.
-		p := testPDF{pages: []string{
+		p := testPDF{Pages: []string{
 			text("F1", 10, 72, 740, "Journal of Typesetting, Volume 30 (2009), No. 1") +
 				text("F2", 10, 72, 705, "Specials for Document Generation") +
 				text("F1", 10, 92, 690, "Jin-Hwan Cho") +
@@ -195,7 +195,7 @@ func TestGeneratedLayout(t *testing.T) {
 		}
 	})
 	t.Run("subtitle joins, authors do not", func(t *testing.T) {
-		p := testPDF{pages: []string{
+		p := testPDF{Pages: []string{
 			text("F2", 24, 150, 720, "Back to the Future") +
 				text("F2", 18, 72, 690, "The Story of a Practical System Written in Itself") +
 				text("F1", 12, 150, 650, "Dan Ingalls Ted Kaehler John Maloney") +
@@ -209,7 +209,7 @@ func TestGeneratedLayout(t *testing.T) {
 		}
 	})
 	t.Run("running head is not the title", func(t *testing.T) {
-		p := testPDF{pages: []string{
+		p := testPDF{Pages: []string{
 			text("F2", 20, 72, 760, "Journal of Imaginary Results, Vol. 3") +
 				text("F2", 16, 72, 700, "The Real Title of the Paper") +
 				text("F1", 10, 72, 600, "Body text of the paper in a small size.")}}
@@ -223,7 +223,7 @@ func TestGeneratedLayout(t *testing.T) {
 func TestFiltersTheLibraryLacks(t *testing.T) {
 	for _, filter := range []string{"LZW", "AHx", "A85 LZW"} {
 		t.Run(filter, func(t *testing.T) {
-			p := testPDF{filter: filter, pages: []string{paperPage([]string{"Old Distiller Files Use LZW"}, "Ann Author", "")}}
+			p := testPDF{Filter: filter, Pages: []string{paperPage([]string{"Old Distiller Files Use LZW"}, "Ann Author", "")}}
 			res := extractGenerated(t, p, "x.pdf")
 			if res.Title != "Old Distiller Files Use LZW" || len(res.Problems) != 0 {
 				t.Errorf("Title = %q, problems %q", res.Title, res.Problems)
@@ -236,10 +236,10 @@ func TestFiltersTheLibraryLacks(t *testing.T) {
 // forever on a content stream ending inside "<...": Bytes must close it.
 func TestUnterminatedHexString(t *testing.T) {
 	for _, filter := range []string{"", "LZW"} {
-		p := testPDF{filter: filter, pages: []string{text("F2", 16, 72, 700, "Still Has a Title") + "BT /F1 10 Tf <4142"}}
+		p := testPDF{Filter: filter, Pages: []string{text("F2", 16, 72, 700, "Still Has a Title") + "BT /F1 10 Tf <4142"}}
 		done := make(chan Result, 1)
 		go func() {
-			res, _ := Bytes(context.Background(), p.bytes(), "x.pdf")
+			res, _ := Bytes(context.Background(), p.Bytes(), "x.pdf")
 			done <- res
 		}()
 		select {
@@ -271,15 +271,15 @@ func TestLZWEarlyChange(t *testing.T) {
 }
 
 func TestLenientOpen(t *testing.T) {
-	base := testPDF{pages: []string{text("F2", 16, 72, 700, "Lenient Header Handling") + text("F1", 10, 72, 600, "body text in a smaller size")}}
+	base := testPDF{Pages: []string{text("F2", 16, 72, 700, "Lenient Header Handling") + text("F1", 10, 72, 600, "body text in a smaller size")}}
 	tests := map[string]testPDF{
-		"space after version": {header: "%PDF-1.4 \n", pages: base.pages},
-		"PDF 2.0 header":      {header: "%PDF-2.0\n", pages: base.pages},
-		"bytes before header": {prefix: "Content-Type: application/pdf\r\n\r\n", pages: base.pages},
+		"space after version": {Header: "%PDF-1.4 \n", Pages: base.Pages},
+		"PDF 2.0 header":      {Header: "%PDF-2.0\n", Pages: base.Pages},
+		"bytes before header": {Prefix: "Content-Type: application/pdf\r\n\r\n", Pages: base.Pages},
 	}
 	for name, p := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, err := newReader(p.bytes()); err == nil {
+			if _, err := newReader(p.Bytes()); err == nil {
 				t.Fatal("the library accepts this file as is; the case does not exercise the repair")
 			}
 			res := extractGenerated(t, p, "x.pdf")
@@ -289,7 +289,7 @@ func TestLenientOpen(t *testing.T) {
 		})
 	}
 	t.Run("junk after EOF", func(t *testing.T) {
-		data := append(base.bytes(), "\x00\x00garbage from a download manager"...)
+		data := append(base.Bytes(), "\x00\x00garbage from a download manager"...)
 		if _, err := newReader(data); err == nil {
 			t.Fatal("the library accepts this file as is; the case does not exercise the repair")
 		}
@@ -301,7 +301,7 @@ func TestLenientOpen(t *testing.T) {
 }
 
 func TestRebuiltXref(t *testing.T) {
-	good := testPDF{info: map[string]string{"Title": "Info Title Agrees Here"}, pages: []string{paperPage([]string{"Info Title Agrees Here"}, "Ann Author", "")}}.bytes()
+	good := testPDF{Info: map[string]string{"Title": "Info Title Agrees Here"}, Pages: []string{paperPage([]string{"Info Title Agrees Here"}, "Ann Author", "")}}.Bytes()
 	// Seven bytes inserted after the header shift every object away from
 	// its table entry, as a careless editor or a text-mode transfer does.
 	shifted := append(append(bytes.Clone(good[:9]), "%junk!\n"...), good[9:]...)
@@ -324,7 +324,7 @@ func TestBytesUnparseable(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"empty":     nil,
 		"not a PDF": []byte("<html>404 not found</html>"),
-		"truncated": testPDF{pages: []string{text("F1", 10, 72, 700, "x")}}.bytes()[:200],
+		"truncated": testPDF{Pages: []string{text("F1", 10, 72, 700, "x")}}.Bytes()[:200],
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := Bytes(context.Background(), data, "dir/My_Paper.pdf")
@@ -342,7 +342,7 @@ func TestBytesUnparseable(t *testing.T) {
 func TestBytesCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := Bytes(ctx, testPDF{pages: []string{text("F2", 16, 72, 700, "Some Title Here")}}.bytes(), "1706.03762v5.pdf")
+	res, err := Bytes(ctx, testPDF{Pages: []string{text("F2", 16, 72, 700, "Some Title Here")}}.Bytes(), "1706.03762v5.pdf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,9 +363,9 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 func TestRunnerFile(t *testing.T) {
 	t.Setenv("EXTRACT_TEST_WORKER", "1")
 	path := writeTemp(t, "--not-a-flag.pdf", testPDF{
-		info:  map[string]string{"Subject": "doi:10.1145/3025453.3025912"},
-		pages: []string{paperPage([]string{"Worker Process Extraction"}, "Ann Author", "")},
-	}.bytes())
+		Info:  map[string]string{"Subject": "doi:10.1145/3025453.3025912"},
+		Pages: []string{paperPage([]string{"Worker Process Extraction"}, "Ann Author", "")},
+	}.Bytes())
 	res, err := Runner{Exe: os.Args[0], Timeout: 20 * time.Second}.File(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -425,7 +425,7 @@ func pickyWorker() {
 		}
 		switch {
 		case strings.Contains(path, "hang"):
-			time.Sleep(time.Hour)
+			time.Sleep(time.Hour) // a worker that hangs: the pool's timeout is what is tested
 		case strings.Contains(path, "crash"):
 			os.Exit(3)
 		}
@@ -443,7 +443,7 @@ func TestRunnerFiles(t *testing.T) {
 	for _, name := range []string{"one.pdf", "hang.pdf", "two.pdf", "crash.pdf", "three\nlines.pdf"} {
 		path := filepath.Join(dir, name)
 		title := strings.TrimSuffix(name, ".pdf") + " paper title"
-		if err := os.WriteFile(path, testPDF{pages: []string{text("F2", 16, 72, 700, title)}}.bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, testPDF{Pages: []string{text("F2", 16, 72, 700, title)}}.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, path)

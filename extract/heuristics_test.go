@@ -24,7 +24,7 @@ func TestCoverSheet(t *testing.T) {
 		text("F1", 14, 90, 659, "Jane Doe, Richard Roe") +
 		text("F2", 11, 72, 575, "Abstract") +
 		text("F1", 10, 72, 560, "Search trees without locks are studied in this paper at some length.")
-	res := extractGenerated(t, testPDF{pages: []string{cover, paper}}, "x.pdf")
+	res := extractGenerated(t, testPDF{Pages: []string{cover, paper}}, "x.pdf")
 	if res.Title != "Quick Lock-free Search Trees" {
 		t.Errorf("Title = %q, want the paper's own", res.Title)
 	}
@@ -37,7 +37,7 @@ func TestCoverSheet(t *testing.T) {
 
 	// A page 2 about something else is not the paper: the cover is read.
 	other := text("F2", 24, 90, 695, "Appendix of Tables") + text("F1", 10, 72, 560, "Body text.")
-	res = extractGenerated(t, testPDF{pages: []string{cover, other}}, "x.pdf")
+	res = extractGenerated(t, testPDF{Pages: []string{cover, other}}, "x.pdf")
 	if res.Title != "XY-trees - Quick Lock-free Search Trees" {
 		t.Errorf("Title = %q, want the cover's", res.Title)
 	}
@@ -49,7 +49,7 @@ func TestCoverSheet(t *testing.T) {
 		text("F1", 10, 72, 560, "Body text of the paper in a small size, long enough to be body text.")
 	fullCover := text("F1", 9, 57, 700, "See discussions, stats, and author profiles for this publication at: https://example.org/1") +
 		text("F1", 20, 57, 640, "Quick Lock-free Search Trees for Everyone")
-	res = extractGenerated(t, testPDF{pages: []string{fullCover, broken}}, "x.pdf")
+	res = extractGenerated(t, testPDF{Pages: []string{fullCover, broken}}, "x.pdf")
 	if res.Title != "Quick Lock-free Search Trees for Everyone" {
 		t.Errorf("Title = %q, want the cover's unbroken one", res.Title)
 	}
@@ -141,7 +141,7 @@ func TestAuthorBlockForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := extractGenerated(t, testPDF{pages: []string{authorPage(tt.block)}}, "x.pdf")
+			res := extractGenerated(t, testPDF{Pages: []string{authorPage(tt.block)}}, "x.pdf")
 			if !slices.Equal(res.Authors, tt.want) {
 				t.Errorf("Authors = %q, want %q", res.Authors, tt.want)
 			}
@@ -210,7 +210,7 @@ func TestYearSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := testPDF{pages: tt.pages, info: map[string]string{"CreationDate": "D:19990101000000"}}
+			p := testPDF{Pages: tt.pages, Info: map[string]string{"CreationDate": "D:19990101000000"}}
 			res := extractGenerated(t, p, "x.pdf")
 			if res.Year != tt.want {
 				t.Errorf("Year = %d (confidence %v), want %d", res.Year, res.Confidence["year"], tt.want)
@@ -226,7 +226,7 @@ func TestControlCharacterInToUnicode(t *testing.T) {
 		"1 begincodespacerange <00> <FF> endcodespacerange\n" +
 		"1 beginbfchar <63> <000D> endbfchar\n" +
 		"endcmap CMapName currentdict /CMap defineresource pop end end"
-	p := testPDF{cmap: cmap, pages: []string{
+	p := testPDF{CMap: cmap, Pages: []string{
 		text("F1", 18, 90, 700, "Functional Reactive Programming in Scheme") +
 			text("F1", 10, 72, 600, "Body text of the paper in a small size, long enough to be body text.")}}
 	res := extractGenerated(t, p, "x.pdf")
@@ -238,7 +238,7 @@ func TestControlCharacterInToUnicode(t *testing.T) {
 // TestTitleLineThatReadsAsAName: a title's third line in the title's font
 // is part of it even when a piece of it reads as a name.
 func TestTitleLineThatReadsAsAName(t *testing.T) {
-	p := testPDF{pages: []string{
+	p := testPDF{Pages: []string{
 		text("F2", 12, 295, 496, "EPITAXIS") +
 			text("F2", 12, 126, 480, "A System for Syntactic and Semantic Software Queries using Deductive") +
 			text("F2", 12, 231, 463, "Retrieval and Symbolic Execution") +
@@ -258,7 +258,7 @@ func TestTitleLineThatReadsAsAName(t *testing.T) {
 // TestNamesAboveTheTitle: some papers set the author over the title; the
 // other column's lines beside them are not read.
 func TestNamesAboveTheTitle(t *testing.T) {
-	p := testPDF{pages: []string{
+	p := testPDF{Pages: []string{
 		text("F1", 10, 423, 575, "other hand, the things that the logical laws, by which") +
 			text("F1", 10, 164, 546, "Per Martin-L\xf6f") +
 			text("F1", 10, 423, 537, "Grace Hopper and Alan Turing") +
@@ -275,7 +275,7 @@ func TestNamesAboveTheTitle(t *testing.T) {
 // TestNamesRightAboveTheAbstract: single-spaced typewritten pages put the
 // last name less than a line above the Abstract heading.
 func TestNamesRightAboveTheAbstract(t *testing.T) {
-	p := testPDF{pages: []string{
+	p := testPDF{Pages: []string{
 		text("F1", 10, 202, 730, "A Universal Modular ACTOR Formalism") +
 			text("F1", 10, 211, 721, "for Artificial Intelligence") +
 			text("F1", 10, 248, 712, "Carl Hewitt") +
@@ -293,7 +293,7 @@ func TestNamesRightAboveTheAbstract(t *testing.T) {
 // a raised Greek letter inside a word ("Bε-trees") is part of it, not a
 // footnote marker.
 func TestRaisedGreekInTitle(t *testing.T) {
-	p := testPDF{pages: []string{
+	p := testPDF{Pages: []string{
 		// Times-Roman's B is 0.667 em wide: 11.34 at 17 points.
 		"BT /F1 17 Tf 1 0 0 1 125 678 Tm (An Introduction to) Tj ET\n" +
 			"BT /F1 17 Tf 1 0 0 1 261.5 678 Tm (B) Tj ET\n" +

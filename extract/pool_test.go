@@ -22,7 +22,7 @@ func TestPool(t *testing.T) {
 	}
 	for _, name := range names {
 		title := strings.TrimSuffix(name, ".pdf") + " paper title"
-		if err := os.WriteFile(filepath.Join(dir, name), testPDF{pages: []string{text("F2", 16, 72, 700, title)}}.bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), testPDF{Pages: []string{text("F2", 16, 72, 700, title)}}.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,7 +95,7 @@ func TestPoolOpen(t *testing.T) {
 	t.Setenv("EXTRACT_TEST_WORKER", "1")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "paper.pdf")
-	if err := os.WriteFile(path, testPDF{pages: []string{text("F2", 16, 72, 700, "A title read from the bytes sent")}}.bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, testPDF{Pages: []string{text("F2", 16, 72, 700, "A title read from the bytes sent")}}.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)

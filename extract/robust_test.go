@@ -23,12 +23,12 @@ func fuzzSeeds() map[string][]byte {
 	paper := paperPage([]string{"Seed Title for the Fuzzer", "Second Line"}, "Ann Author1, Bob Builder2 and Cy Coder",
 		sideways(20, 30, 250, "arXiv:1706.03762v5 [cs.CL] 6 Dec 2017")+text("F1", 8, 72, 60, "doi:10.1145/")+text("F1", 8, 72, 50, "3025453.3025912"))
 	return map[string][]byte{
-		"paper":    testPDF{info: map[string]string{"Title": "Seed Title for the Fuzzer"}, pages: []string{paper}}.bytes(),
-		"form":     testPDF{forms: map[string]string{"Fm1": words(16, 72, 700, "In a Form")}, pages: []string{"/Fm1 Do /Fm1 Do"}}.bytes(),
-		"header":   testPDF{header: "%PDF-1.5 \n", prefix: "junk before", pages: []string{text("F2", 16, 72, 700, "Header")}}.bytes(),
-		"xmp":      testPDF{xmp: `<rdf:Description prism:doi="10.1/x"><dc:title>XMP Title</dc:title></rdf:Description>`, pages: []string{""}}.bytes(),
-		"lzw":      testPDF{filter: "A85 LZW", pages: []string{paper}}.bytes(),
-		"twopages": testPDF{pages: []string{text("F1", 10, 72, 700, "page one"), text("F1", 10, 72, 700, "arXiv:hep-th/9901001")}}.bytes(),
+		"paper":    testPDF{Info: map[string]string{"Title": "Seed Title for the Fuzzer"}, Pages: []string{paper}}.Bytes(),
+		"form":     testPDF{Forms: map[string]string{"Fm1": words(16, 72, 700, "In a Form")}, Pages: []string{"/Fm1 Do /Fm1 Do"}}.Bytes(),
+		"header":   testPDF{Header: "%PDF-1.5 \n", Prefix: "junk before", Pages: []string{text("F2", 16, 72, 700, "Header")}}.Bytes(),
+		"xmp":      testPDF{XMP: `<rdf:Description prism:doi="10.1/x"><dc:title>XMP Title</dc:title></rdf:Description>`, Pages: []string{""}}.Bytes(),
+		"lzw":      testPDF{Filter: "A85 LZW", Pages: []string{paper}}.Bytes(),
+		"twopages": testPDF{Pages: []string{text("F1", 10, 72, 700, "page one"), text("F1", 10, 72, 700, "arXiv:hep-th/9901001")}}.Bytes(),
 	}
 }
 

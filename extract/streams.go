@@ -19,36 +19,6 @@ import (
 // decodes the raw bytes itself and hands pdf.Interpret an equivalent
 // unfiltered stream from a one-object in-memory PDF.
 
-// libraryDecodes says whether the library can read stream v itself.
-func libraryDecodes(v pdf.Value) bool {
-	f := v.Key("Filter")
-	p := v.Key("DecodeParms")
-	ok := func(name string, param pdf.Value) bool {
-		switch name {
-		case "FlateDecode":
-			pred := param.Key("Predictor")
-			return pred.IsNull() || pred.Int64() == 12
-		case "ASCII85Decode":
-			return param.IsNull()
-		}
-		return false
-	}
-	switch f.Kind() {
-	case pdf.Null:
-		return true
-	case pdf.Name:
-		return ok(f.Name(), p)
-	case pdf.Array:
-		for i := 0; i < f.Len(); i++ {
-			if !ok(f.Index(i).Name(), p.Index(i)) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // rawStream returns the undecoded bytes of stream v in file. The library
 // keeps a stream's file offset private but prints it in String() as
 // "<<header>>@offset".

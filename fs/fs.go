@@ -301,8 +301,3 @@ func (f *FS) refuse(file, reason string, err error) error {
 func errNotFound(file string) error {
 	return fmt.Errorf("%s: %w", file, meta.ErrNotFound)
 }
-
-// isNotFound reports a missing name or paper.
-func isNotFound(err error) bool {
-	return errors.Is(err, meta.ErrNotFound) || errors.Is(err, os.ErrNotExist)
-}

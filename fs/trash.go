@@ -204,9 +204,6 @@ func (f *FS) restorePaper(id, from string, to Dir) error {
 	return f.join(id, to.View, true)
 }
 
-// isTrash reports whether v shows trashed papers.
-func isTrash(v meta.View) bool { return v.Kind == meta.Trash || v.Kind == fmFiles }
-
 // takesRestores reports whether a trashed paper moved into v comes back.
 func takesRestores(v meta.View) bool {
 	switch v.Kind {

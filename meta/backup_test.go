@@ -79,7 +79,7 @@ func TestBackupIfDue(t *testing.T) {
 			t.Fatalf("backup %d: %v %v", i, made, err)
 		}
 		mustCreate(t, s, Paper{Title: "more"})
-		time.Sleep(time.Millisecond) // backups are named by the millisecond
+		time.Sleep(time.Millisecond) // backups are named by the millisecond: the next one needs a new name
 	}
 	list, _ := ListBackups(s.Path(), true)
 	if len(list) != 2 || list[0].Papers != 4 || list[1].Papers != 3 {

@@ -215,19 +215,6 @@ func (r *record) replaced(op *Op) map[string]HLC {
 	return out
 }
 
-// fieldValue is what a Set entry name currently holds in r, "null" for
-// nothing, and the stamp that wrote it.
-func (r *record) fieldValue(name string) (json.RawMessage, HLC, bool) {
-	c, ok := r.Clocks[name]
-	if f, k, isKey := splitKey(name); isKey {
-		if v, ok2 := r.entries(f)[k]; ok2 {
-			return v, c, ok
-		}
-		return json.RawMessage("null"), c, ok
-	}
-	return r.Values[name], c, ok
-}
-
 // fillEntryStamps gives the entries of each map field stored without a
 // stamp of their own (records from before) the whole map's stamp.
 func (r *record) fillEntryStamps() {

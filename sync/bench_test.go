@@ -175,7 +175,7 @@ func BenchmarkEditLatency(b *testing.B) {
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < edits; i++ {
-		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond) // a user's pause between edits: the benchmark's load
 		note := fmt.Sprint("edit ", i)
 		id := ids[rng.IntN(len(ids))]
 		start := time.Now()

@@ -65,7 +65,7 @@ func childMain(mode string) error {
 			}
 			fmt.Fprintln(out, p.ID)
 			out.Flush()
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // paces the child, so the parent kills it mid-stream
 		}
 	case "drain":
 		for {
@@ -76,7 +76,8 @@ func childMain(mode string) error {
 			if n == 0 {
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // polls the queue the engine's goroutine drains
+
 		}
 		stop()
 	}

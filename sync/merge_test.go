@@ -30,7 +30,7 @@ func TestConcurrentOffline(t *testing.T) {
 	// fields on a and c, tag add on a vs remove on b, delete on c vs edit
 	// on a.
 	a.update(p.ID, func(p *meta.Paper) { p.Title = "Title from A"; p.Tags = append(p.Tags, "new") })
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // b's edit is the later one by the clock: what is tested
 	b.update(p.ID, func(p *meta.Paper) {
 		p.Title = "Title from B"
 		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "drop" || s == "new" })

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/sync/synctest"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // running is a Run loop owned by a test.
@@ -45,16 +47,11 @@ func (r *running) stop(t testing.TB) {
 	}
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor polls cond, what another device, the server or the engine's
+// own goroutine makes true, until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Millisecond, timeout, what, nil, cond)
 }
 
 func (d *device) has(id string, fn func(p meta.Paper) bool) func() bool {
@@ -136,6 +133,8 @@ func TestServerRestart(t *testing.T) {
 	a.run(t)
 	waitFor(t, 30*time.Second, "upload to start", func() bool { n, _ := a.store.PendingCount(); return n < 3000 })
 	srv.Stop(t)
+	// The outage itself: the server stays away a while, as a real one
+	// does, for rounds to fail against it. The time is what is tested.
 	time.Sleep(1500 * time.Millisecond)
 	b.create(meta.Paper{Title: "made while the server was down"})
 	if st := a.eng.Status(); st.Connected && st.Pending > 0 {
@@ -177,10 +176,10 @@ func TestFaults(t *testing.T) {
 		proxy.Reset(t)
 		r := a.run(t)
 		p := edit("after reset")
-		time.Sleep(2 * time.Second)
-		if st := a.eng.Status(); st.Pending == 0 || st.LastError == "" {
-			t.Errorf("status during resets: %+v", st)
-		}
+		waitFor(t, 30*time.Second, "the status to show the resets", func() bool {
+			st := a.eng.Status()
+			return st.Pending > 0 && st.LastError != ""
+		})
 		proxy.Clear(t)
 		seen(t, p)
 		r.stop(t)
@@ -191,7 +190,12 @@ func TestFaults(t *testing.T) {
 		p := edit("answer lost")
 		proxy.ResetReplies(t)
 		r := a.run(t)
-		time.Sleep(2 * time.Second)
+		// The server has applied the insert and a's round has failed on
+		// the lost answer.
+		waitFor(t, 30*time.Second, "the insert to reach the server with its answer lost", func() bool {
+			n, err := srv.Client(t).Database(db).Collection(opsColl).CountDocuments(context.Background(), bson.D{{Key: "device", Value: "deva01"}})
+			return err == nil && n > 0 && a.eng.Status().LastError != ""
+		})
 		proxy.Clear(t)
 		seen(t, p)
 		waitFor(t, 30*time.Second, "a's queue to drain", pending(a))
@@ -202,6 +206,9 @@ func TestFaults(t *testing.T) {
 		waitFor(t, 10*time.Second, "a connected", func() bool { return a.eng.Status().Connected })
 		proxy.Hang(t)
 		p := edit("while hung")
+		// Let the round that carries p run into the hung server and stay
+		// there past OpTimeout: nothing reports a request in flight, and
+		// time spent hung is what is tested.
 		time.Sleep(3 * time.Second)
 		// Shutdown must not wait for the hung server.
 		start := time.Now()
@@ -210,6 +217,7 @@ func TestFaults(t *testing.T) {
 			t.Errorf("Run took %s to stop", d)
 		}
 		r = a.run(t)
+		// The new run meets the hang too before it clears (time again).
 		time.Sleep(time.Second)
 		proxy.Clear(t)
 		seen(t, p)

@@ -214,7 +214,7 @@ func TestCompactionOfflineDevice(t *testing.T) {
 	x.update(q.ID, func(p *meta.Paper) {
 		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "tmp" || s == "x1" })
 	})
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // the others' edits are later by the clock: what is tested
 	// Meanwhile the others edit and compact.
 	a.update(p.ID, func(p *meta.Paper) {
 		p.Tags = slices.DeleteFunc(p.Tags, func(s string) bool { return s == "a2" })

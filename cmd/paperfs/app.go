@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/paperfs/paperfs/extract"
@@ -30,6 +31,7 @@ type app struct {
 	store   *meta.Store
 	lib     *library.Library
 	pool    *extract.Pool // extraction worker processes, stopped by close
+	scans   atomic.Int64  // scans of the library folder done while served (status)
 }
 
 func newLogger(debug bool) *slog.Logger {

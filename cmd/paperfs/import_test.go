@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -10,44 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
-// makePDF writes a one-page PDF: a large title, then smaller lines, with
+// makePDF makes a one-page PDF: a large title, then smaller lines, with
 // the given Info dictionary, the way a paper's first page looks to the
 // extractor.
 func makePDF(title string, lines []string, info map[string]string) []byte {
 	var content strings.Builder
-	fmt.Fprintf(&content, "BT /F1 20 Tf 72 700 Td (%s) Tj ET\n", title)
+	fmt.Fprintf(&content, "BT /F1 20 Tf 72 700 Td (%s) Tj ET\n", testutil.EscapePDF(title))
 	for i, l := range lines {
-		fmt.Fprintf(&content, "BT /F1 10 Tf 72 %d Td (%s) Tj ET\n", 660-14*i, l)
+		fmt.Fprintf(&content, "BT /F1 10 Tf 72 %d Td (%s) Tj ET\n", 660-14*i, testutil.EscapePDF(l))
 	}
-	var infoDict strings.Builder
-	for k, v := range info {
-		fmt.Fprintf(&infoDict, "/%s (%s) ", k, v)
-	}
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", content.Len(), content.String()),
-		"<< " + infoDict.String() + ">>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return testutil.PDF{Info: info, Pages: []string{content.String()}}.Bytes()
 }
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -135,7 +113,8 @@ func TestImportSIGINT(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until some files are in, then press Ctrl-C.
+	// Wait until some files are in, then press Ctrl-C. The import is
+	// another process: the test polls the library folder it fills.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		ents, _ := os.ReadDir(e.lib)
 		if len(ents) >= 20 {
@@ -199,7 +178,7 @@ func TestImportSIGINT(t *testing.T) {
 func TestImportFailuresExitNonZero(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "good.pdf"), "g")
+	testutil.WritePDF(t, filepath.Join(src, "good.pdf"), "g")
 	os.WriteFile(filepath.Join(src, "notes.pdf"), []byte("just text"), 0o644)
 	os.Symlink(filepath.Join(src, "good.pdf"), filepath.Join(src, "link.pdf"))
 	out, err := e.cmd("import", src).CombinedOutput()

@@ -1,3 +1,9 @@
+//go:build !windows
+
+// The tests of cmd/paperfs run the built binary and share this file's
+// env; many mount it and signal it. The Windows build has no mount, so
+// they build on Unix only (GOOS=windows go vet ./... stays clean).
+
 package main
 
 import (
@@ -14,6 +20,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 var binary string
@@ -62,18 +69,11 @@ func (e *env) run(args ...string) string {
 	return string(out)
 }
 
-func writePDF(t *testing.T, path, body string) {
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("%PDF-1.4\n"+body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestImportScanStatus(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "one.pdf"), "1")
-	writePDF(t, filepath.Join(src, "two.pdf"), "2")
+	testutil.WritePDF(t, filepath.Join(src, "one.pdf"), "1")
+	testutil.WritePDF(t, filepath.Join(src, "two.pdf"), "2")
 	out := e.run("import", src)
 	if !strings.Contains(out, "imported 2, duplicates skipped 0, errors 0") {
 		t.Fatalf("import: %s", out)
@@ -82,7 +82,7 @@ func TestImportScanStatus(t *testing.T) {
 	if !strings.Contains(out, "imported 0, duplicates skipped 1") {
 		t.Fatalf("re-import: %s", out)
 	}
-	writePDF(t, filepath.Join(e.lib, "dropped", "three.pdf"), "3")
+	testutil.WritePDF(t, filepath.Join(e.lib, "dropped", "three.pdf"), "3")
 	if out := e.run("scan"); !strings.Contains(out, "3 PDFs: 1 new") {
 		t.Fatalf("scan: %s", out)
 	}
@@ -141,11 +141,9 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMountSignalUnmount(t *testing.T) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	e := newEnv(t)
-	writePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)
 	c := e.cmd("mount", mnt)
@@ -156,7 +154,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	}
 	defer func() {
 		if ok, _ := fuse.IsMounted(mnt); ok {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
+			testutil.ForceUnmount(mnt)
 		}
 	}()
 	// The mount's own scan finds the PDF dropped in before mounting.
@@ -170,34 +168,31 @@ func TestMountSignalUnmount(t *testing.T) {
 			c.Wait()
 			t.Fatalf("a.pdf never appeared\n%s", logs.String())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polls the mount process's view; nothing signals it
 	}
 	// status from another process reads what the mount publishes.
 	var out string
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 100*time.Millisecond, 10*time.Second, "status to show the mount", logs.String, func() bool {
 		out = e.run("status")
-		if strings.Contains(out, "mounted:   "+mnt) && strings.Contains(out, "papers:    1") {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return strings.Contains(out, "mounted:   "+mnt) && strings.Contains(out, "papers:    1")
+	})
 	if !strings.Contains(out, "papers:    1") {
 		t.Errorf("status while mounted: %s", out)
 	}
 	// It says what the mount holds in memory: a.pdf was looked up. The
 	// heap limit covers at least the bound's inodes.
 	var mb, limit, inodes, bound int
-	for time.Now().Before(deadline.Add(10 * time.Second)) {
+	testutil.Eventually(t, 200*time.Millisecond, 20*time.Second, "status to show the mount's memory", logs.String, func() bool {
 		if i := strings.Index(out, "memory:"); i >= 0 {
 			fmt.Sscanf(out[i:], "memory:    %d MB resident (heap limit %d MB); %d inodes of papers' files and groups (at most %d",
 				&mb, &limit, &inodes, &bound)
 		}
 		if inodes > 0 && limit > 0 {
-			break
+			return true
 		}
-		time.Sleep(200 * time.Millisecond)
 		out = e.run("status")
-	}
+		return false
+	})
 	if mb <= 0 || inodes <= 0 || bound != fuse.DefaultMaxInodes || limit < fuse.DefaultMaxInodes*inodeBytes>>20 {
 		t.Errorf("status memory line: %d MB, heap limit %d MB, %d inodes, bound %d in\n%s", mb, limit, inodes, bound, out)
 	}
@@ -206,12 +201,10 @@ func TestMountSignalUnmount(t *testing.T) {
 	if err := os.WriteFile(sidecar, []byte(`{"title": "x", "rating": 9}`), 0o644); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("invalid save: %v, want EINVAL", err)
 	}
-	for time.Now().Before(deadline.Add(10 * time.Second)) {
-		if out = e.run("status"); strings.Contains(out, "refused:") {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testutil.Eventually(t, 200*time.Millisecond, 20*time.Second, "status to show the refused save", logs.String, func() bool {
+		out = e.run("status")
+		return strings.Contains(out, "refused:")
+	})
 	if !strings.Contains(out, "all/a.json: rating: 9 is out of range") {
 		t.Errorf("status does not show the refused save:\n%s", out)
 	}
@@ -226,12 +219,7 @@ func TestMountSignalUnmount(t *testing.T) {
 	c = e.cmd("mount", mnt)
 	c.Stderr = &logs
 	c.Start()
-	for i := 0; i < 100; i++ {
-		if ok, _ := fuse.IsMounted(mnt); ok {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 50*time.Millisecond, 5*time.Second, "the second mount", logs.String, func() bool { ok, _ := fuse.IsMounted(mnt); return ok })
 	e.run("unmount", mnt)
 	if err := c.Wait(); err != nil {
 		t.Fatalf("mount after paperfs unmount: %v\n%s", err, logs.String())
@@ -245,7 +233,7 @@ func TestMountSignalUnmount(t *testing.T) {
 func TestDamagedDatabase(t *testing.T) {
 	e := newEnv(t)
 	for _, n := range []string{"a", "b", "c", "d"} {
-		writePDF(t, filepath.Join(e.lib, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(e.lib, n+".pdf"), n)
 	}
 	e.run("scan") // backs up first: the day's backup is of an empty library
 	db := filepath.Join(e.dat, "meta.db")

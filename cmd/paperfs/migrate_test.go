@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -8,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/paperfs/paperfs/meta/bibtex"
@@ -16,7 +20,7 @@ import (
 
 func TestMigrateBibtexAndExport(t *testing.T) {
 	e := newEnv(t)
-	writePDF(t, filepath.Join(e.lib, "pdfs", "lamport.pdf"), "l")
+	testutil.WritePDF(t, filepath.Join(e.lib, "pdfs", "lamport.pdf"), "l")
 	bib := filepath.Join(t.TempDir(), "refs.bib")
 	os.WriteFile(bib, []byte(`@article{lamport1978time,
   title = {Time, Clocks, and the Ordering of Events in a Distributed System},
@@ -71,7 +75,7 @@ func TestMigratePaperlib(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t)
-	writePDF(t, filepath.Join(e.lib, "Attention_"+id.Hex()+"_main.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(e.lib, "Attention_"+id.Hex()+"_main.pdf"), "a")
 	c := e.cmd("migrate", "paperlib")
 	c.Env = append(c.Env, "PAPERFS_PAPERLIB_URI="+srv.URI)
 	out, err := c.CombinedOutput()

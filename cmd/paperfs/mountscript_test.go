@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 // The README's first command, scripts/mount, on a machine without Go or
@@ -112,11 +113,9 @@ func TestGoToolchainRefusesTamperedZip(t *testing.T) {
 // test's own: the toolchain is under test, not the download of modules.
 func runMountScript(t *testing.T, home, path string) string {
 	t.Helper()
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	lib, mnt := filepath.Join(home, "Papers"), filepath.Join(home, "papers")
-	writePDF(t, filepath.Join(lib, "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(lib, "a.pdf"), "a")
 	c := exec.Command("../../scripts/mount", lib, mnt)
 	c.Env = append(os.Environ(), "HOME="+home, "PATH="+path, "XDG_CACHE_HOME=", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=",
 		"PAPERFS_LIBRARY=", "PAPERFS_DATA_DIR=", "PAPERFS_CONFIG=",
@@ -131,7 +130,7 @@ func runMountScript(t *testing.T, home, path string) string {
 	}
 	t.Cleanup(func() {
 		if ok, _ := fuse.IsMounted(mnt); ok {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
+			testutil.ForceUnmount(mnt)
 		}
 	})
 	var said strings.Builder

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -7,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 func TestProgressText(t *testing.T) {
@@ -73,7 +77,7 @@ func TestImportProgressNotATerminal(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
 	for _, n := range []string{"1", "2", "3"} {
-		writePDF(t, filepath.Join(src, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(src, n+".pdf"), n)
 	}
 	var stdout bytes.Buffer
 	c := e.cmd("import", src)
@@ -92,7 +96,7 @@ func TestImportProgressOnATerminal(t *testing.T) {
 	e := newEnv(t)
 	src := t.TempDir()
 	for _, n := range []string{"1", "2", "3"} {
-		writePDF(t, filepath.Join(src, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(src, n+".pdf"), n)
 	}
 	c := exec.Command("script", "-qec", shellQuote(binary)+" --library "+shellQuote(e.lib)+" import "+shellQuote(src), "/dev/null")
 	c.Env = e.cmd().Env

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -7,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 // listTree lists the library folder's files, relative.
@@ -32,7 +36,7 @@ func listTree(t *testing.T, root string) []string {
 func TestRenameToPortableNames(t *testing.T) {
 	e := newEnv(t)
 	for _, rel := range []string{"Antons et al. 2013 - Did You Notice? x.pdf", "a:b/c.pdf", "CON.pdf", "ok.pdf"} {
-		writePDF(t, filepath.Join(e.lib, filepath.FromSlash(rel)), rel)
+		testutil.WritePDF(t, filepath.Join(e.lib, filepath.FromSlash(rel)), rel)
 	}
 	os.WriteFile(filepath.Join(e.lib, "notes: x.txt"), []byte("mine"), 0o644)
 	out := e.run("scan")

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -21,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 func TestWebDAVSettings(t *testing.T) {
@@ -198,9 +202,7 @@ func stopWebDAV(t *testing.T, cmd *exec.Cmd, logs *served) string {
 // TestMountWebDAV: mount --webdav serves the mounted view over WebDAV
 // from the mount's process.
 func TestMountWebDAV(t *testing.T) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	e := newEnv(t)
 	mnt := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(mnt, 0o755)

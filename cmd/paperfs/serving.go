@@ -27,7 +27,7 @@ func (a *app) runLibrary(bg context.Context, wg *sync.WaitGroup, g *globalOption
 		stopSync = eng.Start(bg)
 		a.log.Info("syncing", "server", psync.Redact(a.cfg.MongoDB.URI), "database", a.cfg.MongoDB.Database)
 	}
-	var wopts library.WatchOptions
+	wopts := library.WatchOptions{OnScan: func(library.ScanReport, error) { a.scans.Add(1) }}
 	if eng != nil {
 		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
 	}

@@ -86,6 +86,9 @@ type mountInfo struct {
 	HeapLimit   int64     `json:"heap_limit"` // its soft memory limit (see memlimit.go), 0 for none
 	Inodes      int       `json:"inodes"`     // inodes of papers' files and group directories the kernel holds
 	MaxInodes   int       `json:"max_inodes"` // their bound (--max-inodes), 0 for none
+	// Scans counts the scans of the library folder the mount has done
+	// (the first one at start, then on changes and periodically).
+	Scans int64 `json:"scans"`
 	// Rejected are the last sidecar saves the mount refused (also in the
 	// mount's .paperfs/errors), newest last.
 	Rejected []fs.Rejection `json:"rejected,omitempty"`
@@ -154,6 +157,7 @@ func publishStatus(ctx context.Context, a *app, mi *mountInfo, view *fs.FS, fsys
 			mi.RSS, mi.HeapLimit = selfRSS(), heapLimit()
 			mi.Inodes, mi.MaxInodes = fsys.Inodes()
 			mi.MaxInodes = max(mi.MaxInodes, 0)
+			mi.Scans = a.scans.Load()
 			mi.Rejected = view.Rejections()
 			if n := len(mi.Rejected); n > statusRejections {
 				mi.Rejected = mi.Rejected[n-statusRejections:]

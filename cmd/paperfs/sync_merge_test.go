@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -8,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paperfs/paperfs/internal/testutil"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -28,22 +32,22 @@ type pair struct {
 // (set with paperfs sync --device-name before mounting).
 func newPair(t *testing.T, db string, names ...string) *pair {
 	t.Helper()
-	skipFUSE(t)
+	testutil.SkipWithoutFUSE(t)
 	p := &pair{srv: synctest.Start(t), db: db}
 	p.pa, p.pb = synctest.Proxy(t, p.srv.URI), synctest.Proxy(t, p.srv.URI)
 	p.a, p.b = newDevice(t, "A", p.pa.URI(), db), newDevice(t, "B", p.pb.URI(), db)
 	for i, d := range []*device{p.a, p.b} {
-		writePDF(t, filepath.Join(d.lib, "paxos.pdf"), "the same paper on both devices")
+		testutil.WritePDF(t, filepath.Join(d.lib, "paxos.pdf"), "the same paper on both devices")
 		if i < len(names) {
 			d.run("sync", "--device-name", names[i])
 		}
 	}
 	p.ma = p.a.mount(t)
-	waitUntil(t, 15*time.Second, "A to index and upload paxos.pdf", p.logs, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "A to index and upload paxos.pdf", p.logs, func() bool {
 		return exists(filepath.Join(p.ma.dir, "all", "paxos.json")) && uploaded(t, p.srv, db)
 	})
 	p.mb = p.b.mount(t)
-	waitUntil(t, 15*time.Second, "B to show paxos.json", p.logs, func() bool { return exists(filepath.Join(p.mb.dir, "all", "paxos.json")) })
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "B to show paxos.json", p.logs, func() bool { return exists(filepath.Join(p.mb.dir, "all", "paxos.json")) })
 	return p
 }
 
@@ -76,7 +80,7 @@ func (p *pair) current(m *mounted) map[string]any {
 // waitField waits until the paper's field reads want in mount m.
 func (p *pair) waitField(t *testing.T, m *mounted, field string, want any) {
 	t.Helper()
-	waitUntil(t, 60*time.Second, m.dir+" to show "+field, p.logs, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 60*time.Second, m.dir+" to show "+field, p.logs, func() bool {
 		return p.current(m)[field] == want
 	})
 }
@@ -84,7 +88,7 @@ func (p *pair) waitField(t *testing.T, m *mounted, field string, want any) {
 // waitOp waits until the server holds an op setting field to v.
 func (p *pair) waitOp(t *testing.T, field string, v any) {
 	t.Helper()
-	waitUntil(t, 15*time.Second, "an op with "+field+" on the server", p.logs, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "an op with "+field+" on the server", p.logs, func() bool {
 		n, err := p.srv.Client(t).Database(p.db).Collection("ops").CountDocuments(context.Background(), bson.D{{Key: "set." + field, Value: v}})
 		if err != nil {
 			t.Fatalf("counting ops on the server: %v", err)
@@ -136,7 +140,7 @@ func TestSyncConfidencePerField(t *testing.T) {
 	p.pa.Enable(t)
 	p.pb.Enable(t)
 	for _, m := range []*mounted{p.ma, p.mb} {
-		waitUntil(t, 60*time.Second, m.dir+" to show both edits", p.logs, func() bool {
+		testutil.Eventually(t, 50*time.Millisecond, 60*time.Second, m.dir+" to show both edits", p.logs, func() bool {
 			got := p.current(m)
 			conf, _ := got["confidence"].(map[string]any)
 			return got["title"] == "Paxos Made Simple" && got["year"] == 2001.0 && conf["title"] == 1.0 && conf["year"] == 1.0
@@ -164,7 +168,7 @@ func TestSyncConflictOnBothDevices(t *testing.T) {
 	p.pa.Disable(t)
 	p.pb.Disable(t)
 	editSidecar(t, p.sidecar(p.ma), map[string]any{"title": "Title from A"})
-	time.Sleep(20 * time.Millisecond) // B's edit is the later one
+	time.Sleep(20 * time.Millisecond) // B's edit is the later one by the clock: what is tested
 	editSidecar(t, p.sidecar(p.mb), map[string]any{"title": "Title from B"})
 	p.pa.Enable(t)
 	p.pb.Enable(t)
@@ -177,7 +181,7 @@ func TestSyncConflictOnBothDevices(t *testing.T) {
 		peer       string
 	}{"A": {p.a, true, "laptop-B"}, "B": {p.b, false, "desk-A"}}
 	for name, w := range want {
-		waitUntil(t, 30*time.Second, name+" to report the title conflict", p.logs, func() bool {
+		testutil.Eventually(t, 50*time.Millisecond, 30*time.Second, name+" to report the title conflict", p.logs, func() bool {
 			st := w.d.status()
 			return st.Sync != nil && len(st.Sync.Conflicts) > 0
 		})
@@ -200,14 +204,14 @@ func TestSyncConflictOnBothDevices(t *testing.T) {
 // says so while the round still waits, not once the driver gives up.
 func TestSyncStatusWhileCutOff(t *testing.T) {
 	p := newPair(t, "cutoff")
-	waitUntil(t, 15*time.Second, "A's status to show a round", p.logs, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "A's status to show a round", p.logs, func() bool {
 		st := p.a.status()
 		return st.Sync != nil && st.Sync.Connected && st.Sync.LastRound != nil
 	})
 	p.pa.Hang(t)
 	editSidecar(t, p.sidecar(p.ma), map[string]any{"note": "sent into the void"})
 	var st Status
-	waitUntil(t, 30*time.Second, "A's status to say the round is waiting", p.logs, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 30*time.Second, "A's status to say the round is waiting", p.logs, func() bool {
 		st = p.a.status()
 		return st.Sync != nil && st.Sync.Waiting > 0
 	})

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -15,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paperfs/paperfs/internal/testutil"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -104,7 +108,7 @@ func (d *device) mount(t testing.TB) *mounted {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.stop(t) })
-	waitUntil(t, 10*time.Second, d.name+" mounted", m.log, func() bool { ok, _ := fuse.IsMounted(m.dir); return ok })
+	testutil.Eventually(t, 50*time.Millisecond, 10*time.Second, d.name+" mounted", m.log, func() bool { ok, _ := fuse.IsMounted(m.dir); return ok })
 	return m
 }
 
@@ -126,28 +130,10 @@ func (m *mounted) stop(t testing.TB) {
 		t.Errorf("mount %s did not stop within 15s of SIGTERM\n%s", m.dir, m.log())
 	}
 	if ok, _ := fuse.IsMounted(m.dir); ok {
-		syscall.Unmount(m.dir, syscall.MNT_DETACH)
+		testutil.ForceUnmount(m.dir)
 		t.Errorf("%s still mounted after the mount process exited", m.dir)
 	}
 	m.cmd = nil
-}
-
-func waitUntil(t testing.TB, timeout time.Duration, what string, logs func() string, cond func() bool) {
-	t.Helper()
-	pollUntil(t, 50*time.Millisecond, timeout, what, logs, cond)
-}
-
-// pollUntil checks cond every interval until it holds, failing the test
-// with the mount's logs after timeout.
-func pollUntil(t testing.TB, every, timeout time.Duration, what string, logs func() string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s\n%s", timeout, what, logs())
-		}
-		time.Sleep(every)
-	}
 }
 
 func names(dir string) []string {
@@ -199,27 +185,21 @@ func editSidecar(t testing.TB, path string, set map[string]any) {
 	}
 }
 
-func skipFUSE(t testing.TB) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
-}
-
 // TestSyncMounts: two devices, each with its own data dir, library folder
 // (holding the same PDF, as a cloud drive would) and mount process, sync
 // through one server. Edits made through one mount show in the other's;
 // offline edits on both sides converge after reconnecting.
 func TestSyncMounts(t *testing.T) {
-	skipFUSE(t)
+	testutil.SkipWithoutFUSE(t)
 	srv := synctest.Start(t)
 	pa, pb := synctest.Proxy(t, srv.URI), synctest.Proxy(t, srv.URI)
 	a := newDevice(t, "A", pa.URI(), "e2e")
 	b := newDevice(t, "B", pb.URI(), "e2e")
-	writePDF(t, filepath.Join(a.lib, "paxos.pdf"), "the same paper on both devices")
-	writePDF(t, filepath.Join(b.lib, "paxos.pdf"), "the same paper on both devices")
+	testutil.WritePDF(t, filepath.Join(a.lib, "paxos.pdf"), "the same paper on both devices")
+	testutil.WritePDF(t, filepath.Join(b.lib, "paxos.pdf"), "the same paper on both devices")
 
 	ma := a.mount(t)
-	waitUntil(t, 15*time.Second, "A to index and upload paxos.pdf", ma.log, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "A to index and upload paxos.pdf", ma.log, func() bool {
 		st := a.status()
 		return exists(filepath.Join(ma.dir, "all", "paxos.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0 &&
 			uploaded(t, srv, "e2e")
@@ -227,8 +207,13 @@ func TestSyncMounts(t *testing.T) {
 	// A new device: the mount's first round brings the paper's record, so
 	// its scan matches the PDF to it instead of indexing it again.
 	mb := b.mount(t)
-	waitUntil(t, 15*time.Second, "B to show paxos.pdf", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", "paxos.pdf")) })
-	time.Sleep(time.Second) // B's scan has run; a duplicate would show now
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "B to show paxos.pdf", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", "paxos.pdf")) })
+	// B's first scan of its folder has run (the status says so): a
+	// duplicate of paxos.pdf would show now.
+	testutil.Eventually(t, 50*time.Millisecond, 30*time.Second, "B's first scan", mb.log, func() bool {
+		st := b.status()
+		return st.Mount != nil && st.Mount.Scans > 0
+	})
 	if got := names(filepath.Join(mb.dir, "all")); !slices.Equal(got, []string{"paxos.json", "paxos.pdf"}) {
 		t.Fatalf("B's all/ after bootstrap: %v", got)
 	}
@@ -245,7 +230,7 @@ func TestSyncMounts(t *testing.T) {
 	editSidecar(t, filepath.Join(ma.dir, "all", "paxos.json"), map[string]any{
 		"title": "Paxos Made Simple", "authors": []string{"Leslie Lamport"}, "year": 2001})
 	start := time.Now()
-	waitUntil(t, 10*time.Second, "B to show the new name", mb.log, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 10*time.Second, "B to show the new name", mb.log, func() bool {
 		return slices.Equal(names(filepath.Join(mb.dir, "all")), []string{newName + ".json", newName + ".pdf"})
 	})
 	t.Logf("sidecar save on A visible in B's mount after %s", time.Since(start).Round(time.Millisecond))
@@ -263,7 +248,7 @@ func TestSyncMounts(t *testing.T) {
 	if err := os.Rename(filepath.Join(ma.dir, "all", newName+".pdf"), filepath.Join(ma.dir, "tags", "consensus", newName+".pdf")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "B to show tags/consensus", mb.log, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 10*time.Second, "B to show tags/consensus", mb.log, func() bool {
 		return exists(filepath.Join(mb.dir, "tags", "consensus", newName+".pdf"))
 	})
 	if exists(filepath.Join(mb.dir, "untagged", newName+".pdf")) {
@@ -282,14 +267,14 @@ func TestSyncMounts(t *testing.T) {
 	if err := os.Rename(filepath.Join(ma.dir, "all", aName+".pdf"), filepath.Join(ma.dir, "tags", "from-a", aName+".pdf")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // B's edit is the later one by the clock: what is tested
 	editSidecar(t, filepath.Join(mb.dir, "all", newName+".json"), map[string]any{"title": "Title from B", "rating": 4, "tags": []string{"consensus", "from-b"}})
 	// The edits are committed locally at once and queued.
 	bName := "Lamport 2001 - Title from B"
 	if !exists(filepath.Join(ma.dir, "tags", "from-a", aName+".pdf")) || !exists(filepath.Join(mb.dir, "tags", "from-b", bName+".pdf")) {
 		t.Fatalf("offline edits not visible locally: A %v, B %v", names(filepath.Join(ma.dir, "all")), names(filepath.Join(mb.dir, "all")))
 	}
-	waitUntil(t, 15*time.Second, "A's status to say offline with changes queued", ma.log, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, "A's status to say offline with changes queued", ma.log, func() bool {
 		st := a.status()
 		return st.Sync != nil && !st.Sync.Connected && st.Sync.Running && st.Sync.Pending > 0 && st.Sync.LastError != ""
 	})
@@ -300,7 +285,7 @@ func TestSyncMounts(t *testing.T) {
 	pa.Enable(t)
 	pb.Enable(t)
 	// Backoff is at most a minute by default; the retries started at 1s.
-	waitUntil(t, 60*time.Second, "A and B to converge", func() string { return ma.log() + mb.log() }, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 60*time.Second, "A and B to converge", func() string { return ma.log() + mb.log() }, func() bool {
 		return exists(filepath.Join(ma.dir, "all", bName+".json")) && exists(filepath.Join(mb.dir, "all", bName+".json")) &&
 			fmt.Sprint(readSidecar(t, filepath.Join(ma.dir, "all", bName+".json"))) == fmt.Sprint(readSidecar(t, filepath.Join(mb.dir, "all", bName+".json")))
 	})
@@ -319,7 +304,7 @@ func TestSyncMounts(t *testing.T) {
 		}
 	}
 	// Both report the title conflict somewhere, resolved the same way.
-	waitUntil(t, 10*time.Second, "a conflict in a status", ma.log, func() bool {
+	testutil.Eventually(t, 50*time.Millisecond, 10*time.Second, "a conflict in a status", ma.log, func() bool {
 		for _, d := range []*device{a, b} {
 			if st := d.status(); st.Sync != nil && len(st.Sync.Conflicts) > 0 {
 				return true
@@ -335,7 +320,7 @@ func TestSyncMounts(t *testing.T) {
 // PDF is gone from any library folder: C's is in its trash folder, A's and
 // B's are where they were (their cloud drive would carry C's move).
 func TestSyncDeleteVsEdit(t *testing.T) {
-	skipFUSE(t)
+	testutil.SkipWithoutFUSE(t)
 	srv := synctest.Start(t)
 	var devs []*device
 	var proxies []*synctest.FaultProxy
@@ -343,7 +328,7 @@ func TestSyncDeleteVsEdit(t *testing.T) {
 	for _, n := range []string{"A", "B", "C"} {
 		p := synctest.Proxy(t, srv.URI)
 		d := newDevice(t, n, p.URI(), "e2e3")
-		writePDF(t, filepath.Join(d.lib, "raft.pdf"), "In Search of an Understandable Consensus Algorithm")
+		testutil.WritePDF(t, filepath.Join(d.lib, "raft.pdf"), "In Search of an Understandable Consensus Algorithm")
 		devs, proxies = append(devs, d), append(proxies, p)
 	}
 	logs := func() string {
@@ -356,7 +341,7 @@ func TestSyncDeleteVsEdit(t *testing.T) {
 	for i, d := range devs {
 		m := d.mount(t)
 		mounts = append(mounts, m)
-		waitUntil(t, 15*time.Second, d.name+" to index and sync raft.pdf", logs, func() bool {
+		testutil.Eventually(t, 50*time.Millisecond, 15*time.Second, d.name+" to index and sync raft.pdf", logs, func() bool {
 			st := d.status()
 			return exists(filepath.Join(m.dir, "all", "raft.pdf")) && st.Sync != nil && st.Sync.Connected && st.Sync.Pending == 0 &&
 				uploaded(t, srv, "e2e3")
@@ -384,7 +369,7 @@ func TestSyncDeleteVsEdit(t *testing.T) {
 		p.Enable(t)
 	}
 	for i, m := range mounts {
-		waitUntil(t, 60*time.Second, devs[i].name+" to show the merged paper in trash/", logs, func() bool {
+		testutil.Eventually(t, 50*time.Millisecond, 60*time.Second, devs[i].name+" to show the merged paper in trash/", logs, func() bool {
 			if !exists(filepath.Join(m.dir, "trash", "Raft.json")) {
 				return false
 			}
@@ -413,7 +398,7 @@ func TestSyncCommand(t *testing.T) {
 	srv := synctest.Start(t)
 	a := newDevice(t, "A", srv.URI, "cli")
 	for _, n := range []string{"one", "two", "three"} {
-		writePDF(t, filepath.Join(a.lib, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(a.lib, n+".pdf"), n)
 	}
 	a.run("scan")
 	out := a.run("sync")
@@ -426,7 +411,7 @@ func TestSyncCommand(t *testing.T) {
 
 	// A new device has one of the three PDFs so far.
 	c := newDevice(t, "C", srv.URI, "cli")
-	writePDF(t, filepath.Join(c.lib, "two.pdf"), "two")
+	testutil.WritePDF(t, filepath.Join(c.lib, "two.pdf"), "two")
 	cmd := c.cmd("sync")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -461,9 +446,9 @@ func TestSyncCommand(t *testing.T) {
 	// A device that has never synced: scan and import pull first, so a
 	// PDF A indexed is matched to A's record, not indexed again.
 	e := newDevice(t, "E", srv.URI, "cli")
-	writePDF(t, filepath.Join(e.lib, "one.pdf"), "one")
+	testutil.WritePDF(t, filepath.Join(e.lib, "one.pdf"), "one")
 	dl := filepath.Join(t.TempDir(), "download.pdf")
-	writePDF(t, dl, "three")
+	testutil.WritePDF(t, dl, "three")
 	stdout.Reset()
 	stderr.Reset()
 	cmd = e.cmd("scan")
@@ -501,7 +486,7 @@ func TestSyncCommand(t *testing.T) {
 		t.Fatalf("sync with an unreachable server: %v %s", err, out2)
 	}
 	// Offline, scan says so and indexes anyway.
-	writePDF(t, filepath.Join(down.lib, "four.pdf"), "four")
+	testutil.WritePDF(t, filepath.Join(down.lib, "four.pdf"), "four")
 	if out := down.run("scan"); !strings.Contains(out, "going on offline") || !strings.Contains(out, "1 new") ||
 		strings.Contains(out, "Sup3rSecretPw") || strings.Contains(out, "alice") {
 		t.Fatalf("scan with an unreachable server:\n%s", out)
@@ -522,7 +507,7 @@ func TestSyncCommand(t *testing.T) {
 //
 //	go test -run '^$' -bench MountEditLatency -benchtime 1x ./cmd/paperfs
 func BenchmarkMountEditLatency(b *testing.B) {
-	skipFUSE(b)
+	testutil.SkipWithoutFUSE(b)
 	lib, edits := 1000, 30
 	if n, err := strconv.Atoi(os.Getenv("PAPERFS_BENCH_LIB")); err == nil && n > 0 {
 		lib = n
@@ -553,18 +538,18 @@ func BenchmarkMountEditLatency(b *testing.B) {
 	if len(files) == 0 {
 		b.Fatalf("A's mount shows no papers")
 	}
-	waitUntil(b, 30*time.Second, "B's mount to show A's papers", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", files[0])) })
+	testutil.Eventually(b, 50*time.Millisecond, 30*time.Second, "B's mount to show A's papers", mb.log, func() bool { return exists(filepath.Join(mb.dir, "all", files[0])) })
 	rng := rand.New(rand.NewPCG(1, 2))
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; i < edits; i++ {
-		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond) // a user's pause between edits: the benchmark's load
 		name := files[rng.IntN(len(files))]
 		note := fmt.Sprint("edit ", i)
 		start := time.Now()
 		editSidecar(b, filepath.Join(ma.dir, "all", name), map[string]any{"note": note})
 		want := []byte(fmt.Sprintf("%q", note))
-		pollUntil(b, 5*time.Millisecond, 30*time.Second, fmt.Sprintf("edit %d in B's mount", i), mb.log, func() bool {
+		testutil.Eventually(b, 5*time.Millisecond, 30*time.Second, fmt.Sprintf("edit %d in B's mount", i), mb.log, func() bool {
 			got, err := os.ReadFile(filepath.Join(mb.dir, "all", name))
 			return err == nil && bytes.Contains(got, want)
 		})
@@ -580,7 +565,7 @@ func TestSyncMergesDuplicates(t *testing.T) {
 	srv := synctest.Start(t)
 	g, h := newDevice(t, "G", "", "dup"), newDevice(t, "H", "", "dup")
 	for _, d := range []*device{g, h} {
-		writePDF(t, filepath.Join(d.lib, "same.pdf"), "same")
+		testutil.WritePDF(t, filepath.Join(d.lib, "same.pdf"), "same")
 		if out := d.run("scan"); !strings.Contains(out, "1 new") {
 			t.Fatalf("%s: offline scan: %s", d.name, out)
 		}
@@ -607,7 +592,7 @@ func TestRestoreFromServer(t *testing.T) {
 	a := newDevice(t, "A", srv.URI, "restore")
 	src := t.TempDir()
 	for _, n := range []string{"one", "two", "three"} {
-		writePDF(t, filepath.Join(src, n+".pdf"), n)
+		testutil.WritePDF(t, filepath.Join(src, n+".pdf"), n)
 	}
 	a.run("import", "--tag", "kept", filepath.Join(src, "one.pdf"), filepath.Join(src, "two.pdf"), filepath.Join(src, "three.pdf"))
 	a.run("sync")

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 // TestUserUnitCommand runs the systemd user unit's ExecStart the way the
@@ -20,9 +21,7 @@ import (
 // ~/.config/paperfs/config.json, "~" in them), and stops it with the
 // unit's KillSignal as at logout: it must mount, then unmount.
 func TestUserUnitCommand(t *testing.T) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	unit, err := os.ReadFile("../../scripts/packaging/paperfs.service")
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +40,7 @@ func TestUserUnitCommand(t *testing.T) {
 		t.Fatalf("ExecStart of paperfs.service: %q", argv)
 	}
 	home := t.TempDir()
-	writePDF(t, filepath.Join(home, "Papers", "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(home, "Papers", "a.pdf"), "a")
 	os.MkdirAll(filepath.Join(home, ".config", "paperfs"), 0o755)
 	os.WriteFile(filepath.Join(home, ".config", "paperfs", "config.json"),
 		[]byte(`{"library": "~/Papers", "mount": {"mountpoint": "~/papers"}}`), 0o644)
@@ -57,7 +56,7 @@ func TestUserUnitCommand(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if ok, _ := fuse.IsMounted(mnt); ok {
-			syscall.Unmount(mnt, syscall.MNT_DETACH)
+			testutil.ForceUnmount(mnt)
 		}
 	})
 	var said strings.Builder

@@ -8,18 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
-
-func openStore(t *testing.T) *meta.Store {
-	t.Helper()
-	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func create(t *testing.T, s *meta.Store, p meta.Paper) meta.Paper {
 	t.Helper()
@@ -43,7 +34,7 @@ func pdfPaper(title string, authors []string, arxiv string) meta.Paper {
 // again, and the lookup keeps the edit.
 func TestRunnerOnceAndHandEdits(t *testing.T) {
 	svc := newServices(t)
-	st := openStore(t)
+	st := testutil.OpenStore(t)
 	a := create(t, st, pdfPaper("Deep Residual Learning for Image Recognition", []string{"Kaiming He"}, "1512.03385"))
 	b := create(t, st, pdfPaper("A Paper No Service Knows", []string{"Nobody Known"}, ""))
 	r := &Runner{Store: st, Resolver: New(svc.config()), StateFile: filepath.Join(t.TempDir(), "lookup", "state.json")}
@@ -97,7 +88,7 @@ func TestRunnerOnceAndHandEdits(t *testing.T) {
 // looked up once they answer again.
 func TestRunnerRetriesWhenOffline(t *testing.T) {
 	svc := newServices(t)
-	st := openStore(t)
+	st := testutil.OpenStore(t)
 	asked := make(chan struct{}, 100)
 	down := func(w http.ResponseWriter, r *http.Request) bool {
 		select {

@@ -16,20 +16,9 @@ import (
 	"time"
 
 	pfs "github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
-
-// need fails the test when a program it drives is missing: scripts/test
-// installs them (scripts/test-deps), so a missing one is a broken setup,
-// not a reason to skip.
-func need(t *testing.T, progs ...string) {
-	t.Helper()
-	for _, p := range progs {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Fatalf("%s is not installed: run scripts/test-deps (or scripts/test)", p)
-		}
-	}
-}
 
 // commandIn runs name in dir, a directory in the mount. The child changes
 // into dir itself, after exec: with cmd.Dir, Go's child would chdir between
@@ -121,20 +110,26 @@ func saveWithNano(t *testing.T, dir, file, old, new string) {
 	}
 	tm("new-session", "-d", "-s", sess, "-x", "200", "-y", "50", "-c", dir, "nano", "--ignorercfiles", file)
 	defer exec.Command("tmux", "-L", sess, "kill-server").Run()
+	// nano tells nothing but its screen: the test polls it.
+	screen := func() string { return tm("capture-pane", "-p", "-t", sess) }
 	waitScreen := func(want string) {
-		for i := 0; i < 100; i++ {
-			if strings.Contains(tm("capture-pane", "-p", "-t", sess), want) {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("nano never showed %q:\n%s", want, tm("capture-pane", "-p", "-t", sess))
+		t.Helper()
+		testutil.Eventually(t, 50*time.Millisecond, 5*time.Second, fmt.Sprintf("nano to show %q", want), screen, func() bool {
+			return strings.Contains(screen(), want)
+		})
+	}
+	cursor := func() string {
+		return strings.TrimSpace(tm("display-message", "-p", "-t", sess, "#{cursor_x},#{cursor_y}"))
 	}
 	waitScreen(old)
 	tm("send-keys", "-t", sess, "C-w")
 	tm("send-keys", "-t", sess, "-l", `"`+old+`"`)
+	waitScreen(`Search: "` + old + `"`)
+	inPrompt := cursor()
 	tm("send-keys", "-t", sess, "Enter")
-	time.Sleep(100 * time.Millisecond)
+	testutil.Eventually(t, 20*time.Millisecond, 5*time.Second, "nano's cursor to leave the search prompt", screen, func() bool {
+		return cursor() != inPrompt
+	})
 	// The cursor is on the opening quote: delete the old title, type the new one.
 	tm("send-keys", "-t", sess, "Right")
 	for range old {
@@ -161,7 +156,7 @@ func testEditorsSave(t *testing.T, opts Options) {
 	for _, sv := range savers {
 		for _, view := range views {
 			t.Run(sv.name+"/"+strings.ReplaceAll(view, "/", "_"), func(t *testing.T) {
-				need(t, sv.progs...)
+				testutil.Need(t, sv.progs...)
 				old, new := fmt.Sprintf("T%d", step), fmt.Sprintf("T%d", step+1)
 				dir := filepath.Join(mnt, view)
 				file := fmt.Sprintf("Smith 2001 - %s.json", old)
@@ -337,7 +332,7 @@ func testSaveTwice(t *testing.T, opts Options) {
 		}},
 	}
 	for i, ed := range editors {
-		need(t, ed.name)
+		testutil.Need(t, ed.name)
 		dir := filepath.Join(mnt, "tags/t")
 		old := fmt.Sprintf("Smith 2001 - T%d.json", i)
 		name, args := ed.args(old)

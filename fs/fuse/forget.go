@@ -45,8 +45,20 @@ const DefaultMaxInodes = 200000
 // down to, so that the next few lookups do not start another one.
 const underMax = 0.75
 
+// inUseWindow is how recently a directory must have been used to count as
+// in use (a listing going on) by a pass over the bound.
+const inUseWindow = time.Second
+
+// now is the filesystem's clock (Options.Now).
+func (f *FS) now() time.Time {
+	if f.opts.Now == nil {
+		return time.Now()
+	}
+	return f.opts.Now()
+}
+
 // touch records a use of the directory.
-func (d *viewDir) touch() { d.used.Store(time.Now().UnixNano()) }
+func (d *viewDir) touch() { d.used.Store(d.fs.now().UnixNano()) }
 
 func (d *viewDir) idleSince(t time.Time) bool { return d.used.Load() < t.UnixNano() }
 
@@ -82,7 +94,7 @@ func (f *FS) forget(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick:
-			if n := f.forgetBefore(time.Now().Add(-idle)); n > 0 {
+			if n := f.forgetBefore(f.now().Add(-idle)); n > 0 {
 				f.log.Debug("asked the kernel to forget idle entries", "names", n)
 				settle(n)
 			}
@@ -136,7 +148,7 @@ func (f *FS) relieve(ctx context.Context, settle func(n int)) {
 const settleDelay = time.Second
 
 // forgetOver invalidates the paper entries of the least recently used view
-// directories, skipping any used in the last second (a listing going on),
+// directories, skipping any used within inUseWindow (a listing going on),
 // until about enough names to bring the inodes held under
 // underMax*MaxInodes. It returns how many it invalidated, and whether it
 // stopped short at a directory in use.
@@ -153,7 +165,7 @@ func (f *FS) forgetOver() (n int, busy bool) {
 	var dirs []dirRef
 	f.eachViewDir(func(d *viewDir, parent *gofs.Inode, name string) { dirs = append(dirs, dirRef{d, parent, name}) })
 	slices.SortFunc(dirs, func(a, b dirRef) int { return cmp.Compare(a.d.used.Load(), b.d.used.Load()) })
-	inUse := time.Now().Add(-time.Second)
+	inUse := f.now().Add(-inUseWindow)
 	for _, r := range dirs {
 		if n >= excess {
 			return n, false

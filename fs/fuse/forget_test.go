@@ -8,11 +8,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
+
+// testClock is a clock for Options.Now that a test moves on, so that a
+// directory goes idle or out of use without the test waiting for it.
+type testClock struct{ ahead atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
+
+// waitForgotten waits for cond, which the kernel's FORGETs make true: they
+// come when the kernel gets to them, and this process hears of each only
+// as a request to the mount, so the test polls what they change.
+func waitForgotten(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testutil.Eventually(t, 20*time.Millisecond, 30*time.Second, what, nil, cond)
+}
 
 // TestForgetIdle lists views, leaves them idle, and checks that the kernel
 // forgot their papers' names (the inodes are gone from the tree, FORGET
@@ -24,7 +41,8 @@ func TestForgetIdle(t *testing.T) {
 	var p, other meta.Paper
 	// The papers exist before the mount, so that no notification of their
 	// creation invalidates names while the test looks at the kernel's.
-	_, _, mnt, f := testMountAfter(t, Options{IdleForget: 2 * time.Second}, func(s *meta.Store, lib string) {
+	clock := &testClock{}
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: 2 * time.Second, Now: clock.Now}, func(s *meta.Store, lib string) {
 		p = addPDF(t, s, lib, meta.Paper{Title: "Idle", Authors: []string{"Ann Author"}, Year: 2001, Tags: []string{"t"},
 			File: meta.File{Path: "idle.pdf"}}, data)
 		other = addPDF(t, s, lib, meta.Paper{Title: "Other", Tags: []string{"t"}, File: meta.File{Path: "other.pdf"}}, otherData)
@@ -61,13 +79,10 @@ func TestForgetIdle(t *testing.T) {
 	if children("all") == 0 || children("authors/Ann Author") == 0 {
 		t.Fatal("listing made no inodes")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for children("all") > 1 || f.dirInode(meta.View{Kind: meta.Authors, Group: "Ann Author"}) != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s: all/ holds %d inodes, authors/Ann Author %d", children("all"), children("authors/Ann Author"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	clock.Advance(3 * time.Second) // every view is idle now
+	waitForgotten(t, "all/ and authors/Ann Author to be forgotten", func() bool {
+		return children("all") <= 1 && f.dirInode(meta.View{Kind: meta.Authors, Group: "Ann Author"}) == nil
+	})
 	if f.Stats.Forgets.Load() == 0 {
 		t.Error("no forget counted")
 	}
@@ -103,7 +118,8 @@ func TestForgetIdle(t *testing.T) {
 func TestForgetOverMax(t *testing.T) {
 	const per = 20 // papers per tag: 40 inodes (PDF and sidecar each)
 	var first meta.Paper
-	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: 2 * per}, func(s *meta.Store, lib string) {
+	clock := &testClock{}
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: 2 * per, Now: clock.Now}, func(s *meta.Store, lib string) {
 		for i := range 2 * per {
 			tag := []string{"a", "b"}[i/per]
 			p := addPDF(t, s, lib, meta.Paper{Title: fmt.Sprintf("Paper %s%d", tag, i), Tags: []string{tag},
@@ -131,15 +147,9 @@ func TestForgetOverMax(t *testing.T) {
 	if got := children("a"); got != listed {
 		t.Fatalf("tags/a holds %d inodes after listing, want %d", got, listed)
 	}
-	time.Sleep(1100 * time.Millisecond) // no longer in use
+	clock.Advance(2 * inUseWindow) // tags/a is no longer in use
 	statAll("tags/b")
-	deadline := time.Now().Add(20 * time.Second)
-	for children("a") > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("tags/a still holds %d inodes, %d held in all (max %d)", children("a"), f.heldInodes(), 2*per)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForgotten(t, "tags/a to be forgotten", func() bool { return children("a") == 0 })
 	if got := children("b"); got != listed {
 		t.Errorf("tags/b, in use, holds %d inodes, want %d", got, listed)
 	}
@@ -157,15 +167,7 @@ func TestForgetOverMax(t *testing.T) {
 // them as ls -l does makes the rest.
 func TestNamesOnlyListing(t *testing.T) {
 	const n = 2000
-	_, _, mnt, f := testMountAfter(t, Options{}, func(s *meta.Store, lib string) {
-		ps := make([]meta.Paper, n)
-		for i := range ps {
-			ps[i] = meta.Paper{Title: fmt.Sprintf("Paper %04d", i), File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}
-		}
-		if _, err := s.CreateMany(ps); err != nil {
-			t.Fatal(err)
-		}
-	})
+	_, _, mnt, f := testMountAfter(t, Options{}, manyPapers(t, n))
 	all := f.dirInode(meta.View{Kind: meta.All})
 	names := ls(t, filepath.Join(mnt, "all"))
 	if len(names) != 2*n {
@@ -243,7 +245,8 @@ func TestWalkMakesNoPaperInodes(t *testing.T) {
 // least recently used ones as it goes.
 func TestForgetOverMaxDirs(t *testing.T) {
 	const tags, max = 30, 10
-	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: max}, func(s *meta.Store, lib string) {
+	clock := &testClock{}
+	_, _, mnt, f := testMountAfter(t, Options{IdleForget: -1, MaxInodes: max, Now: clock.Now}, func(s *meta.Store, lib string) {
 		for i := range tags {
 			addPDF(t, s, lib, meta.Paper{Title: fmt.Sprintf("Paper %d", i), Tags: []string{fmt.Sprintf("t%02d", i)},
 				File: meta.File{Path: fmt.Sprintf("p%d.pdf", i)}}, []byte("%PDF-1.4"))
@@ -255,17 +258,10 @@ func TestForgetOverMaxDirs(t *testing.T) {
 		}
 	}
 	walk(0, tags/2)
-	time.Sleep(1100 * time.Millisecond) // the first half is no longer in use
+	clock.Advance(2 * inUseWindow) // the first half is no longer in use
 	walk(tags/2, tags)
 	tagsDir := f.dirInode(meta.View{Kind: meta.Tags})
-	deadline := time.Now().Add(20 * time.Second)
-	for len(tagsDir.Children()) > tags/2 {
-		if time.Now().After(deadline) {
-			held, _ := f.Inodes()
-			t.Fatalf("tags/ still holds %d directories, %d inodes counted (max %d)", len(tagsDir.Children()), held, max)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForgotten(t, fmt.Sprintf("tags/ to hold at most %d directories", tags/2), func() bool { return len(tagsDir.Children()) <= tags/2 })
 	if got := ls(t, filepath.Join(mnt, "tags", "t00")); len(got) != 3 {
 		t.Errorf("tags/t00 after being forgotten lists %q", got)
 	}

@@ -59,6 +59,10 @@ type Options struct {
 	// process can hand the memory they held back to the system (a policy
 	// of the command, not of the filesystem). Nil: nothing is done.
 	Released func()
+	// Now is the clock that says when a view directory was last used and
+	// which are idle or in use (see forget.go). Nil means time.Now; tests
+	// pass one they move on.
+	Now func() time.Time
 }
 
 // DefaultTimeout is the kernel cache lifetime for names and attributes.
@@ -118,6 +122,9 @@ func New(view *pfs.FS, opts Options) *FS {
 	}
 	if opts.IdleForget == 0 {
 		opts.IdleForget = DefaultIdleForget
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.MaxInodes == 0 {
 		opts.MaxInodes = DefaultMaxInodes

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	pfs "github.com/paperfs/paperfs/fs"
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 )
@@ -43,9 +44,7 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 // testMountWith is testMountAfter with the mount's own options.
 func testMountWith(t testing.TB, opts Options, mo MountOptions, setup func(s *meta.Store, lib string)) (store *meta.Store, lib, mnt string, f *FS) {
 	t.Helper()
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	dir := t.TempDir()
 	lib, mnt = filepath.Join(dir, "library"), filepath.Join(dir, "mnt")
 	os.MkdirAll(lib, 0o755)
@@ -222,15 +221,10 @@ with open(sys.argv[1], 'rb') as f:
 }
 
 // eventually retries cond for up to 3s: kernel notifications are
-// asynchronous.
+// asynchronous and tell this process nothing when they take effect.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting: %s", what)
+	testutil.Eventually(t, 10*time.Millisecond, 3*time.Second, what, nil, cond)
 }
 
 func TestLiveUpdates(t *testing.T) {

@@ -4,13 +4,14 @@ package fuse
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -18,11 +19,28 @@ import (
 // manager's desktop session has, so trash:// (gvfsd-trash) works.
 func gio(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	need(t, "gio", "dbus-run-session")
-	cmd := exec.Command("dbus-run-session", append([]string{"--", "gio"}, args...)...)
-	cmd.Dir = dir
+	testutil.Need(t, "gio", "dbus-run-session")
+	// commandIn, not cmd.Dir: a chdir into the mount between vfork and
+	// exec deadlocks this process (see commandIn).
+	cmd := commandIn(dir, "dbus-run-session", append([]string{"--", "gio"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_RUNTIME_DIR="+t.TempDir())
-	out, err := cmd.CombinedOutput()
+	// The session's daemons (gvfsd-trash) outlive dbus-run-session: they
+	// run in its process group, which is ended after gio, and write to a
+	// file, not a pipe, whose end they would hold open, leaving Wait
+	// waiting for them forever.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	outFile, err := os.CreateTemp(t.TempDir(), "gio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	cmd.Stdout, cmd.Stderr = outFile, outFile
+	err = cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	out, _ := os.ReadFile(outFile.Name())
 	if err != nil {
 		t.Fatalf("gio %v: %v\n%s", args, err, out)
 	}

@@ -22,6 +22,9 @@ type viewDir struct {
 	fs    *FS
 	viewp atomic.Pointer[meta.View] // what it shows; a tag renamed with mv changes it
 	used  atomic.Int64              // last lookup, listing or change in it, unix ns (see forget.go)
+	// lookups counts the kernel's LOOKUPs of names in it: the sign that
+	// the names of a listing are being used (see dirHandle.namesOnly).
+	lookups atomic.Uint64
 }
 
 func newViewDir(f *FS, v meta.View) *viewDir {
@@ -81,6 +84,13 @@ func (d *viewDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 }
 
 func (d *viewDir) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	d.lookups.Add(1)
+	return d.lookup(ctx, name, out)
+}
+
+// lookup resolves name in d: the kernel's LOOKUP, or a READDIRPLUS entry
+// a listing's handle could not answer.
+func (d *viewDir) lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	d.fs.Stats.Lookups.Add(1)
 	d.touch()
 	v := d.viewp.Load()
@@ -336,17 +346,19 @@ type dirHandle struct {
 	bib     bool // the listing ends with tag.bib
 	pos     int  // index into the listing: entry pos/2, pdf if even, json if odd
 
-	// first is the request that read the listing from its start. The
-	// kernel always asks for that batch with READDIRPLUS, before it can
-	// know whether the names will be looked up (ls -l) or only read (find,
-	// a file manager's tree, an indexer); it asks for the later batches
-	// with READDIRPLUS only if they were. So the first batch carries names
-	// without inodes (see Lookup): a walk that only reads names makes
-	// none, where it made one per name in every small directory (at 100k
-	// papers, 200k for authors/ alone), and ls -l looks up the first
-	// batch's names one by one (a few hundred at most).
-	first context.Context
-	made  int // inodes the listing made
+	// namesOnly says that the names READDIRPLUS carries get no inode (see
+	// Lookup), from the start of the listing until the kernel looks up a
+	// name in the directory. The kernel always asks for the first batch
+	// with READDIRPLUS, before it can know whether the names will be used
+	// (ls -l) or only read (find, a file manager's tree, an indexer); it
+	// asks for the later batches with READDIRPLUS only once a name was
+	// looked up. So a walk that only reads names makes no inode, where it
+	// made one per name in every small directory (at 100k papers, 200k
+	// for authors/ alone), and ls -l looks up the first batch's names one
+	// by one (a few hundred at most), then gets the rest with inodes.
+	namesOnly bool
+	lookups   uint64 // the directory's lookup count when namesOnly was set
+	made      int    // inodes the listing made
 }
 
 var (
@@ -358,7 +370,7 @@ var (
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.Errno) {
 	if h.pos == 0 {
-		h.first = ctx
+		h.namesOnly, h.lookups = true, h.dir.lookups.Load()
 	}
 	if h.pos >= 2*len(h.entries) {
 		if h.pos == 2*len(h.entries) && h.bib {
@@ -398,15 +410,20 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 }
 
 // errNoInode is Lookup's answer for a name READDIRPLUS carries without an
-// inode: the kernel takes an entry with node id 0 as "not given" (unlike
-// a LOOKUP's ENOENT), and looks the name up if it is used.
+// inode. go-fuse then sends the entry with node id 0, which the kernel
+// takes as "not given" (unlike a LOOKUP's ENOENT), and looks the name up if
+// it is used. go-fuse does so for any error; TestReaddirplusWithoutInode
+// pins that.
 const errNoInode = syscall.EAGAIN
 
 // Lookup answers READDIRPLUS for the name Readdirent just produced.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	h.dir.touch() // a listing of a large view is a use for as long as it lasts
-	if ctx == h.first {
-		return nil, errNoInode
+	if h.namesOnly {
+		if h.dir.lookups.Load() == h.lookups {
+			return nil, errNoInode
+		}
+		h.namesOnly = false
 	}
 	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
 		e := h.entries[i]
@@ -418,5 +435,5 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOu
 		}
 	}
 	// A replayed, interrupted READDIRPLUS: resolve the name afresh.
-	return h.dir.Lookup(ctx, name, out)
+	return h.dir.lookup(ctx, name, out)
 }

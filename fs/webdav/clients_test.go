@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -18,15 +19,6 @@ import (
 // the litmus compliance suite, rclone, GIO (GNOME Files' gvfs) and a
 // davfs2 mount with editors saving through it. scripts/test-deps installs
 // them; a missing one fails the test rather than skipping it.
-
-func need(t *testing.T, progs ...string) {
-	t.Helper()
-	for _, p := range progs {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Fatalf("%s is not installed: run scripts/test-deps (or scripts/test)", p)
-		}
-	}
-}
 
 func runOut(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
@@ -74,7 +66,7 @@ var litmusFailures = map[string]string{
 var litmusLine = regexp.MustCompile(`^\s*(\d+)\.\s+([a-z0-9_]+)\.*\s*(pass|FAIL|SKIPPED)`)
 
 func TestLitmus(t *testing.T) {
-	need(t, "litmus")
+	testutil.Need(t, "litmus")
 	ts := newTestServer(t, nil)
 	dir := t.TempDir()
 	var report []string
@@ -129,7 +121,7 @@ func (ts *testServer) rclone(t *testing.T, args ...string) string {
 }
 
 func TestRclone(t *testing.T) {
-	need(t, "rclone")
+	testutil.Need(t, "rclone")
 	ts := newTestServer(t, nil)
 	p := ts.add(t, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"}}, pdf("art"))
 	out := ts.rclone(t, "lsjson", "pfs:all")
@@ -173,7 +165,7 @@ func TestRclone(t *testing.T) {
 // TestGIO drives GNOME's GIO (gvfs' dav backend, what GNOME Files uses)
 // in a D-Bus session of its own.
 func TestGIO(t *testing.T) {
-	need(t, "gio", "dbus-run-session")
+	testutil.Need(t, "gio", "dbus-run-session")
 	if _, err := os.Stat("/usr/libexec/gvfsd-dav"); err != nil {
 		t.Fatal("gvfsd-dav is not installed (package gvfs-backends): run scripts/test-deps")
 	}
@@ -217,7 +209,7 @@ gio mount -u %[1]s/
 // test ends.
 func (ts *testServer) davfs2Mount(t *testing.T) string {
 	t.Helper()
-	need(t, "mount.davfs", "umount")
+	testutil.Need(t, "mount.davfs", "umount")
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
 	os.Mkdir(mnt, 0o755)
@@ -247,7 +239,7 @@ func (ts *testServer) davfs2Mount(t *testing.T) string {
 // editors do (as fs/fuse's editor tests do through the FUSE mount): in
 // place, a temporary renamed over the file, and vim with a backup.
 func TestDavfs2Editors(t *testing.T) {
-	need(t, "python3", "vim", "bash")
+	testutil.Need(t, "python3", "vim", "bash")
 	ts := newTestServer(t, nil)
 	savers := []struct {
 		name string

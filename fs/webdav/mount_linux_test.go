@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -16,9 +17,7 @@ import (
 // paperfs mount --webdav does (one process owns the store): what one
 // changes, the other shows.
 func TestBesideMount(t *testing.T) {
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	ts := newTestServer(t, nil)
 	p := ts.add(t, meta.Paper{Title: "Art", Authors: []string{"Donald Knuth"}, Year: 1968, Tags: []string{"a"}}, pdf("art"))
 	mnt := filepath.Join(t.TempDir(), "mnt")

@@ -3,12 +3,12 @@ package bibtex
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -212,16 +212,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T) *meta.Store {
-	t.Helper()
-	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func all(t *testing.T, s *meta.Store) []meta.Paper {
 	var ps []meta.Paper
 	if err := s.ForEach(func(p meta.Paper) bool { ps = append(ps, p); return true }); err != nil {
@@ -231,7 +221,7 @@ func all(t *testing.T, s *meta.Store) []meta.Paper {
 }
 
 func TestEnsureKeys(t *testing.T) {
-	s := openStore(t)
+	s := testutil.OpenStore(t)
 	mk := func(title string, authors []string, year int, key string, added int) meta.Paper {
 		p, err := s.Create(meta.Paper{Title: title, Authors: authors, Year: year, CiteKey: key,
 			Added: time.Unix(int64(added), 0)})
@@ -283,7 +273,7 @@ func TestEnsureKeys(t *testing.T) {
 }
 
 func TestImport(t *testing.T) {
-	s := openStore(t)
+	s := testutil.OpenStore(t)
 	other, _ := s.Create(meta.Paper{Title: "Something else", CiteKey: "smith2020", DOI: "10.9/other"})
 	src := []byte(`@article{lamport1978time, title = {Time, Clocks}, author = {Lamport, Leslie}, year = {1978},
   doi = {10.1145/359545.359563}, keywords = {clocks}}

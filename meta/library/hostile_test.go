@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/libdir"
 )
@@ -16,7 +17,7 @@ import (
 // scanOne indexes one PDF written at rel and returns its paper.
 func scanOne(t *testing.T, l *Library, s *meta.Store, rel, body string) meta.Paper {
 	t.Helper()
-	writePDF(t, l.Abs(rel), body)
+	testutil.WritePDF(t, l.Abs(rel), body)
 	rep, err := l.Scan(context.Background(), nil)
 	if err != nil || len(rep.New) != 1 {
 		t.Fatalf("scan: %+v %v", rep, err)
@@ -34,7 +35,7 @@ func TestTrashDoesNotFollowSymlinkedFolder(t *testing.T) {
 	l, s := setup(t)
 	p := scanOne(t, l, s, "sub/x.pdf", "x")
 	outside := t.TempDir()
-	writePDF(t, filepath.Join(outside, "x.pdf"), "outside")
+	testutil.WritePDF(t, filepath.Join(outside, "x.pdf"), "outside")
 	os.RemoveAll(l.Abs("sub"))
 	if err := os.Symlink(outside, l.Abs("sub")); err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestScanNamesNotUTF8(t *testing.T) {
 	l, s := setup(t)
 	names := []string{"caf\xe9 latin-1.pdf", "esc \x1b[31mred\x1b[0m.pdf", "tab\tand\nnewline.pdf"}
 	for i, n := range names {
-		writePDF(t, l.Abs(n), strings.Repeat("x", i))
+		testutil.WritePDF(t, l.Abs(n), strings.Repeat("x", i))
 	}
 	rep, err := l.Scan(context.Background(), nil)
 	if err != nil || len(rep.New) != len(names) || len(rep.Errors) != 0 {
@@ -171,7 +172,7 @@ func TestScanRehashesRewriteAtSameSize(t *testing.T) {
 	if err != nil || rep.Changed != 0 {
 		t.Fatalf("touched only: %+v %v", rep, err)
 	}
-	writePDF(t, l.Abs("a.pdf"), "other version")
+	testutil.WritePDF(t, l.Abs("a.pdf"), "other version")
 	later = later.Add(time.Minute)
 	os.Chtimes(l.Abs("a.pdf"), later, later)
 	rep, err = l.Scan(context.Background(), nil)
@@ -193,7 +194,7 @@ func TestScanCleansLeftovers(t *testing.T) {
 	l, s := setup(t)
 	scanOne(t, l, s, "a.pdf", "a")
 	dead := l.Abs("sub/" + importPrefix + "123")
-	writePDF(t, dead, "partial")
+	testutil.WritePDF(t, dead, "partial")
 	live, liveRel, err := l.dir.CreateTemp(".", importPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func TestScanCleansLeftovers(t *testing.T) {
 
 	old := time.Now().Add(-2 * staleAfter)
 	stale := l.Abs(incomingPrefix + "1")
-	writePDF(t, filepath.Join(stale, "Copied In.pdf"), "copied")
+	testutil.WritePDF(t, filepath.Join(stale, "Copied In.pdf"), "copied")
 	os.WriteFile(filepath.Join(stale, "touched.pdf"), nil, 0o644)
 	for _, p := range []string{filepath.Join(stale, "Copied In.pdf"), filepath.Join(stale, "touched.pdf"), stale} {
 		os.Chtimes(p, old, old)
@@ -243,7 +244,7 @@ func TestScanCleansLeftovers(t *testing.T) {
 func TestImportSymlinkSaysWhy(t *testing.T) {
 	l, _ := setup(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "real.pdf"), "r")
+	testutil.WritePDF(t, filepath.Join(src, "real.pdf"), "r")
 	os.Symlink(filepath.Join(src, "real.pdf"), filepath.Join(src, "link.pdf"))
 	for _, arg := range []string{filepath.Join(src, "link.pdf"), src} {
 		rep, err := l.Import(context.Background(), []string{arg}, ImportOptions{})
@@ -318,7 +319,7 @@ func TestTrashWhileFolderIsSwapped(t *testing.T) {
 	}
 	outside := t.TempDir()
 	for _, n := range []string{"x", "y", "z"} {
-		writePDF(t, filepath.Join(outside, n+".pdf"), "outside "+n)
+		testutil.WritePDF(t, filepath.Join(outside, n+".pdf"), "outside "+n)
 	}
 	real, sub := l.Abs("real"), l.Abs("sub")
 	stop := make(chan struct{})
@@ -371,7 +372,7 @@ func TestTrashWhileFolderIsSwapped(t *testing.T) {
 func TestImportFromLibraryRefusesSymlink(t *testing.T) {
 	l, s := setup(t)
 	outside := filepath.Join(t.TempDir(), "private.pdf")
-	writePDF(t, outside, "private")
+	testutil.WritePDF(t, outside, "private")
 	waiting := l.Abs(incomingPrefix + "1/copied.pdf")
 	os.MkdirAll(filepath.Dir(waiting), 0o700)
 	if err := os.Symlink(outside, waiting); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -44,10 +45,10 @@ func TestImportDuplicateByIdentifier(t *testing.T) {
 	}))
 	src := t.TempDir()
 	for _, n := range []string{"attention.pdf", "lamport.pdf"} {
-		writePDF(t, filepath.Join(src, "first", n), n)
+		testutil.WritePDF(t, filepath.Join(src, "first", n), n)
 	}
 	for _, n := range []string{"1706.03762v1.pdf", "lamport-journal.pdf", "other.pdf"} {
-		writePDF(t, filepath.Join(src, "second", n), n) // other content
+		testutil.WritePDF(t, filepath.Join(src, "second", n), n) // other content
 	}
 	rep, err := l.Import(context.Background(), []string{filepath.Join(src, "first")}, ImportOptions{})
 	if err != nil || len(rep.Imported) != 2 {
@@ -105,10 +106,10 @@ func TestImportNamesKeysAndNeverOverwrites(t *testing.T) {
 		t.Error("unknown field accepted")
 	}
 	// Something already sits where the first import goes.
-	writePDF(t, filepath.Join(l.Root, "2017", "Vaswani - Attention Is All You Need.pdf"), "mine")
+	testutil.WritePDF(t, filepath.Join(l.Root, "2017", "Vaswani - Attention Is All You Need.pdf"), "mine")
 	src := t.TempDir()
 	for _, n := range []string{"a.pdf", "b.pdf", "c.pdf"} {
-		writePDF(t, filepath.Join(src, n), n)
+		testutil.WritePDF(t, filepath.Join(src, n), n)
 	}
 	rep, err := l.Import(context.Background(), []string{src}, ImportOptions{})
 	if err != nil || len(rep.Imported) != 3 {
@@ -141,10 +142,10 @@ func TestImportNamesKeysAndNeverOverwrites(t *testing.T) {
 func TestImportAdoptsInterruptedCopy(t *testing.T) {
 	l, s := setupWith(t, byName(map[string]meta.Paper{"x.pdf": {Title: "Killed Midway", Year: 2020}}))
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "x.pdf"), "x")
+	testutil.WritePDF(t, filepath.Join(src, "x.pdf"), "x")
 	// Someone else's file under the target name, then the orphaned copy.
-	writePDF(t, filepath.Join(l.Root, "2020 - Killed Midway.pdf"), "someone else's")
-	writePDF(t, filepath.Join(l.Root, "2020 - Killed Midway (2).pdf"), "x")
+	testutil.WritePDF(t, filepath.Join(l.Root, "2020 - Killed Midway.pdf"), "someone else's")
+	testutil.WritePDF(t, filepath.Join(l.Root, "2020 - Killed Midway (2).pdf"), "x")
 	p, err := l.ImportFile(context.Background(), filepath.Join(src, "x.pdf"), true, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +176,7 @@ func TestImportCancelled(t *testing.T) {
 	src := t.TempDir()
 	const n = 40
 	for i := range n {
-		writePDF(t, filepath.Join(src, "p"+string(rune('A'+i))+".pdf"), string(rune('A'+i)))
+		testutil.WritePDF(t, filepath.Join(src, "p"+string(rune('A'+i))+".pdf"), string(rune('A'+i)))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rep, err := l.Import(ctx, []string{src}, ImportOptions{Workers: 2, Progress: func(done, total int) {
@@ -236,10 +237,10 @@ func TestImportNameIgnoresCase(t *testing.T) {
 	if err := l.SetNamePattern("{title}"); err != nil {
 		t.Fatal(err)
 	}
-	writePDF(t, filepath.Join(l.Root, "SAME NAME.pdf"), "someone else's")
+	testutil.WritePDF(t, filepath.Join(l.Root, "SAME NAME.pdf"), "someone else's")
 	src := t.TempDir()
 	for _, n := range []string{"a.pdf", "b.pdf"} {
-		writePDF(t, filepath.Join(src, n), n)
+		testutil.WritePDF(t, filepath.Join(src, n), n)
 	}
 	rep, err := l.Import(context.Background(), []string{src}, ImportOptions{})
 	if err != nil || len(rep.Imported) != 2 {
@@ -258,9 +259,9 @@ func TestImportNameIgnoresCase(t *testing.T) {
 	// An interrupted import's copy sits beyond a name taken in another case.
 	l2, s2 := setupWith(t, byName(map[string]meta.Paper{"x.pdf": {Title: "Killed Midway"}}))
 	l2.SetNamePattern("{title}")
-	writePDF(t, filepath.Join(l2.Root, "killed midway.pdf"), "someone else's")
-	writePDF(t, filepath.Join(l2.Root, "Killed Midway (2).pdf"), "x")
-	writePDF(t, filepath.Join(src, "x.pdf"), "x")
+	testutil.WritePDF(t, filepath.Join(l2.Root, "killed midway.pdf"), "someone else's")
+	testutil.WritePDF(t, filepath.Join(l2.Root, "Killed Midway (2).pdf"), "x")
+	testutil.WritePDF(t, filepath.Join(src, "x.pdf"), "x")
 	p, err := l2.ImportFile(context.Background(), filepath.Join(src, "x.pdf"), false, nil)
 	if err != nil || p.File.Path != "Killed Midway (2).pdf" {
 		t.Fatalf("recorded at %q: %v", p.File.Path, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -30,14 +31,6 @@ func setup(t testing.TB) (*Library, *meta.Store) {
 	return l, s
 }
 
-func writePDF(t *testing.T, path, body string) {
-	t.Helper()
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	if err := os.WriteFile(path, []byte("%PDF-1.4\n"+body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func count(t *testing.T, s *meta.Store, k meta.Kind) int {
 	n, err := s.Count(meta.View{Kind: k})
 	if err != nil {
@@ -48,10 +41,10 @@ func count(t *testing.T, s *meta.Store, k meta.Kind) int {
 
 func TestScanIdempotentMovesAndMissing(t *testing.T) {
 	l, s := setup(t)
-	writePDF(t, filepath.Join(l.Root, "a_paper.pdf"), "a")
-	writePDF(t, filepath.Join(l.Root, "sub", "b.PDF"), "b")
-	writePDF(t, filepath.Join(l.Root, "sub", "b copy.pdf"), "b") // same content
-	writePDF(t, filepath.Join(l.Root, ".hidden", "c.pdf"), "c")
+	testutil.WritePDF(t, filepath.Join(l.Root, "a_paper.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(l.Root, "sub", "b.PDF"), "b")
+	testutil.WritePDF(t, filepath.Join(l.Root, "sub", "b copy.pdf"), "b") // same content
+	testutil.WritePDF(t, filepath.Join(l.Root, ".hidden", "c.pdf"), "c")
 	os.WriteFile(filepath.Join(l.Root, "notes.txt"), []byte("x"), 0o644)
 
 	rep, err := l.Scan(context.Background(), nil)
@@ -85,7 +78,7 @@ func TestScanIdempotentMovesAndMissing(t *testing.T) {
 		t.Fatalf("missing: %+v", rep)
 	}
 	// It comes back (the cloud drive delivers it again).
-	writePDF(t, filepath.Join(l.Root, "sub", "moved.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(l.Root, "sub", "moved.pdf"), "a")
 	rep, _ = l.Scan(context.Background(), nil)
 	if rep.Returned != 1 || count(t, s, meta.Missing) != 0 || count(t, s, meta.All) != 2 {
 		t.Fatalf("returned: %+v", rep)
@@ -94,7 +87,7 @@ func TestScanIdempotentMovesAndMissing(t *testing.T) {
 
 func TestScanLibraryGone(t *testing.T) {
 	l, s := setup(t)
-	writePDF(t, filepath.Join(l.Root, "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(l.Root, "a.pdf"), "a")
 	l.Scan(context.Background(), nil)
 	os.RemoveAll(l.Root)
 	if _, err := l.Scan(context.Background(), nil); err == nil {
@@ -108,11 +101,11 @@ func TestScanLibraryGone(t *testing.T) {
 func TestImportAndTrash(t *testing.T) {
 	l, s := setup(t)
 	src := t.TempDir()
-	writePDF(t, filepath.Join(src, "x.pdf"), "x")
-	writePDF(t, filepath.Join(src, "deep", "y.pdf"), "y")
+	testutil.WritePDF(t, filepath.Join(src, "x.pdf"), "x")
+	testutil.WritePDF(t, filepath.Join(src, "deep", "y.pdf"), "y")
 	os.WriteFile(filepath.Join(src, "bad.pdf"), []byte("<html>"), 0o644)
 	// A file already named like the import target is never overwritten.
-	writePDF(t, filepath.Join(l.Root, "x.pdf"), "other")
+	testutil.WritePDF(t, filepath.Join(l.Root, "x.pdf"), "other")
 	l.Scan(context.Background(), nil)
 
 	rep, err := l.Import(context.Background(), []string{src}, ImportOptions{Tags: []string{"new"}})
@@ -186,18 +179,17 @@ func TestWatch(t *testing.T) {
 		}
 	}()
 	wait := func(what string, cond func() bool) {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if cond() {
-				return
-			}
-		}
-		t.Fatalf("timed out: %s", what)
+		t.Helper()
+		testutil.Eventually(t, 20*time.Millisecond, 5*time.Second, what, nil, cond)
 	}
-	wait("first scan", func() bool { mu.Lock(); defer mu.Unlock(); return scans > 0 })
-	writePDF(t, filepath.Join(l.Root, "dropped.pdf"), "d")
+	scanned := func() int { mu.Lock(); defer mu.Unlock(); return scans }
+	wait("first scan", func() bool { return scanned() > 0 })
+	testutil.WritePDF(t, filepath.Join(l.Root, "dropped.pdf"), "d")
 	wait("new file indexed", func() bool { return count(t, s, meta.All) == 1 })
+	before := scanned()
 	os.MkdirAll(filepath.Join(l.Root, "newdir"), 0o755)
-	time.Sleep(200 * time.Millisecond) // the new folder gets its watch after a scan
+	// The new folder gets its watch after the scan its creation starts.
+	wait("the scan after mkdir", func() bool { return scanned() > before })
 	os.Rename(filepath.Join(l.Root, "dropped.pdf"), filepath.Join(l.Root, "newdir", "dropped.pdf"))
 	wait("move followed", func() bool { _, err := s.ByPath("newdir/dropped.pdf"); return err == nil })
 	os.Remove(filepath.Join(l.Root, "newdir", "dropped.pdf"))

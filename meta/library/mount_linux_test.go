@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestScanUnmountedLibrary(t *testing.T) {
 	l, s := setup(t)
 	src := t.TempDir()
-	writePDF(t, src+"/a.pdf", "a")
+	testutil.WritePDF(t, src+"/a.pdf", "a")
 	mount := func() {
 		t.Helper()
 		if err := unix.Mount(src, l.Root, "", unix.MS_BIND, ""); err != nil {
@@ -68,7 +69,7 @@ func TestScanUnmountedLibrary(t *testing.T) {
 	// holds the papers is the library.
 	unmount()
 	mounted = false
-	writePDF(t, l.Abs("a.pdf"), "a")
+	testutil.WritePDF(t, l.Abs("a.pdf"), "a")
 	if rep, err := l.Scan(context.Background(), nil); err != nil || rep.Missing != 0 {
 		t.Fatalf("library moved off the drive: %+v %v", rep, err)
 	}

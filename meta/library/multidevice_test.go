@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -79,7 +80,7 @@ func (d *device) pending() int {
 	return n
 }
 
-func (d *device) write(rel, body string) { writePDF(d.t, d.lib.Abs(rel), body) }
+func (d *device) write(rel, body string) { testutil.WritePDF(d.t, d.lib.Abs(rel), body) }
 
 // move moves a file in d's library folder, as the cloud drive does.
 func (d *device) move(from, to string) {
@@ -272,7 +273,7 @@ func TestDuplicatesFromTwoDevicesMerge(t *testing.T) {
 	a.write("sub/x.pdf", "x")
 	b.write("sub/x.pdf", "x")
 	a.scan()
-	time.Sleep(5 * time.Millisecond) // A's paper is added first and stays
+	time.Sleep(5 * time.Millisecond) // A's paper is added first by the clock, and stays: what is tested
 	b.scan()
 	keep, lose := must(a.store.ByPath("sub/x.pdf")), must(b.store.ByPath("sub/x.pdf"))
 	userSet := func(d *device, id string, fn func(p *meta.Paper)) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -42,7 +43,7 @@ func portableLibrary(t *testing.T) (*Library, *meta.Store) {
 		"WHY.pdf":        "why2",
 		"Cafe\u0301.pdf": "cafe",
 	} {
-		writePDF(t, filepath.Join(l.Root, filepath.FromSlash(rel)), body)
+		testutil.WritePDF(t, filepath.Join(l.Root, filepath.FromSlash(rel)), body)
 	}
 	os.WriteFile(filepath.Join(l.Root, "a:b", "notes.txt"), []byte("mine"), 0o644)
 	if rep, err := l.Scan(context.Background(), nil); err != nil || len(rep.New) != 9 {

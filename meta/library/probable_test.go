@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -85,9 +86,9 @@ func mustCreate(t *testing.T, s *meta.Store, p meta.Paper) meta.Paper {
 // one work are refused unless forced.
 func TestMergeByHand(t *testing.T) {
 	l, s := setup(t)
-	writePDF(t, l.Abs("a.pdf"), "a")
-	writePDF(t, l.Abs("sub/b.pdf"), "b")
-	writePDF(t, l.Abs("c.pdf"), "c")
+	testutil.WritePDF(t, l.Abs("a.pdf"), "a")
+	testutil.WritePDF(t, l.Abs("sub/b.pdf"), "b")
+	testutil.WritePDF(t, l.Abs("c.pdf"), "c")
 	if _, err := l.Scan(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}

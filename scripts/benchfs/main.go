@@ -1,3 +1,8 @@
+//go:build linux
+
+// benchfs is Linux only: it compares against the native filesystem with
+// Linux mmap flags (MAP_POPULATE) and reads RSS the Linux way.
+
 // Command benchfs measures the mount against the native filesystem in the
 // same run and prints ratios: sequential read of a large PDF, ls -l of a
 // 100k-paper view, and the time and memory a 100k-paper mount needs.

@@ -3,7 +3,6 @@ package paperlib
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
 	"github.com/paperfs/paperfs/sync/synctest"
@@ -29,11 +29,7 @@ func oid(t *testing.T, hex string) bson.ObjectID {
 
 func writePDF(t *testing.T, root, rel, body string) {
 	t.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	os.MkdirAll(filepath.Dir(p), 0o755)
-	if err := os.WriteFile(p, []byte("%PDF-1.4\n"+body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.WritePDF(t, filepath.Join(root, filepath.FromSlash(rel)), body)
 }
 
 func seed(t *testing.T, db *mongo.Database, coll string, docs ...bson.D) {
@@ -44,16 +40,6 @@ func seed(t *testing.T, db *mongo.Database, coll string, docs ...bson.D) {
 	if _, err := db.Collection(coll).InsertMany(context.Background(), docs); err != nil {
 		t.Fatalf("seeding %s: %v", coll, err)
 	}
-}
-
-func openStore(t *testing.T) *meta.Store {
-	t.Helper()
-	s, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // check compares the fields a migration sets, one by one.
@@ -107,7 +93,7 @@ func TestMigrateV2(t *testing.T) {
 	srv := synctest.Start(t)
 	db := srv.Client(t).Database("paperlib")
 	lib := t.TempDir()
-	s := openStore(t)
+	s := testutil.OpenStore(t)
 	added := time.Date(2023, 3, 4, 5, 6, 7, 0, time.UTC)
 
 	seed(t, db, CollTags,
@@ -256,7 +242,7 @@ func TestMigrateV2(t *testing.T) {
 func TestMigrateV3(t *testing.T) {
 	srv := synctest.Start(t)
 	db := srv.Client(t).Database("paperlib3")
-	s := openStore(t)
+	s := testutil.OpenStore(t)
 	h := func(n string) bson.ObjectID { return oid(t, "95a1b2c3d4e5f60718293d"+n) }
 	seed(t, db, CollTags,
 		bson.D{{Key: "_id", Value: h("00")}, {Key: "name", Value: "Tags"}, {Key: "children", Value: bson.A{h("01"), h("02")}}},

@@ -90,9 +90,10 @@ func binary(t testing.TB, name string) string {
 // goBuild builds the module in src into bin, through a temporary file so
 // that a killed build never leaves a half-written binary under bin.
 func goBuild(src, bin string) ([]byte, error) {
+	// go test puts its own GOROOT/bin first on the test's PATH.
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return nil, fmt.Errorf("building %s: no go command on PATH: %w", src, err)
 	}
 	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
 	defer os.Remove(tmp)

@@ -162,7 +162,7 @@ func TestProxy(t *testing.T) {
 			if time.Since(start) > 20*time.Second {
 				t.Fatalf("still failing 20s after clearing %s: %q", fault, failures)
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // retries as sync code does; how long recovery takes is what is logged
 		}
 		t.Logf("after clearing %s: recovered in %v after %d failed finds %q",
 			fault, time.Since(start).Round(time.Millisecond), len(failures), failures)
