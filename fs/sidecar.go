@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -179,6 +180,7 @@ func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
 	if size > MaxSidecar {
 		return n.tooLarge()
 	}
+	handle := h
 	var hs []*SidecarHandle
 	if h != nil {
 		hs = append(hs, h)
@@ -200,7 +202,7 @@ func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
 	}
 	n.mu.Unlock()
 	for _, h := range hs {
-		h.truncate(int(size))
+		h.truncate(int(size), h != handle)
 	}
 	return nil
 }
@@ -275,6 +277,7 @@ type SidecarHandle struct {
 	written  bool   // written since open or the last commit
 	savedTo  string // scratch: the paper its text was saved to (commitScratch)
 	rejected []byte // the text last refused, so fsync then close report it once
+	cut      bool   // what it wrote was cut by another writer's truncate (see Truncate)
 }
 
 func (h *SidecarHandle) isDirty() bool {
@@ -351,7 +354,10 @@ func writeAt(b, data []byte, off int64) []byte {
 	return b
 }
 
-func (h *SidecarHandle) truncate(size int) {
+// truncate sets the handle's text to size; byOther says the truncate came
+// without this handle (another writer's O_TRUNC or truncate(1)), which
+// cuts away what this one already wrote.
+func (h *SidecarHandle) truncate(size int, byOther bool) {
 	if h.id == "" {
 		h.node.mu.Lock()
 		sc := h.node.scratch()
@@ -360,6 +366,9 @@ func (h *SidecarHandle) truncate(size int) {
 		return
 	}
 	h.mu.Lock()
+	if byOther && h.written && size < len(h.buf) {
+		h.cut = true
+	}
 	h.buf = resize(h.buf, size)
 	h.dirty = true
 	h.mu.Unlock()
@@ -384,11 +393,15 @@ func (h *SidecarHandle) Commit() error {
 	if h.rejected != nil && bytes.Equal(h.rejected, h.buf) {
 		return fmt.Errorf("%s: %w (already reported)", h.node.displayName(), meta.ErrInvalid)
 	}
-	if err := h.node.fs.commitSidecar(h.id, h.node.displayName(), h.buf); err != nil {
+	var cause error
+	if h.cut {
+		cause = ErrCutByOther
+	}
+	if err := h.node.fs.commitText(h.id, h.node.displayName(), h.buf, cause); err != nil {
 		h.rejected = append([]byte(nil), h.buf...)
 		return err
 	}
-	h.dirty, h.written, h.rejected = false, false, nil
+	h.dirty, h.written, h.rejected, h.cut = false, false, nil, false
 	return nil
 }
 
@@ -446,6 +459,17 @@ func (n *Sidecar) displayName() string {
 // an editor saving its buffer again (a rating set to 4, then back to 0)
 // changes what its own earlier save did.
 func (f *FS) commitSidecar(id, file string, data []byte) error {
+	return f.commitText(id, file, data, nil)
+}
+
+// ErrCutByOther explains a refused save whose text another writer's
+// truncate emptied or shortened while it was being written: the text is
+// not the user's mistake, the race is.
+var ErrCutByOther = errors.New("the file was truncated by another writer while this one was writing it; save again")
+
+// commitText is commitSidecar; cause, when not nil, is what made the text
+// what it is, told in a refusal.
+func (f *FS) commitText(id, file string, data []byte, cause error) error {
 	cur, err := f.store.Get(id)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", file, err)
@@ -464,6 +488,9 @@ func (f *FS) commitSidecar(id, file string, data []byte) error {
 	var saved meta.Paper
 	if err == nil {
 		saved, err = f.store.Update(id, func(p *meta.Paper) error { *p = meta.Rebase(base, next, *p); return nil })
+	}
+	if err != nil && cause != nil && errors.Is(err, meta.ErrInvalid) {
+		err = fmt.Errorf("%w (%w)", cause, err)
 	}
 	if err != nil {
 		f.reject(id, file, data, err)
