@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/libdir"
 )
 
 // Store is what the view needs of the metadata store.
@@ -69,6 +70,8 @@ type Folder interface {
 	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
 	Trash(id string) (meta.Paper, error)
 	Restore(id string) (meta.Paper, error)
+	// Space is the figures of the filesystem holding the folder.
+	Space() (libdir.Space, error)
 }
 
 // Options configure a view.
