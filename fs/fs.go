@@ -85,6 +85,8 @@ type Options struct {
 	// written in view directories that are neither papers nor editors'
 	// temporaries. Empty means not kept.
 	RejectDir string
+	// RejectLimit bounds RejectDir (see trimRejected).
+	RejectLimit RejectLimit
 	// Folder performs what the view asks of the library folder. Nil makes
 	// the view read-only for imports and trash.
 	Folder Folder
@@ -105,6 +107,8 @@ type FS struct {
 	scratch   map[*Sidecar]struct{}   // scratch files made in view directories, pruned as they go
 	fmNames   map[string]string       // trashed papers' names in a file manager's trash, by id (see trash.go)
 	fmEmptied map[string]bool         // trashed papers emptied from the file manager's trash
+
+	rejectMu sync.Mutex // serializes trims of the rejected folder
 
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
@@ -244,16 +248,20 @@ func (f *FS) bumpSidecarGen(id string) {
 // folder. Invalid text is the user's to fix; anything else is a storage
 // failure, which is not.
 func (f *FS) reject(id, file string, data []byte, err error) {
-	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: err.Error()}
+	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: cut(err.Error())}
 	if f.opts.RejectDir != "" {
 		if mkErr := os.MkdirAll(f.opts.RejectDir, 0o700); mkErr == nil {
 			pattern := fmt.Sprintf("%s-%s-*.json", id, r.Time.UTC().Format("20060102T150405"))
 			if w, err := os.CreateTemp(f.opts.RejectDir, pattern); err == nil {
-				if _, err := w.Write(data); err == nil && w.Close() == nil {
+				_, err := w.Write(data)
+				if cerr := w.Close(); err == nil && cerr == nil {
 					r.Kept = w.Name()
+				} else {
+					os.Remove(w.Name())
 				}
 			}
 		}
+		f.trimRejected(r.Kept)
 	}
 	msg := "sidecar save rejected; the metadata is unchanged, fix the file and save again"
 	if !errors.Is(err, meta.ErrInvalid) && !errors.Is(err, meta.ErrReadOnly) {

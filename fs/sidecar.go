@@ -494,7 +494,7 @@ func (f *FS) commitText(id, file string, data []byte, cause error) error {
 	}
 	if err != nil {
 		f.reject(id, file, data, err)
-		return fmt.Errorf("saving %s: %w", file, err)
+		return cutError(fmt.Errorf("saving %s: %w", file, err))
 	}
 	if stamped {
 		f.recordSave(id, m, file, saved)
