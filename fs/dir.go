@@ -360,7 +360,11 @@ func (d Dir) renameScratch(n Node, name string, to Dir, newName string, flags Re
 			if flags.NoReplace {
 				return fmt.Errorf("%s: %w", target, meta.ErrExists)
 			}
-			if err := d.fs.commitSidecar(e2.ID, target, sc.scratchData()); err != nil {
+			text, err := sc.scratchText()
+			if err != nil {
+				return err // the scratch file stays as it is
+			}
+			if err := d.fs.commitSidecar(e2.ID, target, text); err != nil {
 				return err
 			}
 			d.fs.setScratchIn(d.View.String(), name, nil)

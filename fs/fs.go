@@ -85,6 +85,13 @@ type Options struct {
 	// written in view directories that are neither papers nor editors'
 	// temporaries. Empty means not kept.
 	RejectDir string
+	// ScratchDir is where the content of scratch files goes (editors'
+	// temporaries, files of one's own written into views): on disk, not
+	// in memory. Empty means the system's temporary directory, which may
+	// be memory (tmpfs): frontends set one in the data dir.
+	ScratchDir string
+	// MaxScratch bounds a scratch file; 0 is DefaultMaxScratch.
+	MaxScratch int64
 	// RejectLimit bounds RejectDir (see trimRejected).
 	RejectLimit RejectLimit
 	// Folder performs what the view asks of the library folder. Nil makes
@@ -109,6 +116,9 @@ type FS struct {
 	fmEmptied map[string]bool         // trashed papers emptied from the file manager's trash
 
 	rejectMu sync.Mutex // serializes trims of the rejected folder
+
+	scratchDirMu sync.Mutex // protects scratchDir
+	scratchDir   string     // this view's private directory in Options.ScratchDir, made on first use
 
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
@@ -145,6 +155,7 @@ func (f *FS) Close() {
 		f.stop()
 		f.wg.Wait()
 		f.keepScratch()
+		f.removeScratchDir()
 		if f.opts.Folder != nil {
 			f.cleanIncoming()
 		}

@@ -244,7 +244,7 @@ func (d Dir) importRenamed(sc *Sidecar, name string, to Dir, newName string) err
 	if err != nil {
 		return fmt.Errorf("renaming %s: %w", d.path(name), err)
 	}
-	_, err = w.Write(sc.scratchData())
+	err = sc.copyScratch(w)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

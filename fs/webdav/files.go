@@ -253,7 +253,11 @@ func (f *readFile) open() error {
 		}
 		buf := make([]byte, 64<<10)
 		for off := int64(0); ; {
-			b := h.Read(buf, off)
+			b, err := h.Read(buf, off)
+			if err != nil {
+				h.Release()
+				return err
+			}
 			if len(b) == 0 {
 				break
 			}
@@ -385,7 +389,10 @@ func (f *sidecarFile) Write(p []byte) (int, error) {
 }
 
 func (f *sidecarFile) Read(p []byte) (int, error) {
-	b := f.h.Read(p, f.pos)
+	b, err := f.h.Read(p, f.pos)
+	if err != nil {
+		return 0, err
+	}
 	if len(b) == 0 && len(p) > 0 {
 		return 0, io.EOF
 	}
