@@ -25,7 +25,8 @@ func (f *FS) Dir(v meta.View) Dir { return Dir{fs: f, View: v} }
 func (d Dir) path(name string) string { return d.View.String() + "/" + name }
 
 // List is the directory's papers, ordered by name; each is two files,
-// Name+ExtPDF and Name+ExtJSON. A tag's directory also has tag.bib
+// Name+ExtPDF and Name+ExtJSON, or only the sidecar for a paper with no
+// PDF (see Shows). A tag's directory also has tag.bib
 // (HasBib). Scratch files are not listed: they are editors' and vanish.
 func (d Dir) List() ([]meta.Entry, error) {
 	es, err := d.fs.store.List(d.View)
@@ -69,6 +70,9 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 	e, err := d.fs.store.Lookup(d.View, base)
 	if err != nil {
 		return nil, meta.Entry{}, "", fmt.Errorf("%s: %w", d.path(name), err)
+	}
+	if !Shows(e, ext) {
+		return nil, meta.Entry{}, "", errNotFound(d.path(name))
 	}
 	return nil, e, ext, nil
 }
@@ -356,7 +360,11 @@ func (d Dir) renameScratch(n Node, name string, to Dir, newName string, flags Re
 			if flags.NoReplace {
 				return fmt.Errorf("%s: %w", target, meta.ErrExists)
 			}
-			if err := d.fs.commitSidecar(e2.ID, target, sc.scratchData()); err != nil {
+			text, err := sc.scratchText()
+			if err != nil {
+				return err // the scratch file stays as it is
+			}
+			if err := d.fs.commitSidecar(e2.ID, target, text); err != nil {
 				return err
 			}
 			d.fs.setScratchIn(d.View.String(), name, nil)

@@ -28,7 +28,7 @@ type testView struct {
 	data  string
 }
 
-func newTestView(t *testing.T) *testView {
+func newTestView(t testing.TB) *testView {
 	t.Helper()
 	dir := t.TempDir()
 	lib, data := filepath.Join(dir, "library"), filepath.Join(dir, "data")
@@ -226,7 +226,11 @@ func read(t *testing.T, tv *testView, v meta.View, name string) string {
 		t.Fatal(err)
 	}
 	defer h.Release()
-	return string(h.Read(make([]byte, MaxSidecar), 0))
+	b, err := h.Read(make([]byte, MaxSidecar), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestSidecarSave(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/libdir"
 )
 
 // Store is what the view needs of the metadata store.
@@ -72,6 +73,8 @@ type Folder interface {
 	ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error)
 	Trash(id string) (meta.Paper, error)
 	Restore(id string) (meta.Paper, error)
+	// Space is the figures of the filesystem holding the folder.
+	Space() (libdir.Space, error)
 }
 
 // Options configure a view.
@@ -85,6 +88,15 @@ type Options struct {
 	// written in view directories that are neither papers nor editors'
 	// temporaries. Empty means not kept.
 	RejectDir string
+	// ScratchDir is where the content of scratch files goes (editors'
+	// temporaries, files of one's own written into views): on disk, not
+	// in memory. Empty means the system's temporary directory, which may
+	// be memory (tmpfs): frontends set one in the data dir.
+	ScratchDir string
+	// MaxScratch bounds a scratch file; 0 is DefaultMaxScratch.
+	MaxScratch int64
+	// RejectLimit bounds RejectDir (see trimRejected).
+	RejectLimit RejectLimit
 	// Folder performs what the view asks of the library folder. Nil makes
 	// the view read-only for imports and trash.
 	Folder Folder
@@ -105,6 +117,11 @@ type FS struct {
 	scratch   map[*Sidecar]struct{}   // scratch files made in view directories, pruned as they go
 	fmNames   map[string]string       // trashed papers' names in a file manager's trash, by id (see trash.go)
 	fmEmptied map[string]bool         // trashed papers emptied from the file manager's trash
+
+	rejectMu sync.Mutex // serializes trims of the rejected folder
+
+	scratchDirMu sync.Mutex // protects scratchDir
+	scratchDir   string     // this view's private directory in Options.ScratchDir, made on first use
 
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
@@ -141,6 +158,7 @@ func (f *FS) Close() {
 		f.stop()
 		f.wg.Wait()
 		f.keepScratch()
+		f.removeScratchDir()
 		if f.opts.Folder != nil {
 			f.cleanIncoming()
 		}
@@ -244,16 +262,20 @@ func (f *FS) bumpSidecarGen(id string) {
 // folder. Invalid text is the user's to fix; anything else is a storage
 // failure, which is not.
 func (f *FS) reject(id, file string, data []byte, err error) {
-	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: err.Error()}
+	r := Rejection{Time: time.Now(), File: file, Paper: id, Problem: cut(err.Error())}
 	if f.opts.RejectDir != "" {
 		if mkErr := os.MkdirAll(f.opts.RejectDir, 0o700); mkErr == nil {
 			pattern := fmt.Sprintf("%s-%s-*.json", id, r.Time.UTC().Format("20060102T150405"))
 			if w, err := os.CreateTemp(f.opts.RejectDir, pattern); err == nil {
-				if _, err := w.Write(data); err == nil && w.Close() == nil {
+				_, err := w.Write(data)
+				if cerr := w.Close(); err == nil && cerr == nil {
 					r.Kept = w.Name()
+				} else {
+					os.Remove(w.Name())
 				}
 			}
 		}
+		f.trimRejected(r.Kept)
 	}
 	msg := "sidecar save rejected; the metadata is unchanged, fix the file and save again"
 	if !errors.Is(err, meta.ErrInvalid) && !errors.Is(err, meta.ErrReadOnly) {

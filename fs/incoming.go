@@ -191,8 +191,9 @@ func (f *FS) dropIncoming(d Dir, name, tmp string, err error) {
 	if errors.Is(err, context.Canceled) {
 		msg = "the mount closed before a file copied in was imported; it is kept"
 	}
-	f.log.Error(msg, "file", file, "kept", kept, "err", err)
-	f.addRejection(Rejection{Time: time.Now(), File: file, Problem: err.Error(), Kept: kept})
+	problem := cut(err.Error())
+	f.log.Error(msg, "file", file, "kept", kept, "err", problem)
+	f.addRejection(Rejection{Time: time.Now(), File: file, Problem: problem, Kept: kept})
 	os.Remove(filepath.Dir(tmp))
 	if f.scratchIn(d.View.String(), name) != nil {
 		f.setScratchIn(d.View.String(), name, nil)
@@ -211,6 +212,7 @@ func (f *FS) keepCopy(tmp, name string) string {
 	if os.Rename(tmp, dst) != nil {
 		return tmp
 	}
+	f.trimRejected(dst)
 	return dst
 }
 
@@ -242,7 +244,7 @@ func (d Dir) importRenamed(sc *Sidecar, name string, to Dir, newName string) err
 	if err != nil {
 		return fmt.Errorf("renaming %s: %w", d.path(name), err)
 	}
-	_, err = w.Write(sc.scratchData())
+	err = sc.copyScratch(w)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

@@ -62,6 +62,12 @@ func SplitExt(name string) (base, ext string, ok bool) {
 	return "", "", false
 }
 
+// Shows reports whether a paper's listing has its file with extension
+// ext. Every paper has a sidecar; only a paper with a PDF on record has a
+// PDF (one from a .bib has none, and a .pdf that cannot be read is worse
+// than none: its metadata is all there is).
+func Shows(e meta.Entry, ext string) bool { return ext != ExtPDF || !e.NoPDF }
+
 // EntryAttr is the attributes of one of a paper's files as its index
 // entry has them, without reading the paper: what a listing shows.
 func EntryAttr(e meta.Entry, ext string) Attr {

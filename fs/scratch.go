@@ -11,8 +11,8 @@ import (
 )
 
 // Scratch files are what editors and file managers write beside papers:
-// temporaries, swap and lock files, backups. They live in memory and go
-// with the view. A user can also write a file of their own into a view
+// temporaries, swap and lock files, backups. Their content is on disk
+// (see scratchContent) and goes with the view. A user can also write a file of their own into a view
 // ("Save as notes.md" into tags/ml/); that one must not vanish, so when
 // the view is closed every scratch file still listed, with content, that
 // does not look like an editor's temporary is kept in Options.RejectDir.
@@ -82,8 +82,7 @@ func (f *FS) keepScratch() {
 		name, v := n.name, *n.view
 		n.mu.Unlock()
 		view := v.String()
-		data := n.scratchData()
-		if len(data) == 0 || editorTemp.MatchString(name) || IsJunk(name) || !IsPaperView(v) {
+		if n.scratchSize() == 0 || editorTemp.MatchString(name) || IsJunk(name) || !IsPaperView(v) {
 			continue // junk, and a file manager's .trashinfo, are not the user's
 		}
 		file := view + "/" + name
@@ -91,17 +90,36 @@ func (f *FS) keepScratch() {
 			f.log.Warn("a file written in the mount is lost at unmount (no directory to keep it in)", "file", file)
 			continue
 		}
-		dst := filepath.Join(f.opts.RejectDir, time.Now().UTC().Format("20060102T150405")+"-"+strings.ReplaceAll(view, "/", "_")+"-"+name)
-		if err := os.MkdirAll(f.opts.RejectDir, 0o700); err != nil {
-			f.log.Error("could not keep a file written in the mount", "file", file, "err", err)
-			continue
-		}
-		if err := os.WriteFile(dst, data, 0o600); err != nil {
+		dst, err := f.keepScratchFile(n, view, name)
+		if err != nil {
 			f.log.Error("could not keep a file written in the mount", "file", file, "err", err)
 			continue
 		}
 		f.log.Warn("kept a file written in the mount that is not a paper (view directories hold papers only)", "file", file, "kept", dst)
 	}
+}
+
+// keepScratchFile copies scratch file n, name in view, into the rejected
+// folder, without holding it in memory.
+func (f *FS) keepScratchFile(n *Sidecar, view, name string) (string, error) {
+	if err := os.MkdirAll(f.opts.RejectDir, 0o700); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(f.opts.RejectDir, time.Now().UTC().Format("20060102T150405")+"-"+strings.ReplaceAll(view, "/", "_")+"-"+name)
+	w, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	err = n.copyScratch(w)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return "", err
+	}
+	f.trimRejected(dst)
+	return dst, nil
 }
 
 // scratchIn returns the scratch node name in view v, or nil.

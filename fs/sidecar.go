@@ -2,7 +2,9 @@ package fs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -43,13 +45,6 @@ type Sidecar struct {
 	open    map[*SidecarHandle]bool // attached: open handles, which a truncate without a handle applies to
 }
 
-// scratchContent is a scratch file's content.
-type scratchContent struct {
-	data  []byte
-	mode  fs.FileMode // permission bits
-	mtime time.Time
-}
-
 // newSidecar is paper id's sidecar, named name in view v.
 func (f *FS) newSidecar(v *meta.View, id, name string) *Sidecar {
 	return &Sidecar{fs: f, view: v, id: id, name: name}
@@ -80,14 +75,26 @@ func (n *Sidecar) scratch() *scratchContent {
 	return n.sc
 }
 
-// scratchData is a copy of n's scratch content.
-func (n *Sidecar) scratchData() []byte {
+// scratchText is n's scratch content, to be saved as a sidecar: at most
+// MaxSidecar bytes.
+func (n *Sidecar) scratchText() ([]byte, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.sc == nil {
-		return nil
-	}
-	return append([]byte(nil), n.sc.data...)
+	return n.scratch().bytes(MaxSidecar, func() error { return n.tooLargeAs(true) })
+}
+
+// scratchSize is the size of n's scratch content.
+func (n *Sidecar) scratchSize() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.scratch().size
+}
+
+// copyScratch writes n's scratch content to w.
+func (n *Sidecar) copyScratch(w io.Writer) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.scratch().copyTo(w)
 }
 
 // attach makes a scratch file the sidecar of paper id, named name in v.
@@ -108,12 +115,16 @@ func (n *Sidecar) detach(name string) error {
 	if err != nil {
 		return err
 	}
+	sc := &scratchContent{mode: modeFile}
+	if err := sc.writeAt(n.fs, meta.EncodeSidecar(&p), 0); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	n.id, n.name = "", name
 	if n.serial == 0 {
 		n.serial = nextSerial()
 	}
-	n.sc = &scratchContent{data: meta.EncodeSidecar(&p), mode: modeFile, mtime: time.Now()}
+	n.sc = sc
 	n.mu.Unlock()
 	n.fs.bumpSidecarGen(id)
 	return nil
@@ -158,7 +169,7 @@ func (n *Sidecar) AttrOf(h *SidecarHandle) (Attr, error) {
 	var a Attr
 	if id == "" {
 		sc := n.scratch()
-		a = Attr{Mode: sc.mode, Size: int64(len(sc.data)), Mtime: sc.mtime, Links: 1}
+		a = Attr{Mode: sc.mode, Size: sc.size, Mtime: sc.mtime, Links: 1}
 	}
 	n.mu.Unlock()
 	if id == "" {
@@ -176,19 +187,24 @@ func (n *Sidecar) AttrOf(h *SidecarHandle) (Attr, error) {
 // or, with none open, to the next writable open (the kernel sends
 // O_TRUNC and ftruncate without a handle).
 func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
-	if size > MaxSidecar {
-		return n.tooLarge()
-	}
+	handle := h
 	var hs []*SidecarHandle
 	if h != nil {
 		hs = append(hs, h)
 	}
 	n.mu.Lock()
+	if n.id == "" {
+		defer n.mu.Unlock()
+		if size > n.fs.maxScratch() {
+			return n.tooLargeLocked()
+		}
+		return n.scratch().truncate(size)
+	}
+	if size > MaxSidecar {
+		n.mu.Unlock()
+		return n.tooLarge()
+	}
 	switch {
-	case n.id == "":
-		sc := n.scratch()
-		sc.data = resize(sc.data, int(size))
-		sc.mtime = time.Now()
 	case len(hs) == 0 && len(n.open) == 0:
 		n.trunced = size == 0
 	case len(hs) == 0:
@@ -200,7 +216,7 @@ func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
 	}
 	n.mu.Unlock()
 	for _, h := range hs {
-		h.truncate(int(size))
+		h.truncate(int(size), h != handle)
 	}
 	return nil
 }
@@ -217,7 +233,26 @@ func (n *Sidecar) Chmod(mode fs.FileMode) {
 }
 
 func (n *Sidecar) tooLarge() error {
-	return fmt.Errorf("%s: a sidecar holds at most %d KiB: %w", n.displayName(), MaxSidecar>>10, ErrTooLarge)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.tooLargeLocked()
+}
+
+// tooLargeLocked is the error for a write past n's bound: a sidecar's,
+// or a scratch file's (asSidecar: a scratch file too large to be saved
+// as a sidecar). n.mu is held.
+func (n *Sidecar) tooLargeLocked() error { return n.tooLargeAs(n.id != "") }
+
+func (n *Sidecar) tooLargeAs(asSidecar bool) error {
+	file := n.name
+	if n.view != nil {
+		file = n.view.String() + "/" + n.name
+	}
+	if !asSidecar {
+		return fmt.Errorf("%s: a file written in a view holds at most %d MiB; put large files in the library folder: %w",
+			file, n.fs.maxScratch()>>20, ErrTooLarge)
+	}
+	return fmt.Errorf("%s: a sidecar holds at most %d KiB: %w", file, MaxSidecar>>10, ErrTooLarge)
 }
 
 func resize(b []byte, size int) []byte {
@@ -233,10 +268,14 @@ func (n *Sidecar) Open(flags int) (*SidecarHandle, error) {
 	n.mu.Lock()
 	id := n.id
 	if id == "" {
+		var err error
 		if flags&os.O_TRUNC != 0 {
-			n.scratch().data = nil
+			err = n.scratch().truncate(0)
 		}
 		n.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 		return h, nil
 	}
 	trunced := n.trunced
@@ -275,6 +314,7 @@ type SidecarHandle struct {
 	written  bool   // written since open or the last commit
 	savedTo  string // scratch: the paper its text was saved to (commitScratch)
 	rejected []byte // the text last refused, so fsync then close report it once
+	cut      bool   // what it wrote was cut by another writer's truncate (see Truncate)
 }
 
 func (h *SidecarHandle) isDirty() bool {
@@ -301,40 +341,47 @@ func (h *SidecarHandle) Release() {
 	}
 }
 
-// Read reads from off into buf and returns what it read.
-func (h *SidecarHandle) Read(buf []byte, off int64) []byte {
-	var src []byte
+// Read reads from off into buf and returns what it read; nothing at the
+// end.
+func (h *SidecarHandle) Read(buf []byte, off int64) ([]byte, error) {
 	if h.id == "" {
 		h.node.mu.Lock()
 		defer h.node.mu.Unlock()
-		src = h.node.scratch().data
-	} else {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		src = h.buf
+		b, err := h.node.scratch().readAt(buf, off)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", h.node.name, err)
+		}
+		return b, nil
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	src := h.buf
 	if off >= int64(len(src)) {
-		return nil
+		return nil, nil
 	}
 	end := min(off+int64(len(buf)), int64(len(src)))
-	return append(buf[:0], src[off:end]...)
+	return append(buf[:0], src[off:end]...), nil
 }
 
 // Write writes data at off.
 func (h *SidecarHandle) Write(data []byte, off int64) (int, error) {
-	if off+int64(len(data)) > MaxSidecar {
-		return 0, h.node.tooLarge()
-	}
 	if h.id == "" {
 		h.node.mu.Lock()
-		sc := h.node.scratch()
-		sc.data = writeAt(sc.data, data, off)
-		sc.mtime = time.Now()
+		err := h.node.tooLargeLocked()
+		if off+int64(len(data)) <= h.node.fs.maxScratch() {
+			err = h.node.scratch().writeAt(h.node.fs, data, off)
+		}
 		h.node.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
 		h.mu.Lock()
 		h.written = true
 		h.mu.Unlock()
 		return len(data), nil
+	}
+	if off+int64(len(data)) > MaxSidecar {
+		return 0, h.node.tooLarge()
 	}
 	h.mu.Lock()
 	h.buf = writeAt(h.buf, data, off)
@@ -351,15 +398,17 @@ func writeAt(b, data []byte, off int64) []byte {
 	return b
 }
 
-func (h *SidecarHandle) truncate(size int) {
+// truncate sets the handle's text to size; byOther says the truncate came
+// without this handle (another writer's O_TRUNC or truncate(1)), which
+// cuts away what this one already wrote.
+func (h *SidecarHandle) truncate(size int, byOther bool) {
 	if h.id == "" {
-		h.node.mu.Lock()
-		sc := h.node.scratch()
-		sc.data = resize(sc.data, size)
-		h.node.mu.Unlock()
-		return
+		return // the node's content, which Truncate set
 	}
 	h.mu.Lock()
+	if byOther && h.written && size < len(h.buf) {
+		h.cut = true
+	}
 	h.buf = resize(h.buf, size)
 	h.dirty = true
 	h.mu.Unlock()
@@ -384,11 +433,15 @@ func (h *SidecarHandle) Commit() error {
 	if h.rejected != nil && bytes.Equal(h.rejected, h.buf) {
 		return fmt.Errorf("%s: %w (already reported)", h.node.displayName(), meta.ErrInvalid)
 	}
-	if err := h.node.fs.commitSidecar(h.id, h.node.displayName(), h.buf); err != nil {
+	var cause error
+	if h.cut {
+		cause = ErrCutByOther
+	}
+	if err := h.node.fs.commitText(h.id, h.node.displayName(), h.buf, cause); err != nil {
 		h.rejected = append([]byte(nil), h.buf...)
 		return err
 	}
-	h.dirty, h.written, h.rejected = false, false, nil
+	h.dirty, h.written, h.rejected, h.cut = false, false, nil, false
 	return nil
 }
 
@@ -406,9 +459,12 @@ func (h *SidecarHandle) commitScratch() error {
 	n.mu.Lock()
 	name := n.name
 	n.mu.Unlock()
-	data := n.scratchData()
-	if !strings.HasSuffix(name, ExtJSON) || strings.HasPrefix(name, ".") {
-		return nil
+	if !strings.HasSuffix(name, ExtJSON) || strings.HasPrefix(name, ".") || n.scratchSize() > MaxSidecar {
+		return nil // not a sidecar under an outdated name
+	}
+	data, err := n.scratchText()
+	if err != nil {
+		return err
 	}
 	id := meta.SidecarID(data)
 	if id == "" {
@@ -446,6 +502,17 @@ func (n *Sidecar) displayName() string {
 // an editor saving its buffer again (a rating set to 4, then back to 0)
 // changes what its own earlier save did.
 func (f *FS) commitSidecar(id, file string, data []byte) error {
+	return f.commitText(id, file, data, nil)
+}
+
+// ErrCutByOther explains a refused save whose text another writer's
+// truncate emptied or shortened while it was being written: the text is
+// not the user's mistake, the race is.
+var ErrCutByOther = errors.New("the file was truncated by another writer while this one was writing it; save again")
+
+// commitText is commitSidecar; cause, when not nil, is what made the text
+// what it is, told in a refusal.
+func (f *FS) commitText(id, file string, data []byte, cause error) error {
 	cur, err := f.store.Get(id)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", file, err)
@@ -465,9 +532,12 @@ func (f *FS) commitSidecar(id, file string, data []byte) error {
 	if err == nil {
 		saved, err = f.store.Update(id, func(p *meta.Paper) error { *p = meta.Rebase(base, next, *p); return nil })
 	}
+	if err != nil && cause != nil && errors.Is(err, meta.ErrInvalid) {
+		err = fmt.Errorf("%w (%w)", cause, err)
+	}
 	if err != nil {
 		f.reject(id, file, data, err)
-		return fmt.Errorf("saving %s: %w", file, err)
+		return cutError(fmt.Errorf("saving %s: %w", file, err))
 	}
 	if stamped {
 		f.recordSave(id, m, file, saved)

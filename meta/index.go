@@ -33,11 +33,12 @@ type indexed struct {
 	size            int64  // the PDF's
 	sidecar         int32  // the sidecar's size
 	missing         bool
+	nopdf           bool // no PDF on record (a paper from a .bib, say)
 }
 
 func (e *indexed) entry(name string) Entry {
 	return Entry{ID: e.id, Name: name, SidecarSize: int(e.sidecar), PDFSize: e.size,
-		Modified: time.UnixMilli(e.modified)}
+		Modified: time.UnixMilli(e.modified), NoPDF: e.nopdf}
 }
 
 // nameSeed seeds nameKeyHash; the index lives in memory only.
@@ -367,7 +368,7 @@ func parseIndexed(id, val string) (*indexed, entryFields, error) {
 	if !ok {
 		return nil, f, fmt.Errorf("paper %s: corrupt index entry %q", id, val)
 	}
-	e := &indexed{val: val, id: id, base: f.base, key: nameKeyHash(f.base), missing: strings.Contains(f.flags, "m")}
+	e := &indexed{val: val, id: id, base: f.base, key: nameKeyHash(f.base), missing: strings.Contains(f.flags, "m"), nopdf: f.path == ""}
 	var err error
 	for _, n := range []struct {
 		s    string

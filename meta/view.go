@@ -111,6 +111,7 @@ type Entry struct {
 	SidecarSize int
 	PDFSize     int64
 	Modified    time.Time
+	NoPDF       bool // the paper has no PDF on record
 }
 
 // prefixEnd is the least string greater than every string with prefix p.

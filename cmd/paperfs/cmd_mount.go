@@ -118,10 +118,11 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	opened := time.Since(start)
 
 	view := fs.New(a.store, fs.Options{
-		Library:   a.lib.Root,
-		Logger:    a.log,
-		RejectDir: filepath.Join(a.dataDir, "rejected"),
-		Folder:    a.lib,
+		Library:    a.lib.Root,
+		Logger:     a.log,
+		RejectDir:  filepath.Join(a.dataDir, "rejected"),
+		ScratchDir: filepath.Join(a.dataDir, "scratch"),
+		Folder:     a.lib,
 	})
 	defer view.Close()
 	fsys := fuse.New(view, fuse.Options{

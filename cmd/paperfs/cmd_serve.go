@@ -107,10 +107,11 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 	}
 	defer a.close()
 	view := fs.New(a.store, fs.Options{
-		Library:   a.lib.Root,
-		Logger:    a.log,
-		RejectDir: filepath.Join(a.dataDir, "rejected"),
-		Folder:    a.lib,
+		Library:    a.lib.Root,
+		Logger:     a.log,
+		RejectDir:  filepath.Join(a.dataDir, "rejected"),
+		ScratchDir: filepath.Join(a.dataDir, "scratch"),
+		Folder:     a.lib,
 	})
 	defer view.Close()
 

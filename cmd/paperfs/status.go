@@ -20,7 +20,11 @@ import (
 // Status is what `paperfs status` reports. A running mount publishes it to
 // status.json in the data dir, since it holds the database open.
 type Status struct {
-	Library  string         `json:"library"`
+	Library string `json:"library"`
+	// Folder is whether the library folder was there at the last scan:
+	// the mount's, when one runs. A folder that vanished (a cloud drive
+	// or share not mounted) keeps its papers as they were.
+	Folder   folderStatus   `json:"library_folder"`
 	Database string         `json:"database"`
 	Device   string         `json:"device"`
 	Papers   int            `json:"papers"`
@@ -39,6 +43,13 @@ type Status struct {
 	// refuse, so they never reach the other devices; 'paperfs rename'
 	// renames them.
 	Refused []RefusedPDF `json:"refused_names"`
+}
+
+// folderStatus is library.FolderState as status shows it.
+type folderStatus struct {
+	Available bool      `json:"available"`
+	Since     time.Time `json:"since,omitzero"`
+	Reason    string    `json:"reason,omitempty"`
 }
 
 // backupStatus sums up the database's backups (see cmd_restore.go).
@@ -97,7 +108,7 @@ type mountInfo struct {
 const statusRejections = 5
 
 func collectStatus(a *app) (*Status, error) {
-	st := &Status{Library: a.lib.Root, Database: a.store.Path(), Device: a.store.Device(), UpdatedAt: time.Now()}
+	st := &Status{Library: a.lib.Root, Folder: folderStatus(a.lib.FolderState()), Database: a.store.Path(), Device: a.store.Device(), UpdatedAt: time.Now()}
 	var err error
 	count := func(k meta.Kind) int {
 		n, cerr := a.store.Count(meta.View{Kind: k})
@@ -205,6 +216,7 @@ func selfRSS() int64 {
 
 func printStatus(w io.Writer, st *Status) {
 	fmt.Fprintf(w, "library:   %s\n", st.Library)
+	printFolder(w, st)
 	fmt.Fprintf(w, "database:  %s (device %s)\n", st.Database, st.Device)
 	if st.Mount != nil {
 		mode := "FUSE reads"
@@ -244,6 +256,22 @@ func printStatus(w io.Writer, st *Status) {
 	fmt.Fprintf(w, "missing:   %d papers whose PDF is not in the library folder on this device:\n", len(st.Missing))
 	for _, m := range st.Missing {
 		fmt.Fprintf(w, "  %s  %s  (%s)\n", m.ID, m.Title, m.Path)
+	}
+}
+
+// printFolder says when the library folder is not there. A status file
+// from before the field existed has no state: nothing is said.
+func printFolder(w io.Writer, st *Status) {
+	f := st.Folder
+	if f.Available || f.Since.IsZero() && f.Reason == "" {
+		return
+	}
+	fmt.Fprintf(w, "  UNAVAILABLE since %s: %s\n", f.Since.Local().Format(time.DateTime), f.Reason)
+	fmt.Fprintf(w, "  The papers are kept as they were (none is marked missing); PDFs cannot be opened until the folder is back.\n")
+	if st.Mount != nil {
+		fmt.Fprintf(w, "  The mount rescans as soon as it is back: mount the drive or reconnect the share.\n")
+	} else {
+		fmt.Fprintf(w, "  Mount the drive or reconnect the share, then run 'paperfs scan' or mount the library.\n")
 	}
 }
 

@@ -217,7 +217,11 @@ var (
 )
 
 func (h *sidecarHandle) Read(ctx context.Context, buf []byte, off int64) (gofuse.ReadResult, syscall.Errno) {
-	return gofuse.ReadResultData(h.h.Read(buf, off)), 0
+	b, err := h.h.Read(buf, off)
+	if err != nil {
+		return nil, h.fs.errno("read", err)
+	}
+	return gofuse.ReadResultData(b), 0
 }
 
 func (h *sidecarHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {

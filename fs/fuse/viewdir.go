@@ -381,8 +381,9 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.E
 	}
 	e := h.entries[h.pos/2]
 	ext := pfs.ExtPDF
-	if h.pos%2 == 1 {
+	if h.pos%2 == 1 || !pfs.Shows(e, ext) {
 		ext = pfs.ExtJSON
+		h.pos |= 1
 	}
 	h.pos++
 	return &gofuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0

@@ -169,12 +169,17 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	infos := make([]fileInfo, 2*len(es), 2*len(es)+1)
-	out := make([]os.FileInfo, 2*len(es), 2*len(es)+1)
-	for i, e := range es {
-		infos[2*i] = fileInfo{name: e.Name + pfs.ExtPDF, a: pfs.EntryAttr(e, pfs.ExtPDF)}
-		infos[2*i+1] = fileInfo{name: e.Name + pfs.ExtJSON, a: pfs.EntryAttr(e, pfs.ExtJSON)}
-		out[2*i], out[2*i+1] = &infos[2*i], &infos[2*i+1]
+	infos := make([]fileInfo, 0, 2*len(es))
+	for _, e := range es {
+		for _, ext := range []string{pfs.ExtPDF, pfs.ExtJSON} {
+			if pfs.Shows(e, ext) {
+				infos = append(infos, fileInfo{name: e.Name + ext, a: pfs.EntryAttr(e, ext)})
+			}
+		}
+	}
+	out := make([]os.FileInfo, len(infos), len(infos)+1)
+	for i := range infos {
+		out[i] = &infos[i]
 	}
 	if pfs.HasBib(f.at.view) {
 		a, err := v.Bib(f.at.view).Attr()
@@ -248,7 +253,11 @@ func (f *readFile) open() error {
 		}
 		buf := make([]byte, 64<<10)
 		for off := int64(0); ; {
-			b := h.Read(buf, off)
+			b, err := h.Read(buf, off)
+			if err != nil {
+				h.Release()
+				return err
+			}
 			if len(b) == 0 {
 				break
 			}
@@ -380,7 +389,10 @@ func (f *sidecarFile) Write(p []byte) (int, error) {
 }
 
 func (f *sidecarFile) Read(p []byte) (int, error) {
-	b := f.h.Read(p, f.pos)
+	b, err := f.h.Read(p, f.pos)
+	if err != nil {
+		return 0, err
+	}
 	if len(b) == 0 && len(p) > 0 {
 		return 0, io.EOF
 	}

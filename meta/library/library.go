@@ -183,6 +183,9 @@ func (l *Library) OpenPDF(rel string, flags int) (*os.File, error) {
 	return f, nil
 }
 
+// Space is the library folder's filesystem's figures (for statfs).
+func (l *Library) Space() (libdir.Space, error) { return l.dir.Space() }
+
 // StatPDF describes a paper's PDF without following symlinks (a symlink
 // swapped in is described as one, not as the file it points to).
 func (l *Library) StatPDF(rel string) (os.FileInfo, error) { return l.dir.Lstat(rel) }
