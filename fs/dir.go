@@ -26,7 +26,7 @@ func (d Dir) path(name string) string { return d.View.String() + "/" + name }
 
 // List is the directory's papers, ordered by name; each is two files,
 // Name+ExtPDF and Name+ExtJSON. A tag's directory also has tag.bib
-// (HasBib). Scratch files are not listed: they are editors' and vanish.
+// (HasBib). Scratch files are listed by Scratch.
 func (d Dir) List() ([]meta.Entry, error) {
 	es, err := d.fs.store.List(d.View)
 	if err != nil {
@@ -322,6 +322,9 @@ func (d Dir) renameInView(e meta.Entry, name string, n Node, ext, newName string
 			}
 			return d.fs.refuse(file, "another paper's file is named "+newName, ErrNotPermitted)
 		}
+	}
+	if renamesSidecar(newName) {
+		return d.fs.refuse(file, "a paper's name comes from its metadata; edit the .json to rename it (renaming its .json would only make a copy)", ErrNotPermitted)
 	}
 	sc, ok := n.(*Sidecar)
 	if !ok || sc.ID() != e.ID {

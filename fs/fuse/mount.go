@@ -62,7 +62,11 @@ func CheckMountpoint(dir string) error {
 		return fmt.Errorf("mountpoint %s: %w", dir, err)
 	}
 	if len(ents) > 0 {
-		return fmt.Errorf("mountpoint %s: not empty (%d entries); mount on an empty directory so nothing there is hidden", dir, len(ents))
+		what := fmt.Sprintf("%d files or folders are there", len(ents))
+		if len(ents) == 1 {
+			what = fmt.Sprintf("%q is there", ents[0].Name())
+		}
+		return fmt.Errorf("mountpoint %s is not empty (%s); mount on an empty directory so nothing there is hidden", dir, what)
 	}
 	return nil
 }
@@ -107,6 +111,9 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		NegativeTimeout: &negative,
 		UID:             f.uid,
 		GID:             f.gid,
+		// The root is inode 1, as on other filesystems; 0 reads as
+		// "no inode" to some tools.
+		RootStableAttr: &gofs.StableAttr{Ino: 1},
 	}
 	f.exactPDFs.Store(mo.AllowOther)
 	server, err := gofs.Mount(dir, f.root, opts)

@@ -4,7 +4,6 @@ package fuse
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,8 +18,8 @@ import (
 func gio(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	need(t, "gio", "dbus-run-session")
-	cmd := exec.Command("dbus-run-session", append([]string{"--", "gio"}, args...)...)
-	cmd.Dir = dir
+	// Not cmd.Dir: see commandIn.
+	cmd := commandIn(dir, "dbus-run-session", append([]string{"--", "gio"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_RUNTIME_DIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -183,6 +183,14 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 		}
 		out = append(out, &fileInfo{name: pfs.BibTagName, a: a})
 	}
+	for _, sc := range v.Dir(f.at.view).Scratch() {
+		if _, link := sc.Node.(*pfs.Link); link {
+			continue // an editor's lock symlink: WebDAV has no links
+		}
+		if a, err := sc.Node.Attr(); err == nil {
+			out = append(out, &fileInfo{name: sc.Name, a: a})
+		}
+	}
 	return out, nil
 }
 

@@ -1,0 +1,105 @@
+//go:build linux
+
+package fuse
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+)
+
+// TestDirectoryAttrs: what stat, ls -i and ls -a show of the mount's own
+// directories: the root is inode 1, every directory has a time and two
+// links, and every listing has "." and "..".
+func TestDirectoryAttrs(t *testing.T) {
+	s, lib, mnt, _ := testMount(t, Options{})
+	addPDF(t, s, lib, meta.Paper{Title: "Art", Year: 1968, Tags: []string{"ml"}, File: meta.File{Path: "art.pdf"}}, []byte("%PDF-1.4 art"))
+	var root syscall.Stat_t
+	if err := syscall.Stat(mnt, &root); err != nil || root.Ino != 1 {
+		t.Errorf("root: inode %d (%v), want 1", root.Ino, err)
+	}
+	since := time.Now().Add(-time.Hour)
+	for _, dir := range []string{".", ".paperfs", "all", "tags", "tags/ml", ".Trash-" + uidString(), "library.bib"} {
+		st, err := os.Stat(filepath.Join(mnt, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		if st.ModTime().Before(since) || (st.IsDir() && sys.Nlink < 2) || sys.Nlink == 0 {
+			t.Errorf("%s: mtime %v, %d links", dir, st.ModTime(), sys.Nlink)
+		}
+	}
+	for _, dir := range []string{".", ".paperfs", "all", "tags", "tags/ml", ".Trash-" + uidString(), ".Trash-" + uidString() + "/files"} {
+		out, err := exec.Command("ls", "-a1", filepath.Join(mnt, dir)).Output()
+		if err != nil {
+			t.Fatalf("ls -a %s: %v", dir, err)
+		}
+		names := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(names) < 2 || names[0] != "." || names[1] != ".." || slices.Contains(names[2:], ".") {
+			t.Errorf("ls -a %s: %q", dir, names)
+		}
+	}
+	if out, _ := exec.Command("ls", "-a1", filepath.Join(mnt, "tags/ml")).Output(); !strings.Contains(string(out), "1968 - Art.pdf\n") {
+		t.Errorf("ls -a tags/ml:\n%s", out)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x"), nil, 0o644)
+	if err := CheckMountpoint(dir); err == nil || !strings.Contains(err.Error(), `is not empty ("x" is there)`) {
+		t.Errorf("mountpoint with one file: %v", err)
+	}
+}
+
+// TestSidecarRenameAndListing: renaming a sidecar is refused (it made a
+// name that could be stat'ed but was not listed), editors' backups still
+// work, and every file there is listed.
+func TestSidecarRenameAndListing(t *testing.T) { inModes(t, testSidecarRenameAndListing) }
+
+func testSidecarRenameAndListing(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
+	addPDF(t, s, lib, meta.Paper{Title: "Art", Year: 1968, File: meta.File{Path: "art.pdf"}}, []byte("%PDF-1.4 art"))
+	all := filepath.Join(mnt, "all")
+	x := filepath.Join(all, "1968 - Art.json")
+	if err := os.Rename(x, filepath.Join(all, "Y.json")); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("mv X.json Y.json: %v, want EPERM", err)
+	}
+	if _, err := os.Stat(filepath.Join(all, "Y.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Y.json after a refused rename: %v", err)
+	}
+	gio(t, mnt, "copy", x, filepath.Join(all, "1968 - Art.json~")) // a backup
+	sh(t, all, "echo notes > notes.md && mv '1968 - Art.json' '1968 - Art.json.bak'")
+	want := []string{"1968 - Art.json", "1968 - Art.json.bak", "1968 - Art.json~", "1968 - Art.pdf", "notes.md"}
+	if got := ls(t, all); !slices.Equal(got, want) {
+		t.Errorf("all/ lists %q, want %q", got, want)
+	}
+	for _, name := range want {
+		if _, err := os.Stat(filepath.Join(all, name)); err != nil {
+			t.Errorf("listed but not there: %v", err)
+		}
+	}
+	// As a file manager renames (F2): refused, with the reason.
+	if out, err := gioRun(t, mnt, "rename", x, "Z.json"); err == nil || !strings.Contains(out, "Operation not permitted") {
+		t.Errorf("gio rename X.json Z.json: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(all, "Z.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Z.json after a refused rename: %v", err)
+	}
+}
+
+// gioRun is gio (trash_test.go) for a command that may fail.
+func gioRun(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	need(t, "gio", "dbus-run-session")
+	// Not cmd.Dir: see commandIn.
+	cmd := commandIn(dir, "dbus-run-session", append([]string{"--", "gio"}, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_RUNTIME_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
