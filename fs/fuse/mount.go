@@ -181,3 +181,39 @@ func (m *Mount) Unmount() error {
 	<-m.done
 	return nil
 }
+
+// TryUnmount tries once to detach the filesystem. While a program uses it
+// (a shell's working directory, an open file), the kernel refuses, it
+// returns an error wrapping syscall.EBUSY, and the mount keeps serving.
+func (m *Mount) TryUnmount() error {
+	select {
+	case <-m.done:
+		return nil
+	default:
+	}
+	err := m.server.Unmount()
+	if err == nil {
+		<-m.done
+		return nil
+	}
+	if mounted, _ := IsMounted(m.Dir); !mounted {
+		<-m.done // unmounted from outside meanwhile
+		return nil
+	}
+	return fmt.Errorf("unmounting %s: %w (%v)", m.Dir, syscall.EBUSY, err)
+}
+
+// Detach detaches the filesystem lazily: its name goes at once, and the
+// files programs still have open keep being served until they are
+// closed; Done is closed then.
+func (m *Mount) Detach() error {
+	select {
+	case <-m.done:
+		return nil
+	default:
+	}
+	if err := detach(m.Dir); err != nil {
+		return fmt.Errorf("detaching %s: %w", m.Dir, err)
+	}
+	return nil
+}
