@@ -3,8 +3,11 @@ package fs
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -65,5 +68,94 @@ func TestSidecarRename(t *testing.T) {
 	}
 	if got := scratchNames(tv.Dir(tag("x"))); len(got) != 0 {
 		t.Errorf("tags/x lists %q", got)
+	}
+}
+
+// TestEmptyCopy: a PDF copied in that is still empty when its last writer
+// lets go is refused with the reason and leaves the view and the library
+// folder; a file created and then written, through the same descriptor or
+// created again later, is imported.
+func TestEmptyCopy(t *testing.T) {
+	tv := newTestView(t)
+	sub := tv.store.Subscribe()
+	defer sub.Close()
+	d := tv.Dir(all)
+	create := func(name string) *Incoming {
+		t.Helper()
+		n, err := d.Create(name, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.(*Incoming)
+	}
+	write := func(in *Incoming, body string) {
+		t.Helper()
+		w, err := in.Open(os.O_WRONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != "" {
+			w.Write([]byte(body))
+		}
+		w.Close()
+		if err := in.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		in.Release(os.O_WRONLY)
+	}
+	incoming := func() []string {
+		left, _ := filepath.Glob(filepath.Join(tv.lib, ".paperfs-incoming-*"))
+		return left
+	}
+
+	// cp empty.pdf all/ (and touch x.pdf): refused at the last release.
+	write(create("empty.pdf"), "")
+	if _, _, err := d.Lookup("empty.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("empty.pdf still in all/: %v", err)
+	}
+	rs := tv.Rejections()
+	if len(rs) != 1 || rs[0].File != "all/empty.pdf" || !strings.Contains(rs[0].Problem, "is empty") {
+		t.Errorf("rejections %+v", rs)
+	}
+	if left := incoming(); len(left) != 0 {
+		t.Errorf("left in the library folder: %v", left)
+	}
+
+	// touch, then a later write creates it again.
+	write(create("later.pdf"), "")
+	write(create("later.pdf"), "%PDF-1.4 later")
+
+	// A file manager: create, a close of a duplicate descriptor (flush)
+	// while empty, then the write, through the one open handle.
+	in := create("fm.pdf")
+	w, _ := in.Open(os.O_WRONLY)
+	if err := in.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("%PDF-1.4 file manager"))
+	w.Close()
+	if err := in.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	in.Release(os.O_WRONLY)
+
+	// rm of a copy never written.
+	create("gone.pdf")
+	if err := d.Unlink("gone.pdf"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The imports run in the background: wait for their papers.
+	timeout := time.After(20 * time.Second)
+	for n, _ := tv.store.Count(all); n < 2; n, _ = tv.store.Count(all) {
+		select {
+		case <-sub.C:
+		case <-timeout:
+			t.Fatalf("%d papers, want later.pdf and fm.pdf", n)
+		}
+	}
+	tv.Close() // waits for the imports' last steps
+	if left := incoming(); len(left) != 0 {
+		t.Errorf("left in the library folder: %v", left)
 	}
 }

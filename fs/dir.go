@@ -173,6 +173,9 @@ func (d Dir) Unlink(name string) error {
 	}
 	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
 		d.fs.setScratchIn(d.View.String(), name, nil)
+		if in, ok := n.(*Incoming); ok {
+			in.discard()
+		}
 		return nil
 	}
 	file := d.path(name)

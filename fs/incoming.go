@@ -24,10 +24,12 @@ type Incoming struct {
 	serial uint64
 	tmp    string // the copy, named as the user named it, in a private hidden directory of the library folder
 
-	mu    sync.Mutex // protects the following
-	dir   Dir        // where it was put, and under what name
-	name  string
-	begun bool // checked and handed to the import: further finishes do nothing
+	mu      sync.Mutex // protects the following
+	dir     Dir        // where it was put, and under what name
+	name    string
+	begun   bool // checked and handed to the import: further finishes do nothing
+	writers int  // writable opens not yet released (see Release)
+	dropped bool // refused or deleted before it was handed over
 }
 
 func (d Dir) createIncoming(name string) (*Incoming, error) {
@@ -56,9 +58,16 @@ func (n *Incoming) Attr() (Attr, error) {
 	return Attr{Mode: modeFile, Size: st.Size(), Mtime: st.ModTime(), Links: 1}, nil
 }
 
-// Open opens the copy for its writer; flags are os.OpenFile's.
+// Open opens the copy; flags are os.OpenFile's. A writable open must be
+// released (Release) when its writer is done.
 func (n *Incoming) Open(flags int) (*os.File, error) {
-	return os.OpenFile(n.tmp, flags&^(os.O_CREATE|os.O_EXCL), 0)
+	f, err := os.OpenFile(n.tmp, flags&^(os.O_CREATE|os.O_EXCL), 0)
+	if err == nil && writable(flags) {
+		n.mu.Lock()
+		n.writers++
+		n.mu.Unlock()
+	}
+	return f, err
 }
 
 // Truncate sets the copy's size.
@@ -85,7 +94,7 @@ func (n *Incoming) where() (Dir, string) {
 func (n *Incoming) Finish() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.begun {
+	if n.begun || n.dropped {
 		return nil
 	}
 	w, err := os.OpenFile(n.tmp, os.O_RDONLY, 0)

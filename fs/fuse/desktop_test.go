@@ -103,3 +103,37 @@ func gioRun(t *testing.T, dir string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// TestEmptyCopyRefused: cp of an empty PDF returns 0 (close cannot wait),
+// and the file then leaves the view, refused with the reason; touch and a
+// later write import the PDF; nothing stays in the library folder.
+func TestEmptyCopyRefused(t *testing.T) { inModes(t, testEmptyCopyRefused) }
+
+func testEmptyCopyRefused(t *testing.T, opts Options) {
+	_, lib, mnt, _ := testMount(t, opts)
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "empty.pdf"), nil, 0o644)
+	os.WriteFile(filepath.Join(src, "real.pdf"), []byte("%PDF-1.4 real"), 0o644)
+	sh(t, mnt, "cp '"+src+"/empty.pdf' all/ && touch all/later.pdf")
+	eventually(t, "empty.pdf and later.pdf refused", func() bool {
+		b, _ := os.ReadFile(filepath.Join(mnt, ".paperfs/errors"))
+		return strings.Contains(string(b), "all/empty.pdf is empty") && strings.Contains(string(b), "all/later.pdf is empty")
+	})
+	for _, name := range []string{"empty.pdf", "later.pdf"} {
+		if _, err := os.Stat(filepath.Join(mnt, "all", name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after its refusal: %v", name, err)
+		}
+	}
+	if names := ls(t, filepath.Join(mnt, "all")); len(names) != 0 {
+		t.Errorf("all/ lists %q", names)
+	}
+	sh(t, mnt, "cat '"+src+"/real.pdf' > all/later.pdf")
+	eventually(t, "later.pdf imported", func() bool {
+		_, err := os.Stat(filepath.Join(mnt, "all", "later.json"))
+		return err == nil
+	})
+	eventually(t, "no copy left in the library folder", func() bool {
+		left, _ := filepath.Glob(filepath.Join(lib, ".paperfs-incoming-*"))
+		return len(left) == 0
+	})
+}

@@ -358,7 +358,7 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 		if err != nil {
 			return nil, err
 		}
-		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n}, nil
+		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n, flag: flag}, nil
 	}
 	if _, ok := n.(*pfs.Bib); ok && rq.method == "COPY" {
 		// A tag's directory copied onto another: that tag.bib is
@@ -452,10 +452,12 @@ func (f *osFile) Stat() (os.FileInfo, error) {
 // incomingFile is a PDF being copied in; closing it hands it to the import.
 type incomingFile struct {
 	osFile
-	in *pfs.Incoming
+	in   *pfs.Incoming
+	flag int // as opened
 }
 
 func (f *incomingFile) Close() error {
+	defer f.in.Release(f.flag)
 	if err := f.File.Close(); err != nil {
 		return f.rq.note(f.at.String(), err)
 	}
