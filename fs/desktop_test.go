@@ -159,3 +159,79 @@ func TestEmptyCopy(t *testing.T) {
 		t.Errorf("left in the library folder: %v", left)
 	}
 }
+
+// TestPastedNameStays: the name a PDF was pasted as stays, as an alias of
+// the paper's PDF, while it is used and for a grace period after; renaming
+// or deleting it acts on the paper as its PDF's name would.
+func TestPastedNameStays(t *testing.T) {
+	tv := newTestView(t)
+	clock := time.Now()
+	tv.FS.now = func() time.Time { return clock }
+	p := tv.add(t, meta.Paper{Title: "Art", Year: 1968})
+	body := []byte("%PDF-1.4 Art") // as add writes it: the paper is in the library
+	d := tv.Dir(all)
+	paste := func(name string) {
+		t.Helper()
+		if err := copyIn(tv, all, name, body); err != nil {
+			t.Fatal(err)
+		}
+		n, a, err := d.Lookup(name)
+		if err != nil || n != Node(PDF{fs: tv.FS, ID: p.ID}) || a.Size != int64(len(body)) {
+			t.Fatalf("%s after the paste: %T %+v %v", name, n, a, err)
+		}
+	}
+	paste("pasted.pdf")
+	if got := scratchNames(d); !slices.Equal(got, []string{"pasted.pdf"}) {
+		t.Errorf("all/ lists %q besides the paper", got)
+	}
+	// Renamed within the view: refused, as the PDF's rename is.
+	if err := d.Rename("pasted.pdf", nil, d, "other.pdf", RenameFlags{}); !errors.Is(err, ErrNotPermitted) {
+		t.Errorf("rename within all/: %v", err)
+	}
+	if _, _, err := d.Lookup("pasted.pdf"); err != nil {
+		t.Errorf("the alias went with a refused rename: %v", err)
+	}
+	// Moved into a tag (cut and paste): tagged; the alias goes.
+	if err := d.Rename("pasted.pdf", nil, tv.Dir(tag("x")), "pasted.pdf", RenameFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tv.get(t, p.ID).Tags; !slices.Equal(got, []string{"x"}) {
+		t.Errorf("tags %v after moving the pasted name into tags/x", got)
+	}
+	if _, _, err := d.Lookup("pasted.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("all/pasted.pdf after the move: %v", err)
+	}
+	// Renamed to the paper's own name: the alias just goes.
+	paste("mine.pdf")
+	if err := d.Rename("mine.pdf", nil, d, "1968 - Art.pdf", RenameFlags{}); err != nil {
+		t.Errorf("rename to the paper's name: %v", err)
+	}
+	// Used, it stays; unused for the grace period, it goes.
+	paste("old.pdf")
+	clock = clock.Add(DefaultAliasGrace - time.Second)
+	if _, _, err := d.Lookup("old.pdf"); err != nil {
+		t.Errorf("old.pdf within the grace period: %v", err)
+	}
+	clock = clock.Add(DefaultAliasGrace - time.Second)
+	if _, _, err := d.Lookup("old.pdf"); err != nil {
+		t.Errorf("old.pdf used within the grace period: %v", err)
+	}
+	clock = clock.Add(DefaultAliasGrace)
+	if got := scratchNames(d); len(got) != 0 {
+		t.Errorf("all/ lists %q after the grace period", got)
+	}
+	if _, _, err := d.Lookup("old.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("old.pdf after the grace period: %v", err)
+	}
+	// Deleted from all/: the paper goes to the trash, as rm of its PDF.
+	paste("del.pdf")
+	if err := d.Unlink("del.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if tv.get(t, p.ID).Trashed == nil {
+		t.Error("rm of the pasted name did not trash the paper")
+	}
+	if _, _, err := d.Lookup("del.pdf"); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("del.pdf after rm: %v", err)
+	}
+}

@@ -59,7 +59,12 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 	if name == BibTagName && HasBib(d.View) {
 		return d.fs.Bib(d.View), meta.Entry{}, "", nil
 	}
-	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
+	if n := d.scratchLive(name); n != nil {
+		if in, ok := n.(*Incoming); ok {
+			if pdf, ok := in.aliasOf(); ok {
+				return pdf, meta.Entry{}, "", nil // a pasted name is its paper's PDF
+			}
+		}
 		return n, meta.Entry{}, "", nil
 	}
 	base, ext, ok := SplitExt(name)
@@ -171,9 +176,13 @@ func (d Dir) Unlink(name string) error {
 	if !IsPaperView(d.View) {
 		return d.unlinkTrash(name)
 	}
-	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
+	if n := d.scratchLive(name); n != nil {
+		in, _ := n.(*Incoming)
+		if in != nil && in.alias() != "" {
+			return d.unlinkAlias(in, in.alias(), name)
+		}
 		d.fs.setScratchIn(d.View.String(), name, nil)
-		if in, ok := n.(*Incoming); ok {
+		if in != nil {
 			in.discard()
 		}
 		return nil
@@ -250,7 +259,10 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 	if flags.Exchange {
 		return d.fs.refuse(file, "names in a view cannot be exchanged", ErrNotPermitted)
 	}
-	if sc := d.fs.scratchIn(d.View.String(), name); sc != nil {
+	if sc := d.scratchLive(name); sc != nil {
+		if in, ok := sc.(*Incoming); ok && in.alias() != "" {
+			return d.renameAlias(in, in.alias(), name, to, newName, flags)
+		}
 		return d.renameScratch(sc, name, to, newName, flags)
 	}
 	if d.View.Kind == fmFiles {

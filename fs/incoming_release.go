@@ -29,7 +29,7 @@ func (n *Incoming) Release(flags int) {
 	if !last {
 		return
 	}
-	if st, err := os.Stat(n.tmp); err != nil || st.Size() != 0 {
+	if st, err := os.Stat(n.path()); err != nil || st.Size() != 0 {
 		return // moved away, or content not handed over (a WebDAV upload cut off)
 	}
 	n.mu.Lock()
@@ -41,15 +41,46 @@ func (n *Incoming) Release(flags int) {
 	d, name := n.dir, n.name
 	n.mu.Unlock()
 	f := n.fs
+	if f.scratchIn(d.View.String(), name) == Node(n) {
+		f.setScratchIn(d.View.String(), name, nil)
+	}
+	os.RemoveAll(filepath.Dir(n.path()))
+	f.invalidate(d.View, name)
 	file := d.path(name)
 	err := fmt.Errorf("%s is empty: nothing was copied; copy the PDF again: %w", file, meta.ErrInvalid)
 	f.log.Error("a file copied in was refused", "file", file, "problem", err)
 	f.addRejection(Rejection{Time: time.Now(), File: file, Problem: err.Error()})
-	os.RemoveAll(filepath.Dir(n.tmp))
-	if f.scratchIn(d.View.String(), name) == Node(n) {
-		f.setScratchIn(d.View.String(), name, nil)
+}
+
+// path is where the copy is written.
+func (n *Incoming) path() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.tmp
+}
+
+// revive makes a dropped copy a copy again when it is opened for writing:
+// a frontend that still holds the name (the kernel's cache) opens it for
+// the write that follows touch x.pdf, which is a new copy, under the
+// name, if nothing else took it meanwhile.
+func (n *Incoming) revive() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.dropped || n.begun {
+		return nil
 	}
-	f.invalidate(d.View, name)
+	d, name := n.dir, n.name
+	if other := n.fs.scratchIn(d.View.String(), name); other != nil {
+		return errNotFound(d.path(name))
+	}
+	w, err := n.fs.incomingFile(name)
+	if err != nil {
+		return fmt.Errorf("copying %s in: %w", d.path(name), err)
+	}
+	w.Close()
+	n.tmp, n.dropped = w.Name(), false
+	n.fs.setScratchIn(d.View.String(), name, n)
+	return nil
 }
 
 // discard drops a copy deleted before it was handed over (rm of a PDF
@@ -62,5 +93,5 @@ func (n *Incoming) discard() {
 		return
 	}
 	n.dropped = true
-	os.RemoveAll(filepath.Dir(n.tmp))
+	os.RemoveAll(filepath.Dir(n.tmp)) // n.mu is held
 }

@@ -3,7 +3,10 @@
 package fuse
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +113,7 @@ func gioRun(t *testing.T, dir string, args ...string) (string, error) {
 func TestEmptyCopyRefused(t *testing.T) { inModes(t, testEmptyCopyRefused) }
 
 func testEmptyCopyRefused(t *testing.T, opts Options) {
-	_, lib, mnt, _ := testMount(t, opts)
+	_, lib, mnt, f := testMount(t, opts)
 	src := t.TempDir()
 	os.WriteFile(filepath.Join(src, "empty.pdf"), nil, 0o644)
 	os.WriteFile(filepath.Join(src, "real.pdf"), []byte("%PDF-1.4 real"), 0o644)
@@ -126,6 +129,10 @@ func testEmptyCopyRefused(t *testing.T, opts Options) {
 	}
 	if names := ls(t, filepath.Join(mnt, "all")); len(names) != 0 {
 		t.Errorf("all/ lists %q", names)
+		for _, e := range f.View().Dir(meta.View{Kind: meta.All}).Scratch() {
+			a, err := e.Node.Attr()
+			t.Errorf("still listed: %s, a %T, attr %+v, %v", e.Name, e.Node, a, err)
+		}
 	}
 	sh(t, mnt, "cat '"+src+"/real.pdf' > all/later.pdf")
 	eventually(t, "later.pdf imported", func() bool {
@@ -136,4 +143,55 @@ func testEmptyCopyRefused(t *testing.T, opts Options) {
 		left, _ := filepath.Glob(filepath.Join(lib, ".paperfs-incoming-*"))
 		return len(left) == 0
 	})
+}
+
+// TestPastedNameStays: a PDF pasted with a file manager (GIO) stays under
+// the name it was pasted as after the import, as an alias of the paper's
+// PDF, so the file manager can still rename and move it, acting on the
+// paper.
+func TestPastedNameStays(t *testing.T) { inModes(t, testPastedNameStays) }
+
+func testPastedNameStays(t *testing.T, opts Options) {
+	s, lib, mnt, _ := testMount(t, opts)
+	body := []byte("%PDF-1.4 art")
+	p := addPDF(t, s, lib, meta.Paper{Title: "Art", Year: 1968,
+		File: meta.File{Path: "art.pdf", SHA256: fmt.Sprintf("%x", sha256.Sum256(body))}}, body)
+	src := filepath.Join(t.TempDir(), "pasted.pdf")
+	os.WriteFile(src, body, 0o644)
+	all := filepath.Join(mnt, "all")
+	sh(t, mnt, "mkdir tags/x")
+
+	gio(t, mnt, "copy", src, all+"/")
+	if got := ls(t, all); !slices.Equal(got, []string{"1968 - Art.json", "1968 - Art.pdf", "pasted.pdf"}) {
+		t.Errorf("all/ after the paste: %q", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(all, "pasted.pdf")); err != nil || !bytes.Equal(b, body) {
+		t.Errorf("the pasted name reads %q %v", b, err)
+	}
+	// F2 in the view: refused as the PDF's rename is, and the name stays.
+	if out, err := gioRun(t, mnt, "rename", filepath.Join(all, "pasted.pdf"), "other.pdf"); err == nil {
+		t.Errorf("gio rename within all/ succeeded:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(all, "pasted.pdf")); err != nil {
+		t.Errorf("the pasted name went with a refused rename: %v", err)
+	}
+	// Cut and paste into a tag: the paper is tagged.
+	gio(t, mnt, "move", filepath.Join(all, "pasted.pdf"), filepath.Join(mnt, "tags/x")+"/")
+	if got := tagsOf(t, s, p.ID); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("tags %v after gio move into tags/x", got)
+	}
+	eventually(t, "pasted.pdf leaves all/", func() bool {
+		_, err := os.Stat(filepath.Join(all, "pasted.pdf"))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	// Pasted again and deleted: the paper goes to the trash, as rm of
+	// its PDF in all/ does.
+	gio(t, mnt, "copy", src, all+"/")
+	sh(t, mnt, "rm all/pasted.pdf")
+	if got, _ := s.Get(p.ID); got.Trashed == nil {
+		t.Error("rm of the pasted name did not trash the paper")
+	}
+	if got := ls(t, all); len(got) != 0 {
+		t.Errorf("all/ after rm of the pasted name: %q", got)
+	}
 }

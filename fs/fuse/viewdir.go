@@ -316,6 +316,8 @@ func (f *FS) scratchEntry(v *meta.View, e pfs.FileEntry) gofuse.DirEntry {
 		out.Ino = ino("incoming", strconv.FormatUint(t.Serial(), 10))
 	case *pfs.Link:
 		out.Mode, out.Ino = syscall.S_IFLNK, ino("link", strconv.FormatUint(t.Serial(), 10))
+	case pfs.PDF:
+		out.Ino = ino(pfs.ExtPDF, t.ID)
 	}
 	return out
 }
