@@ -14,8 +14,7 @@ import (
 // withDots puts "." and ".." before a directory's entries. The kernel
 // passes a FUSE listing to programs as it is and adds neither, and go-fuse
 // adds none either (its loopback gets them from the directory it
-// mirrors), so without them ls -a shows neither and tools that count on
-// them (find's link count optimisation aside) see a strange directory.
+// mirrors), so without them ls -a shows neither.
 func withDots(n *gofs.Inode, es []gofuse.DirEntry) []gofuse.DirEntry {
 	return append(dots(n), es...)
 }
