@@ -142,7 +142,7 @@ func (n *Bib) Content() ([]byte, time.Time, error) {
 	stamp := vectorStamp(v)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if stamp == n.stamp {
+	if stamp == n.stamp && !n.mtime.IsZero() {
 		return n.data, n.mtime, nil
 	}
 	tag := ""

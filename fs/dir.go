@@ -26,8 +26,8 @@ func (d Dir) path(name string) string { return d.View.String() + "/" + name }
 
 // List is the directory's papers, ordered by name; each is two files,
 // Name+ExtPDF and Name+ExtJSON, or only the sidecar for a paper with no
-// PDF (see Shows). A tag's directory also has tag.bib
-// (HasBib). Scratch files are not listed: they are editors' and vanish.
+// PDF (see Shows). A tag's directory also has tag.bib (HasBib). Scratch
+// files are listed by Scratch.
 func (d Dir) List() ([]meta.Entry, error) {
 	es, err := d.fs.store.List(d.View)
 	if err != nil {
@@ -60,7 +60,12 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 	if name == BibTagName && HasBib(d.View) {
 		return d.fs.Bib(d.View), meta.Entry{}, "", nil
 	}
-	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
+	if n := d.scratchLive(name); n != nil {
+		if in, ok := n.(*Incoming); ok {
+			if pdf, ok := in.aliasOf(); ok {
+				return pdf, meta.Entry{}, "", nil // a pasted name is its paper's PDF
+			}
+		}
 		return n, meta.Entry{}, "", nil
 	}
 	base, ext, ok := SplitExt(name)
@@ -175,8 +180,15 @@ func (d Dir) Unlink(name string) error {
 	if !IsPaperView(d.View) {
 		return d.unlinkTrash(name)
 	}
-	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
+	if n := d.scratchLive(name); n != nil {
+		in, _ := n.(*Incoming)
+		if in != nil && in.alias() != "" {
+			return d.unlinkAlias(in, in.alias(), name)
+		}
 		d.fs.setScratchIn(d.View.String(), name, nil)
+		if in != nil {
+			in.discard()
+		}
 		return nil
 	}
 	file := d.path(name)
@@ -251,7 +263,10 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 	if flags.Exchange {
 		return d.fs.refuse(file, "names in a view cannot be exchanged", ErrNotPermitted)
 	}
-	if sc := d.fs.scratchIn(d.View.String(), name); sc != nil {
+	if sc := d.scratchLive(name); sc != nil {
+		if in, ok := sc.(*Incoming); ok && in.alias() != "" {
+			return d.renameAlias(in, in.alias(), name, to, newName, flags)
+		}
 		return d.renameScratch(sc, name, to, newName, flags)
 	}
 	if d.View.Kind == fmFiles {
@@ -326,6 +341,9 @@ func (d Dir) renameInView(e meta.Entry, name string, n Node, ext, newName string
 			}
 			return d.fs.refuse(file, "another paper's file is named "+newName, ErrNotPermitted)
 		}
+	}
+	if renamesSidecar(newName) {
+		return d.fs.refuse(file, "a paper's name comes from its metadata; edit the .json to rename it (renaming its .json would only make a copy)", ErrNotPermitted)
 	}
 	sc, ok := n.(*Sidecar)
 	if !ok || sc.ID() != e.ID {

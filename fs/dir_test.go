@@ -371,6 +371,7 @@ func copyIn(tv *testView, v meta.View, name string, body []byte) error {
 		return err
 	}
 	w.Close()
+	defer in.Release(os.O_WRONLY)
 	return in.Finish()
 }
 
@@ -379,21 +380,25 @@ func TestCopyIn(t *testing.T) {
 	r := recorder{make(chan string, 100)}
 	tv.Start(r)
 	// A new PDF into a tag: the close returns at once; the paper appears
-	// tagged when the import is done, and then the copy's own name goes.
+	// tagged when the import is done, and the copy's own name is its
+	// alias for a while (see TestPastedNameStays).
 	if err := copyIn(tv, tag("ml"), "new paper.pdf", []byte("%PDF-1.4 new paper")); err != nil {
 		t.Fatal(err)
 	}
 	// Told twice: the paper's name appeared (it has the copy's name: no
-	// extractor here), and the copy's went.
+	// extractor here), and the copy's is its PDF's alias.
 	r.waitFor(t, "tags/ml/new paper.pdf")
 	r.waitFor(t, "tags/ml/new paper.pdf")
 	es, _ := tv.Dir(tag("ml")).List()
 	if len(es) != 1 {
 		t.Fatalf("tags/ml lists %v after the import", es)
 	}
+	if got := scratchNames(tv.Dir(tag("ml"))); len(got) != 0 {
+		t.Errorf("tags/ml lists %q besides the paper", got)
+	}
 	if n, _, err := tv.Dir(tag("ml")).Lookup("new paper.pdf"); err != nil {
 		t.Error(err)
-	} else if _, ok := n.(PDF); !ok {
+	} else if n != Node(PDF{fs: tv.FS, ID: es[0].ID}) {
 		t.Errorf("tags/ml/new paper.pdf is a %T after the import, want the paper's PDF", n)
 	}
 

@@ -100,6 +100,10 @@ type Options struct {
 	// Folder performs what the view asks of the library folder. Nil makes
 	// the view read-only for imports and trash.
 	Folder Folder
+	// AliasGrace is how long the name a PDF was pasted under stays after
+	// its last use once the paper is imported (see alias.go). Zero means
+	// DefaultAliasGrace.
+	AliasGrace time.Duration
 }
 
 // FS is one library's view.
@@ -126,9 +130,10 @@ type FS struct {
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
 
-	events  chan event      // for the event loop (see events.go)
-	started atomic.Bool     // Start ran
-	bg      context.Context // cancelled by Close; imports run under it
+	now     func() time.Time // the clock aliases expire by; tests set it
+	events  chan event       // for the event loop (see events.go)
+	started atomic.Bool      // Start ran
+	bg      context.Context  // cancelled by Close; imports run under it
 	stop    context.CancelFunc
 	closed  sync.Once
 	wg      sync.WaitGroup // the event loop and running imports
@@ -139,9 +144,12 @@ func New(store Store, opts Options) *FS {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	if opts.AliasGrace == 0 {
+		opts.AliasGrace = DefaultAliasGrace
+	}
 	bg, stop := context.WithCancel(context.Background())
 	return &FS{store: store, opts: opts, log: opts.Logger, gens: map[string]int{},
-		events: make(chan event, 1024), bg: bg, stop: stop}
+		now: time.Now, events: make(chan event, 1024), bg: bg, stop: stop}
 }
 
 // Library is the library folder's absolute path.

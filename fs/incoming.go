@@ -22,12 +22,16 @@ import (
 type Incoming struct {
 	fs     *FS
 	serial uint64
-	tmp    string // the copy, named as the user named it, in a private hidden directory of the library folder
+	tmp    string // the copy, named as the user named it, in a private hidden directory of the library folder; changed only under mu (see revive)
 
-	mu    sync.Mutex // protects the following
-	dir   Dir        // where it was put, and under what name
-	name  string
-	begun bool // checked and handed to the import: further finishes do nothing
+	mu      sync.Mutex // protects the following
+	dir     Dir        // where it was put, and under what name
+	name    string
+	begun   bool      // checked and handed to the import: further finishes do nothing
+	writers int       // writable opens not yet released (see Release)
+	dropped bool      // refused or deleted before it was handed over
+	paper   string    // once imported: the paper whose PDF the name is an alias of (see alias.go)
+	used    time.Time // the alias's last use
 }
 
 func (d Dir) createIncoming(name string) (*Incoming, error) {
@@ -47,22 +51,54 @@ func (d Dir) createIncoming(name string) (*Incoming, error) {
 // Serial tells copies apart.
 func (n *Incoming) Serial() uint64 { return n.serial }
 
-// Attr is the copy's attributes as written so far.
+// Attr is the copy's attributes as written so far; once imported, its
+// paper's PDF's.
 func (n *Incoming) Attr() (Attr, error) {
-	st, err := os.Stat(n.tmp)
+	if pdf, ok := n.aliasOf(); ok {
+		return pdf.Attr()
+	}
+	n.mu.Lock()
+	dropped := n.dropped
+	n.mu.Unlock()
+	if dropped { // refused or deleted; a frontend may still hold it
+		d, name := n.where()
+		return Attr{}, errNotFound(d.path(name))
+	}
+	st, err := os.Stat(n.path())
 	if err != nil {
 		return Attr{Mode: modeFile, Mtime: time.Now(), Links: 1}, nil
 	}
 	return Attr{Mode: modeFile, Size: st.Size(), Mtime: st.ModTime(), Links: 1}, nil
 }
 
-// Open opens the copy for its writer; flags are os.OpenFile's.
+// Open opens the copy; flags are os.OpenFile's. A writable open must be
+// released (Release) when its writer is done.
 func (n *Incoming) Open(flags int) (*os.File, error) {
-	return os.OpenFile(n.tmp, flags&^(os.O_CREATE|os.O_EXCL), 0)
+	if pdf, ok := n.aliasOf(); ok {
+		return pdf.Open(flags)
+	}
+	if writable(flags) {
+		if err := n.revive(); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.OpenFile(n.path(), flags&^(os.O_CREATE|os.O_EXCL), 0)
+	if err == nil && writable(flags) {
+		n.mu.Lock()
+		n.writers++
+		n.mu.Unlock()
+	}
+	return f, err
 }
 
 // Truncate sets the copy's size.
-func (n *Incoming) Truncate(size int64) error { return os.Truncate(n.tmp, size) }
+func (n *Incoming) Truncate(size int64) error {
+	if _, ok := n.aliasOf(); ok {
+		d, name := n.where()
+		return n.fs.refuse(d.path(name), "this paper is in the library now; replace its PDF by copying over it", ErrNotPermitted)
+	}
+	return os.Truncate(n.path(), size)
+}
 
 func (n *Incoming) moved(to Dir, name string) {
 	n.mu.Lock()
@@ -85,7 +121,7 @@ func (n *Incoming) where() (Dir, string) {
 func (n *Incoming) Finish() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.begun {
+	if n.begun || n.dropped {
 		return nil
 	}
 	w, err := os.OpenFile(n.tmp, os.O_RDONLY, 0)
@@ -128,7 +164,8 @@ func (n *Incoming) Finish() error {
 		}
 		os.RemoveAll(filepath.Dir(n.tmp))
 		d.fs.log.Info("already in the library", "file", file, "paper", existing)
-		d.fs.doneIncoming(d, name, n)
+		n.paper, n.used = existing, d.fs.now() // n.mu is held; see doneIncoming
+		d.fs.invalidate(d.View, name)
 		return nil
 	}
 	d.fs.wg.Add(1)
@@ -163,22 +200,24 @@ func (f *FS) importIncoming(n *Incoming) {
 	case errors.As(err, &dup):
 		// The same PDF arrived meanwhile.
 		os.Remove(n.tmp)
-		err = f.join(dup.PaperID(), d.View, true)
+		p.ID = dup.PaperID()
+		err = f.join(p.ID, d.View, true)
 	}
 	if err != nil {
 		f.dropIncoming(d, name, n.tmp, err)
 		return
 	}
 	os.Remove(filepath.Dir(n.tmp)) // empty once imported
-	f.doneIncoming(d, name, n)
+	f.doneIncoming(d, name, n, p.ID)
 }
 
-// doneIncoming takes a copy out of the view once its paper is there.
-func (f *FS) doneIncoming(d Dir, name string, n *Incoming) {
-	if f.scratchIn(d.View.String(), name) == Node(n) {
-		f.setScratchIn(d.View.String(), name, nil)
-	}
-	f.invalidate(d.View, name)
+// doneIncoming makes a copy's name an alias of its paper's PDF, once the
+// paper is there (see alias.go).
+func (f *FS) doneIncoming(d Dir, name string, n *Incoming, id string) {
+	n.mu.Lock()
+	n.paper, n.used = id, f.now()
+	n.mu.Unlock()
+	f.invalidate(d.View, name) // its attributes are the PDF's now
 }
 
 // dropIncoming refuses a copy that cannot be imported: the file is kept

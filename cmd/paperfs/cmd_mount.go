@@ -4,13 +4,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -180,6 +184,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	select {
 	case <-ctx.Done():
 		a.log.Info("unmounting", "mountpoint", dir)
+		unmountWhenFree(a.log, m, dir)
 	case <-m.Done():
 		a.log.Info("unmounted from outside", "mountpoint", dir)
 	}
@@ -192,6 +197,51 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	removeStatus(a)
 	writeHeapProfile(a)
 	return m.Unmount()
+}
+
+// unmountRetry is how often a busy mount is tried again.
+const unmountRetry = time.Second
+
+// unmountWhenFree unmounts once no program uses the mount, serving it
+// meanwhile, so Ctrl-C never leaves a dead mount ("Transport endpoint is
+// not connected") under a shell or a file manager, nor loses what they
+// are writing. It logs what holds the mount whenever that changes. A
+// second signal detaches the mount lazily: the name goes at once, and the
+// files still open are served until they are closed.
+func unmountWhenFree(log *slog.Logger, m *fuse.Mount, dir string) {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	retry := time.NewTicker(unmountRetry)
+	defer retry.Stop()
+	said := ""
+	for {
+		err := m.TryUnmount()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syscall.EBUSY) {
+			log.Warn("unmount failed; retrying", "mountpoint", dir, "err", err)
+		}
+		if held := describeHolders(mountHolders(dir)); held != said {
+			log.Warn("the mount is in use: it keeps serving and unmounts as soon as it is free; close these, or press Ctrl-C again to detach it now (open files keep working until closed)",
+				"mountpoint", dir, "held_by", held)
+			said = held
+		}
+		select {
+		case <-m.Done():
+			return
+		case <-again:
+			if err := m.Detach(); err != nil {
+				log.Error("could not detach the mount", "mountpoint", dir, "err", err)
+				continue
+			}
+			log.Info("detached the mount; files still open are served until they are closed", "mountpoint", dir)
+			<-m.Done()
+			return
+		case <-retry.C:
+		}
+	}
 }
 
 // lastUse says when the mount last served a request, from its counters:

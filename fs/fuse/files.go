@@ -282,13 +282,21 @@ func (n *incomingNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle,
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	return &incomingHandle{loopback: lf, node: n}, 0, 0
+	return &incomingHandle{loopback: lf, node: n, flags: int(flags)}, 0, 0
 }
 
 // incomingHandle writes to the copy; closing it hands the copy over.
 type incomingHandle struct {
 	loopback
-	node *incomingNode
+	node  *incomingNode
+	flags int // as opened
+}
+
+// Release tells the copy its writer let go for good (see pfs.Incoming.Release).
+func (h *incomingHandle) Release(ctx context.Context) syscall.Errno {
+	errno := h.loopback.Release(ctx)
+	h.node.in.Release(h.flags)
+	return errno
 }
 
 func (h *incomingHandle) Flush(ctx context.Context) syscall.Errno {

@@ -44,7 +44,7 @@ func (d *groupsDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 	for i, g := range gs {
 		es[i] = gofuse.DirEntry{Name: g.Name, Mode: syscall.S_IFDIR, Ino: groupIno(d.kind, g.Name)}
 	}
-	return gofs.NewListDirStream(es), 0
+	return gofs.NewListDirStream(withDots(&d.Inode, es)), 0
 }
 
 func groupIno(k meta.Kind, group string) uint64 {

@@ -62,7 +62,11 @@ func CheckMountpoint(dir string) error {
 		return fmt.Errorf("mountpoint %s: %w", dir, err)
 	}
 	if len(ents) > 0 {
-		return fmt.Errorf("mountpoint %s: not empty (%d entries); mount on an empty directory so nothing there is hidden", dir, len(ents))
+		what := fmt.Sprintf("%d files or folders are there", len(ents))
+		if len(ents) == 1 {
+			what = fmt.Sprintf("%q is there", ents[0].Name())
+		}
+		return fmt.Errorf("mountpoint %s is not empty (%s); mount on an empty directory so nothing there is hidden", dir, what)
 	}
 	return nil
 }
@@ -107,6 +111,9 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 		NegativeTimeout: &negative,
 		UID:             f.uid,
 		GID:             f.gid,
+		// The root is inode 1, as on other filesystems; 0 reads as
+		// "no inode" to some tools.
+		RootStableAttr: &gofs.StableAttr{Ino: 1},
 	}
 	f.exactPDFs.Store(mo.AllowOther)
 	server, err := gofs.Mount(dir, f.root, opts)
@@ -172,5 +179,41 @@ func (m *Mount) Unmount() error {
 		return fmt.Errorf("unmounting %s: %w (close programs using it, then run: paperfs unmount %s)", m.Dir, err, m.Dir)
 	}
 	<-m.done
+	return nil
+}
+
+// TryUnmount tries once to detach the filesystem. While a program uses it
+// (a shell's working directory, an open file), the kernel refuses, it
+// returns an error wrapping syscall.EBUSY, and the mount keeps serving.
+func (m *Mount) TryUnmount() error {
+	select {
+	case <-m.done:
+		return nil
+	default:
+	}
+	err := m.server.Unmount()
+	if err == nil {
+		<-m.done
+		return nil
+	}
+	if mounted, _ := IsMounted(m.Dir); !mounted {
+		<-m.done // unmounted from outside meanwhile
+		return nil
+	}
+	return fmt.Errorf("unmounting %s: %w (%v)", m.Dir, syscall.EBUSY, err)
+}
+
+// Detach detaches the filesystem lazily: its name goes at once, and the
+// files programs still have open keep being served until they are
+// closed; Done is closed then.
+func (m *Mount) Detach() error {
+	select {
+	case <-m.done:
+		return nil
+	default:
+	}
+	if err := detach(m.Dir); err != nil {
+		return fmt.Errorf("detaching %s: %w", m.Dir, err)
+	}
 	return nil
 }

@@ -70,3 +70,16 @@ func Unmount(dir string) error {
 	}
 	return nil
 }
+
+// detach forces the unmount: macOS has no lazy unmount, so files still
+// open there stop being served.
+func detach(dir string) error {
+	if err := syscall.Unmount(dir, unix.MNT_FORCE); err == nil {
+		return nil
+	}
+	out, err := exec.Command("diskutil", "unmount", "force", dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -81,3 +81,15 @@ func Unmount(dir string) error {
 	}
 	return nil
 }
+
+// detach unmounts dir lazily (umount -l, fusermount3 -uz).
+func detach(dir string) error {
+	if os.Geteuid() == 0 {
+		return syscall.Unmount(dir, syscall.MNT_DETACH)
+	}
+	out, err := exec.Command("fusermount3", "-u", "-z", dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
@@ -17,12 +18,25 @@ import (
 
 // gio runs GIO's command line in a D-Bus session of its own, as a file
 // manager's desktop session has, so trash:// (gvfsd-trash) works.
-func gio(t *testing.T, dir string, args ...string) string {
+//
+// gvfsd-trash looks at every mount on the machine for a trash directory;
+// one that hangs (another test's, a dead network share) hangs it. So, as
+// root (CI), GIO runs in a mount namespace of its own where the other FUSE
+// mounts are detached and only the mount under test (mnt) is left.
+func gio(t *testing.T, mnt string, args ...string) string {
 	t.Helper()
 	testutil.Need(t, "gio", "dbus-run-session")
+	name, argv := "dbus-run-session", append([]string{"--", "gio"}, args...)
+	if os.Geteuid() == 0 {
+		testutil.Need(t, "unshare")
+		hide := otherFUSEMounts(t, mnt)
+		script := `n=$1; shift; while [ "$n" -gt 0 ]; do umount -l "$1" 2>/dev/null; shift; n=$((n-1)); done; exec dbus-run-session -- gio "$@"`
+		name = "unshare"
+		argv = append(append([]string{"--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", strconv.Itoa(len(hide))}, hide...), args...)
+	}
 	// commandIn, not cmd.Dir: a chdir into the mount between vfork and
 	// exec deadlocks this process (see commandIn).
-	cmd := commandIn(dir, "dbus-run-session", append([]string{"--", "gio"}, args...)...)
+	cmd := commandIn(mnt, name, argv...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_RUNTIME_DIR="+t.TempDir())
 	// The session's daemons (gvfsd-trash) outlive dbus-run-session: they
 	// run in its process group, which is ended after gio, and write to a
@@ -35,9 +49,11 @@ func gio(t *testing.T, dir string, args ...string) string {
 	}
 	defer outFile.Close()
 	cmd.Stdout, cmd.Stderr = outFile, outFile
-	err = cmd.Start()
-	if err == nil {
+	if err = cmd.Start(); err == nil {
+		// A GIO that never answers fails the test, and its session goes.
+		stop := time.AfterFunc(2*time.Minute, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		err = cmd.Wait()
+		stop.Stop()
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	out, _ := os.ReadFile(outFile.Name())
@@ -45,6 +61,25 @@ func gio(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("gio %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// otherFUSEMounts lists the FUSE mounts on the machine but mnt.
+func otherFUSEMounts(t *testing.T, mnt string) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && strings.HasPrefix(f[2], "fuse") && f[2] != "fusectl" {
+			if dir := unescapeMountinfo(f[1]); dir != mnt {
+				out = append(out, dir)
+			}
+		}
+	}
+	return out
 }
 
 // TestFileManagerTrash deletes, lists and restores the way file managers

@@ -304,7 +304,32 @@ func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 	if err != nil {
 		return nil, 0, d.fs.errno("opendir", err, "dir", d.view().String())
 	}
-	return &dirHandle{dir: d, entries: es, bib: pfs.HasBib(d.view())}, 0, 0
+	v := d.view()
+	extra := dots(&d.Inode)
+	if pfs.HasBib(v) {
+		extra = append(extra, gofuse.DirEntry{Name: pfs.BibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", v.String())})
+	}
+	for _, sc := range d.dir().Scratch() {
+		extra = append(extra, d.fs.scratchEntry(&v, sc))
+	}
+	return &dirHandle{dir: d, entries: es, extra: extra}, 0, 0
+}
+
+// scratchEntry is a scratch file's entry in a listing, numbered as its
+// inode is (see inode).
+func (f *FS) scratchEntry(v *meta.View, e pfs.FileEntry) gofuse.DirEntry {
+	out := gofuse.DirEntry{Name: e.Name, Mode: syscall.S_IFREG}
+	switch t := e.Node.(type) {
+	case *pfs.Sidecar:
+		out.Ino = f.sidecarNum(v, t)
+	case *pfs.Incoming:
+		out.Ino = ino("incoming", strconv.FormatUint(t.Serial(), 10))
+	case *pfs.Link:
+		out.Mode, out.Ino = syscall.S_IFLNK, ino("link", strconv.FormatUint(t.Serial(), 10))
+	case pfs.PDF:
+		out.Ino = ino(pfs.ExtPDF, t.ID)
+	}
+	return out
 }
 
 // openFiles lists a directory of files (a file manager's trash), not
@@ -322,7 +347,7 @@ func (d *viewDir) openFiles() (gofs.FileHandle, uint32, syscall.Errno) {
 		}
 		es[i] = gofuse.DirEntry{Name: f.Name, Mode: syscall.S_IFREG, Ino: num}
 	}
-	return &listHandle{stream: gofs.NewListDirStream(es)}, 0, 0
+	return &listHandle{stream: gofs.NewListDirStream(withDots(&d.Inode, es))}, 0, 0
 }
 
 // listHandle is an open directory listed in one go.
@@ -340,11 +365,13 @@ func (h *listHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.
 
 // dirHandle is an open view directory: a snapshot of its listing, which also
 // answers the lookups of READDIRPLUS, so `ls -l` costs no store lookups.
+// It lists "." and "..", tag.bib if the view has one and its scratch files
+// (extra), then the papers.
 type dirHandle struct {
 	dir     *viewDir
+	extra   []gofuse.DirEntry
 	entries []meta.Entry
-	bib     bool // the listing ends with tag.bib
-	pos     int  // index into the listing: entry pos/2, pdf if even, json if odd
+	pos     int // index into the listing: extra, then entry (pos-len(extra))/2, pdf if even, json if odd
 
 	// namesOnly says that the names READDIRPLUS carries get no inode (see
 	// Lookup), from the start of the listing until the kernel looks up a
@@ -368,22 +395,29 @@ var (
 	_ = (gofs.FileReleasedirer)((*dirHandle)(nil))
 )
 
+func (h *dirHandle) size() int { return len(h.extra) + 2*len(h.entries) }
+
 func (h *dirHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.Errno) {
 	if h.pos == 0 {
 		h.namesOnly, h.lookups = true, h.dir.lookups.Load()
 	}
-	if h.pos >= 2*len(h.entries) {
-		if h.pos == 2*len(h.entries) && h.bib {
-			h.pos++
-			return &gofuse.DirEntry{Name: pfs.BibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", h.dir.view().String()), Off: uint64(h.pos)}, 0
-		}
+	if h.pos >= h.size() {
 		return nil, 0
 	}
-	e := h.entries[h.pos/2]
+	if h.pos < len(h.extra) {
+		e := h.extra[h.pos]
+		h.pos++
+		e.Off = uint64(h.pos)
+		return &e, 0
+	}
+	i := h.pos - len(h.extra)
+	e := h.entries[i/2]
 	ext := pfs.ExtPDF
-	if h.pos%2 == 1 || !pfs.Shows(e, ext) {
+	if i%2 == 1 || !pfs.Shows(e, ext) {
 		ext = pfs.ExtJSON
-		h.pos |= 1
+		if i%2 == 0 {
+			h.pos++ // past the PDF this paper does not show
+		}
 	}
 	h.pos++
 	return &gofuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0
@@ -403,7 +437,7 @@ func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {
 }
 
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
-	if off > uint64(2*len(h.entries)+1) {
+	if off > uint64(h.size()) {
 		return syscall.EINVAL
 	}
 	h.pos = int(off)
@@ -426,7 +460,8 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOu
 		}
 		h.namesOnly = false
 	}
-	if i := (h.pos - 1) / 2; i >= 0 && i < len(h.entries) {
+	if i := h.pos - 1 - len(h.extra); i >= 0 && i/2 < len(h.entries) {
+		i /= 2
 		e := h.entries[i]
 		if base, ext, ok := pfs.SplitExt(name); ok && base == e.Name {
 			h.made++

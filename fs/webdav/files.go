@@ -188,6 +188,14 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 		}
 		out = append(out, &fileInfo{name: pfs.BibTagName, a: a})
 	}
+	for _, sc := range v.Dir(f.at.view).Scratch() {
+		if _, link := sc.Node.(*pfs.Link); link {
+			continue // an editor's lock symlink: WebDAV has no links
+		}
+		if a, err := sc.Node.Attr(); err == nil {
+			out = append(out, &fileInfo{name: sc.Name, a: a})
+		}
+	}
 	return out, nil
 }
 
@@ -359,7 +367,7 @@ func (fsys *fileSystem) openWrite(rq *request, p place, n pfs.Node, a pfs.Attr, 
 		if err != nil {
 			return nil, err
 		}
-		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n}, nil
+		return &incomingFile{osFile: osFile{propsOf: props, File: f, rq: rq, at: p}, in: n, flag: flag}, nil
 	}
 	if _, ok := n.(*pfs.Bib); ok && rq.method == "COPY" {
 		// A tag's directory copied onto another: that tag.bib is
@@ -456,10 +464,12 @@ func (f *osFile) Stat() (os.FileInfo, error) {
 // incomingFile is a PDF being copied in; closing it hands it to the import.
 type incomingFile struct {
 	osFile
-	in *pfs.Incoming
+	in   *pfs.Incoming
+	flag int // as opened
 }
 
 func (f *incomingFile) Close() error {
+	defer f.in.Release(f.flag)
 	if err := f.File.Close(); err != nil {
 		return f.rq.note(f.at.String(), err)
 	}
