@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,6 +21,13 @@ type globalOptions struct {
 	DataDir string
 	Debug   bool
 	Offline bool // no online lookups
+
+	// argv is the command line to hand to the process serving the library
+	// when it holds the store; nil where nothing is handed on (tests).
+	argv []string
+	// remote is set when the command runs in the process serving the
+	// library on behalf of another: openApp returns that process's app.
+	remote *remoteCall
 }
 
 // app is an opened library: its folder, store and settings.
@@ -30,14 +38,19 @@ type app struct {
 	store   *meta.Store
 	lib     *library.Library
 	pool    *extract.Pool // extraction worker processes, stopped by close
+	// borrowed: the app of the process serving the library, lent to a
+	// command run for another process; close leaves it open.
+	borrowed bool
 }
 
-func newLogger(debug bool) *slog.Logger {
+func newLogger(debug bool) *slog.Logger { return newLoggerTo(os.Stderr, debug) }
+
+func newLoggerTo(w io.Writer, debug bool) *slog.Logger {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // resolve reads the configuration and locates the library and data dir
@@ -64,6 +77,9 @@ func resolve(g *globalOptions) (cfg *Config, libDir, dataDir string, err error) 
 
 // openApp opens the library's store. The caller must call close.
 func openApp(g *globalOptions) (*app, error) {
+	if g.remote != nil {
+		return g.remote.borrow(g), nil
+	}
 	cfg, libDir, dataDir, err := resolve(g)
 	if err != nil {
 		return nil, err
@@ -103,6 +119,9 @@ func openApp(g *globalOptions) (*app, error) {
 }
 
 func (a *app) close() error {
+	if a.borrowed {
+		return nil
+	}
 	a.pool.Close()
 	return a.store.Close()
 }

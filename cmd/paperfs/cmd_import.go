@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,10 +58,17 @@ not at all, and a rerun skips what is there and imports the rest.`,
 }
 
 func runImport(ctx context.Context, g *globalOptions, opts importOptions, args []string, w, errw io.Writer) error {
-	for _, p := range args {
-		if _, err := os.Stat(p); err != nil {
+	args = slices.Clone(args)
+	for i, p := range args {
+		args[i] = g.path(p)
+		if _, err := os.Stat(args[i]); err != nil {
 			return err
 		}
+	}
+	if opts.NamePattern != "" && g.remote != nil {
+		// The pattern is the running mount's, for the files pasted into it too.
+		return fmt.Errorf("%w: --name-pattern while another paperfs process serves the library: stop it, or set \"import\": {\"name_pattern\": ...} in %s and restart it",
+			errUsage, configPath())
 	}
 	if opts.NamePattern != "" {
 		if err := library.CheckNamePattern(opts.NamePattern); err != nil {

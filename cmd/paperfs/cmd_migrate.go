@@ -163,7 +163,7 @@ the library folder links the paper to it.`,
 }
 
 func runMigrateBibtex(g *globalOptions, opts migrateBibtexOptions, file string, w io.Writer) error {
-	src, err := os.ReadFile(file)
+	src, err := os.ReadFile(g.path(file))
 	if err != nil {
 		return err
 	}

@@ -310,6 +310,9 @@ const pullFirstTimeout = 45 * time.Second
 // and returns, and the papers are indexed here; sync later merges a paper
 // indexed on two devices.
 func (a *app) pullFirst(ctx context.Context, errw io.Writer) {
+	if a.borrowed {
+		return // the serving process syncs by itself
+	}
 	eng, err := a.newEngine(nil, nil)
 	if err != nil || eng == nil {
 		if err != nil {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// remoteCommands run in the process serving the library (a mount, serve
+// webdav) when it holds the store, so they work beside it with the same
+// output. The others refuse there: mount, serve and unmount make no sense
+// in another process, restore replaces the database under it, and sync is
+// what the serving process does continuously; status reads what it
+// publishes.
+var remoteCommands = []string{
+	"import", "scan", "export", "lookup", "duplicates", "merge", "rename",
+	"trash list", "trash restore", "migrate paperlib", "migrate bibtex",
+}
+
+func remotable(cmd *cobra.Command) bool {
+	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	return slices.Contains(remoteCommands, path)
+}
+
+// remoteExit is the exit status of a command that ran in the serving
+// process, which has written its output and errors already.
+type remoteExit int
+
+func (e remoteExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// remoteCall is a command running in the serving process for a caller.
+type remoteCall struct {
+	app    *app
+	req    remoteRequest
+	stderr io.Writer
+}
+
+// borrow lends the serving process's app to the command, logging to the
+// caller's stderr.
+func (r *remoteCall) borrow(g *globalOptions) *app {
+	cfg := *r.app.cfg
+	return &app{cfg: &cfg, log: newLoggerTo(r.stderr, g.Debug), dataDir: r.app.dataDir,
+		store: r.app.store, lib: r.app.lib, pool: r.app.pool, borrowed: true}
+}
+
+// path resolves a path the user typed against the caller's working
+// directory.
+func (g *globalOptions) path(p string) string {
+	if g.remote == nil || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(g.remote.req.Cwd, p)
+}
+
+// beforeRun hands a command to the process serving the library when one
+// answers on its socket; in the serving process, it refuses the commands
+// that cannot run there and takes the paths the caller resolved.
+func (g *globalOptions) beforeRun(cmd *cobra.Command) error {
+	if g.remote != nil {
+		if !remotable(cmd) {
+			return fmt.Errorf("%w: '%s' cannot run while another paperfs process serves the library; stop that process first",
+				errUsage, cmd.CommandPath())
+		}
+		g.Library, g.DataDir = g.remote.req.Library, g.remote.req.DataDir
+		g.Offline = g.Offline || g.remote.req.Offline
+		return nil
+	}
+	if g.argv == nil || !remotable(cmd) {
+		return nil
+	}
+	_, lib, dataDir, err := resolve(g)
+	if err != nil {
+		return nil // the command reports it
+	}
+	conn, err := dialRemote(remoteSocket(dataDir))
+	if err != nil {
+		return nil // nothing serves the library: run here
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("the current directory: %w", err)
+	}
+	req := remoteRequest{
+		Argv: g.argv, Cwd: cwd, Library: lib, DataDir: absPath(dataDir),
+		Offline: g.Offline || os.Getenv("PAPERFS_OFFLINE") == "1",
+		Stdout:  termOf(cmd.OutOrStdout()), Stderr: termOf(cmd.ErrOrStderr()),
+	}
+	code, err := forwardRemote(cmd.Context(), conn, req, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	return remoteExit(code)
+}
+
+func termOf(w io.Writer) termInfo {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return termInfo{}
+	}
+	t := termInfo{TTY: true}
+	if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+		t.Width = cols
+	}
+	return t
+}
+
+// serveCLI lets other paperfs commands run in this process while it holds
+// the store; stop ends it, stopping the commands running.
+func (a *app) serveCLI() (stop func()) {
+	s, err := serveRemote(remoteSocket(a.dataDir), a.runRemote)
+	if err != nil {
+		a.log.Warn("other paperfs commands cannot run while this process holds the library", "err", err)
+		return func() {}
+	}
+	return s.close
+}
+
+// runRemote runs a caller's command against this process's app.
+func (a *app) runRemote(ctx context.Context, req remoteRequest, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A command's bug must not take the mount down with it.
+		if r := recover(); r != nil {
+			a.log.Error("a command run for another process failed", "command", strings.Join(req.Argv, " "), "panic", r)
+			fmt.Fprintf(stderr, "paperfs: internal error: %v\n", r)
+			code = 1
+		}
+	}()
+	if !sameDir(req.Library, a.lib.Root) || !sameDir(req.DataDir, a.dataDir) {
+		fmt.Fprintf(stderr, "paperfs: the process serving the database in %s has the library folder %s, not %s\n", a.dataDir, a.lib.Root, req.Library)
+		return 1
+	}
+	a.log.Info("running a command for another process", "command", "paperfs "+strings.Join(req.Argv, " "))
+	g := &globalOptions{remote: &remoteCall{app: a, req: req, stderr: stderr}}
+	root := newRootCommand(g)
+	root.SetArgs(req.Argv)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(strings.NewReader(""))
+	return exitStatus(stderr, root.ExecuteContext(ctx))
+}
+
+func sameDir(a, b string) bool {
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return absPath(p)
+	}
+	return real(a) == real(b)
+}
