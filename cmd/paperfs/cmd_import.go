@@ -58,10 +58,15 @@ not at all, and a rerun skips what is there and imports the rest.`,
 }
 
 func runImport(ctx context.Context, g *globalOptions, opts importOptions, args []string, w, errw io.Writer) error {
+	typed := args
 	args = slices.Clone(args)
 	for i, p := range args {
 		args[i] = g.path(p)
 		if _, err := os.Stat(args[i]); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				pe.Path = p // as typed
+			}
 			return err
 		}
 	}
@@ -90,7 +95,7 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 	bar := newProgress(w, "importing", "files")
 	rep, err := a.lib.Import(ctx, args, library.ImportOptions{Move: opts.Move, Tags: opts.Tags, Progress: bar.update})
 	bar.finish()
-	printImportReport(w, rep)
+	printImportReport(g.asTyped(w, typed, args), rep)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("import interrupted: the %d files counted above are in the library, the others untouched; run the same command again to import the rest",
 			len(rep.Imported)+len(rep.Duplicates)+len(rep.Errors))

@@ -59,6 +59,45 @@ func (g *globalOptions) path(p string) string {
 	return filepath.Join(g.remote.req.Cwd, p)
 }
 
+// asTyped shows, in what a command run for a caller writes to w, the
+// paths the caller typed relative (resolved with path) as typed, so the
+// output is the same as without the serving process.
+func (g *globalOptions) asTyped(w io.Writer, typed, resolved []string) io.Writer {
+	if g.remote == nil {
+		return w
+	}
+	var pairs [][2]string
+	for i, p := range typed {
+		if p != resolved[i] {
+			pairs = append(pairs, [2]string{resolved[i], p})
+		}
+	}
+	if len(pairs) == 0 {
+		return w
+	}
+	// The longest first: where several match, the first given wins.
+	slices.SortFunc(pairs, func(a, b [2]string) int { return len(b[0]) - len(a[0]) })
+	var olds []string
+	for _, p := range pairs {
+		olds = append(olds, p[0], p[1])
+	}
+	return replacingWriter{w, strings.NewReplacer(olds...)}
+}
+
+// replacingWriter rewrites each Write, which must hold whole paths (as
+// each Fprintf does).
+type replacingWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw replacingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(rw.w, rw.r.Replace(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // beforeRun hands a command to the process serving the library when one
 // answers on its socket; in the serving process, it refuses the commands
 // that cannot run there and takes the paths the caller resolved.
