@@ -204,9 +204,9 @@ func forwardRemote(ctx context.Context, conn net.Conn, req remoteRequest, stdout
 	if err != nil {
 		return 0, err
 	}
-	if err := writeFrame(conn, frameRequest, b); err != nil {
-		return 0, fmt.Errorf("sending the command to the paperfs process serving the library: %w", err)
-	}
+	// If sending fails, the server may have refused the connection and
+	// said why: read that first.
+	werr := writeFrame(conn, frameRequest, b)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -218,6 +218,9 @@ func forwardRemote(ctx context.Context, conn net.Conn, req remoteRequest, stdout
 	}()
 	for {
 		typ, payload, err := readFrame(conn)
+		if err != nil && werr != nil {
+			return 0, fmt.Errorf("sending the command to the paperfs process serving the library: %w", werr)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("the paperfs process serving the library stopped answering (it may have been stopped): %w", err)
 		}
