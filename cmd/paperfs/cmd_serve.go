@@ -121,11 +121,11 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 		stopBG()
 		return err
 	}
+	// Commands run beside the server run in it (remote_cli.go).
+	stopCLI := a.serveCLI()
+	defer stopCLI()
 	stopDAV, err := serveWebDAV(a, view, opts)
 	if err == nil {
-		// Commands run beside the server run in it (remote_cli.go).
-		stopCLI := a.serveCLI()
-		defer stopCLI()
 		<-ctx.Done()
 		a.log.Info("stopping the WebDAV server")
 		stopDAV()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // The remote protocol lets a command run in the process that holds the
@@ -195,10 +196,11 @@ func (s *remoteServer) serveConn(conn net.Conn) {
 var errNoServer = errors.New("no paperfs process serves this library")
 
 // forwardRemote sends req over conn, copies the output to stdout and
-// stderr, and returns the command's exit status. Cancelling ctx (Ctrl-C)
-// asks the server to stop the command; its last words and status are
-// still copied.
-func forwardRemote(ctx context.Context, conn net.Conn, req remoteRequest, stdout, stderr io.Writer) (int, error) {
+// stderr, and returns the command's exit status. Cancelling ctx or the
+// first of interrupts (Ctrl-C) asks the server to stop the command, whose
+// last words and status are still copied; a second interrupt stops
+// waiting for them.
+func forwardRemote(ctx context.Context, conn net.Conn, req remoteRequest, stdout, stderr io.Writer, interrupts <-chan os.Signal) (int, error) {
 	defer conn.Close()
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -209,17 +211,35 @@ func forwardRemote(ctx context.Context, conn net.Conn, req remoteRequest, stdout
 	werr := writeFrame(conn, frameRequest, b)
 	done := make(chan struct{})
 	defer close(done)
+	var detached atomic.Bool
 	go func() {
-		select {
-		case <-ctx.Done():
-			writeFrame(conn, frameCancel, nil)
-		case <-done:
+		ctxDone, asked, n := ctx.Done(), false, 0
+		for {
+			select {
+			case <-ctxDone:
+				ctxDone = nil
+			case <-interrupts:
+				if n++; n >= 2 {
+					detached.Store(true)
+					conn.Close()
+					return
+				}
+			case <-done:
+				return
+			}
+			if !asked {
+				asked = true
+				writeFrame(conn, frameCancel, nil)
+			}
 		}
 	}()
 	for {
 		typ, payload, err := readFrame(conn)
 		if err != nil && werr != nil {
 			return 0, fmt.Errorf("sending the command to the paperfs process serving the library: %w", werr)
+		}
+		if err != nil && detached.Load() {
+			return 0, fmt.Errorf("interrupted again: stopped waiting for the paperfs process serving the library, which was asked to stop the command")
 		}
 		if err != nil {
 			return 0, fmt.Errorf("the paperfs process serving the library stopped answering (it may have been stopped): %w", err)

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -132,7 +134,11 @@ func (g *globalOptions) beforeRun(cmd *cobra.Command) error {
 		Offline: g.Offline || os.Getenv("PAPERFS_OFFLINE") == "1",
 		Stdout:  termOf(cmd.OutOrStdout()), Stderr: termOf(cmd.ErrOrStderr()),
 	}
-	code, err := forwardRemote(cmd.Context(), conn, req, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	// main's context sees the first Ctrl-C; this, a second one too.
+	interrupts := make(chan os.Signal, 2)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(interrupts)
+	code, err := forwardRemote(cmd.Context(), conn, req, cmd.OutOrStdout(), cmd.ErrOrStderr(), interrupts)
 	if err != nil {
 		return err
 	}

@@ -98,12 +98,17 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // and the socket is owner-only and gone once the server stops.
 func TestRemoteServeForward(t *testing.T) {
 	path := remoteSocket(t.TempDir())
+	release := make(chan struct{})
 	s, err := serveRemote(path, func(ctx context.Context, req remoteRequest, stdout, stderr io.Writer) int {
 		switch req.Argv[0] {
 		case "echo":
 			io.WriteString(stdout, strings.Join(req.Argv[1:], " ")+" in "+req.Cwd+"\n")
 			io.WriteString(stderr, "to stderr\n")
 			return 3
+		case "stubborn": // ignores cancelling
+			io.WriteString(stdout, "started\n")
+			<-release
+			return 0
 		case "wait":
 			io.WriteString(stdout, "started\n")
 			<-ctx.Done()
@@ -129,7 +134,7 @@ func TestRemoteServeForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stderr bytes.Buffer
-		code, err := forwardRemote(ctx, conn, req, stdout, &stderr)
+		code, err := forwardRemote(ctx, conn, req, stdout, &stderr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,6 +152,18 @@ func TestRemoteServeForward(t *testing.T) {
 	if code != 1 || errs != "stopped\n" {
 		t.Errorf("cancelled: status %d, stderr %q", code, errs)
 	}
+	// A second interrupt stops waiting for a command that goes on.
+	conn, err := dialRemote(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupts := make(chan os.Signal, 2)
+	sw = &signalWriter{word: "started", cancel: func() { interrupts <- os.Interrupt; interrupts <- os.Interrupt }}
+	if _, err := forwardRemote(context.Background(), conn, remoteRequest{Argv: []string{"stubborn"}}, sw, io.Discard, interrupts); err == nil ||
+		!strings.Contains(err.Error(), "interrupted again") {
+		t.Errorf("second interrupt: %v", err)
+	}
+	close(release)
 	s.close()
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left after close: %v", err)
