@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/paperfs/paperfs/extract"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
@@ -28,6 +30,9 @@ type globalOptions struct {
 	// remote is set when the command runs in the process serving the
 	// library on behalf of another: openApp returns that process's app.
 	remote *remoteCall
+	// local is the command that runs here though it could have run in a
+	// serving process (none answered).
+	local *cobra.Command
 }
 
 // app is an opened library: its folder, store and settings.

@@ -28,7 +28,8 @@ func main() {
 	// The arguments are kept to hand the command to a running mount when
 	// it holds the store (remote_cli.go).
 	g := &globalOptions{argv: os.Args[1:]}
-	if code := exitStatus(os.Stderr, newRootCommand(g).ExecuteContext(ctx)); code != 0 {
+	err := g.locked(newRootCommand(g).ExecuteContext(ctx))
+	if code := exitStatus(os.Stderr, err); code != 0 {
 		os.Exit(code)
 	}
 }

@@ -40,6 +40,8 @@ type remoteRequest struct {
 	Library string   `json:"library"`  // the library folder the caller resolved
 	DataDir string   `json:"data_dir"` // the data dir the caller resolved
 	Offline bool     `json:"offline"`  // PAPERFS_OFFLINE=1 or --offline in the caller
+	// Env holds the caller's values of the variables in remoteEnv.
+	Env map[string]string `json:"env,omitempty"`
 	Stdout  termInfo `json:"stdout"`
 	Stderr  termInfo `json:"stderr"`
 }

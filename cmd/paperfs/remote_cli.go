@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/paperfs/paperfs/meta"
 )
 
 // remoteCommands run in the process serving the library (a mount, serve
@@ -24,6 +29,18 @@ import (
 var remoteCommands = []string{
 	"import", "scan", "export", "lookup", "duplicates", "merge", "rename",
 	"trash list", "trash restore", "migrate paperlib", "migrate bibtex",
+}
+
+// remoteEnv are the variables a command run for a caller reads from the
+// caller's environment rather than the serving process's.
+var remoteEnv = []string{paperlibURIEnv}
+
+// getenv reads a variable of remoteEnv from the caller's environment.
+func (g *globalOptions) getenv(key string) string {
+	if g.remote != nil {
+		return g.remote.req.Env[key]
+	}
+	return os.Getenv(key)
 }
 
 func remotable(cmd *cobra.Command) bool {
@@ -116,13 +133,45 @@ func (g *globalOptions) beforeRun(cmd *cobra.Command) error {
 	if g.argv == nil || !remotable(cmd) {
 		return nil
 	}
-	_, lib, dataDir, err := resolve(g)
+	_, _, dataDir, err := resolve(g)
 	if err != nil {
 		return nil // the command reports it
 	}
 	conn, err := dialRemote(remoteSocket(dataDir))
 	if err != nil {
-		return nil // nothing serves the library: run here
+		// Nothing serves the library: run here. If a process is starting
+		// to serve it, locked says to try again.
+		g.local = cmd
+		return nil
+	}
+	return g.forward(cmd, conn)
+}
+
+// locked hands a command that found the store locked to the process that
+// holds it once that answers: a mount that is starting has the store open
+// before it listens. Any other error is returned as it is.
+func (g *globalOptions) locked(err error) error {
+	if g.local == nil || !errors.Is(err, meta.ErrLocked) {
+		return err
+	}
+	_, _, dataDir, rerr := resolve(g)
+	if rerr != nil {
+		return err
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if conn, derr := dialRemote(remoteSocket(dataDir)); derr == nil {
+			return g.forward(g.local, conn)
+		}
+	}
+	return err
+}
+
+// forward runs cmd in the process serving the library, over conn.
+func (g *globalOptions) forward(cmd *cobra.Command, conn net.Conn) error {
+	_, lib, dataDir, err := resolve(g)
+	if err != nil {
+		conn.Close()
+		return err
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -133,6 +182,12 @@ func (g *globalOptions) beforeRun(cmd *cobra.Command) error {
 		Argv: g.argv, Cwd: cwd, Library: lib, DataDir: absPath(dataDir),
 		Offline: g.Offline || os.Getenv("PAPERFS_OFFLINE") == "1",
 		Stdout:  termOf(cmd.OutOrStdout()), Stderr: termOf(cmd.ErrOrStderr()),
+		Env: map[string]string{},
+	}
+	for _, k := range remoteEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			req.Env[k] = v
+		}
 	}
 	// main's context sees the first Ctrl-C; this, a second one too.
 	interrupts := make(chan os.Signal, 2)
