@@ -41,9 +41,9 @@ type remoteRequest struct {
 	DataDir string   `json:"data_dir"` // the data dir the caller resolved
 	Offline bool     `json:"offline"`  // PAPERFS_OFFLINE=1 or --offline in the caller
 	// Env holds the caller's values of the variables in remoteEnv.
-	Env map[string]string `json:"env,omitempty"`
-	Stdout  termInfo `json:"stdout"`
-	Stderr  termInfo `json:"stderr"`
+	Env    map[string]string `json:"env,omitempty"`
+	Stdout termInfo          `json:"stdout"`
+	Stderr termInfo          `json:"stderr"`
 }
 
 // termInfo says whether the caller's stream is a terminal and how wide,
