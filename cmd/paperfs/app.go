@@ -15,6 +15,7 @@ import (
 	"github.com/paperfs/paperfs/extract"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 // globalOptions are the flags every command takes.
@@ -43,6 +44,9 @@ type app struct {
 	store   *meta.Store
 	lib     *library.Library
 	pool    *extract.Pool // extraction worker processes, stopped by close
+	// engine is the sync engine running in a serving process (nil while
+	// none runs, or without a server).
+	engine *psync.Engine
 	// borrowed: the app of the process serving the library, lent to a
 	// command run for another process; close leaves it open.
 	borrowed bool

@@ -22,12 +22,12 @@ import (
 
 // remoteCommands run in the process serving the library (a mount, serve
 // webdav) when it holds the store, so they work beside it with the same
-// output. The others refuse there: mount, serve and unmount make no sense
-// in another process, restore replaces the database under it, and sync is
-// what the serving process does continuously; status reads what it
-// publishes.
+// output (sync runs a round of the serving process's own engine). The
+// others refuse there: mount, serve and unmount make no sense in another
+// process, and restore replaces the database under it; status reads what
+// the serving process publishes.
 var remoteCommands = []string{
-	"import", "scan", "export", "lookup", "duplicates", "merge", "rename",
+	"import", "scan", "export", "lookup", "duplicates", "merge", "rename", "sync",
 	"trash list", "trash restore", "migrate paperlib", "migrate bibtex",
 }
 
@@ -66,7 +66,7 @@ type remoteCall struct {
 func (r *remoteCall) borrow(g *globalOptions) *app {
 	cfg := *r.app.cfg
 	return &app{cfg: &cfg, log: newLoggerTo(r.stderr, g.Debug), dataDir: r.app.dataDir,
-		store: r.app.store, lib: r.app.lib, pool: r.app.pool, borrowed: true}
+		store: r.app.store, lib: r.app.lib, pool: r.app.pool, engine: r.app.engine, borrowed: true}
 }
 
 // path resolves a path the user typed against the caller's working
