@@ -107,6 +107,8 @@ func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) 
 	})
 }
 
+var errServingNoSync = errors.New("the paperfs process serving the library does not sync: no MongoDB server was configured when it started; stop it, configure the server, and start it again")
+
 // roundEngine is the engine a sync command runs its round with: the
 // serving process's own, running one when the command runs there (rounds
 // are serialised, so there is still one writer), else a new one, which
@@ -114,7 +116,7 @@ func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) 
 func (a *app) roundEngine(progress func(done, total int)) (eng *psync.Engine, release func() error, err error) {
 	if a.borrowed {
 		if a.engine == nil {
-			return nil, nil, fmt.Errorf("the paperfs process serving the library does not sync (no MongoDB server was configured when it started); restart it")
+			return nil, nil, errServingNoSync
 		}
 		return a.engine, func() error { return nil }, nil
 	}
@@ -128,6 +130,9 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 	cfg, _, dataDir, err := resolve(g)
 	if err != nil {
 		return err
+	}
+	if cfg.MongoDB.URI == "" && g.remote != nil {
+		return errServingNoSync
 	}
 	if cfg.MongoDB.URI == "" {
 		return errNoURI()

@@ -121,7 +121,7 @@ func TestCLIBesideMount(t *testing.T) {
 	}
 	waitUntil(t, 10*time.Second, "a.pdf back in the mount", m.log, func() bool { return exists(filepath.Join(m.dir, "all", "a.pdf")) })
 	// Commands that cannot run beside the mount say so.
-	if _, s, code := e.runIn(src, "restore", "--latest"); code == 0 || !strings.Contains(s, "paperfs") {
+	if _, s, code := e.runIn(src, "restore", "--latest"); code == 0 || !strings.Contains(s, "stop that process, then restore") {
 		t.Errorf("restore of the database beside the mount: %d %s", code, s)
 	}
 	m.stop(t)
