@@ -68,7 +68,13 @@ func TestCLIBesideMount(t *testing.T) {
 		local[strings.Join(args, " ")] = fmt.Sprintf("%s|%s|%d", o, s, code)
 	}
 
+	// Papers named by the path of their PDF, relative to the caller.
+	mergeOut, mergeErr, mergeCode := e.runIn(e.lib, "merge", "a.pdf", "b.pdf")
+
 	m := startMount(t, e)
+	if o, s, code := e.runIn(e.lib, "merge", "a.pdf", "b.pdf"); o != mergeOut || s != mergeErr || code != mergeCode || code != 2 {
+		t.Errorf("merge a.pdf b.pdf beside a mount: %d %q %q, without: %d %q %q", code, o, s, mergeCode, mergeOut, mergeErr)
+	}
 	for _, args := range same {
 		o, s, code := e.runIn(src, args...)
 		if got, want := fmt.Sprintf("%s|%s|%d", o, s, code), local[strings.Join(args, " ")]; got != want {
