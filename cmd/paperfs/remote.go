@@ -116,6 +116,7 @@ type remoteHandler func(ctx context.Context, req remoteRequest, stdout, stderr i
 // cancels the commands running and waits for them.
 type remoteServer struct {
 	ln     net.Listener
+	check  func(net.Conn) error // refuses other users
 	path   string
 	handle remoteHandler
 	cancel context.CancelFunc
@@ -126,11 +127,17 @@ type remoteServer struct {
 // serveRemote listens on the socket at path (see listenRemote for who
 // may connect) and runs each request with handle.
 func serveRemote(path string, handle remoteHandler) (*remoteServer, error) {
-	ln, err := listenRemote(path)
+	ln, check, err := listenRemote(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &remoteServer{ln: ln, path: path, handle: handle}
+	return serveRemoteOn(ln, check, path, handle), nil
+}
+
+// serveRemoteOn serves on ln, letting in the connections check accepts;
+// close removes path.
+func serveRemoteOn(ln net.Listener, check func(net.Conn) error, path string, handle remoteHandler) *remoteServer {
+	s := &remoteServer{ln: ln, check: check, path: path, handle: handle}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go func() {
@@ -148,7 +155,7 @@ func serveRemote(path string, handle remoteHandler) (*remoteServer, error) {
 			}()
 		}
 	}()
-	return s, nil
+	return s
 }
 
 func (s *remoteServer) close() {
@@ -165,7 +172,7 @@ func (s *remoteServer) serveConn(conn net.Conn) {
 		defer mu.Unlock()
 		writeFrame(conn, frameExit, exitPayload(code))
 	}
-	if err := checkPeer(conn); err != nil {
+	if err := s.check(conn); err != nil {
 		// Tell the caller why, and nothing else.
 		writeFrame(conn, frameStderr, []byte("paperfs: refused by the process serving this library: "+err.Error()+"\n"))
 		writeFrame(conn, frameExit, exitPayload(1))

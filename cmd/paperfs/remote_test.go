@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,6 +170,54 @@ func TestRemoteServeForward(t *testing.T) {
 		t.Errorf("socket left after close: %v", err)
 	}
 	if _, err := dialRemote(path); !errors.Is(err, errNoServer) {
+		t.Errorf("dial after close: %v, want errNoServer", err)
+	}
+}
+
+// TestRemoteToken: the loopback port with a token (what Windows uses)
+// serves a caller who read the token and refuses one who did not.
+func TestRemoteToken(t *testing.T) {
+	path := remoteSocket(t.TempDir())
+	ln, check, err := listenToken(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serveRemoteOn(ln, check, path, func(ctx context.Context, req remoteRequest, stdout, stderr io.Writer) int {
+		io.WriteString(stdout, "ran "+strings.Join(req.Argv, " ")+"\n")
+		return 0
+	})
+	defer s.close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file %v %v, want mode 0600", fi.Mode(), err)
+	}
+	conn, err := dialToken(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code, err := forwardRemote(context.Background(), conn, remoteRequest{Argv: []string{"scan"}}, &out, &errs, nil); code != 0 || err != nil || out.String() != "ran scan\n" {
+		t.Errorf("with the token: %d %v %q %q", code, err, out.String(), errs.String())
+	}
+	b, _ := os.ReadFile(path)
+	addr, _, _ := strings.Cut(string(b), " ")
+	for _, first := range [][]byte{
+		append([]byte{frameToken, 0, 0, 0, 5}, "guess"...),
+		append([]byte{frameRequest, 0, 0, 0, 2}, "{}"...),
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write(first)
+		out.Reset()
+		errs.Reset()
+		code, err := forwardRemote(context.Background(), conn, remoteRequest{Argv: []string{"scan"}}, &out, &errs, nil)
+		if code != 1 || err != nil || out.Len() != 0 || !strings.Contains(errs.String(), "refused by the process serving this library: it serves only the user who can read") {
+			t.Errorf("without the token (%q first): %d %v %q %q", first[0], code, err, out.String(), errs.String())
+		}
+	}
+	s.close()
+	if _, err := dialToken(path); !errors.Is(err, errNoServer) {
 		t.Errorf("dial after close: %v, want errNoServer", err)
 	}
 }

@@ -17,8 +17,13 @@ const maxSocketPath = 103
 
 // listenRemote listens on a unix socket at path, mode 0600 in a
 // directory of mode 0700 that this user owns, so no other user can reach
-// it; checkPeer refuses any other user all the same.
-func listenRemote(path string) (net.Listener, error) {
+// it; checkPeer, returned as check, refuses any other user all the same.
+func listenRemote(path string) (ln net.Listener, check func(net.Conn) error, err error) {
+	ln, err = listenUnix(path)
+	return ln, checkPeer, err
+}
+
+func listenUnix(path string) (net.Listener, error) {
 	if len(path) > maxSocketPath {
 		return nil, fmt.Errorf("socket %s: the path is longer than the %d bytes a unix socket allows (use a shorter --data-dir)", path, maxSocketPath)
 	}

@@ -1,21 +1,12 @@
 package main
 
-import (
-	"errors"
-	"fmt"
-	"net"
-)
+import "net"
 
-// On Windows the process holding the store does not listen yet (a named
-// pipe with an owner-only security descriptor is the way to add it): a
-// command run beside `paperfs serve webdav` fails with the store's lock
-// and says so, as before.
-var errRemoteWindows = errors.New("not available on Windows: stop the WebDAV server to run this command")
-
-func listenRemote(path string) (net.Listener, error) { return nil, errRemoteWindows }
-
-func dialRemote(path string) (net.Conn, error) {
-	return nil, fmt.Errorf("%w: %v", errNoServer, errRemoteWindows)
+// On Windows a unix socket's peer cannot be checked: the serving process
+// listens on a loopback port and callers prove they are its user with a
+// token only that user can read (remote_token.go).
+func listenRemote(path string) (net.Listener, func(net.Conn) error, error) {
+	return listenToken(path)
 }
 
-func checkPeer(conn net.Conn) error { return errRemoteWindows }
+func dialRemote(path string) (net.Conn, error) { return dialToken(path) }
