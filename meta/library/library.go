@@ -60,6 +60,10 @@ type Library struct {
 	// createMu serialises creating papers (choosing a citation key and a
 	// file name, then recording), so two never take the same.
 	createMu sync.Mutex
+	// scanMu serialises scans: two at once (a mount's watch and `paperfs
+	// scan` run in the mount's process) would both find a new PDF and
+	// index it twice.
+	scanMu sync.Mutex
 
 	stateMu sync.Mutex  // protects the following
 	state   FolderState // whether the folder was there at the last scan
