@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,9 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/paperfs/paperfs/extract"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 // globalOptions are the flags every command takes.
@@ -21,6 +25,16 @@ type globalOptions struct {
 	DataDir string
 	Debug   bool
 	Offline bool // no online lookups
+
+	// argv is the command line to hand to the process serving the library
+	// when it holds the store; nil where nothing is handed on (tests).
+	argv []string
+	// remote is set when the command runs in the process serving the
+	// library on behalf of another: openApp returns that process's app.
+	remote *remoteCall
+	// local is the command that runs here though it could have run in a
+	// serving process (none answered).
+	local *cobra.Command
 }
 
 // app is an opened library: its folder, store and settings.
@@ -32,14 +46,22 @@ type app struct {
 	lib     *library.Library
 	pool    *extract.Pool // extraction worker processes, stopped by close
 	scans   atomic.Int64  // scans of the library folder done while served (status)
+	// engine is the sync engine running in a serving process (nil while
+	// none runs, or without a server).
+	engine *psync.Engine
+	// borrowed: the app of the process serving the library, lent to a
+	// command run for another process; close leaves it open.
+	borrowed bool
 }
 
-func newLogger(debug bool) *slog.Logger {
+func newLogger(debug bool) *slog.Logger { return newLoggerTo(os.Stderr, debug) }
+
+func newLoggerTo(w io.Writer, debug bool) *slog.Logger {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // resolve reads the configuration and locates the library and data dir
@@ -79,6 +101,9 @@ type appOptions struct {
 // openAppWith is openApp with the command's tuning. The process's memory
 // policy is decided here and in the commands, never in meta or fs.
 func openAppWith(g *globalOptions, o appOptions) (*app, error) {
+	if g.remote != nil {
+		return g.remote.borrow(g), nil
+	}
 	cfg, libDir, dataDir, err := resolve(g)
 	if err != nil {
 		return nil, err
@@ -132,6 +157,9 @@ func collectWhileMigrating() (done func()) {
 }
 
 func (a *app) close() error {
+	if a.borrowed {
+		return nil
+	}
 	a.pool.Close()
 	return a.store.Close()
 }

@@ -112,11 +112,11 @@ refused unless --force.`,
 				return err
 			}
 			defer a.close()
-			keep, err := a.paperArg(args[0])
+			keep, err := a.paperArg(g, args[0])
 			if err != nil {
 				return err
 			}
-			other, err := a.paperArg(args[1])
+			other, err := a.paperArg(g, args[1])
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,10 +58,22 @@ not at all, and a rerun skips what is there and imports the rest.`,
 }
 
 func runImport(ctx context.Context, g *globalOptions, opts importOptions, args []string, w, errw io.Writer) error {
-	for _, p := range args {
-		if _, err := os.Stat(p); err != nil {
+	typed := args
+	args = slices.Clone(args)
+	for i, p := range args {
+		args[i] = g.path(p)
+		if _, err := os.Stat(args[i]); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				pe.Path = p // as typed
+			}
 			return err
 		}
+	}
+	if opts.NamePattern != "" && g.remote != nil {
+		// The pattern is the running mount's, for the files pasted into it too.
+		return fmt.Errorf("%w: --name-pattern while another paperfs process serves the library: stop it, or set \"import\": {\"name_pattern\": ...} in %s and restart it",
+			errUsage, configPath())
 	}
 	if opts.NamePattern != "" {
 		if err := library.CheckNamePattern(opts.NamePattern); err != nil {
@@ -82,7 +95,7 @@ func runImport(ctx context.Context, g *globalOptions, opts importOptions, args [
 	bar := newProgress(w, "importing", "files")
 	rep, err := a.lib.Import(ctx, args, library.ImportOptions{Move: opts.Move, Tags: opts.Tags, Progress: bar.update})
 	bar.finish()
-	printImportReport(w, rep)
+	printImportReport(g.asTyped(w, typed, args), rep)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("import interrupted: the %d files counted above are in the library, the others untouched; run the same command again to import the rest",
 			len(rep.Imported)+len(rep.Duplicates)+len(rep.Errors))

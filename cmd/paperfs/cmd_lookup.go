@@ -98,7 +98,7 @@ func runLookup(ctx context.Context, g *globalOptions, opts lookupOptions, args [
 	var ids []string
 	if len(args) > 0 {
 		for _, arg := range args {
-			id, err := a.paperArg(arg)
+			id, err := a.paperArg(g, arg)
 			if err != nil {
 				return err
 			}
@@ -140,13 +140,14 @@ func runLookup(ctx context.Context, g *globalOptions, opts lookupOptions, args [
 	return err
 }
 
-// paperArg finds a paper by id or by the path of its PDF.
-func (a *app) paperArg(arg string) (string, error) {
+// paperArg finds a paper by id or by the path of its PDF (relative to
+// the caller's directory).
+func (a *app) paperArg(g *globalOptions, arg string) (string, error) {
 	if _, err := a.store.Get(arg); err == nil {
 		return arg, nil
 	}
 	rel := arg
-	if abs, err := filepath.Abs(arg); err == nil {
+	if abs, err := filepath.Abs(g.path(arg)); err == nil {
 		if r, err := a.lib.Rel(abs); err == nil {
 			rel = r
 		}

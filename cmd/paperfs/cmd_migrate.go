@@ -81,7 +81,7 @@ missing, and fields paperfs has no place for.`,
 func runMigratePaperlib(ctx context.Context, g *globalOptions, opts migratePaperlibOptions, w io.Writer) error {
 	uri := opts.URI
 	if uri == "" {
-		uri = os.Getenv(paperlibURIEnv)
+		uri = g.getenv(paperlibURIEnv)
 	}
 	if uri == "" {
 		return fmt.Errorf("%w: no Paperlib cluster: set $%s to its mongodb+srv:// URI (or pass --uri)", errUsage, paperlibURIEnv)
@@ -163,7 +163,7 @@ the library folder links the paper to it.`,
 }
 
 func runMigrateBibtex(g *globalOptions, opts migrateBibtexOptions, file string, w io.Writer) error {
-	src, err := os.ReadFile(file)
+	src, err := os.ReadFile(g.path(file))
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,9 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err != nil {
 		return err
 	}
+	// Commands run beside the mount run in it (remote_cli.go).
+	stopCLI := a.serveCLI()
+	defer stopCLI()
 	a.log.Info("mounted", "mountpoint", dir, "library", a.lib.Root, "database", a.store.Path(),
 		"store_open", opened.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 

@@ -105,6 +105,9 @@ func runRestore(ctx context.Context, g *globalOptions, opts restoreOptions, args
 			"including those made after the backup; rebuild from it with 'paperfs restore --from-server'")
 	}
 	kept, err := meta.Restore(dbPath, pick.Path)
+	if errors.Is(err, meta.ErrLocked) {
+		return fmt.Errorf("%w\na restore replaces the database under the paperfs process that has it open (a mount, serve webdav): stop that process, then restore", err)
+	}
 	if err != nil {
 		return err
 	}

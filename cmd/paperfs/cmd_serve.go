@@ -122,6 +122,9 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 		stopBG()
 		return err
 	}
+	// Commands run beside the server run in it (remote_cli.go).
+	stopCLI := a.serveCLI()
+	defer stopCLI()
 	stopDAV, err := serveWebDAV(a, view, opts)
 	if err == nil {
 		<-ctx.Done()

@@ -107,10 +107,32 @@ func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) 
 	})
 }
 
+var errServingNoSync = errors.New("the paperfs process serving the library does not sync: no MongoDB server was configured when it started; stop it, configure the server, and start it again")
+
+// roundEngine is the engine a sync command runs its round with: the
+// serving process's own, running one when the command runs there (rounds
+// are serialised, so there is still one writer), else a new one, which
+// release closes.
+func (a *app) roundEngine(progress func(done, total int)) (eng *psync.Engine, release func() error, err error) {
+	if a.borrowed {
+		if a.engine == nil {
+			return nil, nil, errServingNoSync
+		}
+		return a.engine, func() error { return nil }, nil
+	}
+	if eng, err = a.newEngine(progress, nil); err != nil {
+		return nil, nil, err
+	}
+	return eng, eng.Close, nil
+}
+
 func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io.Writer) error {
 	cfg, _, dataDir, err := resolve(g)
 	if err != nil {
 		return err
+	}
+	if cfg.MongoDB.URI == "" && g.remote != nil {
+		return errServingNoSync
 	}
 	if cfg.MongoDB.URI == "" {
 		return errNoURI()
@@ -127,6 +149,9 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		return err
 	}
 	defer a.close()
+	if opts.DeviceName != "" && a.borrowed {
+		return fmt.Errorf("%w: --device-name while another paperfs process serves the library: its sync uses the name it started with; stop it, then run paperfs sync --device-name", errUsage)
+	}
 	if opts.DeviceName != "" {
 		if err := psync.SetDeviceName(a.store, opts.DeviceName); err != nil {
 			return fmt.Errorf("%w: --device-name: %w", errUsage, err)
@@ -147,7 +172,7 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		}
 		bar.update(done, total)
 	}
-	eng, err := a.newEngine(progress, nil)
+	eng, release, err := a.roundEngine(progress)
 	if err != nil {
 		return err
 	}
@@ -176,7 +201,7 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 	}
 	// Once has saved the round's outcome for `paperfs status`; closing
 	// must happen before the store closes.
-	if cerr := eng.Close(); err == nil && cerr != nil {
+	if cerr := release(); err == nil && cerr != nil {
 		a.log.Debug("sync: disconnecting", "err", cerr)
 	}
 	server := psync.Redact(cfg.MongoDB.URI)
@@ -310,6 +335,9 @@ const pullFirstTimeout = 45 * time.Second
 // and returns, and the papers are indexed here; sync later merges a paper
 // indexed on two devices.
 func (a *app) pullFirst(ctx context.Context, errw io.Writer) {
+	if a.borrowed {
+		return // the serving process syncs by itself
+	}
 	eng, err := a.newEngine(nil, nil)
 	if err != nil || eng == nil {
 		if err != nil {

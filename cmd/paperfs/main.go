@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,23 +25,38 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "paperfs:", err)
-		if hint := damagedHint(err); hint != "" {
-			fmt.Fprintln(os.Stderr, hint)
-		}
-		code := 1
-		if errors.Is(err, errUsage) {
-			code = 2
-		}
+	// The arguments are kept to hand the command to a running mount when
+	// it holds the store (remote_cli.go).
+	g := &globalOptions{argv: os.Args[1:]}
+	err := g.locked(newRootCommand(g).ExecuteContext(ctx))
+	if code := exitStatus(os.Stderr, err); code != 0 {
 		os.Exit(code)
 	}
 }
 
+// exitStatus reports a command's error on w and returns the exit status:
+// 0 for none, 2 for a usage error, 1 for any other.
+func exitStatus(w io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ran remoteExit
+	if errors.As(err, &ran) {
+		return int(ran) // the serving process has said why
+	}
+	fmt.Fprintln(w, "paperfs:", err)
+	if hint := damagedHint(err); hint != "" {
+		fmt.Fprintln(w, hint)
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
 var errUsage = errors.New("usage")
 
-func newRootCommand() *cobra.Command {
-	g := &globalOptions{}
+func newRootCommand(g *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "paperfs",
 		Short: "Your paper library as a filesystem, synced across devices",
@@ -60,6 +76,9 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A command that reads or changes the library runs in the process
+		// serving it, if one does (remote_cli.go).
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.beforeRun(cmd) },
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.PersistentFlags().StringVar(&g.Library, "library", "", "library folder holding the PDFs")

@@ -40,7 +40,15 @@ const (
 
 func newProgress(w io.Writer, desc, unit string) *progress {
 	p := &progress{w: w, desc: desc, unit: unit, width: 80, now: time.Now, lastTenth: -1}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if t, ok := w.(interface{ terminal() (bool, int) }); ok {
+		// The caller's terminal, for a command run on its behalf.
+		if tty, cols := t.terminal(); tty {
+			p.tty = true
+			if cols > 20 {
+				p.width = cols
+			}
+		}
+	} else if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.tty = true
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
 			p.width = cols

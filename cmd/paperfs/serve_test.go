@@ -117,6 +117,10 @@ func TestServeWebDAV(t *testing.T) {
 			t.Errorf("password %q: %d, want %d", tc.pass, resp.StatusCode, tc.status)
 		}
 	}
+	// A command beside the server runs in it.
+	if out, err := withConfig(e.cmd("trash", "list")).CombinedOutput(); err != nil || len(out) != 0 {
+		t.Errorf("trash list beside serve webdav: %v %s", err, out)
+	}
 	text := stopWebDAV(t, srv, logs)
 	// TLS, with the certificate and key given.
 	cert, key := selfSigned(t)

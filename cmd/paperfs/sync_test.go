@@ -220,9 +220,12 @@ func TestSyncMounts(t *testing.T) {
 	if got := names(filepath.Join(mb.dir, "missing")); len(got) != 0 {
 		t.Fatalf("B's missing/ lists %v though B has the PDF", got)
 	}
-	// paperfs sync while mounted says who syncs.
-	if out, err := b.cmd("sync").CombinedOutput(); err == nil || !strings.Contains(string(out), "mount syncs continuously") {
+	// paperfs sync while mounted runs a round of the mount's engine.
+	if out, err := b.cmd("sync").CombinedOutput(); err != nil || !strings.Contains(string(out), "sent 0 changes, received 0, 0 conflicts resolved") {
 		t.Fatalf("sync while mounted: %v %s", err, out)
+	}
+	if !strings.Contains(mb.log(), `command="paperfs --library `+b.lib+` sync"`) {
+		t.Fatalf("sync did not run in the mount's process:\n%s", mb.log())
 	}
 
 	// A sidecar saved in A's mount renames the paper in B's mount.

@@ -26,7 +26,7 @@ type mountProc struct {
 	log   strings.Builder
 }
 
-func startMount(t *testing.T, e *env, mnt string) *mountProc {
+func startSignalMount(t *testing.T, e *env, mnt string) *mountProc {
 	t.Helper()
 	m := &mountProc{t: t, cmd: e.cmd("mount", mnt), lines: make(chan string, 1000)}
 	r, w := io.Pipe()
@@ -114,7 +114,7 @@ func TestSignalWhileInUse(t *testing.T) {
 	all := filepath.Join(mnt, "all")
 
 	// Free when the holder goes.
-	m := startMount(t, e, mnt)
+	m := startSignalMount(t, e, mnt)
 	m.waitLog("library changed", "new=1")
 	if err := os.WriteFile(filepath.Join(all, "notes.md"), []byte("my notes"), 0o644); err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestSignalWhileInUse(t *testing.T) {
 	}
 
 	// A second signal detaches; the open file is still served.
-	m = startMount(t, e, mnt)
+	m = startSignalMount(t, e, mnt)
 	h, in, got := holdIn(t, all, "a.pdf")
 	m.cmd.Process.Signal(syscall.SIGTERM)
 	m.waitLog("the mount is in use")

@@ -61,6 +61,10 @@ type Library struct {
 	// recording), so two imports never take one name. Citation keys are
 	// kept unique by the store itself.
 	createMu sync.Mutex
+	// scanMu serialises scans: two at once (a mount's watch and `paperfs
+	// scan` run in the mount's process) would both find a new PDF and
+	// index it twice.
+	scanMu sync.Mutex
 
 	stateMu sync.Mutex  // protects the following
 	state   FolderState // whether the folder was there at the last scan

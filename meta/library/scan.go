@@ -141,6 +141,8 @@ func (l *Library) Scan(ctx context.Context, progress func(done, total int)) (Sca
 // that arrived through the cloud drive before its record is matched to
 // that record, not indexed a second time.
 func (l *Library) scan(ctx context.Context, progress func(done, total int), beforeNew func(context.Context)) (ScanReport, error) {
+	l.scanMu.Lock()
+	defer l.scanMu.Unlock()
 	var rep ScanReport
 	ls, err := l.walk(ctx)
 	rep.Errors = ls.errs
