@@ -103,6 +103,8 @@ type FS struct {
 	fmNames   map[string]string       // trashed papers' names in a file manager's trash, by id (see trash.go)
 	fmEmptied map[string]bool         // trashed papers emptied from the file manager's trash
 
+	dups dupCache // duplicates/ (see duplicates.go)
+
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
 
