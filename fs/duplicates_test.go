@@ -121,7 +121,7 @@ func TestDuplicatesView(t *testing.T) {
 			t.Errorf("%s.json: size %d, its text has %d bytes", e.Name, attr.Size, len(text))
 		}
 	}
-	n, _, err := tv.Dir(dupDir(group)).Lookup(bName+ExtPDF)
+	n, _, err := tv.Dir(dupDir(group)).Lookup(bName + ExtPDF)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestDuplicatesView(t *testing.T) {
 
 	// What is refused there, and changes nothing.
 	for what, op := range map[string]func() error{
-		"rm":            func() error { return tv.Dir(dupDir(group)).Unlink(bName+ExtPDF) },
+		"rm":            func() error { return tv.Dir(dupDir(group)).Unlink(bName + ExtPDF) },
 		"mkdir":         func() error { return tv.Mkdir(Duplicates, "new") },
 		"rmdir":         func() error { return tv.Rmdir(Duplicates, group) },
 		"mv of a group": func() error { return tv.RenameGroup(Duplicates, group, "other") },
