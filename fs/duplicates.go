@@ -122,12 +122,22 @@ func (f *FS) dupGroups() ([]dupGroup, error) {
 	}
 	gs := nameDuplicates(ds)
 	c.mu.Lock()
+	shown := c.shown
 	c.stamp, c.groups, c.shown = stamp, gs, gs
 	c.mu.Unlock()
+	// Names shown before that are gone: the store's change event may
+	// not have reached duplicatesChanged yet.
+	gone := map[dirName]bool{}
+	eachDupName(shown, func(v meta.View, name string) { gone[dirName{v, name}] = true })
 	if now, err := storeStamp(src); err != nil || now != stamp {
 		// The store changed during the search, maybe after its change
-		// event went: tell frontends to drop these names now.
-		eachDupName(gs, f.invalidate)
+		// event went: frontends must drop these names too.
+		eachDupName(gs, func(v meta.View, name string) { gone[dirName{v, name}] = true })
+	} else {
+		eachDupName(gs, func(v meta.View, name string) { delete(gone, dirName{v, name}) })
+	}
+	for n := range gone {
+		f.invalidate(n.view, n.name)
 	}
 	return gs, nil
 }
