@@ -29,7 +29,8 @@ type app struct {
 	dataDir string
 	store   *meta.Store
 	lib     *library.Library
-	pool    *extract.Pool // extraction worker processes, stopped by close
+	pool    *extract.Pool    // extraction worker processes, stopped by close
+	now     func() time.Time // the clock of the store and sync; nil: time.Now (see testClock)
 }
 
 func newLogger(debug bool) *slog.Logger {
@@ -70,6 +71,9 @@ func openApp(g *globalOptions) (*app, error) {
 	}
 	log := newLogger(g.Debug)
 	a := &app{cfg: cfg, log: log, dataDir: dataDir}
+	if a.now, err = testClock(log); err != nil {
+		return nil, err
+	}
 	exists := func(rel string) bool {
 		_, err := os.Stat(filepath.Join(libDir, filepath.FromSlash(rel)))
 		return err == nil
@@ -82,7 +86,7 @@ func openApp(g *globalOptions) (*app, error) {
 	// a collection during it would only mark what is still being built
 	// (at 100k papers, about a sixth of the mount's start).
 	gc := debug.SetGCPercent(-1)
-	a.store, err = meta.Open(dbPath, meta.Options{FileExists: exists})
+	a.store, err = meta.Open(dbPath, meta.Options{FileExists: exists, Now: a.now})
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
