@@ -77,7 +77,8 @@ func TestDuplicatesView(t *testing.T) {
 	tv := newTestView(t)
 	r := recorder{make(chan string, 1000)}
 	tv.Start(r)
-	a := tv.add(t, meta.Paper{Title: "Paxos Made Simple", Authors: []string{"Leslie Lamport"}, Year: 2001})
+	// Added first, so its name is the group's.
+	a := tv.add(t, meta.Paper{Title: "Paxos Made Simple", Authors: []string{"Leslie Lamport"}, Year: 2001, Added: time.Now().Add(-time.Hour)})
 	b := tv.add(t, meta.Paper{Title: "Paxos made simple.", Authors: []string{"L. Lamport"}, Year: 2001, Tags: []string{"x"}})
 	tv.add(t, meta.Paper{Title: "The Part-Time Parliament", Authors: []string{"Leslie Lamport"}, Year: 1998})
 
