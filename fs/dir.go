@@ -29,6 +29,9 @@ func (d Dir) path(name string) string { return d.View.String() + "/" + name }
 // PDF (see Shows). A tag's directory also has tag.bib (HasBib). Scratch
 // files are listed by Scratch.
 func (d Dir) List() ([]meta.Entry, error) {
+	if d.View.Kind == Duplicates {
+		return d.fs.listDuplicates(d.View)
+	}
 	es, err := d.fs.store.List(d.View)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", d.View, err)
@@ -72,7 +75,7 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 	if !ok || !d.holdsPapers() {
 		return nil, meta.Entry{}, "", errNotFound(d.path(name))
 	}
-	e, err := d.fs.store.Lookup(d.View, base)
+	e, err := d.fs.lookupEntry(d.View, base)
 	if err != nil {
 		return nil, meta.Entry{}, "", fmt.Errorf("%s: %w", d.path(name), err)
 	}
@@ -80,6 +83,14 @@ func (d Dir) lookup(name string) (Node, meta.Entry, string, error) {
 		return nil, meta.Entry{}, "", errNotFound(d.path(name))
 	}
 	return nil, e, ext, nil
+}
+
+// lookupEntry finds the paper named name (without extension) in view v.
+func (f *FS) lookupEntry(v meta.View, name string) (meta.Entry, error) {
+	if v.Kind == Duplicates {
+		return f.lookupDuplicate(v, name)
+	}
+	return f.store.Lookup(v, name)
 }
 
 // PaperFile is one of the files of the paper e lists: its PDF (ext
@@ -111,6 +122,9 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 	if isPDFName(name) && !IsJunk(name) && d.takesImports() {
 		return d.createIncoming(name)
 	}
+	if isPDFName(name) && d.View.Kind == Duplicates {
+		return nil, d.fs.duplicatesRefusal(d.path(name))
+	}
 	if _, _, _, err := d.lookup(name); err == nil {
 		return nil, fmt.Errorf("%s: %w", d.path(name), meta.ErrExists)
 	}
@@ -125,13 +139,13 @@ func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
 // meta.Tags})). Those hold only file managers' junk files (IsJunk) as
 // scratch.
 func (d Dir) holdsPapers() bool {
-	return d.View.Kind != "" && (d.View.Group != "" || !d.View.Kind.IsGroup())
+	return d.View.Kind != "" && (d.View.Group != "" || !HoldsGroups(d.View.Kind))
 }
 
 // takesImports reports whether a PDF copied into the directory becomes a
 // paper of the library.
 func (d Dir) takesImports() bool {
-	return d.View.Kind != meta.Trash && d.View.Kind != meta.Missing && IsPaperView(d.View)
+	return d.View.Kind != meta.Trash && d.View.Kind != meta.Missing && d.View.Kind != Duplicates && IsPaperView(d.View)
 }
 
 func isPDFName(name string) bool {
@@ -196,7 +210,7 @@ func (d Dir) Unlink(name string) error {
 	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
-	e, err := d.fs.store.Lookup(d.View, base)
+	e, err := d.fs.lookupEntry(d.View, base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -206,6 +220,8 @@ func (d Dir) Unlink(name string) error {
 	switch d.View.Kind {
 	case meta.Tags, meta.Folders:
 		err = d.fs.join(e.ID, d.View, false)
+	case Duplicates:
+		return d.fs.duplicatesRefusal(file)
 	case meta.All, meta.Untagged:
 		if d.fs.opts.Folder == nil {
 			return d.fs.refuse(file, "this view has no library folder to trash from", ErrReadOnlyView)
@@ -276,7 +292,7 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 	if !ok || !d.holdsPapers() {
 		return errNotFound(file)
 	}
-	e, err := d.fs.store.Lookup(d.View, base)
+	e, err := d.fs.lookupEntry(d.View, base)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -285,6 +301,8 @@ func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFla
 		return to.trashPaper(e, file, newName)
 	case to.View.Kind == fmFiles:
 		return d.fs.refuse(file, "a paper goes to the trash by its .pdf; its .json goes with it", ErrNotPermitted)
+	case to.View.Kind == Duplicates && to.View != d.View:
+		return d.fs.duplicatesRefusal(to.path(newName))
 	case d.View.Kind == meta.Trash && to.View != d.View:
 		if ext != ExtPDF || !takesRestores(to.View) {
 			return d.fs.refuse(file, "a paper comes back from the trash by moving its .pdf into all/, a tag or a folder", ErrNotPermitted)
@@ -335,7 +353,7 @@ func (d Dir) renameInView(e meta.Entry, name string, n Node, ext, newName string
 		return d.fs.refuse(file, "a paper's name comes from its metadata; edit the .json to rename it", ErrNotPermitted)
 	}
 	if b2, ext2, ok := SplitExt(newName); ok {
-		if e2, err := d.fs.store.Lookup(d.View, b2); err == nil {
+		if e2, err := d.fs.lookupEntry(d.View, b2); err == nil {
 			if e2.ID == e.ID && ext2 == ExtJSON {
 				return nil
 			}
@@ -370,7 +388,7 @@ func (d Dir) renameScratch(n Node, name string, to Dir, newName string, flags Re
 		return d.importRenamed(sc, name, to, newName)
 	}
 	if b2, ext2, ok := SplitExt(newName); ok && sc != nil && to.fs.scratchIn(to.View.String(), newName) == nil {
-		if e2, err := to.fs.store.Lookup(to.View, b2); err == nil {
+		if e2, err := to.fs.lookupEntry(to.View, b2); err == nil {
 			target := to.path(newName)
 			if ext2 != ExtJSON {
 				return d.fs.refuse(target, "a scratch file cannot replace a paper's PDF", ErrNotPermitted)

@@ -52,6 +52,7 @@ func (f *FS) deliver(ctx context.Context, sub *meta.Subscription, n Notifier) {
 			}
 			if n != nil {
 				notifyChange(n, ch)
+				f.duplicatesChanged(n)
 			}
 		case ev := <-f.events:
 			if n != nil {

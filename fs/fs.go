@@ -127,6 +127,8 @@ type FS struct {
 	scratchDirMu sync.Mutex // protects scratchDir
 	scratchDir   string     // this view's private directory in Options.ScratchDir, made on first use
 
+	dups dupCache // duplicates/ (see duplicates.go)
+
 	scratchMu    sync.Mutex                 // protects scratchFiles; may be taken while holding mu, not the reverse
 	scratchFiles map[string]map[string]Node // scratch files and links by view, then name
 
@@ -331,3 +333,6 @@ func (f *FS) refuse(file, reason string, err error) error {
 func errNotFound(file string) error {
 	return fmt.Errorf("%s: %w", file, meta.ErrNotFound)
 }
+
+// isNotFound reports a missing name or paper.
+func isNotFound(err error) bool { return errors.Is(err, meta.ErrNotFound) || errors.Is(err, os.ErrNotExist) }

@@ -14,6 +14,9 @@ import (
 
 // Groups lists the groups of kind k.
 func (f *FS) Groups(k meta.Kind) ([]meta.Group, error) {
+	if k == Duplicates {
+		return f.duplicateGroups()
+	}
 	gs, err := f.store.Groups(k)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", k, err)
@@ -23,6 +26,13 @@ func (f *FS) Groups(k meta.Kind) ([]meta.Group, error) {
 
 // HasGroup reports whether k/name exists.
 func (f *FS) HasGroup(k meta.Kind, name string) (bool, error) {
+	if k == Duplicates {
+		_, err := f.dupGroup(name)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	ok, err := f.store.HasGroup(k, name)
 	if err != nil {
 		return false, fmt.Errorf("%s/%s: %w", k, name, err)
@@ -37,6 +47,9 @@ func (f *FS) readOnlyGroup(k meta.Kind, name string) error {
 
 // Mkdir creates an empty tag or folder.
 func (f *FS) Mkdir(k meta.Kind, name string) error {
+	if k == Duplicates {
+		return f.duplicatesRefusal(string(k) + "/" + name)
+	}
 	err := f.store.CreateGroup(k, name)
 	if errors.Is(err, meta.ErrReadOnly) {
 		return f.readOnlyGroup(k, name)
@@ -49,6 +62,9 @@ func (f *FS) Mkdir(k meta.Kind, name string) error {
 
 // Rmdir removes an empty tag or folder.
 func (f *FS) Rmdir(k meta.Kind, name string) error {
+	if k == Duplicates {
+		return f.duplicatesRefusal(string(k) + "/" + name)
+	}
 	err := f.store.RemoveGroup(k, name)
 	if errors.Is(err, meta.ErrReadOnly) {
 		return f.readOnlyGroup(k, name)
@@ -63,6 +79,9 @@ func (f *FS) Rmdir(k meta.Kind, name string) error {
 // never merges two: renaming onto an existing one fails (move the papers
 // instead).
 func (f *FS) RenameGroup(k meta.Kind, from, to string) error {
+	if k == Duplicates {
+		return f.duplicatesRefusal(string(k) + "/" + from)
+	}
 	if ok, _ := f.store.HasGroup(k, to); ok {
 		return fmt.Errorf("%s/%s: %w (move the papers instead of merging two %s by a rename)", k, to, meta.ErrExists, k)
 	}
@@ -82,7 +101,7 @@ func (f *FS) RenameGroup(k meta.Kind, from, to string) error {
 // library.bib and the control directory.
 var (
 	// RootDirs are the views at the root.
-	RootDirs = []meta.Kind{meta.All, meta.Tags, meta.Authors, meta.Years, meta.Folders, meta.Untagged, meta.Trash, meta.Missing}
+	RootDirs = []meta.Kind{meta.All, meta.Tags, meta.Authors, meta.Years, meta.Folders, meta.Untagged, meta.Trash, meta.Missing, Duplicates}
 	// ControlDir holds what the view has to tell the user.
 	ControlDir = ".paperfs"
 )

@@ -275,7 +275,7 @@ func (f *FS) incomingFile(name string) (*os.File, error) {
 // importRenamed imports a scratch file renamed to a PDF name.
 func (d Dir) importRenamed(sc *Sidecar, name string, to Dir, newName string) error {
 	if base, _, ok := SplitExt(newName); ok {
-		if _, err := to.fs.store.Lookup(to.View, base); err == nil {
+		if _, err := to.fs.lookupEntry(to.View, base); err == nil {
 			return fmt.Errorf("%s: a paper's PDF is never replaced: %w", to.path(newName), meta.ErrExists)
 		}
 	}

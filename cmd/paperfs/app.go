@@ -44,8 +44,9 @@ type app struct {
 	dataDir string
 	store   *meta.Store
 	lib     *library.Library
-	pool    *extract.Pool // extraction worker processes, stopped by close
-	scans   atomic.Int64  // scans of the library folder done while served (status)
+	pool    *extract.Pool    // extraction worker processes, stopped by close
+	now     func() time.Time // the clock of the store and sync; nil: time.Now (see testClock)
+	scans   atomic.Int64     // scans of the library folder done while served (status)
 	// engine is the sync engine running in a serving process (nil while
 	// none runs, or without a server).
 	engine *psync.Engine
@@ -110,12 +111,15 @@ func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 	}
 	log := newLogger(g.Debug)
 	a := &app{cfg: cfg, log: log, dataDir: dataDir}
+	if a.now, err = testClock(log); err != nil {
+		return nil, err
+	}
 	exists := func(rel string) bool {
 		_, err := os.Stat(filepath.Join(libDir, filepath.FromSlash(rel)))
 		return err == nil
 	}
 	dbPath := filepath.Join(dataDir, "meta.db")
-	opts := meta.Options{FileExists: exists, Migrating: collectWhileMigrating}
+	opts := meta.Options{FileExists: exists, Migrating: collectWhileMigrating, Now: a.now}
 	if o.prefault {
 		// After the lock: a second process refused by it prefaults nothing.
 		opts.BeforeLoad = func() {

@@ -98,6 +98,7 @@ func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) 
 		Progress:   progress,
 		InUse:      inUse,
 		DeviceName: a.cfg.DeviceName,
+		Now:        a.now,
 		// A running mount compacts the server's change log weekly, and
 		// it and `paperfs sync` do as soon as the log outgrows the library
 		// (an import), so the free tier's 512 MB and new devices'

@@ -100,9 +100,17 @@ func (m *mounted) log() string { return m.logs.String() }
 // unmounts lazily if the process fails to).
 func (d *device) mount(t testing.TB) *mounted {
 	t.Helper()
+	return d.mountEnv(t)
+}
+
+// mountEnv is mount with more environment variables for the mount
+// process only.
+func (d *device) mountEnv(t testing.TB, env ...string) *mounted {
+	t.Helper()
 	m := &mounted{dir: filepath.Join(t.TempDir(), "mnt")}
 	os.Mkdir(m.dir, 0o755)
 	m.cmd = d.cmd("mount", m.dir)
+	m.cmd.Env = append(m.cmd.Env, env...)
 	m.cmd.Stderr = m
 	if err := m.cmd.Start(); err != nil {
 		t.Fatal(err)

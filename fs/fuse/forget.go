@@ -185,7 +185,7 @@ func (f *FS) forgetOver() (n int, busy bool) {
 // scratch files, which live only in its inode, and reports how many names
 // that was (0 or 1).
 func (f *FS) forgetGroupDir(d *viewDir, parent *gofs.Inode, name string) int {
-	if !d.view().Kind.IsGroup() || f.view.ScratchCount(d.view()) != 0 {
+	if !pfs.HoldsGroups(d.view().Kind) || f.view.ScratchCount(d.view()) != 0 {
 		return 0
 	}
 	f.Stats.Forgets.Add(1)

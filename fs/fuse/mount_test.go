@@ -152,7 +152,7 @@ func TestMountListAndRead(t *testing.T) {
 				File: meta.File{Path: "sub/lamport.pdf"}}, data)
 			addPDF(t, s, lib, meta.Paper{Title: "No tags or authors", File: meta.File{Path: "x.pdf"}}, []byte("%PDF-1.4 x"))
 
-			if got := ls(t, mnt); !slices.Equal(got, []string{".paperfs", "all", "authors", "folders", "library.bib", "missing", "tags", "trash", "untagged", "years"}) {
+			if got := ls(t, mnt); !slices.Equal(got, []string{".paperfs", "all", "authors", "duplicates", "folders", "library.bib", "missing", "tags", "trash", "untagged", "years"}) {
 				t.Fatalf("root: %v", got)
 			}
 			name := "Lamport 1978 - Time, Clocks, and the Ordering of Events in a Distributed System"

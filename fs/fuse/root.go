@@ -30,7 +30,7 @@ var (
 func (r *rootNode) OnAdd(ctx context.Context) {
 	for _, k := range pfs.RootDirs {
 		var node gofs.InodeEmbedder
-		if k.IsGroup() {
+		if pfs.HoldsGroups(k) {
 			node = &groupsDir{fs: r.fs, kind: k}
 		} else {
 			node = newViewDir(r.fs, meta.View{Kind: k})

@@ -63,13 +63,13 @@ var (
 // READDIRPLUS of the parent meeting a lookup of the same name, and leaves
 // the count a little high, which only starts a forget pass a little early.
 func (d *viewDir) OnAdd(ctx context.Context) {
-	if d.view().Kind.IsGroup() {
+	if pfs.HoldsGroups(d.view().Kind) {
 		d.fs.heldDir(1)
 	}
 }
 
 func (d *viewDir) OnForget() {
-	if d.view().Kind.IsGroup() {
+	if pfs.HoldsGroups(d.view().Kind) {
 		d.fs.heldDir(-1)
 	}
 }

@@ -152,7 +152,7 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 			return nil, err
 		}
 		return append(out, &fileInfo{name: pfs.BibLibraryName, a: a}, dirInfo(pfs.ControlDir)), nil
-	case f.at.view.Kind.IsGroup() && f.at.view.Group == "":
+	case pfs.HoldsGroups(f.at.view.Kind) && f.at.view.Group == "":
 		gs, err := v.Groups(f.at.view.Kind)
 		if err != nil {
 			return nil, err

@@ -62,11 +62,11 @@ func parse(p string) (place, error) {
 	switch {
 	case len(parts) == 1:
 		return place{dir: true, view: meta.View{Kind: k}}, nil
-	case len(parts) == 2 && k.IsGroup() && !pfs.IsJunk(parts[1]):
+	case len(parts) == 2 && pfs.HoldsGroups(k) && !pfs.IsJunk(parts[1]):
 		return place{dir: true, view: meta.View{Kind: k, Group: parts[1]}}, nil
 	case len(parts) == 2:
 		return place{view: meta.View{Kind: k}, name: parts[1]}, nil
-	case len(parts) == 3 && k.IsGroup():
+	case len(parts) == 3 && pfs.HoldsGroups(k):
 		return place{view: meta.View{Kind: k, Group: parts[1]}, name: parts[2]}, nil
 	}
 	return place{}, missing
@@ -264,7 +264,7 @@ func (fsys *fileSystem) mkdir(name string) error {
 		return fmt.Errorf("%s: .paperfs/ is written by paperfs only: %w", p, pfs.ErrNotPermitted)
 	case p.view.Kind == "":
 		return fsys.view.RootRefusal(p.name)
-	case p.view.Kind.IsGroup() && p.view.Group == "":
+	case pfs.HoldsGroups(p.view.Kind) && p.view.Group == "":
 		return fsys.view.GroupsRefusal(p.view.Kind, p.name)
 	}
 	if err := fsys.parent(p); err != nil {
