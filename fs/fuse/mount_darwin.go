@@ -70,3 +70,6 @@ func Unmount(dir string) error {
 	}
 	return nil
 }
+
+func mtimeNs(st *syscall.Stat_t) int64 { return st.Mtimespec.Nano() }
+func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctimespec.Nano() }

@@ -81,3 +81,6 @@ func Unmount(dir string) error {
 	}
 	return nil
 }
+
+func mtimeNs(st *syscall.Stat_t) int64 { return st.Mtim.Nano() }
+func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctim.Nano() }
