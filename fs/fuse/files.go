@@ -49,7 +49,7 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		out.Attr.Ino = n.StableAttr().Ino
 		out.Attr.Nlink = pfs.PDFLinks
 		if errno == 0 {
-			n.remember(&out.Attr)
+			n.remember(out)
 		}
 		return errno
 	}
@@ -58,7 +58,7 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		return n.fs.errno("getattr", err, "paper", n.pdf.ID)
 	}
 	n.fs.fillAttr(&out.Attr, a, n.StableAttr().Ino)
-	n.remember(&out.Attr)
+	n.remember(out)
 	return 0
 }
 

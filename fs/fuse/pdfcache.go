@@ -55,7 +55,15 @@ type shownAttr struct {
 	mtimeNs, ctimeNs uint32
 }
 
-func (n *pdfNode) remember(a *gofuse.Attr) {
+// remember notes the attributes a getattr shows. Without notifications
+// they are kept for ShortTimeout, as a lookup's are (cacheEntry), not for
+// none: with none, every read(2) of the cached pages would first ask for
+// them again (auto_inval_data), a round trip per read.
+func (n *pdfNode) remember(out *gofuse.AttrOut) {
+	if n.fs.opts.NoNotify {
+		out.SetTimeout(n.fs.opts.AttrTimeout)
+	}
+	a := &out.Attr
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.shown = shownAttr{true, a.Size, a.Mtime, a.Ctime, a.Mtimensec, a.Ctimensec}
