@@ -335,4 +335,6 @@ func errNotFound(file string) error {
 }
 
 // isNotFound reports a missing name or paper.
-func isNotFound(err error) bool { return errors.Is(err, meta.ErrNotFound) || errors.Is(err, os.ErrNotExist) }
+func isNotFound(err error) bool {
+	return errors.Is(err, meta.ErrNotFound) || errors.Is(err, os.ErrNotExist)
+}

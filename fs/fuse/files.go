@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -24,6 +25,10 @@ type pdfNode struct {
 	gofs.Inode
 	fs  *FS
 	pdf pfs.PDF
+
+	mu     sync.Mutex // protects the following
+	opened fileState  // the PDF as of this inode's last open (see keepCache)
+	shown  shownAttr  // the real file's attributes its last getattr showed
 }
 
 var (
@@ -43,6 +48,9 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		errno := h.Getattr(ctx, out)
 		out.Attr.Ino = n.StableAttr().Ino
 		out.Attr.Nlink = pfs.PDFLinks
+		if errno == 0 {
+			n.remember(out)
+		}
 		return errno
 	}
 	a, err := n.pdf.Attr()
@@ -50,6 +58,7 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		return n.fs.errno("getattr", err, "paper", n.pdf.ID)
 	}
 	n.fs.fillAttr(&out.Attr, a, n.StableAttr().Ino)
+	n.remember(out)
 	return 0
 }
 
@@ -59,16 +68,20 @@ func (n *pdfNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint
 	if err != nil {
 		return nil, 0, n.fs.errno("open", err, "paper", n.pdf.ID)
 	}
+	var fuseFlags uint32
+	if n.keepCache(f) {
+		fuseFlags = gofuse.FOPEN_KEEP_CACHE
+	}
 	lf, errno := loopbackOf(f)
 	if errno != 0 {
 		return nil, 0, errno
 	}
 	h := &pdfHandle{loopback: lf, fs: n.fs}
 	if n.fs.opts.NoPassthrough {
-		return h, 0, 0
+		return h, fuseFlags, 0
 	}
 	n.fs.Stats.Passthru.Store(true)
-	return &passthroughHandle{pdfHandle: h, lf: lf}, 0, 0
+	return &passthroughHandle{pdfHandle: h, lf: lf}, fuseFlags, 0
 }
 
 // Setattr accepts chmod, chown and utimens on a PDF without an open handle

@@ -120,6 +120,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mounting %s: %w", dir, err)
 	}
+	raiseReadahead(dir, opts.MaxReadAhead)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mount{Dir: dir, server: server, cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -83,3 +83,9 @@ func detach(dir string) error {
 	}
 	return nil
 }
+
+func mtimeNs(st *syscall.Stat_t) int64 { return st.Mtimespec.Nano() }
+func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctimespec.Nano() }
+
+// raiseReadahead: Linux only (the setting is in /sys/class/bdi).
+func raiseReadahead(dir string, max int) {}

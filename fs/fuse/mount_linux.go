@@ -93,3 +93,24 @@ func detach(dir string) error {
 	}
 	return nil
 }
+
+func mtimeNs(st *syscall.Stat_t) int64 { return st.Mtim.Nano() }
+func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctim.Nano() }
+
+// raiseReadahead lets the kernel read ahead up to max bytes of a file read
+// through FUSE (PDFs without passthrough), where it stops at 128 KiB
+// whatever the mount asks (FUSE's INIT can only lower it). Only root may
+// change it; for others the mount keeps the kernel's window, so this is
+// best effort. 1 GiB PDF, --no-passthrough, cold: about twice the
+// throughput (docs/benchmarks.md).
+func raiseReadahead(dir string, max int) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return
+	}
+	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	os.WriteFile(path, []byte(fmt.Sprint(max>>10)), 0o644)
+}

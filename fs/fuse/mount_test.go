@@ -44,6 +44,14 @@ func testMountAfter(t testing.TB, opts Options, setup func(s *meta.Store, lib st
 // testMountWith is testMountAfter with the mount's own options.
 func testMountWith(t testing.TB, opts Options, mo MountOptions, setup func(s *meta.Store, lib string)) (store *meta.Store, lib, mnt string, f *FS) {
 	t.Helper()
+	store, _, lib, mnt, f = testMountLibrary(t, opts, mo, setup)
+	return store, lib, mnt, f
+}
+
+// testMountLibrary is testMountWith that also returns the library, for
+// tests that watch its folder.
+func testMountLibrary(t testing.TB, opts Options, mo MountOptions, setup func(s *meta.Store, lib string)) (store *meta.Store, l *library.Library, lib, mnt string, f *FS) {
+	t.Helper()
 	testutil.SkipWithoutFUSE(t)
 	dir := t.TempDir()
 	lib, mnt = filepath.Join(dir, "library"), filepath.Join(dir, "mnt")
@@ -54,7 +62,7 @@ func testMountWith(t testing.TB, opts Options, mo MountOptions, setup func(s *me
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	l, err := library.Open(lib, store, nil, logger)
+	l, err = library.Open(lib, store, nil, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +86,7 @@ func testMountWith(t testing.TB, opts Options, mo MountOptions, setup func(s *me
 		view.Close()
 		store.Close()
 	})
-	return store, lib, mnt, f
+	return store, l, lib, mnt, f
 }
 
 // modes are the ways a mount runs: Linux's, and macOS's, which has no

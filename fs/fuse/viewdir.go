@@ -98,6 +98,15 @@ func (d *viewDir) lookup(ctx context.Context, name string, out *gofuse.EntryOut)
 	if err != nil {
 		return nil, d.fs.errno("lookup", err, "dir", v.String(), "name", name)
 	}
+	if pdf, ok := n.(pfs.PDF); ok {
+		// The real file's attributes, as getattr will show them, so the
+		// kernel's cached pages are not dropped for an mtime that only
+		// differs from the index's (see sameTimes). One lookup, one stat;
+		// listings keep the index's.
+		if real, err := pdf.Attr(); err == nil {
+			a = real
+		}
+	}
 	child, errno := d.fs.inode(ctx, &d.Inode, v, n, a, name, out)
 	if _, ok := n.(*pfs.Bib); ok && errno == 0 {
 		out.SetAttrTimeout(0) // any edit anywhere changes it
@@ -141,7 +150,10 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 		return nil, f.errno("lookup", pfs.ErrStale, "dir", v.String(), "name", name)
 	}
 	f.fillAttr(&out.Attr, a, num)
-	_, isPDF := n.(pfs.PDF)
+	pdf, isPDF := n.(pfs.PDF)
+	if isPDF {
+		f.sameTimes(pdf.ID, &out.Attr)
+	}
 	f.cacheEntry(out, isPDF)
 	child := parent.NewInode(ctx, ops, gofs.StableAttr{Mode: mode(a.Mode) &^ 0o7777, Ino: num})
 	if sc, ok := child.Operations().(*sidecarNode); ok {
