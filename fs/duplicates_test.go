@@ -66,8 +66,6 @@ func TestNameDuplicates(t *testing.T) {
 	}
 }
 
-var dups = meta.View{Kind: Duplicates}
-
 func dupDir(g string) meta.View { return meta.View{Kind: Duplicates, Group: g} }
 
 // TestDuplicatesView: duplicates/ lists probable duplicates, found again

@@ -22,8 +22,8 @@ func TestTestClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := now().Sub(time.Now()) - 2*time.Hour; d < -time.Second || d > time.Second {
-		t.Errorf("clock shifted by %s, want 2h", now().Sub(time.Now()))
+	if d := time.Until(now()) - 2*time.Hour; d < -time.Second || d > time.Second {
+		t.Errorf("clock shifted by %s, want 2h", time.Until(now()))
 	}
 	if !strings.Contains(logs.String(), "TEST SETTING") || !strings.Contains(logs.String(), testClockEnv) {
 		t.Errorf("not logged loudly: %q", logs.String())
