@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 var (
@@ -98,9 +99,47 @@ func trimDOITail(s string) string {
 				continue
 			}
 		}
+		if i := strings.LastIndexByte(s, '.'); i > 0 && sentenceWord(s[:i], s[i+1:]) {
+			s = s[:i]
+			continue
+		}
 		return s
 	}
 	return s
+}
+
+// wordsAfterDOI are words that begin a sentence or phrase after a DOI and
+// never end one ("...10.1145/123.For more", where a line break or the text
+// layer lost the space after the full stop). No single letters: Wiley
+// DOIs end in ".x".
+var wordsAfterDOI = map[string]bool{
+	"all": true, "also": true, "an": true, "and": true, "are": true, "as": true, "at": true, "available": true,
+	"by": true, "copyright": true, "doi": true, "for": true, "from": true, "html": true, "http": true, "https": true,
+	"in": true, "is": true, "it": true, "more": true, "of": true, "on": true, "or": true, "pdf": true,
+	"published": true, "received": true, "retrieved": true, "see": true, "that": true, "the": true, "these": true,
+	"this": true, "to": true, "was": true, "we": true, "with": true, "www": true, "accessed": true,
+}
+
+// sentenceWord reports whether word, after "before." at the end of a DOI,
+// is the start of the next sentence rather than part of the DOI: one of
+// wordsAfterDOI in any case, or a capitalised word after a DOI that ended
+// in a digit (DOI suffixes that end in a word are lower case).
+func sentenceWord(before, word string) bool {
+	if wordsAfterDOI[strings.ToLower(word)] {
+		return true
+	}
+	if len(word) < 2 || before == "" || !unicode.IsUpper(rune(word[0])) {
+		return false
+	}
+	if last := before[len(before)-1]; last < '0' || last > '9' {
+		return false
+	}
+	for _, c := range word[1:] {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // firstArXiv returns the first arXiv id in text. With bare set, modern ids

@@ -104,7 +104,7 @@ func TestFromPaper(t *testing.T) {
 		{meta.Article, "article", "journal"}, {meta.Conference, "inproceedings", "booktitle"},
 		{meta.Book, "book", "publisher"}, {meta.Thesis, "phdthesis", "school"}, {meta.Other, "misc", "howpublished"},
 	} {
-		p := meta.Paper{CiteKey: "k", Title: "BERT and GPUs", Type: c.typ, Venue: "Proc. R&D", DOI: "10.1/x_y", URL: "https://e.org/a%20b"}
+		p := meta.Paper{CiteKey: "k", Title: "BERT and GPUs", Authors: []string{"A. Author"}, Year: 2020, Type: c.typ, Venue: "Proc. R&D", DOI: "10.1/x_y", URL: "https://e.org/a%20b"}
 		e := FromPaper(&p)
 		if e.Type != c.entry || e.Get(c.vfld) != `Proc. R\&D` || e.Get("title") != "{BERT} and {GPUs}" ||
 			e.Get("doi") != `10.1/x\_y` || e.Get("url") != `https://e.org/a\%20b` {
@@ -127,7 +127,7 @@ func TestRoundTrip(t *testing.T) {
 			Year: 2017, Type: meta.Preprint, ArXiv: "1706.03762", Added: added},
 		{ID: "p5", CiteKey: "knuth1984texbook", Title: "The TeXbook", Authors: []string{"Donald E. Knuth"}, Year: 1984,
 			Type: meta.Book, Venue: "Addison-Wesley", Added: added},
-		{ID: "p6", CiteKey: "x-1:2", Title: "A thesis", Authors: []string{"The ATLAS Collaboration"}, Type: meta.Thesis, Venue: "MIT", Added: added},
+		{ID: "p6", CiteKey: "x-1:2", Title: "A thesis", Authors: []string{"The ATLAS Collaboration"}, Year: 2010, Type: meta.Thesis, Venue: "MIT", Added: added},
 	}
 	var b bytes.Buffer
 	if err := Write(&b, papers); err != nil {

@@ -324,7 +324,10 @@ func merge(q, p *meta.Paper) {
 	if p.Year != 0 {
 		q.Year = p.Year
 	}
-	if p.Type != "" {
+	// @misc says nothing about the kind of work (an export writes papers
+	// it lacks the fields of their type for as @misc), so it keeps the
+	// paper's type.
+	if p.Type != "" && p.Type != meta.Other {
 		q.Type = p.Type
 	}
 	if q.File.Path == "" && p.File.Path != "" {

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,43 @@ func isArXivOnly(p *meta.Paper) bool {
 	return p.ArXiv != "" && (p.Type == meta.Preprint || (p.Type == meta.Article && p.Venue == ""))
 }
 
+// proceedingsRe recognises the venue of a meeting, so a paper typed article
+// (the extractor's default) is cited as @inproceedings there. "Proceedings"
+// alone is not enough: PNAS and Proc. IEEE are journals.
+var proceedingsRe = regexp.MustCompile(`(?i)\b(?:conference|conf\.|symposium|symp\.|workshop)`)
+
+// entryType chooses a paper's entry type and the field its venue goes in.
+// A type is used only when the paper has every field the standard styles
+// require of it (author, title, year and the venue field): otherwise
+// bibtex warns "empty journal" and the like for each such entry, so the
+// paper is cited as @misc, which requires nothing, its venue (if any) in
+// howpublished.
+func entryType(p *meta.Paper) (typ, venueField string) {
+	switch {
+	case isArXivOnly(p):
+		if p.Venue != "" {
+			return "misc", "howpublished"
+		}
+		return "misc", ""
+	case p.Type == meta.Article && proceedingsRe.MatchString(p.Venue):
+		typ, venueField = "inproceedings", "booktitle"
+	case p.Type == meta.Article:
+		typ, venueField = "article", "journal"
+	case p.Type == meta.Conference:
+		typ, venueField = "inproceedings", "booktitle"
+	case p.Type == meta.Book:
+		typ, venueField = "book", "publisher"
+	case p.Type == meta.Thesis:
+		typ, venueField = "phdthesis", "school"
+	default:
+		return "misc", "howpublished"
+	}
+	if p.Venue == "" || len(p.Authors) == 0 || strings.TrimSpace(p.Title) == "" || p.Year == 0 {
+		return "misc", "howpublished"
+	}
+	return typ, venueField
+}
+
 // FromPaper builds a paper's entry. The paper must have a citation key
 // (see EnsureKeys); its personal note and rating are not exported.
 func FromPaper(p *meta.Paper) Entry {
@@ -61,23 +99,7 @@ func FromPaper(p *meta.Paper) Entry {
 	}
 	venue := Escape(p.Venue)
 	var venueField string
-	switch {
-	case isArXivOnly(p):
-		e.Type = "misc"
-		if p.Venue != "" {
-			venueField = "howpublished"
-		}
-	case p.Type == meta.Article:
-		e.Type, venueField = "article", "journal"
-	case p.Type == meta.Conference:
-		e.Type, venueField = "inproceedings", "booktitle"
-	case p.Type == meta.Book:
-		e.Type, venueField = "book", "publisher"
-	case p.Type == meta.Thesis:
-		e.Type, venueField = "phdthesis", "school"
-	default:
-		e.Type, venueField = "misc", "howpublished"
-	}
+	e.Type, venueField = entryType(p)
 	if len(p.Authors) > 0 {
 		names := make([]string, len(p.Authors))
 		for i, a := range p.Authors {
