@@ -104,6 +104,9 @@ type Options struct {
 	// its last use once the paper is imported (see alias.go). Zero means
 	// DefaultAliasGrace.
 	AliasGrace time.Duration
+	// OnRefusal, if set, hears of every refusal as it is logged (a desktop
+	// notifier, say). It is called with no lock held and must not block.
+	OnRefusal func(Rejection)
 }
 
 // FS is one library's view.
@@ -302,6 +305,9 @@ func (f *FS) addRejection(r Rejection) {
 		f.rejects = f.rejects[len(f.rejects)-maxRejections:]
 	}
 	f.mu.Unlock()
+	if f.opts.OnRefusal != nil {
+		f.opts.OnRefusal(r)
+	}
 }
 
 // Rejections returns the recent refusals, newest last.
@@ -326,6 +332,9 @@ func (f *FS) errorsJSON() []byte {
 // for it: what the user tried, where, and what to do instead.
 func (f *FS) refuse(file, reason string, err error) error {
 	f.log.Info("refused: "+reason, "file", file)
+	if f.opts.OnRefusal != nil {
+		f.opts.OnRefusal(Rejection{Time: time.Now(), File: file, Problem: reason})
+	}
 	return &Refusal{File: file, Reason: reason, Err: err}
 }
 

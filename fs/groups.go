@@ -112,6 +112,12 @@ func (f *FS) RootRefusal(name string) error {
 	return f.refuse(name, "the top of the mount holds only the views; put papers in all/ or a tag, and make tags with mkdir tags/NAME", ErrNotPermitted)
 }
 
+// FixedRefusal is the refusal of removing or renaming what the mount
+// itself makes: the views, library.bib, .paperfs and its files.
+func (f *FS) FixedRefusal(name string) error {
+	return f.refuse(name, "the mount makes this itself; it cannot be removed or renamed", ErrNotPermitted)
+}
+
 // GroupsRefusal is the refusal of a file made directly in tags/,
 // authors/, ...: they hold groups.
 func (f *FS) GroupsRefusal(k meta.Kind, name string) error {

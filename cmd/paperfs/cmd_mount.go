@@ -26,9 +26,11 @@ import (
 type mountOptions struct {
 	NoPassthrough bool
 	NoNotify      bool
-	AllowOther    bool
-	ForgetIdle    time.Duration
-	MaxInodes     int
+	// NoNotifications sends no desktop notifications of refusals.
+	NoNotifications bool
+	AllowOther      bool
+	ForgetIdle      time.Duration
+	MaxInodes       int
 	// WebDAV serves the same view over WebDAV from the mount's process
 	// (a second process cannot open the store).
 	WebDAV       string
@@ -60,6 +62,8 @@ As root the filesystem is mounted directly; other users need fusermount3
 	cmd.Flags().BoolVar(&opts.NoPassthrough, "no-passthrough", false, "serve PDF bytes through FUSE reads instead of kernel passthrough")
 	cmd.Flags().BoolVar(&opts.NoNotify, "no-notify", false,
 		"send the kernel no change notifications and keep its caches short instead, as on macOS (macFUSE has none); implies --no-passthrough")
+	cmd.Flags().BoolVar(&opts.NoNotifications, "no-notifications", false,
+		"show refused changes (a save the metadata rules refuse, a folder made where none can be) only in the log, not as desktop notifications (config: mount.no_notifications)")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users of this machine in: they may read what the modes shown allow (PDFs as in the library folder, metadata readable) and change nothing; the kernel enforces it (default_permissions). Needs user_allow_other in /etc/fuse.conf unless run as root")
 	cmd.Flags().DurationVar(&opts.ForgetIdle, "forget-idle", fuse.DefaultIdleForget,
 		"ask the kernel to forget the names in a view directory unused this long, so views listed once do not hold memory (0: never)")
@@ -121,12 +125,20 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	defer a.close()
 	opened := time.Since(start)
 
+	var onRefusal func(fs.Rejection)
+	if !opts.NoNotifications && !cfg.Mount.NoNotifications {
+		if notes := newNotifier(a.log); notes != nil {
+			defer notes.close() // after view.Close: the view's last refusals are sent
+			onRefusal = notes.refusal
+		}
+	}
 	view := fs.New(a.store, fs.Options{
 		Library:    a.lib.Root,
 		Logger:     a.log,
 		RejectDir:  filepath.Join(a.dataDir, "rejected"),
 		ScratchDir: filepath.Join(a.dataDir, "scratch"),
 		Folder:     a.lib,
+		OnRefusal:  onRefusal,
 	})
 	defer view.Close()
 	fsys := fuse.New(view, fuse.Options{

@@ -20,6 +20,8 @@ type Config struct {
 		Mountpoint    string `json:"mountpoint,omitempty"`
 		NoPassthrough bool   `json:"no_passthrough,omitempty"`
 		AllowOther    bool   `json:"allow_other,omitempty"`
+		// NoNotifications keeps refusals off the desktop (see notify.go).
+		NoNotifications bool `json:"no_notifications,omitempty"`
 	} `json:"mount"`
 	// DeviceName names this device in the devices collection, status and
 	// conflicts (default: what `paperfs sync --device-name` set, else the

@@ -57,6 +57,31 @@ func (r *rootNode) Create(ctx context.Context, name string, flags uint32, mode u
 	return nil, nil, 0, r.fs.errno("create", r.fs.view.RootRefusal(name))
 }
 
+// Without these go-fuse would report removing a view as done and drop it
+// from the tree until the next mount.
+var (
+	_ = (gofs.NodeRmdirer)((*rootNode)(nil))
+	_ = (gofs.NodeUnlinker)((*rootNode)(nil))
+	_ = (gofs.NodeRenamer)((*rootNode)(nil))
+	_ = (gofs.NodeUnlinker)((*controlDir)(nil))
+)
+
+func (r *rootNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	return r.fs.errno("rmdir", r.fs.view.FixedRefusal(name))
+}
+
+func (r *rootNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	return r.fs.errno("unlink", r.fs.view.FixedRefusal(name))
+}
+
+func (r *rootNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	return r.fs.errno("rename", r.fs.view.FixedRefusal(name))
+}
+
+func (d *controlDir) Unlink(ctx context.Context, name string) syscall.Errno {
+	return d.fs.errno("unlink", d.fs.view.FixedRefusal(pfs.ControlDir+"/"+name))
+}
+
 func (r *rootNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
 	r.fs.dirAttr(&out.Attr, 1)
 	return 0
