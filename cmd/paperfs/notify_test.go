@@ -21,20 +21,28 @@ import (
 )
 
 // sessionBus starts a private D-Bus session bus (the daemon
-// dbus-run-session starts) and returns its address; it is stopped by PID
-// when the test ends.
-func sessionBus(t *testing.T) string {
+// dbus-run-session starts) with extra environment for the services it
+// starts, and returns its address; it is stopped by PID when the test
+// ends.
+func sessionBus(t *testing.T, env ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		t.Fatalf("dbus-daemon not installed (run scripts/test-deps: dbus): %v", err)
 	}
 	c := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address=1")
+	c.Env = append(os.Environ(), env...)
 	out, err := c.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
+	// A file, not a pipe: the services the bus starts inherit it, and
+	// Wait would wait for them to close a pipe.
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "dbus-daemon.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	c.Stderr = stderr
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +52,8 @@ func sessionBus(t *testing.T) string {
 	})
 	addr, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		t.Fatalf("dbus-daemon printed no address: %v\n%s", err, stderr.String())
+		log, _ := os.ReadFile(stderr.Name())
+		t.Fatalf("dbus-daemon printed no address: %v\n%s", err, log)
 	}
 	return strings.TrimSpace(addr)
 }
@@ -94,15 +103,18 @@ func (f *fakeNotifications) next(t *testing.T, logs fmt.Stringer) note {
 	}
 }
 
-// mountFor starts paperfs mount with extra environment and flags and waits
-// for the library's a.pdf to show; stop unmounts it with SIGTERM.
-func mountFor(t *testing.T, e *env, env []string, flags ...string) (mnt string, logs *syncBuffer, stop func()) {
+// mountFor starts paperfs mount on mnt (a new directory if "") with extra
+// environment and flags and waits for the library's a.pdf to show; stop
+// unmounts it with SIGTERM.
+func mountFor(t *testing.T, e *env, mnt string, env []string, flags ...string) (_ string, logs *syncBuffer, stop func()) {
 	t.Helper()
 	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
 		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
 	}
-	mnt = filepath.Join(t.TempDir(), "mnt")
-	os.Mkdir(mnt, 0o755)
+	if mnt == "" {
+		mnt = filepath.Join(t.TempDir(), "mnt")
+	}
+	os.MkdirAll(mnt, 0o755)
 	c := e.cmd(append(append([]string{"mount"}, flags...), mnt)...)
 	c.Env = append(c.Env, env...)
 	logs = &syncBuffer{}
@@ -127,11 +139,11 @@ func mountFor(t *testing.T, e *env, env []string, flags ...string) (mnt string, 
 	t.Cleanup(stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(mnt, "all", "a.pdf")); err == nil {
+		if ents, _ := os.ReadDir(filepath.Join(mnt, "all")); len(ents) > 0 {
 			return mnt, logs, stop
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a.pdf never appeared in the mount\n%s", logs)
+			t.Fatalf("the library's PDFs never appeared in the mount\n%s", logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -147,7 +159,7 @@ func TestRefusalNotifications(t *testing.T) {
 	srv := serveNotifications(t, addr)
 	e := newEnv(t)
 	writePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
-	mnt, logs, stop := mountFor(t, e, []string{"DBUS_SESSION_BUS_ADDRESS=" + addr})
+	mnt, logs, stop := mountFor(t, e, "", []string{"DBUS_SESSION_BUS_ADDRESS=" + addr})
 
 	err := os.WriteFile(filepath.Join(mnt, "all", "a.json"), []byte(`{"title": "x", "rating": 9}`), 0o644)
 	if !errors.Is(err, syscall.EINVAL) {
@@ -206,7 +218,7 @@ func TestRefusalNotifications(t *testing.T) {
 
 	// Off with the flag: paperfs sends each notification before it exits,
 	// so none arrived means none was sent.
-	mnt, logs, stop = mountFor(t, e, []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}, "--no-notifications")
+	mnt, logs, stop = mountFor(t, e, "", []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}, "--no-notifications")
 	if err := os.Mkdir(filepath.Join(mnt, "quiet"), 0o755); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("mkdir at the root: %v, want EPERM", err)
 	}
