@@ -94,6 +94,9 @@ func (n *notifier) run() {
 		case r := <-n.in:
 			batch = append(batch, r)
 		case <-n.stop:
+			if rest := n.drain(); len(rest) > 0 {
+				n.send(rest)
+			}
 			return
 		}
 		timer := time.NewTimer(n.burst)
@@ -106,11 +109,24 @@ func (n *notifier) run() {
 				break collect
 			case <-n.stop:
 				timer.Stop()
-				n.send(batch)
+				n.send(append(batch, n.drain()...))
 				return
 			}
 		}
 		n.send(batch)
+	}
+}
+
+// drain takes what is queued without waiting.
+func (n *notifier) drain() []fs.Rejection {
+	var rs []fs.Rejection
+	for {
+		select {
+		case r := <-n.in:
+			rs = append(rs, r)
+		default:
+			return rs
+		}
 	}
 }
 
