@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/fs/fuse"
+	"github.com/paperfs/paperfs/internal/testutil"
 )
 
 // sessionBus starts a private D-Bus session bus (the daemon
@@ -108,9 +111,7 @@ func (f *fakeNotifications) next(t *testing.T, logs fmt.Stringer) note {
 // unmounts it with SIGTERM.
 func mountFor(t *testing.T, e *env, mnt string, env []string, flags ...string) (_ string, logs *syncBuffer, stop func()) {
 	t.Helper()
-	if os.Getenv("PAPERFS_SKIP_FUSE") == "1" {
-		t.Skip("PAPERFS_SKIP_FUSE=1: SKIPPING REAL-MOUNT TEST")
-	}
+	testutil.SkipWithoutFUSE(t)
 	if mnt == "" {
 		mnt = filepath.Join(t.TempDir(), "mnt")
 	}
@@ -158,7 +159,7 @@ func TestRefusalNotifications(t *testing.T) {
 	addr := sessionBus(t)
 	srv := serveNotifications(t, addr)
 	e := newEnv(t)
-	writePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
+	testutil.WritePDF(t, filepath.Join(e.lib, "a.pdf"), "a")
 	mnt, logs, stop := mountFor(t, e, "", []string{"DBUS_SESSION_BUS_ADDRESS=" + addr})
 
 	err := os.WriteFile(filepath.Join(mnt, "all", "a.json"), []byte(`{"title": "x", "rating": 9}`), 0o644)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
@@ -73,7 +74,7 @@ func TestBibtexNoWarnings(t *testing.T) {
 // Importing an export over the library keeps the type of a paper the
 // export wrote as @misc for want of a field.
 func TestImportMiscKeepsType(t *testing.T) {
-	s := openStore(t)
+	s := testutil.OpenStore(t)
 	p, err := s.Create(meta.Paper{Title: "No journal", Authors: []string{"Alan Turing"}, Year: 1936, Type: meta.Article, CiteKey: "turing1936"})
 	if err != nil {
 		t.Fatal(err)
