@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // testPDF is the PDF the tests generate (one writer for every package's
-// tests, in internal/testutil).
+// tests, in meta/testutil).
 type testPDF = testutil.PDF
 
 var pdfEscape = testutil.EscapePDF

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/paperfs/paperfs/internal/fulldisk"
+	"github.com/paperfs/paperfs/meta/fulldisk"
 )
 
 // TestFullDisk: a save on a full disk is a storage error that says

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/paperfs/paperfs/internal/atomicfile"
+	"github.com/paperfs/paperfs/meta/atomicfile"
 	"github.com/paperfs/paperfs/meta"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/paperfs/paperfs/extract/lookup/lookuptest"
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // cfgCmd runs the binary with a config file.

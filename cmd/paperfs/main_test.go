@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 var binary string

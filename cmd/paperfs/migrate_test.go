@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // The README's first command, scripts/mount, on a machine without Go or

@@ -20,7 +20,7 @@ import (
 
 	"github.com/paperfs/paperfs/fs"
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // sessionBus starts a private D-Bus session bus (the daemon

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // startMount starts `paperfs mount` for e and waits until it serves

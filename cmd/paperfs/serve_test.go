@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 func TestWebDAVSettings(t *testing.T) {

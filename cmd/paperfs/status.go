@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/internal/atomicfile"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/atomicfile"
 	"github.com/paperfs/paperfs/meta/library"
 	psync "github.com/paperfs/paperfs/sync"
 )

@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/paperfs/paperfs/internal/atomicfile"
-	"github.com/paperfs/paperfs/internal/fulldisk"
+	"github.com/paperfs/paperfs/meta/atomicfile"
+	"github.com/paperfs/paperfs/meta/fulldisk"
 )
 
 // TestStatusFileFullDisk: writing status.json on a full disk fails with

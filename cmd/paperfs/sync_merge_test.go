@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 	psync "github.com/paperfs/paperfs/sync"
 	"github.com/paperfs/paperfs/sync/synctest"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // TestUserUnitCommand runs the systemd user unit's ExecStart the way the

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // mountProc is a paperfs mount process whose log lines a test can wait on.

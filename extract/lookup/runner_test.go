@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 func create(t *testing.T, s *meta.Store, p meta.Paper) meta.Paper {

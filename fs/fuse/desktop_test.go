@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // TestDirectoryAttrs: what stat, ls -i and ls -a show of the mount's own

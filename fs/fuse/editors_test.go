@@ -16,8 +16,8 @@ import (
 	"time"
 
 	pfs "github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // commandIn runs name in dir, a directory in the mount. The child changes

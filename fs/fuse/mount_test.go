@@ -20,9 +20,9 @@ import (
 	"time"
 
 	pfs "github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/library"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // testMount mounts a fresh library in t.TempDir and unmounts it in

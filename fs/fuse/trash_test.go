@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // gio runs GIO's command line in a D-Bus session of its own, as a file

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	pfs "github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 

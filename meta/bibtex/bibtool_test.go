@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 

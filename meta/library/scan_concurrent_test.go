@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/paperfs/paperfs/internal/testutil"
+	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
 )
 
