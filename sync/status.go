@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/paperfs/paperfs/meta/atomicfile"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/atomicfile"
 )
 
 // Status is what `paperfs status` shows about sync. It holds no

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	pfs "github.com/paperfs/paperfs/fs"
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // inos stats each path under mnt and returns its inode number.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // These tests drive the server with real WebDAV clients, as users do:

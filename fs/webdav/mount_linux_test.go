@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/paperfs/paperfs/fs/fuse"
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // TestBesideMount serves WebDAV and a FUSE mount from one view, as

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 func TestEscape(t *testing.T) {

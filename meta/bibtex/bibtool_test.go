@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // The real bibtex, with the standard style, reads an export of papers with

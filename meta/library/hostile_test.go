@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/libdir"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // scanOne indexes one PDF written at rel and returns its paper.

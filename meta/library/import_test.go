@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // byName is an Extractor that reads metadata from a table keyed by file

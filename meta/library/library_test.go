@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 func setup(t testing.TB) (*Library, *meta.Store) {

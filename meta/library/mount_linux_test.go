@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // A library folder that is a mount point of its own (a cloud drive) and is

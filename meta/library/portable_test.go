@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // tree lists the library folder's files as "path=content".

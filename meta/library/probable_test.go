@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 func TestProbableDuplicates(t *testing.T) {

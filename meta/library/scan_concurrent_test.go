@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/paperfs/paperfs/meta/testutil"
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 )
 
 // TestScanConcurrent: two scans at once (a mount's watch and `paperfs
