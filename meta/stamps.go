@@ -1,26 +1,54 @@
 package meta
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/buntdb"
 )
 
-// pStamp keys what this device last saw of a paper's PDF: fs:<id> -> an
-// opaque stamp (see SetFileStamps). Stamps are local: never synced, never
-// part of a paper, never in a snapshot.
+// pStamp keys what this device last saw of papers' PDFs (see
+// SetFileStamps). Stamps are local: never synced, never part of a paper,
+// never in a snapshot. They are kept in buckets, fs:<first two characters
+// of the id> -> lines of "<id> <stamp>", not a key per paper: buntdb
+// spends about a hundred bytes of memory on each key, for the life of a
+// mount. (A key fs:<id> of one stamp, as the first version kept them, is
+// still read, and goes when the stamp is next set.)
 const pStamp = "fs:"
+
+// stampBucket is the key of the bucket holding id's stamp.
+func stampBucket(id string) string {
+	if len(id) > 2 {
+		id = id[:2]
+	}
+	return pStamp + id
+}
+
+// parseStamps adds the stamps of a bucket's value to out.
+func parseStamps(v string, out map[string]string) {
+	for line := range strings.Lines(v) {
+		if id, stamp, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " "); ok {
+			out[id] = stamp
+		}
+	}
+}
 
 // FileStamps returns the file stamps by paper id.
 func (s *Store) FileStamps() (map[string]string, error) {
 	out := map[string]string{}
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		return tx.AscendGreaterOrEqual("", pStamp, func(k, v string) bool {
-			id, ok := strings.CutPrefix(k, pStamp)
-			if ok {
-				out[id] = v
+			suffix, ok := strings.CutPrefix(k, pStamp)
+			if !ok {
+				return false
 			}
-			return ok
+			if len(suffix) > 2 {
+				out[suffix] = v // a stamp of the first version's
+			} else {
+				parseStamps(v, out)
+			}
+			return true
 		})
 	})
 	return out, err
@@ -34,18 +62,41 @@ func (s *Store) SetFileStamps(stamps map[string]string) error {
 	if len(stamps) == 0 {
 		return nil
 	}
+	buckets := map[string][]string{}
+	for id := range stamps {
+		buckets[stampBucket(id)] = append(buckets[stampBucket(id)], id)
+	}
 	return s.write(func(tx *buntdb.Tx, _ *writer) error {
-		for id, v := range stamps {
-			var err error
-			if v == "" {
-				_, err = tx.Delete(pStamp + id)
-				if err == buntdb.ErrNotFound {
-					err = nil
-				}
-			} else {
-				_, _, err = tx.Set(pStamp+id, v, nil)
+		for key, ids := range buckets {
+			cur := map[string]string{}
+			v, err := tx.Get(key)
+			if err != nil && err != buntdb.ErrNotFound {
+				return err
 			}
-			if err != nil {
+			parseStamps(v, cur)
+			for _, id := range ids {
+				if stamps[id] == "" {
+					delete(cur, id)
+				} else {
+					cur[id] = stamps[id]
+				}
+				if len(id) > 2 {
+					if _, err := tx.Delete(pStamp + id); err != nil && err != buntdb.ErrNotFound {
+						return err
+					}
+				}
+			}
+			if len(cur) == 0 {
+				if _, err := tx.Delete(key); err != nil && err != buntdb.ErrNotFound {
+					return err
+				}
+				continue
+			}
+			var b strings.Builder
+			for _, id := range slices.Sorted(maps.Keys(cur)) {
+				b.WriteString(id + " " + cur[id] + "\n")
+			}
+			if _, _, err := tx.Set(key, b.String(), nil); err != nil {
 				return err
 			}
 		}

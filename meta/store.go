@@ -523,11 +523,14 @@ func (s *Store) init(opts Options) error {
 func (s *Store) loadIndex() error {
 	var bad []string
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		n, err := tx.Len()
-		if err != nil {
+		// The index's maps are sized for the papers: counting their
+		// keys costs a walk, and sizing for every key (file stamps, the
+		// op queue) would double the maps.
+		n := 0
+		if err := ascendPrefix(tx, pRecord, func(string, string) bool { n++; return true }); err != nil {
 			return err
 		}
-		s.idx = newIndex(n) // about one key per paper
+		s.idx = newIndex(n)
 		return s.idx.load(func(fn func(id, entry string) bool) error {
 			return ascendPrefix(tx, pRecord, func(id, v string) bool {
 				entry, _, _ := splitStored(v)

@@ -1,0 +1,67 @@
+package meta
+
+import (
+	"maps"
+	"path/filepath"
+	"testing"
+
+	"github.com/tidwall/buntdb"
+)
+
+// TestFileStamps: stamps set, changed and removed come back as set, from
+// their buckets and from a key of the first version's.
+func TestFileStamps(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "meta.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A stamp as the first version kept it, one key per paper.
+	if err := s.write(func(tx *buntdb.Tx, _ *writer) error {
+		_, _, err := tx.Set(pStamp+"aaold0000000", "1 2", nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"aaold0000000": "1 2"}
+	check := func(what string) {
+		t.Helper()
+		got, err := s.FileStamps()
+		if err != nil || !maps.Equal(got, want) {
+			t.Fatalf("%s: %v, %v; want %v", what, got, err, want)
+		}
+	}
+	check("the first version's key")
+	set := func(m map[string]string) {
+		t.Helper()
+		if err := s.SetFileStamps(m); err != nil {
+			t.Fatal(err)
+		}
+		for id, v := range m {
+			if v == "" {
+				delete(want, id)
+			} else {
+				want[id] = v
+			}
+		}
+	}
+	set(map[string]string{"aa0000000001": "10 100", "aa0000000002": "20 200", "zz0000000003": "30 300"})
+	check("set")
+	set(map[string]string{"aa0000000001": "11 110", "aa0000000002": "", "aaold0000000": "5 6"})
+	check("changed and removed")
+	set(map[string]string{"zz0000000003": ""})
+	check("a bucket emptied")
+	n := 0
+	s.db.View(func(tx *buntdb.Tx) error {
+		return tx.AscendGreaterOrEqual("", pStamp, func(k, v string) bool {
+			if len(k) > len(pStamp) && k[:len(pStamp)] == pStamp {
+				n++
+				return true
+			}
+			return false
+		})
+	})
+	if n != 1 {
+		t.Errorf("%d stamp keys, want 1 bucket (the old key replaced, the emptied bucket gone)", n)
+	}
+}
