@@ -100,29 +100,7 @@ func TestConvergence(t *testing.T) {
 				s := ss[rng.IntN(len(ss))]
 				id := ids[rng.IntN(len(ids))]
 				_, err := s.Update(id, func(p *Paper) error {
-					switch rng.IntN(7) {
-					case 5:
-						editConfidence(rng, p)
-					case 6:
-						p.Note = []string{"", "n1", "n2"}[rng.IntN(3)] // "" empties it
-					case 0:
-						p.Title = fmt.Sprintf("T%d-%s", step, s.Device())
-					case 1:
-						p.Year = 1990 + rng.IntN(30)
-					case 2:
-						p.Tags = append(p.Tags, tags[rng.IntN(3)])
-					case 3:
-						if len(p.Tags) > 0 {
-							p.Tags = slices.Delete(p.Tags, 0, 1)
-						}
-					case 4:
-						now := base
-						if p.Trashed == nil {
-							p.Trashed = &now
-						} else {
-							p.Trashed = nil
-						}
-					}
+					randomEdit(rng, p, step, tags, base)
 					return nil
 				})
 				if err != nil {
@@ -140,6 +118,39 @@ func TestConvergence(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// randomEdit makes one random edit of p, as a user of any device might:
+// each field set or emptied, tags and folders joined and left, the trash
+// entered and left, confidence entries changed. The convergence tests of
+// ops and snapshots draw from it.
+func randomEdit(rng *rand.Rand, p *Paper, step int, words []string, now time.Time) {
+	switch rng.IntN(10) {
+	case 0:
+		p.Title = fmt.Sprintf("title %d", step)
+	case 1:
+		p.Year = 1990 + rng.IntN(30)
+	case 2, 3:
+		p.Tags = append(p.Tags, words[rng.IntN(len(words))])
+	case 4:
+		if len(p.Tags) > 0 {
+			p.Tags = slices.Delete(p.Tags, 0, 1)
+		}
+	case 5:
+		p.Folders = []string{words[rng.IntN(len(words))]}
+	case 6:
+		if p.Trashed == nil {
+			p.Trashed = &now
+		} else {
+			p.Trashed = nil
+		}
+	case 7:
+		editConfidence(rng, p)
+	case 8:
+		p.Rating = rng.IntN(3) // 0 empties it
+	case 9:
+		p.Note = []string{"", "n1", "n2"}[rng.IntN(3)] // "" empties it
 	}
 }
 

@@ -79,31 +79,7 @@ func (w *snapshotWorld) edit(i, step int) {
 	} else {
 		id := ids[w.rng.IntN(len(ids))]
 		_, err := s.Update(id, func(p *Paper) error {
-			switch w.rng.IntN(9) {
-			case 7:
-				editConfidence(w.rng, p)
-			case 8:
-				p.Rating = w.rng.IntN(3) // 0 empties it
-			case 0:
-				p.Title = fmt.Sprintf("title %d", step)
-			case 1:
-				p.Year = 1990 + w.rng.IntN(30)
-			case 2, 3:
-				p.Tags = append(p.Tags, words[w.rng.IntN(4)])
-			case 4:
-				if len(p.Tags) > 0 {
-					p.Tags = slices.Delete(p.Tags, 0, 1)
-				}
-			case 5:
-				p.Folders = []string{words[w.rng.IntN(4)]}
-			case 6:
-				now := time.Date(2025, 1, 1, 0, 0, step, 0, time.UTC)
-				if p.Trashed == nil {
-					p.Trashed = &now
-				} else {
-					p.Trashed = nil
-				}
-			}
+			randomEdit(w.rng, p, step, words, time.Date(2025, 1, 1, 0, 0, step, 0, time.UTC))
 			return nil
 		})
 		if err != nil {
