@@ -87,7 +87,9 @@ func TestMigratePaperlib(t *testing.T) {
 	if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "imported 0, updated 1") {
 		t.Fatalf("rerun: %v\n%s", err, out)
 	}
-	if out := e.run("export"); !strings.Contains(out, "@inproceedings{vaswani2017attention,") {
+	// A conference paper with no venue is cited as @misc, which bibtex
+	// takes without a warning (@inproceedings needs a booktitle).
+	if out := e.run("export"); !strings.Contains(out, "@misc{vaswani2017attention,") {
 		t.Fatalf("export after migration:\n%s", out)
 	}
 	// Credentials never reach the output, even in errors.
