@@ -261,6 +261,10 @@ func TitleSimilarity(a, b string) float64 {
 	return similarity([]rune(Normalize(a)), []rune(Normalize(b)))
 }
 
+// Similarity is 1 - edit distance / the longer length, over the runes of
+// a and b as they are (TitleSimilarity normalises first).
+func Similarity(a, b string) float64 { return similarity([]rune(a), []rune(b)) }
+
 func similarity(ra, rb []rune) float64 {
 	if len(ra) == 0 && len(rb) == 0 {
 		return 1

@@ -22,6 +22,7 @@ import (
 	"unicode"
 
 	"github.com/paperfs/paperfs/extract"
+	"github.com/paperfs/paperfs/meta/match"
 )
 
 type entry struct {
@@ -133,7 +134,7 @@ func run(truthPath, only, half string, verbose bool, timeout time.Duration, out 
 func score(r *row) {
 	got, want := normalize(r.res.Title), normalize(r.e.Title)
 	r.exact = got == want
-	r.sim = similarity(got, want)
+	r.sim = match.Similarity(got, want)
 	if len(r.e.Authors) > 0 {
 		r.hasF1 = true
 		r.f1 = f1(families(r.res.Authors), families(r.e.Authors))
@@ -457,31 +458,6 @@ func normalize(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// similarity is 1 - Levenshtein distance / length of the longer string.
-func similarity(a, b string) float64 {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) == 0 && len(rb) == 0 {
-		return 1
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := prev[j-1]
-			if ra[i-1] != rb[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return 1 - float64(prev[len(rb)])/float64(max(len(ra), len(rb)))
 }
 
 // families are the normalised last words of names.
