@@ -159,14 +159,7 @@ func exists(path string) bool { _, err := os.Stat(path); return err == nil }
 // this device's own (missing) or this device's clock (modified).
 func readSidecar(t testing.TB, path string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v\n%s", path, err, b)
-	}
+	m := readSidecarRaw(t, path)
 	delete(m, "missing")
 	delete(m, "modified")
 	return m
