@@ -108,10 +108,10 @@ func TestSimilarity(t *testing.T) {
 	if got := normalize("  Deep  Learning: A Survey!"); got != "deep learning a survey" {
 		t.Errorf("normalize = %q", got)
 	}
-	if s := similarity("kitten", "sitting"); s < 0.57 || s > 0.58 {
-		t.Errorf("similarity(kitten, sitting) = %v, want 1-3/7", s)
+	if s := Similarity("kitten", "sitting"); s < 0.57 || s > 0.58 {
+		t.Errorf("Similarity(kitten, sitting) = %v, want 1-3/7", s)
 	}
-	if similarity("", "") != 1 {
+	if Similarity("", "") != 1 {
 		t.Error("similarity of empty strings should be 1")
 	}
 }

@@ -130,7 +130,7 @@ func sameTitle(cover, next *pageInfo) (string, bool) {
 	if len(na) < 8 || len(nb) < 8 {
 		return "", false
 	}
-	ok := strings.Contains(na, nb) || strings.Contains(nb, na) || similarity(na, nb) >= 0.8
+	ok := strings.Contains(na, nb) || strings.Contains(nb, na) || Similarity(na, nb) >= 0.8
 	return tidyTitle(ta.text), ok
 }
 
@@ -177,7 +177,7 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 		}
 		return t, confLikely, best.first, best.last
 	}
-	sim := similarity(normalize(t), normalize(infoTitle))
+	sim := Similarity(normalize(t), normalize(infoTitle))
 	switch {
 	case sim >= 0.8:
 		return t, confConfident, best.first, best.last
@@ -191,7 +191,7 @@ func (d *doc) title(pi *pageInfo, lines []*line) (title string, conf float64, ti
 	// largest text was something else (a logo, a journal name).
 	for i := range blocks {
 		b := &blocks[i]
-		if similarity(normalize(tidyTitle(b.text)), normalize(infoTitle)) >= 0.8 {
+		if Similarity(normalize(tidyTitle(b.text)), normalize(infoTitle)) >= 0.8 {
 			return tidyTitle(b.text), confConfident, b.first, b.last
 		}
 	}
@@ -1042,9 +1042,12 @@ func normalize(s string) string {
 	return b.String()
 }
 
-// similarity is 1 - edit distance / longer length, over runes.
-func similarity(a, b string) float64 {
-	ra, rb := []rune(a), []rune(b)
+// Similarity is 1 - edit distance / longer length, over runes.
+func Similarity(a, b string) float64 { return SimilarityRunes([]rune(a), []rune(b)) }
+
+// SimilarityRunes is Similarity of strings already made runes, for callers
+// that compare one string with many.
+func SimilarityRunes(ra, rb []rune) float64 {
 	if len(ra) == 0 && len(rb) == 0 {
 		return 1
 	}

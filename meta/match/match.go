@@ -6,6 +6,7 @@
 package match
 
 import (
+	"github.com/paperfs/paperfs/extract"
 	"slices"
 	"strings"
 	"unicode"
@@ -83,7 +84,7 @@ func (p *Prepared) FirstFamily() string {
 
 // ComparePrepared scores a against b.
 func ComparePrepared(a, b *Prepared) Score {
-	s := Score{Title: similarity(a.title, b.title), Authors: -1, YearDiff: -1,
+	s := Score{Title: extract.SimilarityRunes(a.title, b.title), Authors: -1, YearDiff: -1,
 		NumbersDiffer: !slices.Equal(a.numbers, b.numbers)}
 	if len(a.families) > 0 && len(b.families) > 0 {
 		s.FirstAuthor = a.families[0] == b.families[0]
@@ -258,37 +259,7 @@ func Normalize(s string) string {
 // TitleSimilarity is 1 - the Levenshtein distance of the normalised titles
 // over the longer one's length.
 func TitleSimilarity(a, b string) float64 {
-	return similarity([]rune(Normalize(a)), []rune(Normalize(b)))
-}
-
-// Similarity is 1 - edit distance / the longer length, over the runes of
-// a and b as they are (TitleSimilarity normalises first).
-func Similarity(a, b string) float64 { return similarity([]rune(a), []rune(b)) }
-
-func similarity(ra, rb []rune) float64 {
-	if len(ra) == 0 && len(rb) == 0 {
-		return 1
-	}
-	if len(ra) == 0 || len(rb) == 0 {
-		return 0
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := prev[j-1]
-			if ra[i-1] != rb[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return 1 - float64(prev[len(rb)])/float64(max(len(ra), len(rb)))
+	return extract.Similarity(Normalize(a), Normalize(b))
 }
 
 // Family is an author's normalised family name without particles ("van

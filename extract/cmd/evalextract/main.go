@@ -22,7 +22,6 @@ import (
 	"unicode"
 
 	"github.com/paperfs/paperfs/extract"
-	"github.com/paperfs/paperfs/meta/match"
 )
 
 type entry struct {
@@ -134,7 +133,7 @@ func run(truthPath, only, half string, verbose bool, timeout time.Duration, out 
 func score(r *row) {
 	got, want := normalize(r.res.Title), normalize(r.e.Title)
 	r.exact = got == want
-	r.sim = match.Similarity(got, want)
+	r.sim = extract.Similarity(got, want)
 	if len(r.e.Authors) > 0 {
 		r.hasF1 = true
 		r.f1 = f1(families(r.res.Authors), families(r.e.Authors))
