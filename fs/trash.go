@@ -97,16 +97,44 @@ func (d Dir) lookupTrash(name string) (Node, error) {
 	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
 		return n, nil
 	}
-	files, err := d.Files()
-	if err != nil {
-		return nil, err
+	file, ok := name, true
+	if d.View.Kind == fmInfo {
+		file, ok = strings.CutSuffix(name, ".trashinfo")
 	}
-	for _, f := range files {
-		if f.Name == name {
-			return f.Node, nil
+	id := ""
+	if ok {
+		id = d.fs.trashedAs(file)
+	}
+	if id == "" || d.fs.fmHidden(id) {
+		return nil, errNotFound(d.path(name))
+	}
+	if d.View.Kind == fmFiles {
+		return PDF{fs: d.fs, ID: id}, nil
+	}
+	return d.fs.trashInfo(id, name), nil
+}
+
+// trashedAs finds the trashed paper whose file in a file manager's trash
+// is named file (see fmName): one the file manager named, or one by its
+// name in trash/. It costs a store lookup, not a listing of the trash.
+func (f *FS) trashedAs(file string) string {
+	f.mu.Lock()
+	for id, n := range f.fmNames {
+		if n == file {
+			f.mu.Unlock()
+			return id
 		}
 	}
-	return nil, errNotFound(d.path(name))
+	f.mu.Unlock()
+	base, ext, ok := SplitExt(file)
+	if !ok || ext != ExtPDF {
+		return ""
+	}
+	e, err := f.store.Lookup(meta.View{Kind: meta.Trash}, base)
+	if err != nil || f.fmName(e) != file {
+		return ""
+	}
+	return e.ID
 }
 
 // fmName is a trashed paper's name in files/: the one the file manager
