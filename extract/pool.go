@@ -50,6 +50,9 @@ func (p *Pool) run(ctx context.Context, req request) (Result, error) {
 	if cerr := ctx.Err(); cerr != nil {
 		return res, cerr
 	}
+	if err == nil {
+		res = p.improve(ctx, req, res)
+	}
 	return res, err
 }
 

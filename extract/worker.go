@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type Runner struct {
 	Exe     string   // program to run as the worker; default os.Args[0]
 	Args    []string // args that make Exe act as the worker, default []string{"__extract-worker"}
 	Timeout time.Duration
+	// OCR, if set, reads page 1 of a PDF whose text cannot be read (a
+	// scan, bitmap fonts) after the worker found no title in it.
+	OCR *OCR
 }
 
 // workerReply is one line the worker writes on stdout.
@@ -85,6 +89,9 @@ func (r Runner) Files(ctx context.Context, paths []string, done func(path string
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if err == nil {
+			res = r.improve(ctx, request{name: path}, res)
 		}
 		done(path, res, err)
 	}
@@ -157,9 +164,37 @@ func (r Runner) start() (*worker, error) {
 // file whose bytes are sent to it (the caller opened it safely: a worker
 // never resolves a path in the library folder, where a symlink could be
 // swapped in between the caller's check and the worker's open).
+// improve reads page 1 by OCR when the worker found no title on it.
+func (r Runner) improve(ctx context.Context, req request, res Result) Result {
+	if r.OCR == nil || !Unreadable(res) {
+		return res
+	}
+	data, err := req.bytes()
+	if err != nil {
+		res.Problems = append(res.Problems, "OCR of page 1: "+err.Error())
+		return res
+	}
+	return r.OCR.Improve(ctx, res, data, filepath.Base(req.name))
+}
+
 type request struct {
 	name string   // the file's path or name, for the fallback title and messages
 	file *os.File // nil: the worker opens name
+}
+
+// bytes reads the request's file again, from its start.
+func (req request) bytes() ([]byte, error) {
+	if req.file == nil {
+		return readFile(req.name)
+	}
+	if _, err := req.file.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", req.name, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(req.file, maxFileSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.name, err)
+	}
+	return data, nil
 }
 
 // header is what precedes a file's bytes on the worker's stdin.

@@ -136,7 +136,7 @@ func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.pool = extractPool()
+	a.pool = extractPool(cfg.Import.OCR == nil || *cfg.Import.OCR, log)
 	a.lib, err = library.Open(libDir, a.store, poolExtractor(a.pool), log)
 	if err == nil {
 		if perr := a.lib.SetNamePattern(cfg.Import.NamePattern); perr != nil {
@@ -170,13 +170,21 @@ func (a *app) close() error {
 
 // extractPool runs metadata extraction in worker processes (this binary
 // run as `paperfs __extract-worker`), so a hostile PDF can neither crash
-// nor hang paperfs; workers are kept between files.
-func extractPool() *extract.Pool {
+// nor hang paperfs; workers are kept between files. With ocr, a PDF
+// whose first page has no readable text (a scan, bitmap fonts) is read by
+// OCR when pdftoppm and tesseract are installed.
+func extractPool(ocr bool, log *slog.Logger) *extract.Pool {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
 	}
-	return &extract.Pool{Runner: extract.Runner{Exe: exe, Args: []string{workerCommand}, Timeout: 20 * time.Second}}
+	r := extract.Runner{Exe: exe, Args: []string{workerCommand}, Timeout: 20 * time.Second}
+	if ocr {
+		if r.OCR, err = extract.LookOCR(); err != nil {
+			log.Debug("scanned PDFs keep their file name as title", "why", err)
+		}
+	}
+	return &extract.Pool{Runner: r}
 }
 
 func poolExtractor(pool *extract.Pool) library.Extractor {

@@ -38,6 +38,9 @@ type Config struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
 		NamePattern string `json:"name_pattern,omitempty"`
+		// OCR: false keeps scanned PDFs from being read by OCR (pdftoppm
+		// and tesseract, used when installed).
+		OCR *bool `json:"ocr,omitempty"`
 	} `json:"import"`
 
 	path string // where it was read from, "" if none

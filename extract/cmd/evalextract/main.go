@@ -40,12 +40,13 @@ func main() {
 	only := flag.String("only", "", "evaluate only entries whose file name contains this")
 	timeout := flag.Duration("timeout", extract.DefaultTimeout, "per-file deadline of the extraction worker")
 	half := flag.String("half", "", "evaluate only half A or B of the corpus (a fixed split by a hash of the file name), to tune on one and check on the other")
+	ocr := flag.Bool("ocr", true, "read pages without readable text with OCR (pdftoppm and tesseract), as import does when they are installed")
 	flag.Parse()
 	if *half != "" && *half != "A" && *half != "B" {
 		fmt.Fprintln(os.Stderr, "evalextract: -half must be A or B")
 		os.Exit(2)
 	}
-	if err := run(*truthPath, *only, *half, *verbose, *timeout, os.Stdout); err != nil {
+	if err := run(*truthPath, *only, *half, *verbose, *ocr, *timeout, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "evalextract:", err)
 		os.Exit(1)
 	}
@@ -60,13 +61,14 @@ type row struct {
 	f1                float64
 	hasF1             bool
 	inproc, worker    time.Duration
+	ocr               time.Duration // OCR of page 1, 0 if not needed
 	pdftotext         time.Duration
 	pdftotextFailed   bool
 	yearOK, yearKnown bool
 	half              string // "A" or "B"
 }
 
-func run(truthPath, only, half string, verbose bool, timeout time.Duration, out io.Writer) error {
+func run(truthPath, only, half string, verbose, ocr bool, timeout time.Duration, out io.Writer) error {
 	raw, err := os.ReadFile(truthPath)
 	if err != nil {
 		return err
@@ -84,6 +86,12 @@ func run(truthPath, only, half string, verbose bool, timeout time.Duration, out 
 		return err
 	}
 	runner := extract.Runner{Exe: exe, Timeout: timeout}
+	var reader *extract.OCR
+	if ocr {
+		if reader, err = extract.LookOCR(); err != nil {
+			return fmt.Errorf("%w (or pass -ocr=false)", err)
+		}
+	}
 	dir := filepath.Dir(truthPath)
 	var rows []row
 	var paths []string
@@ -100,6 +108,11 @@ func run(truthPath, only, half string, verbose bool, timeout time.Duration, out 
 		}
 		r.res, r.err = extract.Bytes(context.Background(), data, filepath.Base(path))
 		r.inproc = time.Since(start)
+		if reader != nil && extract.Unreadable(r.res) {
+			start := time.Now()
+			r.res = reader.Improve(context.Background(), r.res, data, filepath.Base(path))
+			r.ocr = time.Since(start)
+		}
 		score(&r)
 		rows = append(rows, r)
 		paths = append(paths, path)
@@ -205,6 +218,15 @@ func report(rows []row, verbose bool, out io.Writer) {
 	fmt.Fprintf(out, "year accuracy:                  %s\n", pct(all.yearOK, all.years))
 	fmt.Fprintf(out, "median time per file: extract.Bytes in-process %.1f ms, extract worker process %.1f ms, pdftotext -f 1 -l 1 %.1f ms\n",
 		ms(median(inproc)), ms(median(worker)), ms(median(ptt)))
+	var ocr []time.Duration
+	for _, r := range rows {
+		if r.ocr > 0 {
+			ocr = append(ocr, r.ocr)
+		}
+	}
+	if len(ocr) > 0 {
+		fmt.Fprintf(out, "pages without readable text, read by OCR: %d, median %.1f s each\n", len(ocr), median(ocr).Seconds())
+	}
 
 	var byHalf [2][]row
 	for _, r := range rows {
