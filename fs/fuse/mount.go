@@ -95,7 +95,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 			Options:       permissionOptions(mo.AllowOther),
 			Debug:         mo.Debug,
 			MaxWrite:      1 << 20,
-			MaxReadAhead:  1 << 20,
+			MaxReadAhead:  maxReadAhead,
 			// The kernel sends READDIRPLUS, which makes an inode per
 			// name, only when the names are then looked up (ls -l, a
 			// file manager), not for a listing of names alone (find,
@@ -218,3 +218,12 @@ func (m *Mount) Detach() error {
 	}
 	return nil
 }
+
+// maxReadAhead is the most a PDF read through FUSE asks of paperfs in one
+// request once the kernel reads ahead that far (as root, raiseReadahead).
+// go-fuse splices a read's bytes from the PDF to /dev/fuse through a pipe
+// that holds at most /proc/sys/fs/pipe-max-size (1 MiB by default) and
+// must also take the reply's header, a page and 16 bytes: 1 MiB requests
+// did not fit, so every one was copied through user space instead and
+// logged a line ("trySplice: ... max pipe size"). 254 pages fit.
+const maxReadAhead = 254 << 12

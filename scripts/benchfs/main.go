@@ -161,13 +161,23 @@ func (b *bench) read(mib int) {
 		mnt := filepath.Join(b.dir, "readmnt")
 		cmd, _ := b.mount(lib, data, mnt, mode.extra...)
 		var native, mounted, nativeWarm, mountedWarm []time.Duration
+		var nativeFolio, mountFolio float64
+		var nerr, merr error
 		for i := 0; i < b.runs; i++ {
 			dropCaches()
 			native = append(native, readAll(path))
 			nativeWarm = append(nativeWarm, readAll(path))
+			// The page cache as the second read found it.
+			nativeFolio, nerr = folioKiB(path, 16384)
 			dropCaches()
 			mounted = append(mounted, readAll(filepath.Join(mnt, "all", "Big.pdf")))
 			mountedWarm = append(mountedWarm, readAll(filepath.Join(mnt, "all", "Big.pdf")))
+			mountFolio, merr = folioKiB(filepath.Join(mnt, "all", "Big.pdf"), 16384)
+		}
+		if nerr == nil && merr == nil {
+			fmt.Printf("read (%s): page-cache folios of the first 64 MiB, mean: native %.0f KiB, mount %.0f KiB\n", mode.name, nativeFolio, mountFolio)
+		} else {
+			fmt.Printf("read (%s): page-cache folio sizes unknown: %v %v\n", mode.name, nerr, merr)
 		}
 		unmount(cmd)
 		mb := float64(st.Size()) / (1 << 20)
