@@ -107,6 +107,11 @@ type Options struct {
 	// OnRefusal, if set, hears of every refusal as it is logged (a desktop
 	// notifier, say). It is called with no lock held and must not block.
 	OnRefusal func(Rejection)
+	// ReadOnly, if set, says whether this device may write the library:
+	// an error (the reason, e.g. that its database user may only read)
+	// makes every write in the view answer ErrReadOnlyLibrary (see
+	// readonly.go). It is asked at each write and must be quick.
+	ReadOnly func() error
 }
 
 // FS is one library's view.
@@ -293,6 +298,9 @@ func (f *FS) reject(id, file string, data []byte, err error) {
 	msg := "sidecar save rejected; the metadata is unchanged, fix the file and save again"
 	if !errors.Is(err, meta.ErrInvalid) && !errors.Is(err, meta.ErrReadOnly) {
 		msg = "sidecar save failed: the metadata could not be stored (not a problem of the file); your text is kept"
+	}
+	if errors.Is(err, ErrReadOnlyLibrary) {
+		msg = "sidecar save refused: the library is read-only for this device; your text is kept"
 	}
 	f.log.Error(msg, slog.String("file", file), slog.String("problem", r.Problem), slog.String("kept", r.Kept))
 	f.addRejection(r)

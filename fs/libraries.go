@@ -1,0 +1,35 @@
+package fs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrCrossLibrary: a rename or link between two libraries' views (the
+// personal one and shared/<name>/ in one mount). Each library is its own
+// store and folder, so nothing can move between them in place: mv then
+// copies and deletes, as between two filesystems (EXDEV), and a PDF copied
+// into another library's view is imported there. EXDEV, 502.
+var ErrCrossLibrary = errors.New("between two libraries")
+
+// crossLibrary is the error of a rename from one library's view into
+// another's.
+func crossLibrary(from, to string) error {
+	return fmt.Errorf("moving %s to %s: %w (a paper is copied into another library, not moved)", from, to, ErrCrossLibrary)
+}
+
+// sameLibrary refuses to link into this library's view a paper's file
+// from another library's.
+func (f *FS) sameLibrary(n Node, file string) error {
+	var of *FS
+	switch t := n.(type) {
+	case PDF:
+		of = t.fs
+	case *Sidecar:
+		of = t.fs
+	}
+	if of != nil && of != f {
+		return fmt.Errorf("linking %s: %w (copy the PDF instead)", file, ErrCrossLibrary)
+	}
+	return nil
+}
