@@ -112,6 +112,10 @@ type Options struct {
 	// makes every write in the view answer ErrReadOnlyLibrary (see
 	// readonly.go). It is asked at each write and must be quick.
 	ReadOnly func() error
+	// Origin, if set, finds the paper whose PDF has this SHA-256 in
+	// another library served beside this one: a PDF copied from it is
+	// imported with that paper's metadata (see carry.go).
+	Origin func(sha256 string) (meta.Paper, bool)
 }
 
 // FS is one library's view.

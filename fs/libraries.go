@@ -33,3 +33,14 @@ func (f *FS) sameLibrary(n Node, file string) error {
 	}
 	return nil
 }
+
+// SharedDir is the directory at the top of the mount holding the other
+// libraries' views, one directory each named as the library is in the
+// config: shared/<name>/all/, shared/<name>/tags/, ...
+const SharedDir = "shared"
+
+// SharedRefusal is the refusal of making, removing or renaming a library
+// in shared/: libraries are added in the config file.
+func (f *FS) SharedRefusal(name string) error {
+	return f.refuse(SharedDir+"/"+name, "shared/ holds the libraries named in the config file; add or remove one there (\"libraries\")", ErrNotPermitted)
+}
