@@ -17,7 +17,7 @@ func TestCarried(t *testing.T) {
 	from := meta.Paper{ID: "lab1", Title: "Attention", Authors: []string{"A. Vaswani"}, Year: 2017, Venue: "NeurIPS",
 		DOI: "10.1/x", ArXiv: "1706.03762", Tags: []string{"transformers", "ml"}, Folders: []string{"reading group"},
 		Rating: 4, Note: "read in week 3", CiteKey: "vaswani2017", Abstract: "abs",
-		File:  meta.File{Path: "lab/attention.pdf", SHA256: "aa"}, Added: added, Modified: added, Trashed: &trashed,
+		File: meta.File{Path: "lab/attention.pdf", SHA256: "aa"}, Added: added, Modified: added, Trashed: &trashed,
 		Supplementary: []string{"lab/code.zip"}, Provenance: map[string]string{"title": meta.SourceCrossref}}
 	into := meta.Paper{ID: "me1", Title: "attention.pdf", Tags: []string{"ml", "todo"}, Folders: []string{"inbox"},
 		CiteKey: "attention", File: meta.File{Path: "attention.pdf", SHA256: "aa"}, Added: added.Add(48 * time.Hour)}
