@@ -73,7 +73,11 @@ func resolve(g *globalOptions) (cfg *Config, libDir, dataDir string, err error) 
 		return nil, "", "", err
 	}
 	if g.Library != "" {
-		cfg.Library = g.Library
+		if l := cfg.library(g.Library); l != nil {
+			cfg = cfg.forLibrary(l) // --library NAME: a shared library
+		} else {
+			cfg.Library = g.Library
+		}
 	}
 	if g.DataDir != "" {
 		cfg.DataDir = g.DataDir
