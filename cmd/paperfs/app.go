@@ -50,6 +50,9 @@ type app struct {
 	// engine is the sync engine running in a serving process (nil while
 	// none runs, or without a server).
 	engine *psync.Engine
+	// syncing is engine for the view's read-only check, which FUSE
+	// handlers make while runLibrary starts it (see readOnly).
+	syncing atomic.Pointer[psync.Engine]
 	// borrowed: the app of the process serving the library, lent to a
 	// command run for another process; close leaves it open.
 	borrowed bool
