@@ -202,7 +202,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		func(l *servedLibrary) frontend { return sharedFS[l] })
 	stopDAV := func() {}
 	if opts.WebDAV != "" {
-		if stopDAV, err = serveWebDAV(a, view, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
+		if stopDAV, err = serveWebDAV(a, view, libs, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
 			stopBG()
 			wg.Wait()
 			stopShared()

@@ -105,8 +105,9 @@ func othersThan(a *app, all []*app) []*app {
 
 // serveShared starts, for each shared library, what the personal one runs
 // while served: the commands run beside it, sync, the folder's watch,
-// backups and the status file. A library whose sync cannot start is
-// logged; the others go on. stop stops them all, waiting for them.
+// backups and, given mi (a mount's), the status file. A library whose
+// sync cannot start is logged; the others go on. stop stops them all,
+// waiting for them.
 func serveShared(bg context.Context, g *globalOptions, libs []*servedLibrary, mi func(l *servedLibrary) *mountInfo,
 	inUse func(l *servedLibrary) func() time.Time, fsys func(l *servedLibrary) frontend) (stop func()) {
 	var wg sync.WaitGroup
@@ -118,11 +119,13 @@ func serveShared(bg context.Context, g *globalOptions, libs []*servedLibrary, mi
 			l.app.log.Error("the shared library is served without sync", "err", err)
 			stopSync = func() error { return nil }
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			publishStatus(bg, l.app, mi(l), l.view, fsys(l))
-		}()
+		if mi != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				publishStatus(bg, l.app, mi(l), l.view, fsys(l))
+			}()
+		}
 		stops = append(stops, func() {
 			stopCLI()
 			if err := stopSync(); err != nil {
