@@ -51,6 +51,10 @@ folders/<folder>/, untagged/, trash/ and missing/ (papers whose PDF is not in
 this device's library folder). PDFs added to, moved in or removed from the
 library folder show up without a restart.
 
+The shared libraries of the config file ("libraries") show under
+shared/<name>/, each with its own views, sync and .paperfs/errors; copying a
+PDF between libraries imports it with its metadata.
+
 As root the filesystem is mounted directly; other users need fusermount3
 (Debian/Ubuntu: apt-get install fuse3).`,
 		Example: `  paperfs --library ~/Papers mount ~/papers`,

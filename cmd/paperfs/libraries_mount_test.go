@@ -25,7 +25,10 @@ func TestMountSharedLibrary(t *testing.T) {
 	e := newEnv(t)
 	labLib := filepath.Join(t.TempDir(), "Lab papers")
 	os.MkdirAll(e.dat, 0o700)
-	cfg := `{"libraries": [{"name": "lab", "library": "` + labLib + `"}]}`
+	// gone's folder is not there (a share not mounted): the others are
+	// served all the same.
+	gone := filepath.Join(t.TempDir(), "gone")
+	cfg := `{"libraries": [{"name": "lab", "library": "` + labLib + `"}, {"name": "gone", "library": "` + gone + `"}]}`
 	if err := os.WriteFile(filepath.Join(e.dat, "none.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +82,17 @@ func TestMountSharedLibrary(t *testing.T) {
 		if err := json.Unmarshal([]byte(e.run("status", "--json")), &st); err != nil {
 			t.Fatal(err)
 		}
-		return len(st.Libraries) == 2 && st.Libraries[0].Name == "" && st.Libraries[0].Papers == 2 &&
-			st.Libraries[1].Name == "lab" && st.Libraries[1].Papers == 1 && st.Libraries[1].Mounted == at("shared/lab")
+		return len(st.Libraries) == 3 && st.Libraries[0].Name == "" && st.Libraries[0].Papers == 2 &&
+			st.Libraries[1].Name == "lab" && st.Libraries[1].Papers == 1 && st.Libraries[1].Mounted == at("shared/lab") &&
+			st.Libraries[2].Name == "gone" && strings.Contains(st.Libraries[2].Problem, gone)
 	})
-	if out := e.run("status"); !strings.Contains(out, "libraries: 2") || !strings.Contains(out, labLib) {
+	if got, err := os.ReadDir(at("shared")); err != nil || len(got) != 1 || got[0].Name() != "lab" {
+		t.Errorf("shared/ lists %v %v", got, err)
+	}
+	if !strings.Contains(m.log(), "the shared library cannot be served; the others are") {
+		t.Errorf("no word of the library left out:\n%s", m.log())
+	}
+	if out := e.run("status"); !strings.Contains(out, "libraries: 3") || !strings.Contains(out, labLib) || !strings.Contains(out, "not available") {
 		t.Errorf("status:\n%s", out)
 	}
 	if err := json.Unmarshal([]byte(e.run("--library", "lab", "status", "--json")), &st); err != nil || st.Library != labLib || st.Papers != 1 {
