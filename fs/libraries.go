@@ -3,6 +3,7 @@ package fs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrCrossLibrary: a rename or link between two libraries' views (the
@@ -38,6 +39,15 @@ func (f *FS) sameLibrary(n Node, file string) error {
 // libraries' views, one directory each named as the library is in the
 // config: shared/<name>/all/, shared/<name>/tags/, ...
 const SharedDir = "shared"
+
+// CheckSharedName checks that name can be a library's directory in
+// shared/: each frontend asks it of the names it is given.
+func CheckSharedName(name string) error {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." {
+		return fmt.Errorf("shared library name %q: not a directory name", name)
+	}
+	return nil
+}
 
 // SharedRefusal is the refusal of making, removing or renaming a library
 // in shared/: libraries are added in the config file.

@@ -154,13 +154,9 @@ func (c *Config) dataDir(library string) (string, error) {
 		}
 	}
 	if dir == "" {
-		base := os.Getenv("XDG_DATA_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("no data directory: set XDG_DATA_HOME or PAPERFS_DATA_DIR")
-			}
-			base = filepath.Join(home, ".local", "share")
+		base, err := dataHome()
+		if err != nil {
+			return "", err
 		}
 		sum := sha256.Sum256([]byte(library))
 		dir = filepath.Join(base, "paperfs", "libraries", filepath.Base(library)+"-"+hex.EncodeToString(sum[:4]))
@@ -173,6 +169,18 @@ func (c *Config) dataDir(library string) (string, error) {
 		return "", fmt.Errorf("data directory %s is inside the library folder %s: the database must live outside it (a cloud drive cannot merge it)", dir, library)
 	}
 	return dir, nil
+}
+
+// dataHome is $XDG_DATA_HOME, or its default.
+func dataHome() (string, error) {
+	if base := os.Getenv("XDG_DATA_HOME"); base != "" {
+		return base, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: set XDG_DATA_HOME or PAPERFS_DATA_DIR")
+	}
+	return filepath.Join(home, ".local", "share"), nil
 }
 
 func inside(path, dir string) bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -118,13 +117,9 @@ func (c *Config) sharedDataDir() (string, error) {
 	case c.DataDir != "":
 		return filepath.Join(expandHome(c.DataDir), "libraries", l.Name), nil
 	}
-	base := os.Getenv("XDG_DATA_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no data directory for the library %s: set XDG_DATA_HOME or PAPERFS_DATA_DIR", l.Name)
-		}
-		base = filepath.Join(home, ".local", "share")
+	base, err := dataHome()
+	if err != nil {
+		return "", fmt.Errorf("the library %s: %w", l.Name, err)
 	}
 	return filepath.Join(base, "paperfs", "shared", l.Name), nil
 }

@@ -5,10 +5,13 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	psync "github.com/paperfs/paperfs/sync"
 )
 
 // writeConfig writes a config file and points PAPERFS_CONFIG at it.
@@ -97,5 +100,29 @@ func TestConfigLibrariesRefused(t *testing.T) {
 	writeConfig(t, `{"libraries": [{"name": "lab", "library": "/x", "mongodb": {"uri": "mongodb://u:secret@lab"}}]}`, 0o644)
 	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "chmod 600") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("readable config with a library's URI: %v", err)
+	}
+}
+
+// TestReadOnlyFromEngine: the view's read-only check asks the library's
+// running engine (engineWritable, sync's Engine.Writable) and nothing
+// without one.
+func TestReadOnlyFromEngine(t *testing.T) {
+	a := &app{}
+	if err := a.readOnly(); err != nil {
+		t.Errorf("no engine: %v", err)
+	}
+	eng := &psync.Engine{}
+	a.syncing.Store(eng)
+	why := errors.New("your database user may only read lab")
+	old := engineWritable
+	t.Cleanup(func() { engineWritable = old })
+	engineWritable = func(e *psync.Engine) error {
+		if e != eng {
+			t.Errorf("asked %p, not the library's engine %p", e, eng)
+		}
+		return why
+	}
+	if err := a.readOnly(); err != why {
+		t.Errorf("read-only: %v", err)
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"strings"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	pfs "github.com/paperfs/paperfs/fs"
 )
 
 // sharedLib is another library served in this mount, under shared/<name>/.
@@ -25,8 +26,8 @@ type sharedLib struct {
 // holds the directory. Call it before Mount; other is not mounted by
 // itself, and Mount starts its notifications and inode bound.
 func (f *FS) AddShared(name string, other *FS) error {
-	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return fmt.Errorf("shared library name %q: not a directory name", name)
+	if err := pfs.CheckSharedName(name); err != nil {
+		return err
 	}
 	for _, s := range f.shared {
 		if s.name == name {

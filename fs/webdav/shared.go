@@ -19,8 +19,8 @@ import (
 // before serving.
 func (h *Handler) AddShared(name string, view *pfs.FS) error {
 	own := h.dav.FileSystem.(*fileSystem)
-	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return fmt.Errorf("shared library name %q: not a directory name", name)
+	if err := pfs.CheckSharedName(name); err != nil {
+		return err
 	}
 	if _, ok := own.shared[name]; ok {
 		return fmt.Errorf("shared library %q: named twice", name)
