@@ -110,6 +110,9 @@ func (d Dir) PaperFile(e meta.Entry, ext, name string, v *meta.View) Node {
 // done, see Incoming) or, for any other name, a scratch file (an editor's
 // temporary or swap file). mode is the permission bits asked for.
 func (d Dir) Create(name string, mode fs.FileMode) (Node, error) {
+	if err := d.fs.writable(d.path(name)); err != nil {
+		return nil, err
+	}
 	if d.View.Kind == fmFiles {
 		return nil, d.fs.refuse(d.path(name), "the trash takes papers moved into it, not new files", ErrNotPermitted)
 	}
@@ -154,11 +157,17 @@ func isPDFName(name string) bool {
 
 // Mkdir refuses: a view holds papers, not folders.
 func (d Dir) Mkdir(name string) error {
+	if err := d.fs.writable(d.path(name)); err != nil {
+		return err
+	}
 	return d.fs.refuse(d.path(name), "folders cannot be created inside a view; create tags with mkdir tags/NAME", ErrNotPermitted)
 }
 
 // Symlink makes a scratch symlink (emacs' lock files are symlinks).
 func (d Dir) Symlink(target, name string) (*Link, error) {
+	if err := d.fs.writable(d.path(name)); err != nil {
+		return nil, err
+	}
 	if n := d.fs.scratchIn(d.View.String(), name); n != nil {
 		return nil, fmt.Errorf("%s: %w", d.path(name), meta.ErrExists)
 	}
@@ -191,6 +200,9 @@ func (f *FS) join(id string, v meta.View, in bool) error {
 // set, from all/ or untagged/ it goes to the trash (its PDF moves to the
 // library's trash folder). A sidecar is never deleted.
 func (d Dir) Unlink(name string) error {
+	if err := d.fs.writable(d.path(name)); err != nil {
+		return err
+	}
 	if !IsPaperView(d.View) {
 		return d.unlinkTrash(name)
 	}
@@ -244,6 +256,12 @@ func (d Dir) Unlink(name string) error {
 // Link (ln, cp -l) puts the paper whose file n is into the directory's
 // tag or folder.
 func (d Dir) Link(n Node, name string) error {
+	if err := d.fs.sameLibrary(n, d.path(name)); err != nil {
+		return err
+	}
+	if err := d.fs.writable(d.path(name)); err != nil {
+		return err
+	}
 	id := ""
 	switch t := n.(type) {
 	case PDF:
@@ -276,6 +294,12 @@ type RenameFlags struct {
 //     tags/a to tags/b retags, into tags/b tags, out to all/ untags.
 func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFlags) error {
 	file := d.path(name)
+	if to.fs != d.fs {
+		return crossLibrary(file, to.path(newName))
+	}
+	if err := d.fs.writable(file); err != nil {
+		return err
+	}
 	if flags.Exchange {
 		return d.fs.refuse(file, "names in a view cannot be exchanged", ErrNotPermitted)
 	}

@@ -107,6 +107,15 @@ type Options struct {
 	// OnRefusal, if set, hears of every refusal as it is logged (a desktop
 	// notifier, say). It is called with no lock held and must not block.
 	OnRefusal func(Rejection)
+	// ReadOnly, if set, says whether this device may write the library:
+	// an error (the reason, e.g. that its database user may only read)
+	// makes every write in the view answer ErrReadOnlyLibrary (see
+	// readonly.go). It is asked at each write and must be quick.
+	ReadOnly func() error
+	// Origin, if set, finds the paper whose PDF has this SHA-256 in
+	// another library served beside this one: a PDF copied from it is
+	// imported with that paper's metadata (see carry.go).
+	Origin func(sha256 string) (meta.Paper, bool)
 }
 
 // FS is one library's view.
@@ -293,6 +302,9 @@ func (f *FS) reject(id, file string, data []byte, err error) {
 	msg := "sidecar save rejected; the metadata is unchanged, fix the file and save again"
 	if !errors.Is(err, meta.ErrInvalid) && !errors.Is(err, meta.ErrReadOnly) {
 		msg = "sidecar save failed: the metadata could not be stored (not a problem of the file); your text is kept"
+	}
+	if errors.Is(err, ErrReadOnlyLibrary) {
+		msg = "sidecar save refused: the library is read-only for this device; your text is kept"
 	}
 	f.log.Error(msg, slog.String("file", file), slog.String("problem", r.Problem), slog.String("kept", r.Kept))
 	f.addRejection(r)

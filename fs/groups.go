@@ -47,6 +47,9 @@ func (f *FS) readOnlyGroup(k meta.Kind, name string) error {
 
 // Mkdir creates an empty tag or folder.
 func (f *FS) Mkdir(k meta.Kind, name string) error {
+	if err := f.writable(string(k) + "/" + name); err != nil {
+		return err
+	}
 	if k == Duplicates {
 		return f.duplicatesRefusal(string(k) + "/" + name)
 	}
@@ -62,6 +65,9 @@ func (f *FS) Mkdir(k meta.Kind, name string) error {
 
 // Rmdir removes an empty tag or folder.
 func (f *FS) Rmdir(k meta.Kind, name string) error {
+	if err := f.writable(string(k) + "/" + name); err != nil {
+		return err
+	}
 	if k == Duplicates {
 		return f.duplicatesRefusal(string(k) + "/" + name)
 	}
@@ -79,6 +85,9 @@ func (f *FS) Rmdir(k meta.Kind, name string) error {
 // never merges two: renaming onto an existing one fails (move the papers
 // instead).
 func (f *FS) RenameGroup(k meta.Kind, from, to string) error {
+	if err := f.writable(string(k) + "/" + from); err != nil {
+		return err
+	}
 	if k == Duplicates {
 		return f.duplicatesRefusal(string(k) + "/" + from)
 	}

@@ -193,6 +193,7 @@ func (f *FS) importIncoming(n *Incoming) {
 	var dup meta.DuplicateOf
 	switch {
 	case err == nil:
+		p = f.carryOver(p, d.path(name))
 		if d.View.Kind == meta.Folders {
 			err = f.join(p.ID, d.View, true)
 		}

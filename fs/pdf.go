@@ -69,6 +69,11 @@ func (n PDF) Open(flags int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if flags&(os.O_WRONLY|os.O_RDWR|os.O_TRUNC) != 0 {
+		if err := n.fs.writable(meta.ShowPath(p.File.Path)); err != nil {
+			return nil, err
+		}
+	}
 	f, err := n.fs.opts.Folder.OpenPDF(p.File.Path, flags&^(os.O_CREATE|os.O_EXCL|os.O_APPEND))
 	if errors.Is(err, fs.ErrNotExist) {
 		n.fs.log.Warn("PDF not in the library folder on this device (not downloaded yet, or moved outside paperfs?); see paperfs status",
@@ -92,6 +97,9 @@ type Replacement struct {
 func (n PDF) Replace() (*Replacement, error) {
 	p, err := n.paper()
 	if err != nil {
+		return nil, err
+	}
+	if err := n.fs.writable(meta.ShowPath(p.File.Path)); err != nil {
 		return nil, err
 	}
 	w, tmp, err := n.fs.opts.Folder.CreatePDFTemp()

@@ -187,6 +187,9 @@ func (n *Sidecar) AttrOf(h *SidecarHandle) (Attr, error) {
 // or, with none open, to the next writable open (the kernel sends
 // O_TRUNC and ftruncate without a handle).
 func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
+	if err := n.fs.writable(n.displayName()); err != nil {
+		return err
+	}
 	handle := h
 	var hs []*SidecarHandle
 	if h != nil {
@@ -265,6 +268,11 @@ func resize(b []byte, size int) []byte {
 // Open opens the file; flags are os.OpenFile's.
 func (n *Sidecar) Open(flags int) (*SidecarHandle, error) {
 	h := &SidecarHandle{node: n, writable: flags&(os.O_WRONLY|os.O_RDWR) != 0}
+	if h.writable || flags&os.O_TRUNC != 0 {
+		if err := n.fs.writable(n.displayName()); err != nil {
+			return nil, err
+		}
+	}
 	n.mu.Lock()
 	id := n.id
 	if id == "" {
@@ -365,6 +373,9 @@ func (h *SidecarHandle) Read(buf []byte, off int64) ([]byte, error) {
 
 // Write writes data at off.
 func (h *SidecarHandle) Write(data []byte, off int64) (int, error) {
+	if err := h.node.fs.writable(h.node.displayName()); err != nil {
+		return 0, err
+	}
 	if h.id == "" {
 		h.node.mu.Lock()
 		err := h.node.tooLargeLocked()
@@ -513,6 +524,11 @@ var ErrCutByOther = errors.New("the file was truncated by another writer while t
 // commitText is commitSidecar; cause, when not nil, is what made the text
 // what it is, told in a refusal.
 func (f *FS) commitText(id, file string, data []byte, cause error) error {
+	if err := f.readOnlyErr(file); err != nil {
+		// Written before the library turned read-only: kept, not lost.
+		f.reject(id, file, data, err)
+		return err
+	}
 	cur, err := f.store.Get(id)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", file, err)

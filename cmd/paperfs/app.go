@@ -50,6 +50,9 @@ type app struct {
 	// engine is the sync engine running in a serving process (nil while
 	// none runs, or without a server).
 	engine *psync.Engine
+	// syncing is engine for the view's read-only check, which FUSE
+	// handlers make while runLibrary starts it (see readOnly).
+	syncing atomic.Pointer[psync.Engine]
 	// borrowed: the app of the process serving the library, lent to a
 	// command run for another process; close leaves it open.
 	borrowed bool
@@ -73,7 +76,11 @@ func resolve(g *globalOptions) (cfg *Config, libDir, dataDir string, err error) 
 		return nil, "", "", err
 	}
 	if g.Library != "" {
-		cfg.Library = g.Library
+		if l := cfg.library(g.Library); l != nil {
+			cfg = cfg.forLibrary(l) // --library NAME: a shared library
+		} else {
+			cfg.Library = g.Library
+		}
 	}
 	if g.DataDir != "" {
 		cfg.DataDir = g.DataDir

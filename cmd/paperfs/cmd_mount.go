@@ -51,6 +51,10 @@ folders/<folder>/, untagged/, trash/ and missing/ (papers whose PDF is not in
 this device's library folder). PDFs added to, moved in or removed from the
 library folder show up without a restart.
 
+The shared libraries of the config file ("libraries") show under
+shared/<name>/, each with its own views, sync and .paperfs/errors; copying a
+PDF between libraries imports it with its metadata.
+
 As root the filesystem is mounted directly; other users need fusermount3
 (Debian/Ubuntu: apt-get install fuse3).`,
 		Example: `  paperfs --library ~/Papers mount ~/papers`,
@@ -123,6 +127,18 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		return err
 	}
 	defer a.close()
+	// The shared libraries (the config's "libraries"), each under
+	// shared/<name>/ with its own store, sync and views.
+	libs := openSharedLibraries(g, a.cfg, a.log)
+	apps := []*app{a}
+	for _, l := range libs {
+		defer l.app.close()
+		if err := checkMountpointPlace(dir, l.app.lib.Root, l.app.dataDir); err != nil {
+			debug.SetGCPercent(gc)
+			return err
+		}
+		apps = append(apps, l.app)
+	}
 	opened := time.Since(start)
 
 	var onRefusal func(fs.Rejection)
@@ -132,16 +148,9 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 			onRefusal = notes.refusal
 		}
 	}
-	view := fs.New(a.store, fs.Options{
-		Library:    a.lib.Root,
-		Logger:     a.log,
-		RejectDir:  filepath.Join(a.dataDir, "rejected"),
-		ScratchDir: filepath.Join(a.dataDir, "scratch"),
-		Folder:     a.lib,
-		OnRefusal:  onRefusal,
-	})
+	view := fs.New(a.store, a.viewOptions(onRefusal, othersThan(a, apps)))
 	defer view.Close()
-	fsys := fuse.New(view, fuse.Options{
+	fuseOpts := fuse.Options{
 		NoPassthrough: opts.NoPassthrough || cfg.Mount.NoPassthrough,
 		NoNotify:      opts.NoNotify,
 		IdleForget:    forgetIdle(opts.ForgetIdle),
@@ -149,7 +158,18 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		// After the kernel forgot many inodes, hand the memory they held
 		// back: an idle mount allocates too little to collect it soon.
 		Released: debug.FreeOSMemory,
-	})
+	}
+	fsys := fuse.New(view, fuseOpts)
+	sharedFS := map[*servedLibrary]*fuse.FS{}
+	for _, l := range libs {
+		l.view = fs.New(l.app.store, l.app.viewOptions(onRefusal, othersThan(l.app, apps)))
+		defer l.view.Close()
+		sharedFS[l] = fuse.New(l.view, fuseOpts)
+		if err := fsys.AddShared(l.name, sharedFS[l]); err != nil {
+			debug.SetGCPercent(gc)
+			return err
+		}
+	}
 	m, err := fsys.Mount(dir, fuse.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	err = withMountHint(err, opts.AllowOther || cfg.Mount.AllowOther)
 	_, bound := fsys.Inodes()
@@ -177,11 +197,19 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		m.Unmount()
 		return err
 	}
+	mounted := time.Now()
+	stopShared := serveShared(bg, g, libs,
+		func(l *servedLibrary) *mountInfo {
+			return &mountInfo{Dir: filepath.Join(absPath(dir), fs.SharedDir, l.name), PID: os.Getpid(), Since: mounted}
+		},
+		func(l *servedLibrary) func() time.Time { return lastUse(sharedFS[l]) },
+		func(l *servedLibrary) frontend { return sharedFS[l] })
 	stopDAV := func() {}
 	if opts.WebDAV != "" {
-		if stopDAV, err = serveWebDAV(a, view, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
+		if stopDAV, err = serveWebDAV(a, view, libs, webdavOptions{Addr: opts.WebDAV, Cert: opts.Cert, Key: opts.Key, InsecureHTTP: opts.InsecureHTTP}); err != nil {
 			stopBG()
 			wg.Wait()
+			stopShared()
 			stopSync()
 			m.Unmount()
 			return err
@@ -206,6 +234,7 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	stopDAV()
 	stopBG()
 	wg.Wait()
+	stopShared()
 	if err := stopSync(); err != nil {
 		a.log.Warn("stopping sync", "err", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -106,14 +105,18 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 		return err
 	}
 	defer a.close()
-	view := fs.New(a.store, fs.Options{
-		Library:    a.lib.Root,
-		Logger:     a.log,
-		RejectDir:  filepath.Join(a.dataDir, "rejected"),
-		ScratchDir: filepath.Join(a.dataDir, "scratch"),
-		Folder:     a.lib,
-	})
+	libs := openSharedLibraries(g, a.cfg, a.log)
+	apps := []*app{a}
+	for _, l := range libs {
+		defer l.app.close()
+		apps = append(apps, l.app)
+	}
+	view := fs.New(a.store, a.viewOptions(nil, othersThan(a, apps)))
 	defer view.Close()
+	for _, l := range libs {
+		l.view = fs.New(l.app.store, l.app.viewOptions(nil, othersThan(l.app, apps)))
+		defer l.view.Close()
+	}
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -125,7 +128,8 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 	// Commands run beside the server run in it (remote_cli.go).
 	stopCLI := a.serveCLI()
 	defer stopCLI()
-	stopDAV, err := serveWebDAV(a, view, opts)
+	stopShared := serveShared(bg, g, libs, nil, func(*servedLibrary) func() time.Time { return nil }, nil)
+	stopDAV, err := serveWebDAV(a, view, libs, opts)
 	if err == nil {
 		<-ctx.Done()
 		a.log.Info("stopping the WebDAV server")
@@ -133,6 +137,7 @@ func runServeWebDAV(ctx context.Context, g *globalOptions, opts webdavOptions) e
 	}
 	stopBG()
 	wg.Wait()
+	stopShared()
 	if serr := stopSync(); serr != nil {
 		a.log.Warn("stopping sync", "err", serr)
 	}
@@ -205,10 +210,16 @@ func isLoopback(addr string) bool {
 
 // serveWebDAV starts serving view over WebDAV; stop shuts the server down
 // and waits for it.
-func serveWebDAV(a *app, view *fs.FS, opts webdavOptions) (stop func(), err error) {
+func serveWebDAV(a *app, view *fs.FS, shared []*servedLibrary, opts webdavOptions) (stop func(), err error) {
 	s, err := webdavSettings(a.cfg, opts)
 	if err != nil {
 		return nil, err
+	}
+	h := webdav.New(view, webdav.Options{Logger: a.log, Auth: s.auth})
+	for _, l := range shared {
+		if err := h.AddShared(l.name, l.view); err != nil {
+			return nil, err
+		}
 	}
 	if s.warning != "" {
 		a.log.Warn(s.warning)
@@ -219,7 +230,7 @@ func serveWebDAV(a *app, view *fs.FS, opts webdavOptions) (stop func(), err erro
 		return nil, fmt.Errorf("serving WebDAV: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           webdav.New(view, webdav.Options{Logger: a.log, Auth: s.auth}),
+		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),

@@ -32,6 +32,25 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 }
 
 func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
+	st, err := libraryStatus(g)
+	if err != nil {
+		return err
+	}
+	if st.Libraries, err = listLibraries(g); err != nil {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printStatus(w, st)
+	printLibraries(w, st.Libraries)
+	return nil
+}
+
+// libraryStatus is the status of the library g names.
+func libraryStatus(g *globalOptions) (*Status, error) {
 	var st *Status
 	a, err := openApp(g)
 	switch {
@@ -39,7 +58,7 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 		// A mount holds the database; it publishes its status.
 		_, _, dataDir, rerr := resolve(g)
 		if rerr != nil {
-			return rerr
+			return nil, rerr
 		}
 		// A mount that is starting has the database open before it has
 		// published anything: give it a moment.
@@ -50,27 +69,27 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 			}
 		}
 		if rerr != nil {
-			return fmt.Errorf("%w, and its status file is unreadable: %v", err, rerr)
+			return nil, fmt.Errorf("%w, and its status file is unreadable: %v", err, rerr)
 		}
 		st = &Status{}
 		if err := json.Unmarshal(b, st); err != nil {
-			return fmt.Errorf("status file %s: %w", statusPath(dataDir), err)
+			return nil, fmt.Errorf("status file %s: %w", statusPath(dataDir), err)
 		}
 		if st.Sync, err = mountSyncStatus(g, dataDir); err != nil {
-			return err
+			return nil, err
 		}
 	case err != nil:
-		return err
+		return nil, err
 	default:
 		defer a.close()
 		if st, err = collectStatus(a); err != nil {
-			return err
+			return nil, err
 		}
 		// No mount: the engine reports what the last round recorded,
 		// without contacting the server.
 		eng, err := a.newEngine(nil, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if eng != nil {
 			sy := eng.Status()
@@ -80,16 +99,10 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 	}
 	if _, _, dataDir, rerr := resolve(g); rerr == nil {
 		if st.Backups, err = collectBackups(filepath.Join(dataDir, "meta.db")); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if opts.JSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	printStatus(w, st)
-	return nil
+	return st, nil
 }
 
 // mountSyncStatus reads the running mount's sync status file, or nil if

@@ -42,8 +42,15 @@ type Config struct {
 		// and tesseract, used when installed).
 		OCR *bool `json:"ocr,omitempty"`
 	} `json:"import"`
+	// Libraries are the libraries shared with others (a lab's, a reading
+	// group's) that this device serves beside the personal one, each
+	// with its own folder, store and server (see libraries.go).
+	Libraries []LibraryConfig `json:"libraries,omitempty"`
 
 	path string // where it was read from, "" if none
+	// shared is the entry of Libraries this Config was made for (see
+	// forLibrary); nil for the personal library.
+	shared *LibraryConfig
 }
 
 func configPath() string {
@@ -74,7 +81,10 @@ func loadConfig() (*Config, error) {
 				return nil, fmt.Errorf("config %s: %w", path, err)
 			}
 			cfg.path = path
-			if cfg.MongoDB.URI != "" || cfg.Lookup.SemanticScholarKey != "" || cfg.WebDAV.PasswordHash != "" {
+			if err := checkLibraries(cfg.Libraries); err != nil {
+				return nil, fmt.Errorf("config %s: %w", path, err)
+			}
+			if cfg.MongoDB.URI != "" || cfg.Lookup.SemanticScholarKey != "" || cfg.WebDAV.PasswordHash != "" || librariesHoldURI(cfg.Libraries) {
 				st, err := os.Stat(path)
 				if err != nil {
 					return nil, err
@@ -137,14 +147,16 @@ func (c *Config) libraryDir() (string, error) {
 // (a cloud drive cannot merge a database file, and locks it while open).
 func (c *Config) dataDir(library string) (string, error) {
 	dir := c.DataDir
+	if c.shared != nil {
+		var err error
+		if dir, err = c.sharedDataDir(); err != nil {
+			return "", err
+		}
+	}
 	if dir == "" {
-		base := os.Getenv("XDG_DATA_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("no data directory: set XDG_DATA_HOME or PAPERFS_DATA_DIR")
-			}
-			base = filepath.Join(home, ".local", "share")
+		base, err := dataHome()
+		if err != nil {
+			return "", err
 		}
 		sum := sha256.Sum256([]byte(library))
 		dir = filepath.Join(base, "paperfs", "libraries", filepath.Base(library)+"-"+hex.EncodeToString(sum[:4]))
@@ -157,6 +169,18 @@ func (c *Config) dataDir(library string) (string, error) {
 		return "", fmt.Errorf("data directory %s is inside the library folder %s: the database must live outside it (a cloud drive cannot merge it)", dir, library)
 	}
 	return dir, nil
+}
+
+// dataHome is $XDG_DATA_HOME, or its default.
+func dataHome() (string, error) {
+	if base := os.Getenv("XDG_DATA_HOME"); base != "" {
+		return base, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: set XDG_DATA_HOME or PAPERFS_DATA_DIR")
+	}
+	return filepath.Join(home, ".local", "share"), nil
 }
 
 func inside(path, dir string) bool {

@@ -81,7 +81,7 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.beforeRun(cmd) },
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.PersistentFlags().StringVar(&g.Library, "library", "", "library folder holding the PDFs")
+	root.PersistentFlags().StringVar(&g.Library, "library", "", "library folder holding the PDFs, or the name of a shared library of the config's \"libraries\"")
 	root.PersistentFlags().StringVar(&g.DataDir, "data-dir", "", "where this device keeps the library's database (default: under $XDG_DATA_HOME/paperfs)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "log debug messages, including every FUSE request")
 	root.PersistentFlags().BoolVar(&g.Offline, "offline", false, "look nothing up online (as \"lookup\": false in the config file)")

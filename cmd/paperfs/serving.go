@@ -23,6 +23,7 @@ func (a *app) runLibrary(bg context.Context, wg *sync.WaitGroup, g *globalOption
 		return nil, err
 	}
 	a.engine = eng // a sync command run in this process uses it
+	a.syncing.Store(eng)
 	stopSync = func() error { return nil }
 	if eng != nil {
 		stopSync = eng.Start(bg)

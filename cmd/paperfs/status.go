@@ -43,6 +43,9 @@ type Status struct {
 	// refuse, so they never reach the other devices; 'paperfs rename'
 	// renames them.
 	Refused []RefusedPDF `json:"refused_names"`
+	// Libraries are all the libraries of the config, the personal one
+	// first, when it names shared ones (see libraries_status.go).
+	Libraries []LibraryLine `json:"libraries,omitempty"`
 }
 
 // folderStatus is library.FolderState as status shows it.

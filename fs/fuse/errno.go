@@ -23,6 +23,10 @@ func (f *FS) errno(op string, err error, attrs ...any) syscall.Errno {
 		return 0
 	}
 	switch {
+	case errors.Is(err, pfs.ErrReadOnlyLibrary):
+		return syscall.EROFS // the view logged why
+	case errors.Is(err, pfs.ErrCrossLibrary):
+		return syscall.EXDEV // mv copies and deletes instead
 	case errors.Is(err, meta.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return syscall.ENOENT
 	case errors.Is(err, pfs.ErrNotPermitted):

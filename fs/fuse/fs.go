@@ -94,6 +94,10 @@ type FS struct {
 	root  *rootNode
 	Stats Stats
 
+	// Set by AddShared before mounting, read-only after.
+	salt   uint64      // mixed into inode numbers of a library under shared/ (see ino)
+	shared []sharedLib // the libraries under shared/
+
 	mu       sync.Mutex               // protects the following
 	live     map[string]*gofs.Inode   // PDF inodes the kernel holds, by paper id
 	inodes   int                      // PDF, attached sidecar and group directory inodes the kernel holds

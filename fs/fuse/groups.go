@@ -42,13 +42,13 @@ func (d *groupsDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 	}
 	es := make([]gofuse.DirEntry, len(gs))
 	for i, g := range gs {
-		es[i] = gofuse.DirEntry{Name: g.Name, Mode: syscall.S_IFDIR, Ino: groupIno(d.kind, g.Name)}
+		es[i] = gofuse.DirEntry{Name: g.Name, Mode: syscall.S_IFDIR, Ino: d.fs.groupIno(d.kind, g.Name)}
 	}
 	return gofs.NewListDirStream(withDots(&d.Inode, es)), 0
 }
 
-func groupIno(k meta.Kind, group string) uint64 {
-	return ino("dir", meta.View{Kind: k, Group: group}.String())
+func (f *FS) groupIno(k meta.Kind, group string) uint64 {
+	return f.ino("dir", meta.View{Kind: k, Group: group}.String())
 }
 
 func (d *groupsDir) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
@@ -60,7 +60,7 @@ func (d *groupsDir) Lookup(ctx context.Context, name string, out *gofuse.EntryOu
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	n := groupIno(d.kind, name)
+	n := d.fs.groupIno(d.kind, name)
 	d.fs.dirAttr(&out.Attr, n)
 	d.fs.cacheEntry(out, true)
 	child := newViewDir(d.fs, meta.View{Kind: d.kind, Group: name})

@@ -132,6 +132,7 @@ func (f *FS) Mount(dir string, mo MountOptions) (*Mount, error) {
 	} else {
 		f.view.Start(notifier{f})
 	}
+	f.startShared(ctx, m)
 	if f.opts.IdleForget > 0 || f.opts.MaxInodes > 0 {
 		m.wg.Add(1)
 		go func() {

@@ -35,14 +35,18 @@ func (r *rootNode) OnAdd(ctx context.Context) {
 		} else {
 			node = newViewDir(r.fs, meta.View{Kind: k})
 		}
-		child := r.NewPersistentInode(ctx, node, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", string(k))})
+		child := r.NewPersistentInode(ctx, node, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: r.fs.ino("dir", string(k))})
 		r.AddChild(string(k), child, false)
 	}
 	bib := &bibNode{fs: r.fs, bib: r.fs.view.Bib(meta.View{Kind: meta.All})}
 	r.AddChild(pfs.BibLibraryName, r.NewPersistentInode(ctx, bib,
-		gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("bib", pfs.BibLibraryName)}), false)
-	ctl := r.NewPersistentInode(ctx, &controlDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", pfs.ControlDir)})
+		gofs.StableAttr{Mode: syscall.S_IFREG, Ino: r.fs.ino("bib", pfs.BibLibraryName)}), false)
+	ctl := r.NewPersistentInode(ctx, &controlDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: r.fs.ino("dir", pfs.ControlDir)})
 	r.AddChild(pfs.ControlDir, ctl, false)
+	if len(r.fs.shared) > 0 {
+		sh := r.NewPersistentInode(ctx, &sharedDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: r.fs.ino("dir", pfs.SharedDir)})
+		r.AddChild(pfs.SharedDir, sh, false)
+	}
 }
 
 // Mkdir refuses, but for a file manager's trash, which is there already.
@@ -83,7 +87,7 @@ func (d *controlDir) Unlink(ctx context.Context, name string) syscall.Errno {
 }
 
 func (r *rootNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
-	r.fs.dirAttr(&out.Attr, 1)
+	r.fs.dirAttr(&out.Attr, r.StableAttr().Ino) // 1, or a shared library's
 	return 0
 }
 
@@ -101,7 +105,7 @@ var (
 func (d *controlDir) OnAdd(ctx context.Context) {
 	for _, g := range d.fs.view.Control() {
 		n := &genNode{fs: d.fs, gen: g}
-		d.AddChild(g.Name, d.NewPersistentInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino("ctl", g.Name)}), false)
+		d.AddChild(g.Name, d.NewPersistentInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: d.fs.ino("ctl", g.Name)}), false)
 	}
 }
 
@@ -126,7 +130,7 @@ func (r *rootNode) Lookup(ctx context.Context, name string, out *gofuse.EntryOut
 	if !pfs.FMTrashName(name) {
 		return nil, syscall.ENOENT
 	}
-	num := ino("dir", name)
+	num := r.fs.ino("dir", name)
 	r.fs.fillAttr(&out.Attr, pfs.FMTrashAttr(), num)
 	return r.NewInode(ctx, &fmTrashDir{fs: r.fs}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: num}), 0
 }
@@ -145,7 +149,7 @@ var (
 
 func (d *fmTrashDir) OnAdd(ctx context.Context) {
 	for name, v := range pfs.FMTrashDirs {
-		child := d.NewPersistentInode(ctx, newViewDir(d.fs, v), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino("dir", v.String())})
+		child := d.NewPersistentInode(ctx, newViewDir(d.fs, v), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: d.fs.ino("dir", v.String())})
 		d.AddChild(name, child, false)
 	}
 }

@@ -125,7 +125,7 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 	var num uint64
 	switch t := n.(type) {
 	case pfs.PDF:
-		ops, num = &pdfNode{fs: f, pdf: t}, ino(pfs.ExtPDF, t.ID)
+		ops, num = &pdfNode{fs: f, pdf: t}, f.ino(pfs.ExtPDF, t.ID)
 		if f.exactPDFs.Load() {
 			// Other users are let in: the kernel checks them against
 			// the real file's mode and owner, not the index's.
@@ -136,13 +136,13 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 	case *pfs.Sidecar:
 		ops, num = &sidecarNode{fs: f, sc: t}, f.sidecarNum(v, t)
 	case *pfs.Incoming:
-		ops, num = &incomingNode{fs: f, in: t}, ino("incoming", strconv.FormatUint(t.Serial(), 10))
+		ops, num = &incomingNode{fs: f, in: t}, f.ino("incoming", strconv.FormatUint(t.Serial(), 10))
 	case *pfs.Link:
-		ops, num = &linkNode{fs: f, link: t}, ino("link", strconv.FormatUint(t.Serial(), 10))
+		ops, num = &linkNode{fs: f, link: t}, f.ino("link", strconv.FormatUint(t.Serial(), 10))
 	case *pfs.Generated:
-		ops, num = &genNode{fs: f, gen: t}, ino("gen", v.String()+"/"+name)
+		ops, num = &genNode{fs: f, gen: t}, f.ino("gen", v.String()+"/"+name)
 	case *pfs.Bib:
-		ops, num = &bibNode{fs: f, bib: t}, ino("bib", t.View.String())
+		ops, num = &bibNode{fs: f, bib: t}, f.ino("bib", t.View.String())
 		if c := parent.GetChild(name); c != nil && c.StableAttr().Ino == num {
 			return c, f.fillOut(out, a, num) // keeps its cached content
 		}
@@ -173,10 +173,10 @@ func (f *FS) fillOut(out *gofuse.EntryOut, a pfs.Attr, num uint64) syscall.Errno
 // a scratch file (or one that was one) by its serial.
 func (f *FS) sidecarNum(v *meta.View, sc *pfs.Sidecar) uint64 {
 	if s := sc.Serial(); s != 0 {
-		return ino("scratch", strconv.FormatUint(s, 10))
+		return f.ino("scratch", strconv.FormatUint(s, 10))
 	}
 	id := sc.ID()
-	return sidecarIno(*v, id, f.view.SidecarGen(id))
+	return f.salt ^ sidecarIno(*v, id, f.view.SidecarGen(id))
 }
 
 // sidecarIno is ino(ExtJSON, view+"\x00"+id+"\x00"+gen) without building
@@ -319,7 +319,7 @@ func (d *viewDir) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 	v := d.view()
 	extra := dots(&d.Inode)
 	if pfs.HasBib(v) {
-		extra = append(extra, gofuse.DirEntry{Name: pfs.BibTagName, Mode: syscall.S_IFREG, Ino: ino("bib", v.String())})
+		extra = append(extra, gofuse.DirEntry{Name: pfs.BibTagName, Mode: syscall.S_IFREG, Ino: d.fs.ino("bib", v.String())})
 	}
 	for _, sc := range d.dir().Scratch() {
 		extra = append(extra, d.fs.scratchEntry(&v, sc))
@@ -335,11 +335,11 @@ func (f *FS) scratchEntry(v *meta.View, e pfs.FileEntry) gofuse.DirEntry {
 	case *pfs.Sidecar:
 		out.Ino = f.sidecarNum(v, t)
 	case *pfs.Incoming:
-		out.Ino = ino("incoming", strconv.FormatUint(t.Serial(), 10))
+		out.Ino = f.ino("incoming", strconv.FormatUint(t.Serial(), 10))
 	case *pfs.Link:
-		out.Mode, out.Ino = syscall.S_IFLNK, ino("link", strconv.FormatUint(t.Serial(), 10))
+		out.Mode, out.Ino = syscall.S_IFLNK, f.ino("link", strconv.FormatUint(t.Serial(), 10))
 	case pfs.PDF:
-		out.Ino = ino(pfs.ExtPDF, t.ID)
+		out.Ino = f.ino(pfs.ExtPDF, t.ID)
 	}
 	return out
 }
@@ -353,9 +353,9 @@ func (d *viewDir) openFiles() (gofs.FileHandle, uint32, syscall.Errno) {
 	}
 	es := make([]gofuse.DirEntry, len(fs))
 	for i, f := range fs {
-		num := ino("gen", d.view().String()+"/"+f.Name)
+		num := d.fs.ino("gen", d.view().String()+"/"+f.Name)
 		if pdf, ok := f.Node.(pfs.PDF); ok {
-			num = ino(pfs.ExtPDF, pdf.ID)
+			num = d.fs.ino(pfs.ExtPDF, pdf.ID)
 		}
 		es[i] = gofuse.DirEntry{Name: f.Name, Mode: syscall.S_IFREG, Ino: num}
 	}
@@ -432,7 +432,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*gofuse.DirEntry, syscall.E
 		}
 	}
 	h.pos++
-	return &gofuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: ino(ext, e.ID), Off: uint64(h.pos)}, 0
+	return &gofuse.DirEntry{Name: e.Name + ext, Mode: syscall.S_IFREG, Ino: h.dir.fs.ino(ext, e.ID), Off: uint64(h.pos)}, 0
 }
 
 // Releasedir ends a listing. After one that made many inodes, the mount

@@ -142,8 +142,10 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 			out = append(out, &fileInfo{name: g.Name, a: a})
 		}
 		return out, nil
+	case f.at.shared:
+		return f.fsys.sharedInfos(), nil
 	case f.at.view.Kind == "":
-		out := make([]os.FileInfo, 0, len(pfs.RootDirs)+2)
+		out := make([]os.FileInfo, 0, len(pfs.RootDirs)+3)
 		for _, k := range pfs.RootDirs {
 			out = append(out, dirInfo(string(k)))
 		}
@@ -151,7 +153,11 @@ func (f *dirFile) list() ([]os.FileInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		return append(out, &fileInfo{name: pfs.BibLibraryName, a: a}, dirInfo(pfs.ControlDir)), nil
+		out = append(out, &fileInfo{name: pfs.BibLibraryName, a: a}, dirInfo(pfs.ControlDir))
+		if len(f.fsys.shared) > 0 {
+			out = append(out, dirInfo(pfs.SharedDir))
+		}
+		return out, nil
 	case pfs.HoldsGroups(f.at.view.Kind) && f.at.view.Group == "":
 		gs, err := v.Groups(f.at.view.Kind)
 		if err != nil {

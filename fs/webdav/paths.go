@@ -20,6 +20,12 @@ import (
 type fileSystem struct {
 	view  *pfs.FS
 	props deadProps
+
+	// Several libraries (see shared.go): the personal one holds the
+	// others under /shared/<name>/, each its own fileSystem whose paths
+	// start with its prefix. Set before serving, read-only after.
+	shared map[string]*fileSystem
+	prefix string
 }
 
 var _ webdav.FileSystem = (*fileSystem)(nil)
@@ -30,6 +36,7 @@ var _ webdav.FileSystem = (*fileSystem)(nil)
 type place struct {
 	dir     bool
 	control bool      // .paperfs/ or a file in it
+	shared  bool      // /shared/, holding the other libraries
 	view    meta.View // the directory, or the file's directory: View{} is the root, View{Kind: Tags} is tags/
 	name    string    // a file's name
 }
@@ -141,6 +148,9 @@ func (fsys *fileSystem) lookup(p place) (pfs.Node, pfs.Attr, error) {
 }
 
 func (fsys *fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	if s := fsys.route(name); s != fsys {
+		return s.Stat(ctx, name)
+	}
 	rq := requestOf(ctx)
 	if fi := rq.listed(name); fi != nil {
 		return fi, nil
@@ -150,7 +160,7 @@ func (fsys *fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, err
 }
 
 func (fsys *fileSystem) stat(name string) (*fileInfo, pfs.Node, error) {
-	p, err := parse(name)
+	p, err := fsys.parse(name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,7 +168,7 @@ func (fsys *fileSystem) stat(name string) (*fileInfo, pfs.Node, error) {
 		if err := fsys.exists(p); err != nil {
 			return nil, nil, err
 		}
-		return dirInfo(p.dirName()), nil, nil
+		return dirInfo(fsys.dirName(p)), nil, nil
 	}
 	n, a, err := fsys.lookup(p)
 	if err != nil {
@@ -168,13 +178,16 @@ func (fsys *fileSystem) stat(name string) (*fileInfo, pfs.Node, error) {
 }
 
 func (fsys *fileSystem) OpenFile(ctx context.Context, name string, flag int, perm os.FileMode) (webdav.File, error) {
+	if s := fsys.route(name); s != fsys {
+		return s.OpenFile(ctx, name, flag, perm)
+	}
 	rq := requestOf(ctx)
 	f, err := fsys.openFile(rq, name, flag, perm)
 	return f, rq.note(name, err)
 }
 
 func (fsys *fileSystem) openFile(rq *request, name string, flag int, perm os.FileMode) (webdav.File, error) {
-	p, err := parse(name)
+	p, err := fsys.parse(name)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +195,9 @@ func (fsys *fileSystem) openFile(rq *request, name string, flag int, perm os.Fil
 	if p.dir {
 		if err := fsys.exists(p); err != nil {
 			return nil, err
+		}
+		if write && p.shared {
+			return nil, fsys.sharedRefusal(p)
 		}
 		if write {
 			return nil, fmt.Errorf("%s is a directory: %w", p, pfs.ErrNotPermitted)
@@ -240,6 +256,9 @@ func isNotExist(err error) bool {
 }
 
 func (fsys *fileSystem) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
+	if s := fsys.route(name); s != fsys {
+		return s.Mkdir(ctx, name, perm)
+	}
 	rq := requestOf(ctx)
 	err := fsys.mkdir(name)
 	if errors.Is(err, meta.ErrExists) && rq.replacing(name) {
@@ -251,11 +270,16 @@ func (fsys *fileSystem) Mkdir(ctx context.Context, name string, perm os.FileMode
 }
 
 func (fsys *fileSystem) mkdir(name string) error {
-	p, err := parse(name)
+	p, err := fsys.parse(name)
 	if err != nil {
+		if rest, ok := strings.CutPrefix(cleanPath(name), "/"+pfs.SharedDir+"/"); ok && fsys.prefix == "" && len(fsys.shared) > 0 && !strings.Contains(rest, "/") {
+			return fsys.view.SharedRefusal(rest) // MKCOL /shared/NAME
+		}
 		return err
 	}
 	switch {
+	case p.shared:
+		return fmt.Errorf("%s: %w", p, meta.ErrExists)
 	case p.isGroup():
 		return fsys.view.Mkdir(p.view.Kind, p.view.Group)
 	case p.dir:
@@ -276,6 +300,9 @@ func (fsys *fileSystem) mkdir(name string) error {
 // RemoveAll is DELETE: it means what rm means in the mount, and rm -r for
 // a tag or folder (its papers leave it, then it goes).
 func (fsys *fileSystem) RemoveAll(ctx context.Context, name string) error {
+	if s := fsys.route(name); s != fsys {
+		return s.RemoveAll(ctx, name)
+	}
 	rq := requestOf(ctx)
 	if rq.replacing(name) {
 		// A COPY or MOVE onto an existing name: the open or rename
@@ -287,11 +314,13 @@ func (fsys *fileSystem) RemoveAll(ctx context.Context, name string) error {
 }
 
 func (fsys *fileSystem) removeAll(name string) error {
-	p, err := parse(name)
+	p, err := fsys.parse(name)
 	if err != nil {
 		return err
 	}
 	switch {
+	case p.shared:
+		return fsys.sharedRefusal(p)
 	case p.control:
 		return fmt.Errorf("%s: .paperfs/ is written by paperfs only: %w", p, pfs.ErrNotPermitted)
 	case p.isGroup():
@@ -326,6 +355,9 @@ func (fsys *fileSystem) removeAll(name string) error {
 // save), a tag's or folder's as mv of its directory.
 func (fsys *fileSystem) Rename(ctx context.Context, oldName, newName string) error {
 	rq := requestOf(ctx)
+	if handled, err := fsys.renameRouted(ctx, oldName, newName); handled {
+		return rq.note(oldName, err)
+	}
 	if err := fsys.rename(oldName, newName); err != nil {
 		return rq.note(oldName, err)
 	}
@@ -334,15 +366,17 @@ func (fsys *fileSystem) Rename(ctx context.Context, oldName, newName string) err
 }
 
 func (fsys *fileSystem) rename(oldName, newName string) error {
-	from, err := parse(oldName)
+	from, err := fsys.parse(oldName)
 	if err != nil {
 		return err
 	}
-	to, err := parse(newName)
+	to, err := fsys.parse(newName)
 	if err != nil {
 		return err
 	}
 	switch {
+	case from.shared || to.shared:
+		return fsys.sharedRefusal(from)
 	case from.isGroup() && to.isGroup() && from.view.Kind == to.view.Kind:
 		if err := fsys.exists(from); err != nil {
 			return err

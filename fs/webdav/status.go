@@ -19,6 +19,11 @@ import (
 // failure is the server's (500, 507), logged with its context.
 func (h *Handler) status(rq *request, err error, proposed int) (int, string) {
 	switch {
+	case errors.Is(err, pfs.ErrReadOnlyLibrary):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, pfs.ErrCrossLibrary):
+		// RFC 4918: a MOVE the server cannot do to that destination.
+		return http.StatusBadGateway, err.Error()
 	case errors.Is(err, meta.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		if (rq.method == "MOVE" || rq.method == "COPY") && proposed == http.StatusForbidden {
 			return http.StatusConflict, err.Error() // the destination's collection is not there
