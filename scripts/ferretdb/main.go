@@ -3,10 +3,21 @@
 // server where no mongod can be installed.
 //
 // It lives in its own module so that FerretDB's dependencies never enter
-// paperfs' go.mod. sync/synctest builds and starts it; it can also be run
-// by hand:
+// paperfs' go.mod. sync/synctest builds and starts it.
 //
-//	cd scripts/ferretdb && go build -o /tmp/ferretdb . &&
+// With -auth it runs FerretDB's experimental authentication (SCRAM-SHA-256,
+// users made with createUser): every command but the handshake then needs
+// an authenticated user, and -setup-user, with the password in the
+// FERRETDB_SETUP_PASSWORD environment variable, is created in -setup-db on
+// the first start. FerretDB's embedding API has no switch for that mode,
+// so the build adds one file to FerretDB's ferretdb package with go build
+// -overlay: overlay/newauth.go.txt, whose first line names the package it
+// goes into. sync/synctest builds it that way; by hand:
+//
+//	cd scripts/ferretdb &&
+//	  printf '{"Replace":{"%s/ferretdb/newauth.go":"%s/overlay/newauth.go.txt"}}' \
+//	    "$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" "$PWD" >/tmp/overlay.json &&
+//	  go build -overlay /tmp/overlay.json -o /tmp/ferretdb . &&
 //	  /tmp/ferretdb -listen 127.0.0.1:27017 -dir /tmp/ferretdb-data
 //
 // Once it accepts connections it prints exactly one line to stdout,
@@ -36,15 +47,30 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "TCP `address` to listen on; port 0 picks a free port")
 	dir := flag.String("dir", "", "state `directory` for the SQLite databases (created if missing; required)")
 	debug := flag.Bool("debug", false, "log at debug level instead of warn")
+	auth := flag.Bool("auth", false, "require SCRAM authentication (FerretDB's experimental new auth)")
+	setupDB := flag.String("setup-db", "admin", "with -auth: `database` of the first user")
+	setupUser := flag.String("setup-user", "", "with -auth: first user's `name`, created on the first start; its password is $FERRETDB_SETUP_PASSWORD")
 	flag.Parse()
 
-	if err := run(*listen, *dir, *debug); err != nil {
+	var ac *ferretdb.AuthConfig
+	if *auth {
+		ac = &ferretdb.AuthConfig{SetupDatabase: *setupDB, SetupUsername: *setupUser, SetupPassword: os.Getenv("FERRETDB_SETUP_PASSWORD")}
+		if ac.SetupUsername == "" || ac.SetupPassword == "" {
+			fmt.Fprintln(os.Stderr, "ferretdb: -auth needs -setup-user and FERRETDB_SETUP_PASSWORD: without a first user nobody could create users")
+			os.Exit(2)
+		}
+	} else if *setupUser != "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: -setup-user needs -auth")
+		os.Exit(2)
+	}
+
+	if err := run(*listen, *dir, *debug, ac); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dir string, debug bool) error {
+func run(listen, dir string, debug bool, auth *ferretdb.AuthConfig) error {
 	if dir == "" {
 		return fmt.Errorf("-dir is required: the directory where FerretDB keeps its SQLite files")
 	}
@@ -73,12 +99,18 @@ func run(listen, dir string, debug bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	cfg := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
-	})
+	}
+	var f *ferretdb.FerretDB
+	if auth != nil {
+		f, err = ferretdb.NewWithAuth(cfg, *auth)
+	} else {
+		f, err = ferretdb.New(cfg)
+	}
 	if err != nil {
 		return err
 	}

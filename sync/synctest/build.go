@@ -100,17 +100,92 @@ func goBuild(src, bin string) ([]byte, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", tmp, ".")
-	cmd.Dir = src
 	// The helper is its own module: a go.work listing only paperfs would
 	// make the build fail, and a caller's -mod=vendor doesn't apply to it.
 	// No VCS stamp: the checkout may have no commits yet.
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false")
+	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false")
+	dir := src
+	if _, err := os.Stat(filepath.Join(src, "overlay")); err == nil {
+		vdir, out, err := vendorWithOverlay(ctx, goTool, src, filepath.Dir(bin), env)
+		if vdir != "" {
+			defer os.RemoveAll(vdir)
+		}
+		if err != nil {
+			return out, err
+		}
+		dir = vdir
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", tmp, ".")
+	cmd.Dir = dir
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return out, err
 	}
 	return out, os.Rename(tmp, bin)
+}
+
+// vendorWithOverlay copies the helper module in src to a new directory
+// under parent, vendors its dependencies there and adds the files of
+// src/overlay to them: each NAME.go.txt goes into the vendored package its
+// first line names ("// overlay: IMPORT/PATH") as NAME.go. That is how
+// scripts/ferretdb adds an option FerretDB's embedding API lacks; go build
+// -overlay would be simpler but refuses files in the module cache. The
+// caller removes the directory.
+func vendorWithOverlay(ctx context.Context, goTool, src, parent string, env []string) (string, []byte, error) {
+	dir, err := os.MkdirTemp(parent, "vendor-build-")
+	if err != nil {
+		return "", nil, err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return dir, nil, err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && (n == "go.mod" || n == "go.sum" || strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")) {
+			if err := copyFile(filepath.Join(src, n), filepath.Join(dir, n)); err != nil {
+				return dir, nil, err
+			}
+		}
+	}
+	cmd := exec.CommandContext(ctx, goTool, "mod", "vendor")
+	cmd.Dir = dir
+	cmd.Env = append(env, "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return dir, out, fmt.Errorf("go mod vendor: %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(src, "overlay", "*.go.txt"))
+	if err != nil {
+		return dir, nil, err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return dir, nil, err
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		pkg, ok := strings.CutPrefix(strings.TrimSpace(first), "// overlay: ")
+		if !ok || pkg == "" || strings.Contains(pkg, "..") {
+			return dir, nil, fmt.Errorf("%s: the first line must be \"// overlay: IMPORT/PATH\"", f)
+		}
+		pdir := filepath.Join(dir, "vendor", filepath.FromSlash(pkg))
+		if _, err := os.Stat(pdir); err != nil {
+			return dir, nil, fmt.Errorf("%s: package %s is not among the vendored ones: %w", f, pkg, err)
+		}
+		if err := os.WriteFile(filepath.Join(pdir, strings.TrimSuffix(filepath.Base(f), ".txt")), b, 0o644); err != nil {
+			return dir, nil, err
+		}
+	}
+	return dir, nil, nil
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
 }
 
 // scriptsDir finds scripts/<name> in the paperfs source tree: next to this
@@ -138,8 +213,9 @@ func scriptsDir(name string) (string, error) {
 	return "", fmt.Errorf("no scripts/%s/go.mod above %v", name, roots)
 }
 
-// hashSources hashes the files that decide what the helper binary is, and
-// the Go version that builds it.
+// hashSources hashes the files that decide what the helper binary is
+// (with the overlay files vendorWithOverlay adds), and the Go version that
+// builds it.
 func hashSources(dir string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -151,6 +227,13 @@ func hashSources(dir string) (string, error) {
 		if e.Type().IsRegular() && (n == "go.mod" || n == "go.sum" || strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")) {
 			names = append(names, n)
 		}
+	}
+	overlays, err := filepath.Glob(filepath.Join(dir, "overlay", "*.go.txt"))
+	if err != nil {
+		return "", err
+	}
+	for _, o := range overlays {
+		names = append(names, filepath.Join("overlay", filepath.Base(o)))
 	}
 	sort.Strings(names)
 	h := sha256.New()

@@ -29,10 +29,11 @@ type child struct {
 
 // startChild runs bin with args and waits for its ready line, returning
 // the address it names. stdin, if not nil, becomes the child's stdin and
-// is closed in this process. It is a file, not any io.Reader: exec would
+// is closed in this process; env entries are added to this process's
+// environment. stdin is a file, not any io.Reader: exec would
 // copy a reader in a goroutine that Wait waits for, so a child that died
 // could not be reaped while the reader stays open.
-func startChild(name, bin string, args []string, stdin *os.File) (*child, string, error) {
+func startChild(name, bin string, args, env []string, stdin *os.File) (*child, string, error) {
 	c := &child{
 		name:   name,
 		stderr: &LogBuffer{Max: 64 << 10},
@@ -43,6 +44,9 @@ func startChild(name, bin string, args []string, stdin *os.File) (*child, string
 		return nil, "", err
 	}
 	c.cmd = exec.Command(bin, args...)
+	if len(env) > 0 {
+		c.cmd.Env = append(os.Environ(), env...)
+	}
 	if stdin != nil {
 		c.cmd.Stdin = stdin
 		defer stdin.Close()

@@ -46,7 +46,7 @@ func Proxy(t testing.TB, upstream string) *FaultProxy {
 	if err != nil {
 		t.Fatalf("synctest: %v", err)
 	}
-	p, addr, err := startChild("toxiproxy", bin, []string{"-listen", "127.0.0.1:0", "-upstream", upstream}, pr)
+	p, addr, err := startChild("toxiproxy", bin, []string{"-listen", "127.0.0.1:0", "-upstream", upstream}, nil, pr)
 	if err != nil {
 		pw.Close()
 		t.Fatalf("synctest: starting the fault proxy to %s: %v", upstream, err)

@@ -36,6 +36,9 @@ type Server struct {
 
 	addr string // host:port, fixed by the first start
 	bin  string
+	// admin is the first user of a server started by StartAuth; nil
+	// without authentication.
+	admin *admin
 
 	mu sync.Mutex // protects proc
 	// proc is the running server, nil while stopped.
@@ -99,10 +102,20 @@ func (s *Server) Restart(t testing.TB) {
 }
 
 // Client returns a driver client connected to the server, disconnected
-// when the test ends.
+// when the test ends. On a server started by StartAuth it authenticates
+// as the administrator.
 func (s *Server) Client(t testing.TB) *mongo.Client {
 	t.Helper()
-	return connect(t, s.URI)
+	return connect(t, s.clientURI())
+}
+
+// clientURI is the URI the harness itself uses: the administrator's on a
+// server with authentication.
+func (s *Server) clientURI() string {
+	if s.admin == nil {
+		return s.URI
+	}
+	return s.UserURI(s.admin.user, s.admin.password, s.admin.db)
 }
 
 func (s *Server) start(t testing.TB, addr string) {
@@ -115,7 +128,13 @@ func (s *Server) start(t testing.TB, addr string) {
 	// After a stop the old port is free again, but an unrelated process
 	// could take it in between; retry briefly rather than flake.
 	for attempt := 0; ; attempt++ {
-		p, uri, err = startChild("ferretdb", s.bin, []string{"-listen", addr, "-dir", s.Dir}, nil)
+		args := []string{"-listen", addr, "-dir", s.Dir}
+		var env []string
+		if s.admin != nil {
+			args = append(args, "-auth", "-setup-db", s.admin.db, "-setup-user", s.admin.user)
+			env = []string{"FERRETDB_SETUP_PASSWORD=" + s.admin.password}
+		}
+		p, uri, err = startChild("ferretdb", s.bin, args, env, nil)
 		if err == nil || attempt == 20 || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
@@ -133,7 +152,7 @@ func (s *Server) start(t testing.TB, addr string) {
 		s.addr = host
 		s.URI = uri
 	}
-	if err := ping(s.URI); err != nil {
+	if err := ping(s.clientURI()); err != nil {
 		p.kill()
 		t.Fatalf("synctest: FerretDB at %s started but does not answer Ping: %v\n%s", s.addr, err, p.stderr)
 	}

@@ -268,7 +268,7 @@ func TestStartFailureShowsStderr(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := startChild("ferretdb", bin, []string{"-dir", filepath.Join(file, "sub")}, nil)
+	_, _, err := startChild("ferretdb", bin, []string{"-dir", filepath.Join(file, "sub")}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("starting with a data dir under a file: got %v, want the server's complaint", err)
 	}
