@@ -10,15 +10,19 @@
 // an authenticated user, and -setup-user, with the password in the
 // FERRETDB_SETUP_PASSWORD environment variable, is created in -setup-db on
 // the first start. FerretDB's embedding API has no switch for that mode,
-// so the build adds one file to FerretDB's ferretdb package with go build
-// -overlay: overlay/newauth.go.txt, whose first line names the package it
-// goes into. sync/synctest builds it that way; by hand:
+// so the build adds one file to FerretDB's ferretdb package:
+// overlay/newauth.go.txt, whose first line names the package it goes into,
+// copied into a vendored copy of the dependencies (go build -overlay
+// refuses files in the module cache), and builds with the tag
+// paperfs_overlay. sync/synctest builds it that way; by hand:
 //
-//	cd scripts/ferretdb &&
-//	  printf '{"Replace":{"%s/ferretdb/newauth.go":"%s/overlay/newauth.go.txt"}}' \
-//	    "$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" "$PWD" >/tmp/overlay.json &&
-//	  go build -overlay /tmp/overlay.json -o /tmp/ferretdb . &&
+//	d=$(mktemp -d) && cp scripts/ferretdb/*.go scripts/ferretdb/go.* "$d" && cd "$d" &&
+//	  go mod vendor && cp "$OLDPWD"/scripts/ferretdb/overlay/newauth.go.txt \
+//	    vendor/github.com/FerretDB/FerretDB/ferretdb/newauth.go &&
+//	  go build -tags paperfs_overlay -o /tmp/ferretdb . &&
 //	  /tmp/ferretdb -listen 127.0.0.1:27017 -dir /tmp/ferretdb-data
+//
+// A plain go build works too, without -auth.
 //
 // Once it accepts connections it prints exactly one line to stdout,
 //
@@ -52,9 +56,9 @@ func main() {
 	setupUser := flag.String("setup-user", "", "with -auth: first user's `name`, created on the first start; its password is $FERRETDB_SETUP_PASSWORD")
 	flag.Parse()
 
-	var ac *ferretdb.AuthConfig
+	var ac *authConfig
 	if *auth {
-		ac = &ferretdb.AuthConfig{SetupDatabase: *setupDB, SetupUsername: *setupUser, SetupPassword: os.Getenv("FERRETDB_SETUP_PASSWORD")}
+		ac = &authConfig{SetupDatabase: *setupDB, SetupUsername: *setupUser, SetupPassword: os.Getenv("FERRETDB_SETUP_PASSWORD")}
 		if ac.SetupUsername == "" || ac.SetupPassword == "" {
 			fmt.Fprintln(os.Stderr, "ferretdb: -auth needs -setup-user and FERRETDB_SETUP_PASSWORD: without a first user nobody could create users")
 			os.Exit(2)
@@ -70,7 +74,7 @@ func main() {
 	}
 }
 
-func run(listen, dir string, debug bool, auth *ferretdb.AuthConfig) error {
+func run(listen, dir string, debug bool, auth *authConfig) error {
 	if dir == "" {
 		return fmt.Errorf("-dir is required: the directory where FerretDB keeps its SQLite files")
 	}
@@ -107,7 +111,7 @@ func run(listen, dir string, debug bool, auth *ferretdb.AuthConfig) error {
 	}
 	var f *ferretdb.FerretDB
 	if auth != nil {
-		f, err = ferretdb.NewWithAuth(cfg, *auth)
+		f, err = newWithAuth(cfg, *auth)
 	} else {
 		f, err = ferretdb.New(cfg)
 	}

@@ -3,7 +3,6 @@ package synctest
 import (
 	"context"
 	"crypto/rand"
-	"net/url"
 	"testing"
 	"time"
 
@@ -37,9 +36,7 @@ func StartAuth(t testing.TB) *Server {
 // UserURI is the server's URI with user's credentials, authenticating
 // against authDB (the database the user was created in).
 func (s *Server) UserURI(user, password, authDB string) string {
-	u := url.URL{Scheme: "mongodb", User: url.UserPassword(user, password), Host: s.addr, Path: "/"}
-	u.RawQuery = url.Values{"authSource": {authDB}, "authMechanism": {"SCRAM-SHA-256"}}.Encode()
-	return u.String()
+	return userURI(s.addr, user, password, authDB)
 }
 
 // CreateUser creates user with password in database db (createUser), as

@@ -53,3 +53,59 @@ func assertAuthFailed(t *testing.T, what string, err error) {
 	}
 	t.Logf("FINDING %s: %v", what, err)
 }
+
+// TestRoleWall: through the wall a read user can read and not write, with
+// MongoDB's error, and connectionStatus lists its roles and privileges; a
+// readWrite user writes; a role change applies to an open connection.
+func TestRoleWall(t *testing.T) {
+	srv := StartAuth(t)
+	srv.CreateUser(t, "admin", "reader", "r-pw")
+	srv.CreateUser(t, "admin", "writer", "w-pw")
+	wall := RoleWall(t, srv, "reader=read@lab", "writer=readWrite@lab")
+	ctx := ctxT(t, 60*time.Second)
+
+	writer := connect(t, wall.UserURI("writer", "w-pw", "admin")).Database("lab")
+	if _, err := writer.Collection("c").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatalf("readWrite user's insert: %v", err)
+	}
+	readerClient := connect(t, wall.UserURI("reader", "r-pw", "admin"))
+	reader := readerClient.Database("lab")
+	_, err := reader.Collection("c").InsertOne(ctx, bson.D{{Key: "_id", Value: 2}})
+	var ce mongo.CommandError
+	if !errors.As(err, &ce) || ce.Code != 13 || ce.Name != "Unauthorized" {
+		t.Fatalf("read user's insert: got %v (%T), want a CommandError 13 Unauthorized", err, err)
+	}
+	t.Logf("FINDING read user's insert through the wall: %v", err)
+	_, err = reader.Collection("c").UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}})
+	if !errors.As(err, &ce) || ce.Code != 13 {
+		t.Fatalf("read user's update: got %v", err)
+	}
+	if n, err := reader.Collection("c").CountDocuments(ctx, bson.D{}); err != nil || n != 1 {
+		t.Fatalf("read user's count: %d, %v; want 1", n, err)
+	}
+
+	var st struct {
+		AuthInfo struct {
+			Users []struct{ User, DB string } `bson:"authenticatedUsers"`
+			Roles []struct{ Role, DB string } `bson:"authenticatedUserRoles"`
+			Privs []struct {
+				Actions []string `bson:"actions"`
+			} `bson:"authenticatedUserPrivileges"`
+		} `bson:"authInfo"`
+	}
+	if err := readerClient.Database("admin").RunCommand(ctx, bson.D{{Key: "connectionStatus", Value: 1}, {Key: "showPrivileges", Value: true}}).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.AuthInfo.Users) != 1 || st.AuthInfo.Users[0].User != "reader" || len(st.AuthInfo.Roles) != 1 ||
+		st.AuthInfo.Roles[0] != (struct{ Role, DB string }{"read", "lab"}) || len(st.AuthInfo.Privs) == 0 {
+		t.Fatalf("reader's connectionStatus: %+v", st)
+	}
+
+	wall.SetRoles(t, "reader", "readWrite@lab")
+	if _, err := reader.Collection("c").InsertOne(ctx, bson.D{{Key: "_id", Value: 3}}); err != nil {
+		t.Fatalf("insert after the role became readWrite: %v", err)
+	}
+	if refused, status := wall.Stats(t); refused != 2 || status != 1 {
+		t.Fatalf("wall stats: refused %d, status %d; want 2 and 1", refused, status)
+	}
+}

@@ -105,6 +105,7 @@ func goBuild(src, bin string) ([]byte, error) {
 	// No VCS stamp: the checkout may have no commits yet.
 	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false")
 	dir := src
+	args := []string{"build", "-o", tmp}
 	if _, err := os.Stat(filepath.Join(src, "overlay")); err == nil {
 		vdir, out, err := vendorWithOverlay(ctx, goTool, src, filepath.Dir(bin), env)
 		if vdir != "" {
@@ -114,8 +115,9 @@ func goBuild(src, bin string) ([]byte, error) {
 			return out, err
 		}
 		dir = vdir
+		args = append(args, "-tags", "paperfs_overlay")
 	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", tmp, ".")
+	cmd := exec.CommandContext(ctx, goTool, append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
@@ -128,10 +130,11 @@ func goBuild(src, bin string) ([]byte, error) {
 // vendorWithOverlay copies the helper module in src to a new directory
 // under parent, vendors its dependencies there and adds the files of
 // src/overlay to them: each NAME.go.txt goes into the vendored package its
-// first line names ("// overlay: IMPORT/PATH") as NAME.go. That is how
-// scripts/ferretdb adds an option FerretDB's embedding API lacks; go build
-// -overlay would be simpler but refuses files in the module cache. The
-// caller removes the directory.
+// first line names ("// overlay: IMPORT/PATH") as NAME.go, and goBuild
+// builds with the tag paperfs_overlay. That is how scripts/ferretdb adds
+// an option FerretDB's embedding API lacks; go build -overlay would be
+// simpler but refuses files in the module cache. The caller removes the
+// directory.
 func vendorWithOverlay(ctx context.Context, goTool, src, parent string, env []string) (string, []byte, error) {
 	dir, err := os.MkdirTemp(parent, "vendor-build-")
 	if err != nil {

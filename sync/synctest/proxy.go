@@ -147,8 +147,15 @@ func (p *FaultProxy) command(t testing.TB, cmd string) {
 func (p *FaultProxy) do(cmd string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.proc == nil {
-		return fmt.Errorf("proxy already stopped")
+	_, err := ask(p.proc, p.stdin, cmd)
+	return err
+}
+
+// ask sends one command line to a helper driven over stdin and reads its
+// one-line answer: "ok[ REST]" returns REST, "error MESSAGE" an error.
+func ask(proc *child, stdin io.Writer, cmd string) (string, error) {
+	if proc == nil {
+		return "", fmt.Errorf("already stopped")
 	}
 	type result struct {
 		line string
@@ -156,25 +163,25 @@ func (p *FaultProxy) do(cmd string) error {
 	}
 	res := make(chan result, 1)
 	go func() {
-		if _, err := io.WriteString(p.stdin, cmd+"\n"); err != nil {
+		if _, err := io.WriteString(stdin, cmd+"\n"); err != nil {
 			res <- result{"", err}
 			return
 		}
-		line, err := p.proc.stdout.ReadString('\n')
+		line, err := proc.stdout.ReadString('\n')
 		res <- result{strings.TrimSpace(line), err}
 	}()
 	select {
 	case r := <-res:
 		if r.err != nil {
-			return fmt.Errorf("%v\n%s", r.err, p.proc.stderr)
+			return "", fmt.Errorf("%v\n%s", r.err, proc.stderr)
 		}
-		if r.line == "ok" {
-			return nil
+		if rest, ok := strings.CutPrefix(r.line, "ok"); ok {
+			return strings.TrimSpace(rest), nil
 		}
 		msg, _ := strings.CutPrefix(r.line, "error ")
-		return fmt.Errorf("%s", msg)
+		return "", fmt.Errorf("%s", msg)
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("no answer in 10s\n%s", p.proc.stderr)
+		return "", fmt.Errorf("no answer in 10s\n%s", proc.stderr)
 	}
 }
 
