@@ -199,7 +199,8 @@ type Engine struct {
 	compactTry time.Time    // last scheduled compaction attempt (Run's goroutine only)
 	lastPapers time.Time    // last write of the papers documents
 
-	mu state // has its own lock
+	mu  state  // has its own lock
+	acc access // what the database user may do (access.go); has its own lock
 
 	firstRound     chan struct{} // closed when the first round has ended
 	firstRoundOnce gosync.Once
@@ -325,6 +326,7 @@ func (e *Engine) round(ctx context.Context, full, flush bool) (Report, error) {
 		defer stop()
 	}
 	rep, err := e.once(ctx, full, flush)
+	err = e.noteAuth(err)
 	if err == nil && full {
 		e.lastFull = time.Now()
 	}
@@ -453,15 +455,27 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 	}
 	// Ops pushed this round stay queued until the pull is done, so that
 	// Conflicts sees them as unseen by other devices; a crash in between
-	// re-sends them, which the server takes as a no-op.
-	sent, lastSeq, pushed, err := e.push(ctx)
-	if err != nil {
-		return rep, err
+	// re-sends them, which the server takes as a no-op. A device whose
+	// user may only read pushes nothing: its edits stay queued (access.go).
+	var (
+		sent    int
+		lastSeq uint64
+		pushed  map[string]bool
+	)
+	if !e.isReadOnly() {
+		var err error
+		sent, lastSeq, pushed, err = e.push(ctx)
+		if e.refused("uploading changes", err) {
+			sent, lastSeq, pushed, err = 0, 0, nil, nil
+		}
+		if err != nil {
+			return rep, err
+		}
 	}
 	rep.Sent = sent
 	if sent > 0 {
 		// Tell the others at once: their polls read this first.
-		if err := e.writeDevice(ctx, lastSeq); err != nil {
+		if err := e.writeDevice(ctx, lastSeq); err != nil && !e.refused("updating the devices collection", err) {
 			return rep, err
 		}
 	}
@@ -482,18 +496,23 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 			return rep, err
 		}
 	}
+	if e.isReadOnly() {
+		// The papers documents and this device's document are writes
+		// too; the papers stay due for when the user may write.
+		return rep, nil
+	}
 	if flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval {
-		if err := e.flushPapers(ctx); err != nil {
+		if err := e.flushPapers(ctx); err != nil && !e.refused("writing papers", err) {
 			return rep, err
 		}
 	}
-	if sent == 0 && e.deviceDocStale() {
+	if sent == 0 && !e.isReadOnly() && e.deviceDocStale() {
 		// Also repairs a maxSeq left behind by a crash after an upload.
 		up, err := e.uploaded()
 		if err != nil {
 			return rep, err
 		}
-		if err := e.writeDevice(ctx, up); err != nil {
+		if err := e.writeDevice(ctx, up); err != nil && !e.refused("updating the devices collection", err) {
 			return rep, err
 		}
 	}
@@ -514,20 +533,30 @@ func (e *Engine) uploaded() (uint64, error) {
 	return vv[e.store.Device()], err
 }
 
-// setup creates the indexes once per engine. Creating an index that
-// exists is a no-op on MongoDB and FerretDB alike.
+// setup asks the server what this device's user may do and creates the
+// indexes, once per engine (a read-only device asks again every
+// accessRecheck). Creating an index that exists is a no-op on MongoDB and
+// FerretDB alike; a user who may only read leaves it to the others.
 func (e *Engine) setup(ctx context.Context) error {
 	if e.ready {
+		if e.accessRecheckDue() {
+			return e.checkAccess(ctx)
+		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
-	defer cancel()
-	_, err := e.ops.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}},
-		Options: options.Index().SetUnique(true).SetName("device_seq"),
-	})
-	if err != nil {
-		return fmt.Errorf("creating the ops index: %w", err)
+	if err := e.checkAccess(ctx); err != nil {
+		return err
+	}
+	if !e.isReadOnly() {
+		ctx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+		defer cancel()
+		_, err := e.ops.Indexes().CreateOne(ctx, mongo.IndexModel{
+			Keys:    bson.D{{Key: "device", Value: 1}, {Key: "seq", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("device_seq"),
+		})
+		if err != nil && !e.refused("creating the ops index", err) {
+			return fmt.Errorf("creating the ops index: %w", err)
+		}
 	}
 	e.ready = true
 	return nil

@@ -247,7 +247,7 @@ const compactRetry = time.Hour
 // in Run's goroutine, so never beside a round.
 func (e *Engine) maybeCompact(ctx context.Context) {
 	every := e.cfg.CompactEvery
-	if every <= 0 && e.cfg.CompactAfterOps <= 0 {
+	if every <= 0 && e.cfg.CompactAfterOps <= 0 || e.isReadOnly() {
 		return
 	}
 	retry := compactRetry

@@ -149,6 +149,9 @@ func (e *Engine) snapshot(ctx context.Context) (SnapshotInfo, error) {
 	if _, err := e.round(ctx, true, true); err != nil {
 		return SnapshotInfo{}, err
 	}
+	if e.isReadOnly() {
+		return SnapshotInfo{}, e.readOnlyError(nil)
+	}
 	e.roundMu.Lock()
 	// The readable papers documents must show every op the snapshot
 	// holds, so that a device starting from it needs to rewrite only the

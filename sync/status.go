@@ -42,6 +42,16 @@ type Status struct {
 	ClockMeasured time.Time     `json:"clockMeasured,omitzero"`
 	ClockWarning  string        `json:"clockWarning,omitempty"`
 	Updated       time.Time     `json:"updated"`
+
+	// Access, when set, is why this device may not send its edits:
+	// ReadOnly (its database user may only read; Held lists the papers
+	// of the edits kept here, HeldPapers how many there are in all) or
+	// AuthFailed (the server refused the credentials). See Writable.
+	Access     string      `json:"access,omitempty"`
+	ReadOnly   bool        `json:"readOnly,omitempty"`
+	AuthFailed bool        `json:"authFailed,omitempty"`
+	Held       []HeldPaper `json:"held,omitempty"`
+	HeldPapers int         `json:"heldPapers,omitempty"`
 }
 
 // Round is what one sync round did, as Status reports it.
@@ -70,9 +80,17 @@ type ConflictRecord struct {
 // cheap and works offline.
 func (e *Engine) Status() Status {
 	pending, _ := e.store.PendingCount()
+	// Outside the lock: listing held edits reads the store.
+	acc := Status{Pending: pending}
+	e.accessStatus(&acc)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := Status{
+		Access:     acc.Access,
+		ReadOnly:   acc.ReadOnly,
+		AuthFailed: acc.AuthFailed,
+		Held:       acc.Held,
+		HeldPapers: acc.HeldPapers,
 		Device:     e.store.Device(),
 		DeviceName: e.cfg.DeviceName,
 		Server:     Redact(e.cfg.URI),
