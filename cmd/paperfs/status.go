@@ -302,7 +302,8 @@ func printSync(w io.Writer, st *Status) {
 	default:
 		fmt.Fprintf(w, "  connection: not syncing (no mount running; 'paperfs sync' runs one round)\n")
 	}
-	if sy.LastError != "" {
+	printAccess(w, sy)
+	if sy.LastError != "" && sy.LastError != sy.Access {
 		fmt.Fprintf(w, "  last error: %s\n", sy.LastError)
 	}
 	if r := sy.LastRound; r != nil {
