@@ -25,7 +25,7 @@ import (
 // showPrivileges, at the first round) or from the refusal itself, then
 // stops pushing: local edits made before stay queued in the store, listed
 // by Status, and are sent if the user is later given readWrite (checked
-// every accessRecheck). A server that lists no roles (FerretDB) is taken
+// every Config.AccessRecheck). A server that lists no roles (FerretDB) is taken
 // as writable until it refuses a write.
 
 var (
@@ -59,10 +59,6 @@ func (e *AccessError) Unwrap() []error {
 	}
 	return []error{e.Err, e.cause}
 }
-
-// accessRecheck is how often a read-only device asks the server again
-// whether its user may write now (one small command).
-const accessRecheck = 5 * time.Minute
 
 // stAccess is the store's SyncState key of the access record, so that a
 // new process (a mount's first moments, paperfs status) knows it at once.
@@ -270,7 +266,7 @@ func (e *Engine) accessRecheckDue() bool {
 	}
 	e.acc.Lock()
 	defer e.acc.Unlock()
-	return time.Since(e.acc.checked) >= accessRecheck
+	return time.Since(e.acc.checked) >= e.cfg.AccessRecheck
 }
 
 // authInfo is connectionStatus' answer.

@@ -329,3 +329,27 @@ func TestWriteRefused(t *testing.T) {
 		t.Fatalf("%d of the member's ops on the server, want 1", n)
 	}
 }
+
+// TestPromotedWhileRunning: a running read-only member given readWrite
+// notices at its next access check and sends the edits it held.
+func TestPromotedWhileRunning(t *testing.T) {
+	l := newLab(t, "reader")
+	wall := synctest.RoleWall(t, l.srv, "reader=read@"+l.db)
+	r := newDevice(t, "devr01", wall.UserURI("reader", "reader-pw", "admin"), l.db,
+		func(c *Config) { c.AccessRecheck = 200 * time.Millisecond })
+	r.create(meta.Paper{Title: "held"})
+	run := r.run(t)
+	waitFor(t, 30*time.Second, "the reader to learn it may only read", func() bool { return r.eng.Status().ReadOnly })
+	if n := l.serverOps(t, "devr01"); n != 0 {
+		t.Fatalf("%d ops sent while read-only", n)
+	}
+	wall.SetRoles(t, "reader", "readWrite@"+l.db)
+	waitFor(t, 30*time.Second, "the held edit to be sent after the promotion", pending(r))
+	run.stop(t)
+	if err := r.eng.Writable(); err != nil {
+		t.Fatalf("Writable: %v", err)
+	}
+	if n := l.serverOps(t, "devr01"); n != 1 {
+		t.Fatalf("%d ops on the server, want 1", n)
+	}
+}

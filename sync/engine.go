@@ -82,6 +82,9 @@ type Config struct {
 	// accepts connections and never answers cannot stall a round
 	// (default 30s). Connecting and server selection time out after 10s.
 	OpTimeout time.Duration
+	// AccessRecheck is how often a device whose database user may only
+	// read asks the server whether it may write now (default 5m).
+	AccessRecheck time.Duration
 	// BatchSize is the number of ops per insert and per find (default 1000).
 	BatchSize int
 	// StatusFile is where Run keeps a JSON copy of Status for `paperfs
@@ -122,6 +125,7 @@ func (c *Config) defaults(store *meta.Store) {
 	def(&c.PapersInterval, 5*time.Second)
 	def(&c.MaxBackoff, time.Minute)
 	def(&c.OpTimeout, 30*time.Second)
+	def(&c.AccessRecheck, 5*time.Minute)
 	if c.IdlePollInterval < c.PollInterval {
 		c.IdlePollInterval = c.PollInterval
 	}
@@ -535,7 +539,7 @@ func (e *Engine) uploaded() (uint64, error) {
 
 // setup asks the server what this device's user may do and creates the
 // indexes, once per engine (a read-only device asks again every
-// accessRecheck). Creating an index that exists is a no-op on MongoDB and
+// Config.AccessRecheck). Creating an index that exists is a no-op on MongoDB and
 // FerretDB alike; a user who may only read leaves it to the others.
 func (e *Engine) setup(ctx context.Context) error {
 	if e.ready {
