@@ -22,15 +22,7 @@ type admin struct{ db, user, password string }
 // write everything. Put a RoleWall in between for roles.
 func StartAuth(t testing.TB) *Server {
 	t.Helper()
-	skipIfAsked(t)
-	s := &Server{
-		Dir:   t.TempDir(),
-		bin:   binary(t, "ferretdb"),
-		admin: &admin{db: "admin", user: "root", password: rand.Text()},
-	}
-	s.start(t, "127.0.0.1:0")
-	t.Cleanup(func() { s.Stop(t) })
-	return s
+	return startNew(t, &admin{db: "admin", user: "root", password: rand.Text()})
 }
 
 // UserURI is the server's URI with user's credentials, authenticating

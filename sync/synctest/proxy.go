@@ -191,15 +191,21 @@ func (p *FaultProxy) stop(t testing.TB) {
 	if p.proc == nil {
 		return
 	}
-	// Closing stdin is the proxy's cue to exit; SIGTERM is the fallback.
-	p.stdin.Close()
-	select {
-	case <-p.proc.done:
-		p.proc.pipe.Close()
-	case <-time.After(5 * time.Second):
-		if err := p.proc.stop(); err != nil {
-			t.Errorf("synctest: stopping the fault proxy: %v", err)
-		}
+	if err := stopDriven(p.proc, p.stdin); err != nil {
+		t.Errorf("synctest: stopping the fault proxy: %v", err)
 	}
 	p.proc = nil
+}
+
+// stopDriven stops a helper driven over stdin: closing stdin is its cue
+// to exit; SIGTERM is the fallback.
+func stopDriven(proc *child, stdin io.Closer) error {
+	stdin.Close()
+	select {
+	case <-proc.done:
+		proc.pipe.Close()
+		return nil
+	case <-time.After(5 * time.Second):
+		return proc.stop()
+	}
 }

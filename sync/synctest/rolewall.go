@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Wall is a scripts/rolewall proxy in front of a server: it enforces
@@ -91,14 +90,8 @@ func (w *Wall) stop(t testing.TB) {
 	if w.proc == nil {
 		return
 	}
-	w.stdin.Close()
-	select {
-	case <-w.proc.done:
-		w.proc.pipe.Close()
-	case <-time.After(5 * time.Second):
-		if err := w.proc.stop(); err != nil {
-			t.Errorf("synctest: stopping the role wall: %v", err)
-		}
+	if err := stopDriven(w.proc, w.stdin); err != nil {
+		t.Errorf("synctest: stopping the role wall: %v", err)
 	}
 	w.proc = nil
 }

@@ -51,10 +51,16 @@ type Server struct {
 // skips the test instead.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return startNew(t, nil)
+}
+
+func startNew(t testing.TB, a *admin) *Server {
+	t.Helper()
 	skipIfAsked(t)
 	s := &Server{
-		Dir: t.TempDir(),
-		bin: binary(t, "ferretdb"),
+		Dir:   t.TempDir(),
+		bin:   binary(t, "ferretdb"),
+		admin: a,
 	}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(func() { s.Stop(t) })
