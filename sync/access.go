@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,10 +68,22 @@ const stAccess = "access"
 
 // accessRecord is what the engine last learned about its user's rights.
 type accessRecord struct {
-	ReadOnly   bool      `json:"readOnly,omitempty"`
-	AuthFailed bool      `json:"authFailed,omitempty"`
-	How        string    `json:"how,omitempty"` // how it was learned: the server's words
-	At         time.Time `json:"at,omitzero"`
+	// For identifies the user and database it is about (accessKey): a
+	// record about another user, after the config changed, is ignored.
+	For        string `json:"for"`
+	ReadOnly   bool   `json:"readOnly,omitempty"`
+	AuthFailed bool   `json:"authFailed,omitempty"`
+	// Refused says ReadOnly was learned from a refused write, not from
+	// the privileges the server listed.
+	Refused bool      `json:"refused,omitempty"`
+	How     string    `json:"how,omitempty"` // how it was learned: the server's words
+	At      time.Time `json:"at,omitzero"`
+}
+
+// accessKey names this engine's user and database without holding them.
+func (e *Engine) accessKey() string {
+	sum := sha256.Sum256([]byte(e.cfg.Database + "\x00" + e.user()))
+	return hex.EncodeToString(sum[:8])
 }
 
 // access holds the engine's accessRecord.
@@ -101,8 +115,9 @@ func (e *Engine) accessRecord() accessRecord {
 	defer e.acc.Unlock()
 	if !e.acc.loaded {
 		e.acc.loaded = true
-		if v, _ := e.store.SyncState(stAccess); v != "" {
-			_ = json.Unmarshal([]byte(v), &e.acc.rec)
+		var rec accessRecord
+		if v, _ := e.store.SyncState(stAccess); v != "" && json.Unmarshal([]byte(v), &rec) == nil && rec.For == e.accessKey() {
+			e.acc.rec = rec
 		}
 	}
 	return e.acc.rec
@@ -119,6 +134,7 @@ func (e *Engine) setAccess(f func(*accessRecord)) {
 		return
 	}
 	rec.At = time.Now().UTC()
+	rec.For = e.accessKey()
 	e.acc.rec = rec
 	e.acc.Unlock()
 	b, _ := json.Marshal(rec)
@@ -186,7 +202,7 @@ func (e *Engine) refused(what string, err error) bool {
 		return false
 	}
 	how := what + ": " + e.red.string(err.Error())
-	e.setAccess(func(r *accessRecord) { r.ReadOnly, r.How = true, how })
+	e.setAccess(func(r *accessRecord) { r.ReadOnly, r.Refused, r.How = true, true, how })
 	return true
 }
 
@@ -243,15 +259,24 @@ func (e *Engine) checkAccess(ctx context.Context) error {
 		return fmt.Errorf("asking the server what this user may do: %w", err)
 	}
 	e.acc.Lock()
+	first := e.acc.checked.IsZero()
 	e.acc.checked = time.Now()
 	e.acc.Unlock()
 	e.setAccess(func(r *accessRecord) { r.AuthFailed = false })
 	writable, known := reply.AuthInfo.mayWrite(e.cfg.Database)
 	if !known {
+		// Only a write can tell. A refusal learned by an earlier process
+		// is tried once more per engine (a mount, a paperfs sync): the
+		// user may have been given readWrite since; a running engine
+		// does not try again.
+		if rec := e.accessRecord(); first && rec.ReadOnly && rec.Refused {
+			e.log.Info("sync: the server does not list this user's privileges; trying a write to see whether it may write now")
+			e.setAccess(func(r *accessRecord) { r.ReadOnly, r.Refused = false, false })
+		}
 		return nil
 	}
 	e.setAccess(func(r *accessRecord) {
-		r.ReadOnly = !writable
+		r.ReadOnly, r.Refused = !writable, false
 		if !writable {
 			r.How = "connectionStatus: roles " + reply.AuthInfo.roleList()
 		}

@@ -353,3 +353,60 @@ func TestPromotedWhileRunning(t *testing.T) {
 		t.Fatalf("%d ops on the server, want 1", n)
 	}
 }
+
+// TestRefusedWithoutPrivileges: on a server that does not list privileges
+// (FerretDB's own connectionStatus), only a refused write tells. A running
+// engine then stops trying; each new engine tries once more, so a member
+// given readWrite later gets its edits out. A record about another user
+// (the config changed) is ignored.
+func TestRefusedWithoutPrivileges(t *testing.T) {
+	l := newLab(t, "member", "other")
+	wall := synctest.RoleWall(t, l.srv, "member=read@"+l.db, "other=readWrite@"+l.db)
+	wall.AnswerStatus(t, false)
+	m := newDevice(t, "devm01", wall.UserURI("member", "member-pw", "admin"), l.db)
+	m.create(meta.Paper{Title: "held"})
+	m.sync()
+	if err := m.eng.Writable(); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Writable: %v, want ErrReadOnly from the refusal", err)
+	}
+	m.sync()
+	if refused, status := wall.Stats(t); refused != 1 || status != 0 {
+		t.Fatalf("wall: %d refused, %d statuses answered; want 1 refusal and none answered", refused, status)
+	}
+
+	reopen := func(uri string) {
+		m.eng.Close()
+		eng, err := New(m.store, Config{URI: uri, Database: l.db, OpTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		m.eng = eng
+	}
+	reopen(wall.UserURI("member", "member-pw", "admin"))
+	if err := m.eng.Writable(); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("new engine before its first round: %v, want ErrReadOnly", err)
+	}
+	m.sync()
+	if refused, _ := wall.Stats(t); refused != 2 {
+		t.Fatalf("a new engine should try once more: %d refusals, want 2", refused)
+	}
+	if n, _ := m.store.PendingCount(); n != 1 {
+		t.Fatalf("held edits: %d, want 1", n)
+	}
+
+	reopen(wall.UserURI("other", "other-pw", "admin"))
+	if err := m.eng.Writable(); err != nil {
+		t.Fatalf("another user's engine took the member's record: %v", err)
+	}
+
+	wall.SetRoles(t, "member", "readWrite@"+l.db)
+	reopen(wall.UserURI("member", "member-pw", "admin"))
+	m.sync()
+	if n, _ := m.store.PendingCount(); n != 0 || m.eng.Writable() != nil {
+		t.Fatalf("after readWrite: %d held, Writable %v", n, m.eng.Writable())
+	}
+	if n := l.serverOps(t, "devm01"); n != 1 {
+		t.Fatalf("%d ops on the server, want 1", n)
+	}
+}

@@ -1101,6 +1101,10 @@ func (e *Engine) dirty() map[string]bool {
 }
 
 func (e *Engine) markDirty(batch map[string]bool) error {
+	if e.isReadOnly() {
+		// It writes no papers documents; the members who may write do.
+		return nil
+	}
 	all := e.dirty()
 	for id := range batch {
 		all[id] = true

@@ -34,6 +34,8 @@
 //
 //	role USER=ROLE@DB[,ROLE@DB]   set a user's roles (applies to open connections too)
 //	forget USER                   stop enforcing roles for USER
+//	statuses off|on               forward connectionStatus to the server (which lists no
+//	                              roles: a server that does not say) or answer it (default)
 //	stats                         "ok refused=N status=M": writes refused, connectionStatus answered
 //
 // It exits when stdin closes (so it never outlives the test that started
@@ -138,6 +140,9 @@ type wall struct {
 	upstream string
 	log      *slog.Logger
 	pol      policy
+	// forwardStatus passes connectionStatus to the server instead of
+	// answering it.
+	forwardStatus atomic.Bool
 
 	nextID  atomic.Int32 // request ids of the wall's own replies
 	refused atomic.Int64 // writes refused
@@ -160,6 +165,16 @@ func (w *wall) command(line string) string {
 		return "ok"
 	case "forget":
 		w.pol.set(strings.TrimSpace(arg), nil)
+		return "ok"
+	case "statuses":
+		switch strings.TrimSpace(arg) {
+		case "on":
+			w.forwardStatus.Store(false)
+		case "off":
+			w.forwardStatus.Store(true)
+		default:
+			return "error statuses takes on or off"
+		}
 		return "ok"
 	case "stats":
 		return fmt.Sprintf("ok refused=%d status=%d", w.refused.Load(), w.status.Load())
@@ -253,7 +268,7 @@ func (w *wall) handle(client net.Conn) {
 		}
 		var answer any
 		if ok {
-			if a := decide(&w.pol, &s, cmd); a != nil {
+			if a := decide(&w.pol, &s, cmd, !w.forwardStatus.Load()); a != nil {
 				answer = a
 				if cmd.Name == "connectionStatus" {
 					w.status.Add(1)

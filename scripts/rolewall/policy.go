@@ -204,8 +204,9 @@ func (s *session) learn(cmd command) {
 }
 
 // decide returns the wall's own answer to cmd on a connection of s, or
-// nil to forward it to the server.
-func decide(p *policy, s *session, cmd command) bson.D {
+// nil to forward it to the server. answerStatus false forwards
+// connectionStatus too.
+func decide(p *policy, s *session, cmd command, answerStatus bool) bson.D {
 	s.learn(cmd)
 	if s.user == "" {
 		return nil
@@ -214,7 +215,7 @@ func decide(p *policy, s *session, cmd command) bson.D {
 	if !ok {
 		return nil
 	}
-	if strings.EqualFold(cmd.Name, "connectionStatus") {
+	if strings.EqualFold(cmd.Name, "connectionStatus") && answerStatus {
 		show, _ := cmd.Body.Lookup("showPrivileges").BooleanOK()
 		return connectionStatus(s.user, s.authDB, gs, show)
 	}

@@ -137,7 +137,7 @@ func TestDecide(t *testing.T) {
 	login := func(user string) *session {
 		s := &session{}
 		decide(&p, s, cmd("admin", bson.D{{Key: "saslStart", Value: 1}, {Key: "mechanism", Value: "SCRAM-SHA-256"},
-			{Key: "payload", Value: bson.Binary{Data: []byte("n,,n=" + user + ",r=x")}}}))
+			{Key: "payload", Value: bson.Binary{Data: []byte("n,,n=" + user + ",r=x")}}}), true)
 		return s
 	}
 	insert := bson.D{{Key: "insert", Value: "ops"}}
@@ -164,7 +164,7 @@ func TestDecide(t *testing.T) {
 		if tc.user != "" {
 			s = login(tc.user)
 		}
-		got := decide(&p, s, cmd(tc.db, tc.cmd))
+		got := decide(&p, s, cmd(tc.db, tc.cmd), true)
 		if (got != nil) != tc.refused {
 			t.Errorf("%s: %v on %s: answer %v, want refused %v", tc.user, tc.cmd[0].Key, tc.db, got, tc.refused)
 			continue
@@ -188,7 +188,10 @@ func TestConnectionStatus(t *testing.T) {
 	s := &session{user: "ro", authDB: "admin"}
 	c, _, _ := parseRequest(opMsgBytes(t, 9, 0, bson.D{{Key: "connectionStatus", Value: 1},
 		{Key: "showPrivileges", Value: true}, {Key: "$db", Value: "admin"}}))
-	ans := decide(&p, s, c)
+	if decide(&p, s, c, false) != nil {
+		t.Fatal("connectionStatus answered though told to forward it")
+	}
+	ans := decide(&p, s, c, true)
 	if ans == nil {
 		t.Fatal("connectionStatus was forwarded")
 	}
@@ -265,7 +268,7 @@ func FuzzParseRequest(f *testing.F) {
 		if cmd, ok, err := parseRequest(msg); ok && err == nil {
 			var s session
 			s.learn(cmd)
-			decide(&policy{}, &s, cmd)
+			decide(&policy{}, &s, cmd, true)
 		}
 	})
 }

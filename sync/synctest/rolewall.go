@@ -64,6 +64,20 @@ func (w *Wall) SetRoles(t testing.TB, user, roles string) {
 	}
 }
 
+// AnswerStatus says whether the wall answers connectionStatus (the
+// default) or passes it to the server, which lists no roles: a server
+// that does not say what a user may do.
+func (w *Wall) AnswerStatus(t testing.TB, on bool) {
+	t.Helper()
+	arg := "off"
+	if on {
+		arg = "on"
+	}
+	if _, err := w.do("statuses " + arg); err != nil {
+		t.Fatalf("synctest: role wall: statuses %s: %v", arg, err)
+	}
+}
+
 // Stats returns how many writes the wall has refused and how many
 // connectionStatus commands it has answered.
 func (w *Wall) Stats(t testing.TB) (refused, status int) {
