@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,10 @@ func TestAuthRightUser(t *testing.T) {
 func TestAuthWrongPassword(t *testing.T) {
 	l := newLab(t, "reader")
 	uri := l.srv.UserURI("carol", "Sup3rSecretPw", "admin") // no such user yet
-	a := newDevice(t, "deva01", uri, l.db)
+	logs := &synctest.LogBuffer{}
+	a := newDevice(t, "deva01", uri, l.db, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	p := a.create(meta.Paper{Title: "kept"})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -134,7 +138,7 @@ func TestAuthWrongPassword(t *testing.T) {
 		t.Errorf("message %q does not say what happened", err)
 	}
 	st := a.eng.Status()
-	for what, s := range map[string]string{"error": err.Error(), "status access": st.Access, "last error": st.LastError} {
+	for what, s := range map[string]string{"error": err.Error(), "status access": st.Access, "last error": st.LastError, "log": logs.String()} {
 		if strings.Contains(s, "Sup3rSecretPw") || strings.Contains(s, "carol") {
 			t.Errorf("credentials in the %s: %s", what, s)
 		}
@@ -152,9 +156,13 @@ func TestAuthWrongPassword(t *testing.T) {
 	// Run keeps retrying; once the user exists with that password the
 	// edit goes out.
 	r := a.run(t)
+	waitFor(t, 30*time.Second, "Run to retry", func() bool { return strings.Count(logs.String(), "will retry") >= 2 })
 	l.srv.CreateUser(t, "admin", "carol", "Sup3rSecretPw")
 	waitFor(t, 30*time.Second, "the held edit to be sent after the credentials work", pending(a))
 	r.stop(t)
+	if strings.Contains(logs.String(), "Sup3rSecretPw") || strings.Contains(logs.String(), "carol") {
+		t.Errorf("credentials in the log:\n%s", logs)
+	}
 	if err := a.eng.Writable(); err != nil {
 		t.Fatalf("Writable after success: %v", err)
 	}

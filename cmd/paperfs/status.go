@@ -291,6 +291,8 @@ func printSync(w io.Writer, st *Status) {
 		fmt.Fprintf(w, "  device:     %s (%s)\n", sy.DeviceName, sy.Device)
 	}
 	switch {
+	case sy.Running && sy.AuthFailed:
+		fmt.Fprintf(w, "  connection: the server refused this device's credentials; retrying with backoff (mount pid %d); edits are kept\n", sy.PID)
 	case sy.Running && sy.Waiting > 0:
 		fmt.Fprintf(w, "  connection: no answer from the server for %s (mount pid %d); edits are kept and sent later\n", sy.Waiting, sy.PID)
 	case sy.Running && sy.Connected:
