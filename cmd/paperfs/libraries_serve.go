@@ -12,11 +12,10 @@ import (
 )
 
 // engineWritable says whether this device's database user may write the
-// library an engine syncs: nil when it may, else why not ("your database
-// user may only read <db>"). Until sync reports it (issue 18: the seam is
-// psync.Engine.Writable) every library is writable; connecting it is this
-// one line: var engineWritable = (*psync.Engine).Writable
-var engineWritable = func(*psync.Engine) error { return nil }
+// library an engine syncs: nil when it may, else why not ("read-only: your
+// database user may only read <db>", or the server refused the
+// credentials). A variable so tests can stand in for an engine.
+var engineWritable = (*psync.Engine).Writable
 
 // readOnly is the view's Options.ReadOnly: why this device may not write
 // the library, or nil. Without a server (or before sync started) nothing
