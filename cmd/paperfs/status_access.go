@@ -21,7 +21,7 @@ func printAccess(w io.Writer, sy *psync.Status) {
 	if !sy.ReadOnly || sy.Pending == 0 {
 		return
 	}
-	fmt.Fprintf(w, "  held here:  %d local changes to %d papers, made before this library turned out read-only; kept, not sent:\n",
+	fmt.Fprintf(w, "  held here:  %d local changes to %d papers that this user may not send; kept on this device ('paperfs export' writes them out):\n",
 		sy.Pending, sy.HeldPapers)
 	for i, h := range sy.Held {
 		if i == heldShown {

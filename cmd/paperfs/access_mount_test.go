@@ -1,0 +1,93 @@
+//go:build linux
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta/testutil"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// TestMountReadOnlyMember: two members share a lab library (one database,
+// one shared PDF folder). The one whose database user has read on it
+// mounts it: the other's paper is there, every write in shared/lab/
+// answers EROFS with the reason in .paperfs/errors, the personal library
+// stays writable, and status says read-only and lists the reader's own
+// edit, kept and not sent. The server is FerretDB with SCRAM behind the role wall.
+func TestMountReadOnlyMember(t *testing.T) {
+	testutil.SkipWithoutFUSE(t)
+	srv := synctest.StartAuth(t)
+	srv.CreateUser(t, "admin", "writer", "writer-pw")
+	srv.CreateUser(t, "admin", "reader", "reader-pw")
+	db := "lab"
+	wall := synctest.RoleWall(t, srv, "writer=readWrite@"+db, "reader=read@"+db)
+	labLib := filepath.Join(t.TempDir(), "Lab papers")
+	os.MkdirAll(labLib, 0o755)
+
+	member := func(uri string) *env {
+		e := newEnv(t)
+		os.MkdirAll(e.dat, 0o700)
+		cfg, _ := json.Marshal(map[string]any{"libraries": []map[string]any{{"name": "lab", "library": labLib,
+			"mongodb": map[string]string{"uri": uri, "database": db}}}})
+		if err := os.WriteFile(filepath.Join(e.dat, "none.json"), cfg, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	w := member(wall.UserURI("writer", "writer-pw", "admin"))
+	testutil.WritePDF(t, filepath.Join(labLib, "attention.pdf"), "attention")
+	w.run("--library", "lab", "scan")
+	w.run("--library", "lab", "sync")
+
+	r := member(wall.UserURI("reader", "reader-pw", "admin"))
+	r.run("--library", "lab", "sync")
+	// An edit on the reader's side that can never be sent: its index of
+	// a PDF it put in the shared folder (the scanner is no view write).
+	testutil.WritePDF(t, filepath.Join(labLib, "notes.pdf"), "reader's notes")
+	r.run("--library", "lab", "scan")
+
+	m := startMount(t, r)
+	lab := filepath.Join(m.dir, "shared", "lab")
+	var st Status
+	testutil.Eventually(t, 100*time.Millisecond, 30*time.Second, "the reader's mount to find the lab read-only", m.log, func() bool {
+		st = Status{}
+		return json.Unmarshal([]byte(r.run("--library", "lab", "status", "--json")), &st) == nil &&
+			st.Sync != nil && st.Sync.ReadOnly
+	})
+	if st.Papers != 2 {
+		t.Errorf("the reader's lab holds %d papers, want the writer's and its own", st.Papers)
+	}
+	if st.Sync.Pending == 0 || st.Sync.HeldPapers != 1 {
+		t.Errorf("held edits: pending %d, %d papers; want the reader's scan kept", st.Sync.Pending, st.Sync.HeldPapers)
+	}
+
+	err := os.Mkdir(filepath.Join(lab, "tags", "newtag"), 0o755)
+	if !errors.Is(err, syscall.EROFS) {
+		t.Fatalf("mkdir in the read-only lab: %v, want EROFS\n%s", err, m.log())
+	}
+	if b, err := os.ReadFile(filepath.Join(lab, ".paperfs", "errors")); err != nil || !strings.Contains(string(b), "may only read "+db) {
+		t.Errorf(".paperfs/errors: %v\n%s", err, b)
+	}
+	// The personal library is not the lab: it stays writable.
+	if err := os.Mkdir(filepath.Join(m.dir, "tags", "mine"), 0o755); err != nil {
+		t.Errorf("mkdir in the personal library: %v", err)
+	}
+	out := r.run("--library", "lab", "status")
+	t.Logf("the reader's status:\n%s", out)
+	for _, want := range []string{"access:     read-only: your database user may only read " + db, "held here:", "notes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if refused, _ := wall.Stats(t); refused != 0 {
+		t.Errorf("the reader's mount tried %d writes", refused)
+	}
+}
