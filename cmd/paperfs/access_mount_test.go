@@ -48,7 +48,9 @@ func TestMountReadOnlyMember(t *testing.T) {
 	w.run("--library", "lab", "sync")
 
 	r := member(wall.UserURI("reader", "reader-pw", "admin"))
-	r.run("--library", "lab", "sync")
+	if out := r.run("--library", "lab", "sync"); !strings.Contains(out, "read-only: your database user may only read "+db) {
+		t.Errorf("the reader's sync does not say it is read-only:\n%s", out)
+	}
 	// An edit on the reader's side that can never be sent: its index of
 	// a PDF it put in the shared folder (the scanner is no view write).
 	testutil.WritePDF(t, filepath.Join(labLib, "notes.pdf"), "reader's notes")

@@ -74,6 +74,8 @@ type syncReport struct {
 	// Compacted is set by --compact, or when the log had outgrown the
 	// library and sync compacted it (CompactDue).
 	Compacted *psync.CompactReport `json:"compacted,omitempty"`
+	// Access says why this device sends nothing, if it may not write.
+	Access string `json:"access,omitempty"`
 }
 
 // errNoURI says sync is not configured, and how to configure it.
@@ -200,6 +202,7 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 			}
 		}
 	}
+	access := eng.Writable()
 	// Once has saved the round's outcome for `paperfs status`; closing
 	// must happen before the store closes.
 	if cerr := release(); err == nil && cerr != nil {
@@ -228,6 +231,9 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 	if out.Conflicts == nil {
 		out.Conflicts = []meta.Conflict{}
 	}
+	if access != nil {
+		out.Access = access.Error()
+	}
 	if out.Pending, err = a.store.PendingCount(); err != nil {
 		return err
 	}
@@ -251,7 +257,10 @@ func runSync(ctx context.Context, g *globalOptions, opts syncOptions, w, errw io
 		fmt.Fprintf(w, "compacted: snapshot %s of %d papers (%d chunks, %.1f MB) covers %d changes; deleted %d changes from the server\n",
 			c.Snapshot.ID, c.Snapshot.Papers, c.Snapshot.Chunks, float64(c.Snapshot.Bytes)/1e6, c.Snapshot.Ops, c.DeletedOps)
 	}
-	if out.Pending > 0 {
+	switch {
+	case out.Access != "":
+		fmt.Fprintf(w, "%s: %d local changes kept on this device, not sent ('paperfs status' lists them)\n", out.Access, out.Pending)
+	case out.Pending > 0:
 		fmt.Fprintf(w, "%d local changes still queued (a large backlog goes in several rounds): run paperfs sync again\n", out.Pending)
 	}
 	if out.Missing > 0 {
