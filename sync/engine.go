@@ -502,7 +502,7 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 	}
 	if e.isReadOnly() {
 		// The papers documents and this device's document are writes
-		// too; the papers stay due for when the user may write.
+		// too: left to the members who may write.
 		return rep, nil
 	}
 	if flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval {
@@ -539,8 +539,9 @@ func (e *Engine) uploaded() (uint64, error) {
 
 // setup asks the server what this device's user may do and creates the
 // indexes, once per engine (a read-only device asks again every
-// Config.AccessRecheck). Creating an index that exists is a no-op on MongoDB and
-// FerretDB alike; a user who may only read leaves it to the others.
+// Config.AccessRecheck). Creating an index that exists is a no-op on
+// MongoDB and FerretDB alike; a user who may only read leaves it to the
+// others.
 func (e *Engine) setup(ctx context.Context) error {
 	if e.ready {
 		if e.accessRecheckDue() {
