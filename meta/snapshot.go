@@ -44,6 +44,9 @@ type SnapshotRecord struct {
 	Clocks map[string]HLC                     `json:"c,omitempty"`
 	Sets   map[string]map[string]SnapshotElem `json:"s,omitempty"`
 	Latest HLC                                `json:"l"`
+	// By is the member who made the op stamped Latest (absent in
+	// snapshots from before members: readers ignore what they don't know).
+	By string `json:"b,omitempty"`
 }
 
 // SnapshotElem is a set element's state in a SnapshotRecord.
@@ -104,7 +107,7 @@ func (s *Store) ExportSnapshot() (map[string]uint64, []SnapshotRecord, error) {
 }
 
 func toSnapshot(id string, r *record) SnapshotRecord {
-	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest}
+	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest, By: r.By}
 	for f, m := range r.Sets {
 		for e, st := range m {
 			if len(st.Adds) == 0 && len(st.Removed) == 0 {
@@ -321,9 +324,9 @@ func mergeRecord(cur *record, lv map[string]uint64, sr *SnapshotRecord, sv map[s
 	maps.Copy(out.Values, cur.Values)
 	maps.Copy(out.Clocks, cur.Clocks)
 	out.join(sr.Values, sr.Clocks)
-	out.Latest = cur.Latest
+	out.Latest, out.By = cur.Latest, cur.By
 	if out.Latest.Less(sr.Latest) {
-		out.Latest = sr.Latest
+		out.Latest, out.By = sr.Latest, CleanMember(sr.By)
 	}
 	for _, f := range setFields {
 		elems := map[string]bool{}
@@ -394,7 +397,7 @@ func mergeElem(la, lr []string, lv map[string]uint64, sa, sr []string, sv map[st
 
 // sameRecord says two decoded records hold the same synced state.
 func sameRecord(a, b *record) bool {
-	if a.Latest != b.Latest || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
+	if a.Latest != b.Latest || a.By != b.By || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
 		return false
 	}
 	for f, v := range a.Values {
