@@ -1,11 +1,13 @@
 package meta
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tidwall/buntdb"
@@ -19,16 +21,19 @@ import (
 // in the order of their stamps), not synced: every device writes its own.
 // Papers that arrive in a snapshot have no history before it.
 //
-// Stored as h:<paper id> -> JSON array of HistoryEntry, oldest first.
+// A paper's first op (its creation: an import, a scan) has no entry: the
+// record keeps who made it and when (record.First), for every paper, so
+// an import of thousands of papers adds no key to the store, which buntdb
+// would hold in memory and read at every open.
+//
+// Stored as h:<paper id>\x00<stamp> -> HistoryEntry (JSON), so a paper's
+// entries sort by stamp.
 // buntdb keeps every key in memory and reads the whole file at open, so
 // the history is bounded. It is bounded per paper (historyPerPaper
 // entries) rather than by age: a bound by age would keep all of a burst
 // (a retag of the whole library, an evening of edits) however large, and
 // drop the whole story of a paper nobody touched lately, which is the
-// story `paperfs log` is asked for. Values are cut to historyValueBytes,
-// and a paper's first op is kept without its values (an import would
-// otherwise hold every paper twice): its values are the paper's until
-// later entries' old values say otherwise.
+// story `paperfs log` is asked for. Values are cut to historyValueBytes.
 const (
 	pHistory          = "h:"
 	historyPerPaper   = 32
@@ -41,9 +46,10 @@ type HistoryEntry struct {
 	Op     string `json:"op"`
 	Member string `json:"m,omitempty"`
 	Clock  HLC    `json:"c"` // who made it is Clock.Device, when Clock.Time()
-	// Created says the paper did not exist here before the op; its
-	// Changes then name the fields it set, without values.
-	Created bool          `json:"new,omitempty"`
+	// Created marks the paper's creation (its oldest op), which History
+	// and RecentHistory add from the record; it has no Changes, and no
+	// Op.
+	Created bool          `json:"-"`
 	Remote  bool          `json:"r,omitempty"` // made on another device
 	Changes []FieldChange `json:"f,omitempty"`
 }
@@ -66,9 +72,10 @@ type FieldChange struct {
 }
 
 // applyLogged applies op to r (decoded) like apply, and says what it
-// changed.
-func (r *record) applyLogged(op *Op, remote bool) HistoryEntry {
-	e := HistoryEntry{Paper: op.Paper, Op: op.ID, Member: op.Member, Clock: op.Clock, Created: r.Latest.IsZero(), Remote: remote}
+// changed; ok is false for the op that is the paper's oldest (see
+// record.First), which has no entry.
+func (r *record) applyLogged(op *Op, remote bool) (_ HistoryEntry, ok bool) {
+	e := HistoryEntry{Paper: op.Paper, Op: op.ID, Member: op.Member, Clock: op.Clock, Remote: remote}
 	names := slices.Sorted(maps.Keys(op.Set))
 	olds := make([]json.RawMessage, len(names))
 	for i, f := range names {
@@ -85,17 +92,18 @@ func (r *record) applyLogged(op *Op, remote bool) HistoryEntry {
 		}
 	}
 	r.apply(op)
+	if r.First == op.Clock {
+		return e, false
+	}
 	for i, f := range names {
 		c := FieldChange{Field: f, Lost: r.Clocks[f] != op.Clock}
-		if !e.Created {
-			if !c.Lost && string(olds[i]) == string(op.Set[f]) {
-				continue
-			}
-			var cut1, cut2 bool
-			c.Old, cut1 = clipValue(olds[i])
-			c.New, cut2 = clipValue(op.Set[f])
-			c.Cut = cut1 || cut2
+		if !c.Lost && string(olds[i]) == string(op.Set[f]) {
+			continue
 		}
+		var cut1, cut2 bool
+		c.Old, cut1 = clipValue(olds[i])
+		c.New, cut2 = clipValue(op.Set[f])
+		c.Cut = cut1 || cut2
 		e.Changes = append(e.Changes, c)
 	}
 	for _, f := range setFields {
@@ -114,7 +122,7 @@ func (r *record) applyLogged(op *Op, remote bool) HistoryEntry {
 			e.Changes = append(e.Changes, c)
 		}
 	}
-	return e
+	return e, true
 }
 
 // valueOf is the value an op's Set entry name replaces in r: a field's,
@@ -143,60 +151,58 @@ func clipValue(v json.RawMessage) (string, bool) {
 	return string(v[:n]), true
 }
 
-// logHistory adds entries, all of one paper, to its history in tx,
-// keeping the newest historyPerPaper by stamp.
+// historyKey is the key of paper id's entry for the op stamped c: a
+// paper's entries sort by stamp.
+func historyKey(id string, c HLC) string {
+	return fmt.Sprintf("%s%s\x00%016x%08x%s", pHistory, id, uint64(c.Wall), c.Logical, c.Device)
+}
+
+// logHistory adds entries, all of paper id's, to its history in tx and
+// drops its oldest past historyPerPaper. Each entry is a key of its own,
+// so an edit writes its entry alone, not the paper's whole history.
 func logHistory(tx *buntdb.Tx, id string, es []HistoryEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	all, err := readHistory(tx, id)
-	if err != nil {
-		return err
-	}
-	all = append(all, es...)
-	slices.SortStableFunc(all, func(a, b HistoryEntry) int {
-		switch {
-		case a.Clock.Less(b.Clock):
-			return -1
-		case b.Clock.Less(a.Clock):
-			return 1
-		}
-		return 0
-	})
-	if len(all) > historyPerPaper {
-		all = all[len(all)-historyPerPaper:]
-	}
-	b, err := json.Marshal(all)
-	if err != nil {
-		return err
-	}
-	_, _, err = tx.Set(pHistory+id, string(b), nil)
-	return err
-}
-
-// readHistory reads paper id's history, oldest first. A history that
-// does not parse (a damaged file) reads as empty: it is a record for
-// people, and the edit being made must not fail for it.
-func readHistory(tx *buntdb.Tx, id string) ([]HistoryEntry, error) {
-	v, err := tx.Get(pHistory + id)
-	if errors.Is(err, buntdb.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return parseHistory(id, v), nil
-}
-
-func parseHistory(id, v string) []HistoryEntry {
-	var es []HistoryEntry
-	if json.Unmarshal([]byte(v), &es) != nil {
-		return nil
-	}
 	for i := range es {
-		es[i].Paper = id
+		b, err := json.Marshal(&es[i])
+		if err != nil {
+			return err
+		}
+		if _, _, err := tx.Set(historyKey(id, es[i].Clock), string(b), nil); err != nil {
+			return err
+		}
 	}
-	return es
+	var keys []string
+	prefix := pHistory + id + "\x00"
+	if err := tx.AscendRange("", prefix, prefixEnd(prefix), func(k, _ string) bool {
+		keys = append(keys, k)
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys[:max(0, len(keys)-historyPerPaper)] {
+		if _, err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachHistory calls fn with the entries under prefix, in key order, until
+// it returns false. An entry that does not parse (a damaged file) is
+// skipped: the history is a record for people, and an edit or a log must
+// not fail for it.
+func eachHistory(tx *buntdb.Tx, prefix string, fn func(e HistoryEntry) bool) error {
+	return tx.AscendRange("", prefix, prefixEnd(prefix), func(k, v string) bool {
+		var e HistoryEntry
+		if json.Unmarshal([]byte(v), &e) != nil {
+			return true
+		}
+		id, _, _ := strings.Cut(k[len(pHistory):], "\x00")
+		e.Paper = id
+		return fn(e)
+	})
 }
 
 // History is what this device recorded of paper id's changes, newest
@@ -204,15 +210,25 @@ func parseHistory(id, v string) []HistoryEntry {
 func (s *Store) History(id string) ([]HistoryEntry, error) {
 	var es []HistoryEntry
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		if _, err := tx.Get(pRecord + id); errors.Is(err, buntdb.ErrNotFound) {
-			return fmt.Errorf("paper %s: %w", id, ErrNotFound)
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
 		}
-		var err error
-		es, err = readHistory(tx, id)
-		return err
+		if !r.First.IsZero() {
+			es = append(es, created(id, r))
+		}
+		return eachHistory(tx, pHistory+id+"\x00", func(e HistoryEntry) bool {
+			es = append(es, e)
+			return true
+		})
 	})
 	slices.Reverse(es)
 	return es, err
+}
+
+// created is the entry of a paper's creation.
+func created(id string, r *record) HistoryEntry {
+	return HistoryEntry{Paper: id, Member: r.FirstBy, Clock: r.First, Created: true}
 }
 
 // RecentHistory is the newest limit changes this device recorded across
@@ -221,10 +237,32 @@ func (s *Store) RecentHistory(limit int) ([]HistoryEntry, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	// The papers created last are among those added last: their
+	// creations are looked up for these only, not for every paper.
+	s.mu.RLock()
+	recent := make([]*indexed, 0, len(s.idx.papers))
+	for _, e := range s.idx.papers {
+		recent = append(recent, e)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(recent, func(a, b *indexed) int { return cmp.Compare(b.added, a.added) })
+	recent = recent[:min(limit, len(recent))]
 	var all []HistoryEntry
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		return ascendPrefix(tx, pHistory, func(id, v string) bool {
-			all = append(all, parseHistory(id, v)...)
+		for _, e := range recent {
+			r, err := getRecord(tx, e.id)
+			if errors.Is(err, ErrNotFound) {
+				continue // gone since the index was read
+			}
+			if err != nil {
+				return err
+			}
+			if !r.First.IsZero() {
+				all = append(all, created(e.id, r))
+			}
+		}
+		return eachHistory(tx, pHistory, func(e HistoryEntry) bool {
+			all = append(all, e)
 			return true
 		})
 	})

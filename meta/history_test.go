@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/buntdb"
 )
 
 // memberStore opens a store whose ops are made by member, on a clock
@@ -101,14 +103,11 @@ func TestHistoryLocalEdit(t *testing.T) {
 	if len(edit.Changes) != 2 {
 		t.Fatalf("edit names fields it did not change: %+v", edit.Changes)
 	}
-	if !create.Created || create.Op != OpID("deva01", 1) || !edit.Clock.Time().After(create.Clock.Time()) {
+	if !create.Created || create.Member != "Ada Lovelace" || create.Clock.Device != "deva01" || !edit.Clock.Time().After(create.Clock.Time()) {
 		t.Fatalf("create entry %+v", create)
 	}
-	if c := change(t, create, "title"); c.Old != "" || c.New != "" {
-		t.Fatalf("a create keeps field names only: %+v", c)
-	}
-	if c := change(t, create, "tags"); !slices.Equal(c.Added, []string{"math"}) {
-		t.Fatalf("create's tags %+v", c)
+	if create.Changes != nil {
+		t.Fatalf("a create is kept as who and when alone: %+v", create.Changes)
 	}
 	_, le, err := s.GetLastEdit(p.ID)
 	if err != nil || le.Member != "Ada Lovelace" || le.Clock != edit.Clock {
@@ -147,7 +146,7 @@ func TestHistoryRemoteOp(t *testing.T) {
 	if c := change(t, remote, "year"); c.Lost || c.Old != "" || c.New != "2020" {
 		t.Fatalf("a's year on b: %+v", c)
 	}
-	if !created.Created || !created.Remote || created.Member != "ada" {
+	if !created.Created || created.Member != "ada" || created.Clock.Device != "deva01" {
 		t.Fatalf("a's create on b: %+v", created)
 	}
 	if got := b.mustGet(t, p.ID); got.Title != "Bob's title" || got.Year != 2020 {
@@ -196,22 +195,18 @@ func TestHistoryBound(t *testing.T) {
 	long := strings.Repeat("é", 3*historyValueBytes)
 	mustUpdate(t, s, p.ID, func(p *Paper) { p.Abstract = long })
 	es := mustHistory(t, s, p.ID)
-	if len(es) != historyPerPaper {
-		t.Fatalf("%d entries kept, want %d", len(es), historyPerPaper)
+	if len(es) != historyPerPaper+1 || !es[len(es)-1].Created || es[len(es)-1].Member != "ada" {
+		t.Fatalf("%d entries kept, want %d edits and the creation, which the record keeps", len(es), historyPerPaper)
 	}
+	es = es[:len(es)-1]
 	abs := change(t, es[0], "abstract")
 	if !abs.Cut || len(abs.New) > historyValueBytes || !strings.HasPrefix(long, abs.New[1:]) || !json.Valid([]byte(`"`+abs.New[1:]+`"`)) {
 		t.Fatalf("a long value: cut %v, %d bytes", abs.Cut, len(abs.New))
 	}
-	// The oldest went: the create and the first edits.
+	// The oldest edits went.
 	oldest := change(t, es[len(es)-1], "note")
 	if want := fmt.Sprintf(`"note %d"`, edits-historyPerPaper+2); oldest.New != want {
 		t.Fatalf("oldest kept edit sets %s, want %s", oldest.New, want)
-	}
-	for _, e := range es {
-		if e.Created {
-			t.Fatal("the create is still kept past the bound")
-		}
 	}
 }
 
@@ -271,10 +266,44 @@ func TestOpWithoutMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	es := mustHistory(t, s, "paper01")
-	if len(es) != 1 || es[0].Member != "" || es[0].Op != "deva01:1" {
+	if len(es) != 1 || es[0].Member != "" || !es[0].Created || es[0].Clock.Device != "deva01" {
 		t.Fatalf("history %+v", es)
 	}
-	if _, le, err := s.GetLastEdit("paper01"); err != nil || le.Member != "" || le.Clock.Device != "deva01" {
+	op2 := op
+	op2.ID, op2.Seq, op2.Clock.Wall = "deva01:2", 2, op.Clock.Wall+1
+	op2.Set = map[string]json.RawMessage{"title": json.RawMessage(`"Older"`)}
+	if _, _, err := s.ApplyRemote([]Op{op2}); err != nil {
+		t.Fatal(err)
+	}
+	es = mustHistory(t, s, "paper01")
+	if len(es) != 2 || es[0].Member != "" || es[0].Op != "deva01:2" || change(t, es[0], "title").Old != `"Old"` {
+		t.Fatalf("history %+v", es)
+	}
+	if _, le, err := s.GetLastEdit("paper01"); err != nil || le.Member != "" || le.Clock != op2.Clock {
 		t.Fatalf("last edit %+v, %v", le, err)
+	}
+}
+
+// An import adds no history key: its papers' creations are in their
+// records (buntdb holds every key in memory and reads it at open).
+func TestImportAddsNoHistoryKeys(t *testing.T) {
+	s := memberStore(t, "deva01", "ada", time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	ps, err := s.CreateMany([]Paper{{Title: "One"}, {Title: "Two"}, {Title: "Three"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := s.db.View(func(tx *buntdb.Tx) error {
+		return ascendPrefix(tx, pHistory, func(string, string) bool { n++; return true })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d history keys after an import", n)
+	}
+	for _, p := range ps {
+		if es := mustHistory(t, s, p.ID); len(es) != 1 || !es[0].Created || es[0].Member != "ada" {
+			t.Fatalf("%s: history %+v", p.Title, es)
+		}
 	}
 }

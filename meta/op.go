@@ -100,6 +100,8 @@ type record struct {
 	Sets    map[string]map[string]*setState
 	Latest  HLC    // newest op applied: the paper's modified time
 	By      string // the member who made the op stamped Latest
+	First   HLC    // oldest op applied, its creation; zero in records from before it was kept
+	FirstBy string // the member who made the op stamped First
 	Missing bool   // local only
 
 	raw     json.RawMessage // stored values object; nil once Values is the truth
@@ -109,13 +111,15 @@ type record struct {
 }
 
 type recordJSON struct {
-	V json.RawMessage                 `json:"v"`
-	C json.RawMessage                 `json:"c,omitempty"`
-	H json.RawMessage                 `json:"h,omitempty"`
-	S map[string]map[string]*setState `json:"s,omitempty"`
-	L string                          `json:"l,omitempty"`
-	B string                          `json:"b,omitempty"`
-	M bool                            `json:"m,omitempty"`
+	V  json.RawMessage                 `json:"v"`
+	C  json.RawMessage                 `json:"c,omitempty"`
+	H  json.RawMessage                 `json:"h,omitempty"`
+	S  map[string]map[string]*setState `json:"s,omitempty"`
+	L  string                          `json:"l,omitempty"`
+	B  string                          `json:"b,omitempty"`
+	F  string                          `json:"f,omitempty"`
+	FB string                          `json:"fb,omitempty"`
+	M  bool                            `json:"m,omitempty"`
 }
 
 func (r *record) MarshalJSON() ([]byte, error) {
@@ -159,7 +163,8 @@ func (r *record) MarshalJSON() ([]byte, error) {
 			sets[f] = m
 		}
 	}
-	return json.Marshal(recordJSON{V: v, C: c, H: hb, S: sets, L: r.Latest.encode(), B: r.By, M: r.Missing})
+	return json.Marshal(recordJSON{V: v, C: c, H: hb, S: sets, L: r.Latest.encode(), B: r.By,
+		F: r.First.encode(), FB: r.FirstBy, M: r.Missing})
 }
 
 func (r *record) UnmarshalJSON(b []byte) error {
@@ -171,7 +176,11 @@ func (r *record) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*r = record{Sets: j.S, Latest: latest, By: j.B, Missing: j.M, raw: j.V, rawC: j.C, rawH: j.H}
+	first, err := decodeHLC(j.F)
+	if err != nil {
+		return err
+	}
+	*r = record{Sets: j.S, Latest: latest, By: j.B, First: first, FirstBy: j.FB, Missing: j.M, raw: j.V, rawC: j.C, rawH: j.H}
 	if r.Sets == nil {
 		r.Sets = map[string]map[string]*setState{}
 	}
@@ -300,6 +309,12 @@ func (r *record) apply(op *Op) bool {
 	// or not it won anything: the newest op that changed something would
 	// depend on the order ops arrived in, and devices would disagree.
 	// By goes with it: the newest op's member, the same on every device.
+	// First is the oldest op, known from the paper's first op on; a
+	// record from before it was kept never learns it.
+	if r.Latest.IsZero() || !r.First.IsZero() && op.Clock.Less(r.First) {
+		r.First, r.FirstBy = op.Clock, op.Member
+		changed = true
+	}
 	if r.Latest.Less(op.Clock) {
 		r.Latest = op.Clock
 		r.By = op.Member

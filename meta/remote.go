@@ -114,7 +114,9 @@ func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 				order = append(order, op.Paper)
 			}
 			conflicts = local.conflicts(conflicts, s.device, r, op)
-			hist[op.Paper] = append(hist[op.Paper], r.applyLogged(op, true))
+			if h, ok := r.applyLogged(op, true); ok {
+				hist[op.Paper] = append(hist[op.Paper], h)
+			}
 			s.clock.observeRemote(op.Clock)
 			applied++
 			return nil

@@ -47,6 +47,10 @@ type SnapshotRecord struct {
 	// By is the member who made the op stamped Latest (absent in
 	// snapshots from before members: readers ignore what they don't know).
 	By string `json:"b,omitempty"`
+	// First and FirstBy are the stamp and member of the oldest op, when
+	// known (Store.History).
+	First   HLC    `json:"f,omitzero"`
+	FirstBy string `json:"fb,omitempty"`
 }
 
 // SnapshotElem is a set element's state in a SnapshotRecord.
@@ -107,7 +111,7 @@ func (s *Store) ExportSnapshot() (map[string]uint64, []SnapshotRecord, error) {
 }
 
 func toSnapshot(id string, r *record) SnapshotRecord {
-	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest, By: r.By}
+	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest, By: r.By, First: r.First, FirstBy: r.FirstBy}
 	for f, m := range r.Sets {
 		for e, st := range m {
 			if len(st.Adds) == 0 && len(st.Removed) == 0 {
@@ -328,6 +332,10 @@ func mergeRecord(cur *record, lv map[string]uint64, sr *SnapshotRecord, sv map[s
 	if out.Latest.Less(sr.Latest) {
 		out.Latest, out.By = sr.Latest, CleanMember(sr.By)
 	}
+	out.First, out.FirstBy = cur.First, cur.FirstBy
+	if !sr.First.IsZero() && (out.First.IsZero() || sr.First.Less(out.First)) {
+		out.First, out.FirstBy = sr.First, CleanMember(sr.FirstBy)
+	}
 	for _, f := range setFields {
 		elems := map[string]bool{}
 		for e := range cur.Sets[f] {
@@ -397,7 +405,7 @@ func mergeElem(la, lr []string, lv map[string]uint64, sa, sr []string, sv map[st
 
 // sameRecord says two decoded records hold the same synced state.
 func sameRecord(a, b *record) bool {
-	if a.Latest != b.Latest || a.By != b.By || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
+	if a.Latest != b.Latest || a.By != b.By || a.First != b.First || a.FirstBy != b.FirstBy || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
 		return false
 	}
 	for f, v := range a.Values {

@@ -921,7 +921,7 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	if r == nil {
 		r = newRecord()
 	}
-	h := r.applyLogged(op, false)
+	h, logged := r.applyLogged(op, false)
 	after, err := r.paper(id)
 	if err != nil {
 		return Paper{}, Change{}, err
@@ -929,8 +929,10 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	if err := w.store(tx, id, r, &after); err != nil {
 		return Paper{}, Change{}, err
 	}
-	if err := logHistory(tx, id, []HistoryEntry{h}); err != nil {
-		return Paper{}, Change{}, err
+	if logged {
+		if err := logHistory(tx, id, []HistoryEntry{h}); err != nil {
+			return Paper{}, Change{}, err
+		}
 	}
 	return after, Change{ID: id, Before: before, After: &after}, nil
 }

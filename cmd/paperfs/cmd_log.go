@@ -64,7 +64,7 @@ lost to a later one (the later one is kept on every device) says so.`,
 type logEntry struct {
 	Paper     string          `json:"paper"`
 	Title     string          `json:"title,omitempty"`
-	Op        string          `json:"op"`
+	Op        string          `json:"op,omitempty"`
 	Member    string          `json:"member,omitempty"`
 	Device    string          `json:"device"`
 	Time      time.Time       `json:"time"`
@@ -204,26 +204,21 @@ func writeLogEntry(w io.Writer, e logEntry, withPaper bool, self string, loc *ti
 	}
 	fmt.Fprintln(w)
 	if e.Created {
-		var names []string
-		for _, c := range e.Changes {
-			names = append(names, c.Field+setChange(c))
+		fmt.Fprintln(w, "    added the paper")
+	}
+	for _, c := range e.Changes {
+		if c.Added != nil || c.Removed != nil {
+			fmt.Fprintf(w, "    %s:%s\n", c.Field, setChange(c))
+			continue
 		}
-		fmt.Fprintf(w, "    added the paper with %s\n", strings.Join(names, ", "))
-	} else {
-		for _, c := range e.Changes {
-			if c.Added != nil || c.Removed != nil {
-				fmt.Fprintf(w, "    %s:%s\n", c.Field, setChange(c))
-				continue
-			}
-			line := fmt.Sprintf("    %s: %s -> %s", c.Field, logValue(c.Old), logValue(c.New))
-			if c.Cut {
-				line += " (cut: long values are kept in part)"
-			}
-			if c.Lost {
-				line += " (not applied: a later change holds the field)"
-			}
-			fmt.Fprintln(w, line)
+		line := fmt.Sprintf("    %s: %s -> %s", c.Field, logValue(c.Old), logValue(c.New))
+		if c.Cut {
+			line += " (cut: long values are kept in part)"
 		}
+		if c.Lost {
+			line += " (not applied: a later change holds the field)"
+		}
+		fmt.Fprintln(w, line)
 	}
 	for _, c := range e.Conflicts {
 		what := "this device's value was replaced"

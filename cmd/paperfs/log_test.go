@@ -101,7 +101,7 @@ func TestLogCommand(t *testing.T) {
 		`    title: "` + oldTitle + `" -> "Sketch of the Analytical Engine"` + "\n",
 		"    tags: +history\n",
 		created.Time.In(tokyo).Format("2006-01-02 15:04:05") + " JST  Ada Lovelace (this device, ",
-		"    added the paper with ",
+		"    added the paper\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("log of the paper lacks %q:\n%s", want, text)
