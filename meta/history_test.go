@@ -159,13 +159,20 @@ func TestHistoryRemoteOp(t *testing.T) {
 			t.Fatalf("%s: last edit %+v, %v", s.Device(), le, err)
 		}
 	}
-	// A fresh device from a snapshot knows it too.
-	if err := b.MarkSent(1); err != nil {
+	// A fresh device from a snapshot knows it too, and who added each
+	// paper; the snapshot names that once for a paper never edited.
+	q := mustCreate(t, b, Paper{Title: "Bob's own"})
+	if err := b.MarkSent(2); err != nil {
 		t.Fatal(err)
 	}
 	vv, recs, err := b.ExportSnapshot()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if want := map[string]string{p.ID: "", q.ID: sameAsLatest}[r.ID]; (want == sameAsLatest) != (r.First == sameAsLatest) || r.First == "" {
+			t.Fatalf("snapshot record %s: first %q", r.ID, r.First)
+		}
 	}
 	c := memberStore(t, "devc01", "cy", t0)
 	if _, err := c.MergeSnapshot(vv, recs); err != nil {
@@ -173,6 +180,12 @@ func TestHistoryRemoteOp(t *testing.T) {
 	}
 	if _, le, err := c.GetLastEdit(p.ID); err != nil || le.Member != "bob" {
 		t.Fatalf("from a snapshot: last edit %+v, %v", le, err)
+	}
+	for id, who := range map[string]string{p.ID: "ada", q.ID: "bob"} {
+		es := mustHistory(t, c, id)
+		if len(es) != 1 || !es[0].Created || es[0].Member != who {
+			t.Fatalf("from a snapshot: history of %s %+v, want its creation by %s", id, es, who)
+		}
 	}
 }
 
