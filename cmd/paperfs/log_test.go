@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/meta/testutil"
 )
 
@@ -152,5 +153,31 @@ func TestURIUser(t *testing.T) {
 	}
 	if got := memberName("", "mongodb://alice:pw@h/"); got != "alice" {
 		t.Errorf("then the database user: %q", got)
+	}
+}
+
+// A change that lost to a later one, a value cut short and a conflict
+// sync recorded, as the log shows them.
+func TestLogEntryText(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	e := logEntry{Paper: "paper01", Op: "devb01:4", Member: "bob", Device: "devb01", Time: at, Remote: true,
+		Changes: toLogChanges([]meta.FieldChange{
+			{Field: "title", Old: `"Mine"`, New: `"Theirs"`, Lost: true},
+			{Field: "abstract", Old: `""`, New: `"long`, Cut: true},
+			{Field: "tags", Added: []string{"a"}, Removed: []string{"b"}},
+		}),
+		Conflicts: []meta.Conflict{{Paper: "paper01", Field: "title", Local: json.RawMessage(`"Mine"`),
+			LocalClock: meta.HLC{Wall: at.Add(-time.Minute).UnixMilli(), Device: "deva01"}, RemoteOp: "devb01:4"}},
+	}
+	var b strings.Builder
+	writeLogEntry(&b, e, false, "deva01", time.UTC)
+	want := `2026-03-01 09:30:00 UTC  bob (device devb01)
+    title: "Mine" -> "Theirs" (not applied: a later change holds the field)
+    abstract: (none) -> "long (cut: long values are kept in part)
+    tags: +a -b
+    conflict on title with this device's "Mine" (edited 2026-03-01 09:29:00 UTC): this device's value was kept and this change's discarded
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
