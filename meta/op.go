@@ -31,6 +31,9 @@ type Op struct {
 	// every device tell a concurrent edit from a later one, so each device
 	// whose value lost says so. Ops from before it have none.
 	Base map[string]HLC `json:"base,omitempty"`
+	// Member is who made the op (see member.go); empty in ops from
+	// before members were recorded.
+	Member string `json:"member,omitempty"`
 }
 
 // OpID is the identifier of a device's seq-th op.
@@ -46,6 +49,9 @@ func (o *Op) Check() error {
 	}
 	if o.Clock.Device != o.Device {
 		return fmt.Errorf("op %s: clock device %q differs", o.ID, o.Clock.Device)
+	}
+	if !validMember(o.Member) {
+		return fmt.Errorf("op %s: bad member name %q (at most %d bytes of printable UTF-8)", o.ID, o.Member, MaxMemberBytes)
 	}
 	for f := range o.Set {
 		if !validField(f) {
@@ -92,8 +98,11 @@ type record struct {
 	Values  map[string]json.RawMessage
 	Clocks  map[string]HLC
 	Sets    map[string]map[string]*setState
-	Latest  HLC  // newest op applied: the paper's modified time
-	Missing bool // local only
+	Latest  HLC    // newest op applied: the paper's modified time
+	By      string // the member who made the op stamped Latest
+	First   HLC    // oldest op applied, its creation; zero in records from before it was kept
+	FirstBy string // the member who made the op stamped First
+	Missing bool   // local only
 
 	raw     json.RawMessage // stored values object; nil once Values is the truth
 	rawC    json.RawMessage // stored field -> index into rawH, for fields not stamped Latest
@@ -102,12 +111,15 @@ type record struct {
 }
 
 type recordJSON struct {
-	V json.RawMessage                 `json:"v"`
-	C json.RawMessage                 `json:"c,omitempty"`
-	H json.RawMessage                 `json:"h,omitempty"`
-	S map[string]map[string]*setState `json:"s,omitempty"`
-	L string                          `json:"l,omitempty"`
-	M bool                            `json:"m,omitempty"`
+	V  json.RawMessage                 `json:"v"`
+	C  json.RawMessage                 `json:"c,omitempty"`
+	H  json.RawMessage                 `json:"h,omitempty"`
+	S  map[string]map[string]*setState `json:"s,omitempty"`
+	L  string                          `json:"l,omitempty"`
+	B  string                          `json:"b,omitempty"`
+	F  string                          `json:"f,omitempty"`
+	FB string                          `json:"fb,omitempty"`
+	M  bool                            `json:"m,omitempty"`
 }
 
 func (r *record) MarshalJSON() ([]byte, error) {
@@ -151,7 +163,8 @@ func (r *record) MarshalJSON() ([]byte, error) {
 			sets[f] = m
 		}
 	}
-	return json.Marshal(recordJSON{V: v, C: c, H: hb, S: sets, L: r.Latest.encode(), M: r.Missing})
+	return json.Marshal(recordJSON{V: v, C: c, H: hb, S: sets, L: r.Latest.encode(), B: r.By,
+		F: r.First.encode(), FB: r.FirstBy, M: r.Missing})
 }
 
 func (r *record) UnmarshalJSON(b []byte) error {
@@ -163,7 +176,11 @@ func (r *record) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*r = record{Sets: j.S, Latest: latest, Missing: j.M, raw: j.V, rawC: j.C, rawH: j.H}
+	first, err := decodeHLC(j.F)
+	if err != nil {
+		return err
+	}
+	*r = record{Sets: j.S, Latest: latest, By: j.B, First: first, FirstBy: j.FB, Missing: j.M, raw: j.V, rawC: j.C, rawH: j.H}
 	if r.Sets == nil {
 		r.Sets = map[string]map[string]*setState{}
 	}
@@ -291,8 +308,16 @@ func (r *record) apply(op *Op) bool {
 	// Latest (the paper's "modified") is the newest op applied, whether
 	// or not it won anything: the newest op that changed something would
 	// depend on the order ops arrived in, and devices would disagree.
+	// By goes with it: the newest op's member, the same on every device.
+	// First is the oldest op, known from the paper's first op on; a
+	// record from before it was kept never learns it.
+	if r.Latest.IsZero() || !r.First.IsZero() && op.Clock.Less(r.First) {
+		r.First, r.FirstBy = op.Clock, op.Member
+		changed = true
+	}
 	if r.Latest.Less(op.Clock) {
 		r.Latest = op.Clock
+		r.By = op.Member
 		changed = true
 	}
 	return changed

@@ -89,6 +89,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 		}
 		recs := map[string]*record{}
 		befores := map[string]*Paper{}
+		hist := map[string][]HistoryEntry{}
 		var order []string
 		hw, err := walkNewOps(tx, s.device, ops, func(op *Op) error {
 			r, ok := recs[op.Paper]
@@ -113,7 +114,9 @@ func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 				order = append(order, op.Paper)
 			}
 			conflicts = local.conflicts(conflicts, s.device, r, op)
-			r.apply(op)
+			if h, ok := r.applyLogged(op, true); ok {
+				hist[op.Paper] = append(hist[op.Paper], h)
+			}
 			s.clock.observeRemote(op.Clock)
 			applied++
 			return nil
@@ -140,6 +143,9 @@ func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 				return err
 			}
 			if err := w.store(tx, id, recs[id], &after); err != nil {
+				return err
+			}
+			if err := logHistory(tx, id, hist[id]); err != nil {
 				return err
 			}
 			changes = append(changes, Change{ID: id, Before: befores[id], After: &after, Remote: true})

@@ -44,6 +44,31 @@ type SnapshotRecord struct {
 	Clocks map[string]HLC                     `json:"c,omitempty"`
 	Sets   map[string]map[string]SnapshotElem `json:"s,omitempty"`
 	Latest HLC                                `json:"l"`
+	// By is the member who made the op stamped Latest (absent in
+	// snapshots from before members: readers ignore what they don't know).
+	By string `json:"b,omitempty"`
+	// First and FirstBy are the stamp (encoded) and member of the oldest
+	// op (Store.History): absent when unknown, and First "=" when they
+	// are Latest's and By's, as for most papers (never edited since
+	// their import), which keeps the snapshot small.
+	First   string `json:"f,omitempty"`
+	FirstBy string `json:"fb,omitempty"`
+}
+
+// sameAsLatest is SnapshotRecord.First for a paper whose oldest op is
+// its newest.
+const sameAsLatest = "="
+
+// first is the stamp and member of the record's oldest op, if known.
+func (sr *SnapshotRecord) first() (HLC, string, error) {
+	switch sr.First {
+	case "":
+		return HLC{}, "", nil
+	case sameAsLatest:
+		return sr.Latest, sr.By, nil
+	}
+	h, err := decodeHLC(sr.First)
+	return h, sr.FirstBy, err
 }
 
 // SnapshotElem is a set element's state in a SnapshotRecord.
@@ -104,7 +129,14 @@ func (s *Store) ExportSnapshot() (map[string]uint64, []SnapshotRecord, error) {
 }
 
 func toSnapshot(id string, r *record) SnapshotRecord {
-	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest}
+	sr := SnapshotRecord{ID: id, Values: r.Values, Clocks: r.Clocks, Latest: r.Latest, By: r.By}
+	switch {
+	case r.First.IsZero():
+	case r.First == r.Latest && r.FirstBy == r.By:
+		sr.First = sameAsLatest
+	default:
+		sr.First, sr.FirstBy = r.First.encode(), r.FirstBy
+	}
 	for f, m := range r.Sets {
 		for e, st := range m {
 			if len(st.Adds) == 0 && len(st.Removed) == 0 {
@@ -126,6 +158,9 @@ func toSnapshot(id string, r *record) SnapshotRecord {
 func (sr *SnapshotRecord) check() error {
 	if !validID(sr.ID) {
 		return fmt.Errorf("snapshot record: bad paper id %q", sr.ID)
+	}
+	if _, _, err := sr.first(); err != nil {
+		return fmt.Errorf("snapshot record %s: oldest op: %w", sr.ID, err)
 	}
 	for f := range sr.Values {
 		if !slices.Contains(scalarFields, f) {
@@ -321,9 +356,13 @@ func mergeRecord(cur *record, lv map[string]uint64, sr *SnapshotRecord, sv map[s
 	maps.Copy(out.Values, cur.Values)
 	maps.Copy(out.Clocks, cur.Clocks)
 	out.join(sr.Values, sr.Clocks)
-	out.Latest = cur.Latest
+	out.Latest, out.By = cur.Latest, cur.By
 	if out.Latest.Less(sr.Latest) {
-		out.Latest = sr.Latest
+		out.Latest, out.By = sr.Latest, CleanMember(sr.By)
+	}
+	out.First, out.FirstBy = cur.First, cur.FirstBy
+	if first, by, _ := sr.first(); !first.IsZero() && (out.First.IsZero() || first.Less(out.First)) {
+		out.First, out.FirstBy = first, CleanMember(by)
 	}
 	for _, f := range setFields {
 		elems := map[string]bool{}
@@ -394,7 +433,7 @@ func mergeElem(la, lr []string, lv map[string]uint64, sa, sr []string, sv map[st
 
 // sameRecord says two decoded records hold the same synced state.
 func sameRecord(a, b *record) bool {
-	if a.Latest != b.Latest || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
+	if a.Latest != b.Latest || a.By != b.By || a.First != b.First || a.FirstBy != b.FirstBy || len(a.Values) != len(b.Values) || !maps.Equal(a.Clocks, b.Clocks) {
 		return false
 	}
 	for f, v := range a.Values {

@@ -130,6 +130,9 @@ type Options struct {
 	// device. Papers arriving from other devices are marked missing when it
 	// says no. Nil means assume present.
 	FileExists func(rel string) bool
+	// Member is who this device's ops are made by (see member.go); it is
+	// cleaned with CleanMember. Empty leaves ops without one.
+	Member string
 	// NoSync turns off the fsync after each commit. For benchmarks that
 	// build throwaway libraries only.
 	NoSync bool
@@ -167,8 +170,9 @@ type Store struct {
 	file   *os.File   // the database file, opened again: see commit
 	check  *checkFile // see check.go
 	rec    checkRecord
-	shrunk int64 // the file's size when opened or last rewritten
-	failed error // a commit that may not be on disk: no more writes
+	shrunk int64  // the file's size when opened or last rewritten
+	failed error  // a commit that may not be on disk: no more writes
+	member string // who local ops are made by (Options.Member, SetMember)
 }
 
 // Open opens or creates the database at path. A database that lost or
@@ -235,7 +239,7 @@ func open(path string, lock *os.File, opts Options) (_ *Store, err error) {
 		}
 		return nil, storageErr("opening "+path, err)
 	}
-	s := &Store{db: db, path: path, exists: opts.FileExists, lock: lock, noSync: opts.NoSync}
+	s := &Store{db: db, path: path, exists: opts.FileExists, lock: lock, noSync: opts.NoSync, member: CleanMember(opts.Member)}
 	defer func() {
 		if err != nil {
 			s.closeFiles()
@@ -580,6 +584,22 @@ func (s *Store) Close() error {
 	return err
 }
 
+// SetMember changes who this device's later ops are made by, for an
+// opener that learns it only once the store is open (a device name kept
+// in the store).
+func (s *Store) SetMember(m string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.member = CleanMember(m)
+}
+
+// Member is who this device's ops are made by.
+func (s *Store) Member() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.member
+}
+
 // Device is this database's device id.
 func (s *Store) Device() string { return s.device }
 
@@ -890,7 +910,7 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 		return *before, Change{}, nil
 	}
 	w.seq++
-	op.Device, op.Seq, op.ID = w.s.device, w.seq, OpID(w.s.device, w.seq)
+	op.Device, op.Seq, op.ID, op.Member = w.s.device, w.seq, OpID(w.s.device, w.seq), w.s.member
 	w.lastHLC = w.s.clock.tick()
 	op.Clock = w.lastHLC
 	if r != nil {
@@ -901,13 +921,18 @@ func (w *writer) change(tx *buntdb.Tx, id string, r *record, before, p *Paper) (
 	if r == nil {
 		r = newRecord()
 	}
-	r.apply(op)
+	h, logged := r.applyLogged(op, false)
 	after, err := r.paper(id)
 	if err != nil {
 		return Paper{}, Change{}, err
 	}
 	if err := w.store(tx, id, r, &after); err != nil {
 		return Paper{}, Change{}, err
+	}
+	if logged {
+		if err := logHistory(tx, id, []HistoryEntry{h}); err != nil {
+			return Paper{}, Change{}, err
+		}
 	}
 	return after, Change{ID: id, Before: before, After: &after}, nil
 }

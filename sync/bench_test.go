@@ -77,7 +77,7 @@ func BenchmarkInitialUpload(b *testing.B) {
 			opDocs = append(opDocs, d)
 		}
 		s.ForEach(func(p meta.Paper) bool {
-			paperDocs = append(paperDocs, paperDoc(&p, int64(n), "benchdev01", time.Now()))
+			paperDocs = append(paperDocs, paperDoc(&p, meta.LastEdit{}, int64(n), "benchdev01", time.Now()))
 			return true
 		})
 		b.StartTimer()

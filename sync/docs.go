@@ -53,6 +53,8 @@ type opDoc struct {
 	Remove []removeDoc `bson:"remove,omitempty"`
 	// Base is the stamp of the value each set entry replaced (meta.Op.Base).
 	Base map[string]clockDoc `bson:"base,omitempty"`
+	// Member is who made the op (meta.Op.Member).
+	Member string `bson:"member,omitempty"`
 }
 
 type clockDoc struct {
@@ -70,7 +72,7 @@ type removeDoc struct {
 // toDoc converts an op for upload.
 func toDoc(op *meta.Op) (*opDoc, error) {
 	d := &opDoc{
-		ID: op.ID, Device: op.Device, Seq: int64(op.Seq), Paper: op.Paper,
+		ID: op.ID, Device: op.Device, Seq: int64(op.Seq), Paper: op.Paper, Member: op.Member,
 		Clock: clockDoc{Wall: op.Clock.Wall, Logical: int64(op.Clock.Logical), Device: op.Clock.Device},
 	}
 	if op.Seq > math.MaxInt64 {
@@ -143,8 +145,11 @@ func toDoc(op *meta.Op) (*opDoc, error) {
 
 // fromDoc converts a downloaded op back, checking it is well formed.
 func fromDoc(d *opDoc) (meta.Op, error) {
+	// The member is anyone's to write who may write the database, and
+	// only ever shown: one too long or unprintable is cut and cleaned
+	// rather than refused, which would stop that device's ops for good.
 	op := meta.Op{
-		ID: d.ID, Device: d.Device, Seq: uint64(d.Seq), Paper: d.Paper,
+		ID: d.ID, Device: d.Device, Seq: uint64(d.Seq), Paper: d.Paper, Member: meta.CleanMember(d.Member),
 		Clock: meta.HLC{Wall: d.Clock.Wall, Logical: uint32(d.Clock.Logical), Device: d.Clock.Device},
 	}
 	if d.Seq <= 0 || d.Clock.Logical < 0 || d.Clock.Logical > math.MaxUint32 {
@@ -391,10 +396,12 @@ func fileDoc(f meta.File) bson.D {
 }
 
 // paperDoc is the readable document for the papers collection: the
-// paper's merged fields, BSON dates for times, a hash of them, and the
+// paper's merged fields, who changed it last (le: the member, device and
+// stamp of its newest op), BSON dates for times, a hash of them, and the
 // version that keeps a stale writer from replacing a newer state (see
-// writePapers).
-func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D {
+// writePapers). _by and _at say which device wrote the document, which
+// is any device that has the paper's newest op, not who changed it.
+func paperDoc(p *meta.Paper, le meta.LastEdit, version int64, device string, now time.Time) bson.D {
 	d := bson.D{
 		{Key: "_id", Value: p.ID},
 		{Key: "title", Value: p.Title},
@@ -426,7 +433,12 @@ func paperDoc(p *meta.Paper, version int64, device string, now time.Time) bson.D
 		// A duplicate merged away: say so, as every device hides it.
 		d = append(d, bson.E{Key: "merged_into", Value: p.MergedInto})
 	}
-	d = append(d, bson.E{Key: "added", Value: p.Added}, bson.E{Key: "modified", Value: p.Modified})
+	d = append(d, bson.E{Key: "added", Value: p.Added}, bson.E{Key: "modified", Value: p.Modified},
+		bson.E{Key: "modified_by", Value: bson.D{
+			{Key: "member", Value: le.Member},
+			{Key: "device", Value: le.Clock.Device},
+			{Key: "at", Value: le.Clock.Time()},
+		}})
 	if p.Trashed != nil {
 		d = append(d, bson.E{Key: "trashed", Value: *p.Trashed})
 	} else {

@@ -46,7 +46,7 @@ func TestOpRoundTrip(t *testing.T) {
 	set["note"] = json.RawMessage("null")
 	set["confidence/doi"] = json.RawMessage("0.5")     // one entry of a map field
 	set["venue"] = json.RawMessage(`{"$weird.key":1}`) // not storable as BSON keys: kept as JSON text
-	op := &meta.Op{ID: "dev001:7", Device: "dev001", Seq: 7, Paper: "paper01",
+	op := &meta.Op{ID: "dev001:7", Device: "dev001", Seq: 7, Paper: "paper01", Member: "Ada Lovelace",
 		Clock: meta.HLC{Wall: 1700000000000, Logical: 3, Device: "dev001"}, Set: set,
 		Add:    map[string][]string{"tags": {"b", "a.b", "$x"}},
 		Remove: map[string]map[string][]string{"tags": {"old.tag": {"dev001:1", "dev002:4"}}, "folders": {"f": nil}},
@@ -100,7 +100,7 @@ func TestFilePathNotUTF8RoundTrip(t *testing.T) {
 	if err := json.Unmarshal(got.Set["file"], &f); err != nil || f.Path != path {
 		t.Fatalf("path came back as %q (%v)", f.Path, err)
 	}
-	d := paperDoc(&meta.Paper{ID: "paper01", File: meta.File{Path: path}}, 1, "dev001", time.Unix(0, 0))
+	d := paperDoc(&meta.Paper{ID: "paper01", File: meta.File{Path: path}}, meta.LastEdit{}, 1, "dev001", time.Unix(0, 0))
 	b, err := bson.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
@@ -116,5 +116,36 @@ func TestFilePathNotUTF8RoundTrip(t *testing.T) {
 	}
 	if string(back.File.PathBytes) != path || back.File.Path != `caf\xe9/\x1b[31mx.pdf` {
 		t.Fatalf("readable document: %+v", back.File)
+	}
+}
+
+// The readable document says who changed the paper last: the member,
+// device and time of its newest op, and its hash changes with them.
+func TestPaperDocLastMember(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	p := &meta.Paper{ID: "paper01", Title: "T", Modified: at}
+	le := meta.LastEdit{Member: "Ada Lovelace", Clock: meta.HLC{Wall: at.UnixMilli(), Device: "deva01"}}
+	d := paperDoc(p, le, 7, "devb01", at.Add(time.Hour))
+	b, err := bson.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		ModifiedBy struct {
+			Member string    `bson:"member"`
+			Device string    `bson:"device"`
+			At     time.Time `bson:"at"`
+		} `bson:"modified_by"`
+		By string `bson:"_by"`
+	}
+	if err := bson.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.ModifiedBy.Member != "Ada Lovelace" || back.ModifiedBy.Device != "deva01" || !back.ModifiedBy.At.Equal(at) || back.By != "devb01" {
+		t.Fatalf("document: %+v", back)
+	}
+	other := paperDoc(p, meta.LastEdit{Member: "bob", Clock: le.Clock}, 7, "devb01", at)
+	if docHash(d) == docHash(other) {
+		t.Fatal("a different last member leaves the content hash alone: the document would not be rewritten")
 	}
 }

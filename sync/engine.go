@@ -881,14 +881,14 @@ func (e *Engine) writePapers(ctx context.Context, ids map[string]bool) error {
 		func(chunk []string) ([]bson.D, error) {
 			docs := make([]bson.D, 0, len(chunk))
 			for _, id := range chunk {
-				p, err := e.store.Get(id)
+				p, le, err := e.store.GetLastEdit(id)
 				if errors.Is(err, meta.ErrNotFound) {
 					continue
 				}
 				if err != nil {
 					return nil, err
 				}
-				docs = append(docs, paperDoc(&p, version, self, now))
+				docs = append(docs, paperDoc(&p, le, version, self, now))
 			}
 			return docs, nil
 		},

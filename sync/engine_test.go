@@ -83,7 +83,7 @@ func TestPapersVersion(t *testing.T) {
 	write := func(title string, v int64) {
 		t.Helper()
 		p.Title = title
-		if err := a.eng.writePaperChunk(ctx, []bson.D{paperDoc(&p, v, "x", time.Now())}, v); err != nil {
+		if err := a.eng.writePaperChunk(ctx, []bson.D{paperDoc(&p, meta.LastEdit{}, v, "x", time.Now())}, v); err != nil {
 			t.Fatal(err)
 		}
 	}

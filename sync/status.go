@@ -136,6 +136,24 @@ func SetDeviceName(store *meta.Store, name string) error {
 	return store.SetSyncState(stDeviceName, name)
 }
 
+// StoredDeviceName is the name `paperfs sync --device-name` gave the
+// device of store, "" if none.
+func StoredDeviceName(store *meta.Store) string { return storedName(store) }
+
+// RecordedConflicts are the recent conflicts the last engine on store
+// saved (the newest last), as Status lists them.
+func RecordedConflicts(store *meta.Store) ([]meta.Conflict, error) {
+	v, err := store.SyncState(stConflicts)
+	if err != nil || v == "" {
+		return nil, err
+	}
+	var cs []meta.Conflict
+	if err := json.Unmarshal([]byte(v), &cs); err != nil {
+		return nil, fmt.Errorf("recorded conflicts: %w", err)
+	}
+	return cs, nil
+}
+
 // loadState restores what the last engine on this store saved, so a
 // fresh process (paperfs status, paperfs sync) reports the last sync time,
 // error and conflicts.

@@ -126,7 +126,8 @@ func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 		return err == nil
 	}
 	dbPath := filepath.Join(dataDir, "meta.db")
-	opts := meta.Options{FileExists: exists, Migrating: collectWhileMigrating, Now: a.now}
+	opts := meta.Options{FileExists: exists, Migrating: collectWhileMigrating, Now: a.now,
+		Member: memberName(cfg.Member, cfg.MongoDB.URI)}
 	if o.prefault {
 		// After the lock: a second process refused by it prefaults nothing.
 		opts.BeforeLoad = func() {
@@ -142,6 +143,9 @@ func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Member == "" {
+		a.store.SetMember(deviceMember(cfg, a.store))
 	}
 	a.pool = extractPool(cfg.Import.OCR == nil || *cfg.Import.OCR, log)
 	a.lib, err = library.Open(libDir, a.store, poolExtractor(a.pool), log)

@@ -47,6 +47,11 @@ type Config struct {
 	// with its own folder, store and server (see libraries.go).
 	Libraries []LibraryConfig `json:"libraries,omitempty"`
 
+	// Member is the name your changes to the library go by on every
+	// device (paperfs log, the server's papers documents); default: the
+	// MongoDB URI's user, else the device name (see member.go).
+	Member string `json:"member,omitempty"`
+
 	path string // where it was read from, "" if none
 	// shared is the entry of Libraries this Config was made for (see
 	// forLibrary); nil for the personal library.

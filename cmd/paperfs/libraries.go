@@ -93,6 +93,7 @@ func (c *Config) forLibrary(l *LibraryConfig) *Config {
 	out.shared = l
 	out.Library = l.Library
 	out.MongoDB.URI, out.MongoDB.Database = l.MongoDB.URI, l.MongoDB.Database
+	out.Member = l.Member // the personal library's display name is for it alone
 	if out.MongoDB.Database == "" {
 		out.MongoDB.Database = l.Name
 	}

@@ -28,12 +28,12 @@ import (
 // the serving process publishes.
 var remoteCommands = []string{
 	"import", "scan", "export", "lookup", "duplicates", "merge", "rename", "sync",
-	"trash list", "trash restore", "migrate paperlib", "migrate bibtex",
+	"trash list", "trash restore", "migrate paperlib", "migrate bibtex", "log",
 }
 
 // remoteEnv are the variables a command run for a caller reads from the
 // caller's environment rather than the serving process's.
-var remoteEnv = []string{paperlibURIEnv}
+var remoteEnv = []string{paperlibURIEnv, "TZ"}
 
 // getenv reads a variable of remoteEnv from the caller's environment.
 func (g *globalOptions) getenv(key string) string {
