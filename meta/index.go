@@ -275,6 +275,9 @@ type index struct {
 	hashes  multi[string]             // SHA-256 -> papers
 	idents  map[string]*multi[string] // "doi", "arxiv", "citekey" -> value -> papers
 	loading bool                      // in load: view sets stay slices, made sets at the end
+	// pathGen counts the PDF paths added to or removed from paths: what
+	// Files lists is the same while it does not move.
+	pathGen uint64
 }
 
 // newIndex makes an empty index sized for about n papers.
@@ -439,6 +442,9 @@ func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 func (x *index) linkKeys(e *indexed, f entryFields, add bool) {
 	op := multiOp[string](add)
 	op(&x.paths, f.path, e)
+	if f.path != "" {
+		x.pathGen++
+	}
 	op(&x.hashes, f.sha, e)
 	op(x.idents["doi"], f.doi, e)
 	op(x.idents["arxiv"], f.arxiv, e)

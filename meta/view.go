@@ -261,6 +261,16 @@ func (s *Store) ByPath(rel string) (string, error) {
 	return "", fmt.Errorf("%s: %w", rel, ErrNotFound)
 }
 
+// FilesGeneration moves whenever a paper's PDF path is added or removed:
+// while it does not, Files lists the same paths, so a caller that derives
+// something from all of them (Library.Unportable, every few seconds for a
+// mount's status) can keep its result instead of listing 100k paths again.
+func (s *Store) FilesGeneration() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.pathGen
+}
+
 // FileRecord is what the store knows of one PDF path.
 type FileRecord struct {
 	Path    string

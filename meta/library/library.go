@@ -68,6 +68,17 @@ type Library struct {
 
 	stateMu sync.Mutex  // protects the following
 	state   FolderState // whether the folder was there at the last scan
+
+	// unportable is the last Unportable answer and the store's
+	// FilesGeneration it was computed at: a mount's status asks every 5 s,
+	// and listing and checking 100k paths each time kept the collector
+	// busy and the idle heap at its goal.
+	unportableMu sync.Mutex
+	unportable   struct {
+		valid bool
+		gen   uint64
+		files []meta.FileRecord
+	}
 }
 
 // Open checks that root is a usable library folder. extract may be nil: the

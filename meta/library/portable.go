@@ -59,12 +59,22 @@ func PathProblem(rel string) string {
 
 // Unportable lists the papers' PDF paths a cloud drive would refuse (see
 // meta.CheckPortablePath), from the store alone: cheap enough for status.
+// The answer is kept until a path is added or removed, so a record's Size
+// and Missing are as they were when the list was made.
 func (l *Library) Unportable() ([]meta.FileRecord, error) {
+	gen := l.store.FilesGeneration()
+	l.unportableMu.Lock()
+	defer l.unportableMu.Unlock()
+	if l.unportable.valid && l.unportable.gen == gen {
+		return slices.Clone(l.unportable.files), nil
+	}
 	files, err := l.store.Files()
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(files, func(f meta.FileRecord) bool { return meta.CheckPortablePath(f.Path) == nil }), nil
+	files = slices.DeleteFunc(files, func(f meta.FileRecord) bool { return meta.CheckPortablePath(f.Path) == nil })
+	l.unportable.valid, l.unportable.gen, l.unportable.files = true, gen, slices.Clip(files)
+	return slices.Clone(files), nil
 }
 
 // PortableRenames lists the papers' PDFs in this library folder whose path

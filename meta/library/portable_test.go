@@ -226,3 +226,43 @@ func TestRenamedElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// Unportable keeps its answer while no PDF path changes (a mount's status
+// asks every few seconds) and follows a rename and a new file at once.
+func TestUnportableFollowsPaths(t *testing.T) {
+	l, s := portableLibrary(t)
+	ctx := context.Background()
+	paths := func() []string {
+		t.Helper()
+		bad, err := l.Unportable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range bad {
+			out = append(out, f.Path)
+		}
+		return out
+	}
+	first := paths()
+	if len(first) != 6 {
+		t.Fatalf("unportable %q, want 6", first)
+	}
+	gen := s.FilesGeneration()
+	if again := paths(); !slices.Equal(again, first) || s.FilesGeneration() != gen {
+		t.Errorf("asked again: %q (generation %d -> %d)", again, gen, s.FilesGeneration())
+	}
+	if _, err := l.RenamePortable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := paths(); len(after) != 0 {
+		t.Errorf("after the renames: %q", after)
+	}
+	testutil.WritePDF(t, filepath.Join(l.Root, "new?.pdf"), "new")
+	if _, err := l.Scan(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := paths(); !slices.Equal(after, []string{"new?.pdf"}) {
+		t.Errorf("after a new file: %q", after)
+	}
+}
