@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"time"
@@ -18,11 +19,16 @@ import (
 var engineWritable = (*psync.Engine).Writable
 
 // readOnly is the view's Options.ReadOnly: why this device may not write
-// the library, or nil. Without a server (or before sync started) nothing
-// stops a write.
+// the library, or nil. Only a database user the server lets read and not
+// write makes a library read-only. A login the server refuses (a wrong
+// password, a removed user) stops sync, not the user: edits are kept here
+// as offline ones are, and sent once the login works again. Without a
+// server (or before sync started) nothing stops a write.
 func (a *app) readOnly() error {
 	if eng := a.syncing.Load(); eng != nil {
-		return engineWritable(eng)
+		if err := engineWritable(eng); errors.Is(err, psync.ErrReadOnly) {
+			return err
+		}
 	}
 	return nil
 }

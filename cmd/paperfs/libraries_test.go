@@ -5,7 +5,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,7 +104,8 @@ func TestConfigLibrariesRefused(t *testing.T) {
 
 // TestReadOnlyFromEngine: the view's read-only check asks the library's
 // running engine (engineWritable, sync's Engine.Writable) and nothing
-// without one.
+// without one; a refused login does not make the library read-only (edits
+// are kept and sent once it works, as offline ones are).
 func TestReadOnlyFromEngine(t *testing.T) {
 	a := &app{}
 	if err := a.readOnly(); err != nil {
@@ -113,7 +113,7 @@ func TestReadOnlyFromEngine(t *testing.T) {
 	}
 	eng := &psync.Engine{}
 	a.syncing.Store(eng)
-	why := errors.New("your database user may only read lab")
+	why := error(&psync.AccessError{Database: "lab", Reason: "your database user may only read lab", Err: psync.ErrReadOnly})
 	old := engineWritable
 	t.Cleanup(func() { engineWritable = old })
 	engineWritable = func(e *psync.Engine) error {
@@ -124,5 +124,9 @@ func TestReadOnlyFromEngine(t *testing.T) {
 	}
 	if err := a.readOnly(); err != why {
 		t.Errorf("read-only: %v", err)
+	}
+	why = &psync.AccessError{Database: "lab", Reason: "the server refused the login", Err: psync.ErrAuth}
+	if err := a.readOnly(); err != nil {
+		t.Errorf("refused login: %v, want writable", err)
 	}
 }
