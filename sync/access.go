@@ -451,3 +451,11 @@ func (e *Engine) accessStatus(st *Status) {
 		st.Held, st.HeldPapers = e.held()
 	}
 }
+
+// StoredWritable is Writable for a process that runs no engine (a command
+// with no mount running): what the engines of this store last learned
+// about the user and database of cfg, from the store alone, offline.
+func StoredWritable(store *meta.Store, cfg Config) error {
+	e := &Engine{store: store, cfg: cfg}
+	return e.Writable()
+}

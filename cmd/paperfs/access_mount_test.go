@@ -32,14 +32,17 @@ func TestMountReadOnlyMember(t *testing.T) {
 	labLib := filepath.Join(t.TempDir(), "Lab papers")
 	os.MkdirAll(labLib, 0o755)
 
-	member := func(uri string) *env {
-		e := newEnv(t)
-		os.MkdirAll(e.dat, 0o700)
+	configure := func(e *env, uri string) {
 		cfg, _ := json.Marshal(map[string]any{"libraries": []map[string]any{{"name": "lab", "library": labLib,
 			"mongodb": map[string]string{"uri": uri, "database": db}}}})
 		if err := os.WriteFile(filepath.Join(e.dat, "none.json"), cfg, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	member := func(uri string) *env {
+		e := newEnv(t)
+		os.MkdirAll(e.dat, 0o700)
+		configure(e, uri)
 		return e
 	}
 	w := member(wall.UserURI("writer", "writer-pw", "admin"))
@@ -47,14 +50,30 @@ func TestMountReadOnlyMember(t *testing.T) {
 	w.run("--library", "lab", "scan")
 	w.run("--library", "lab", "sync")
 
-	r := member(wall.UserURI("reader", "reader-pw", "admin"))
+	// The reader could write at first: it syncs the writer's paper, then
+	// loses the role (the lab's admin changed it) before its next round,
+	// and indexes a PDF it put in the shared folder meanwhile: an edit
+	// made before it learned it may only read, which can never be sent.
+	readerURI := wall.UserURI("reader", "reader-pw", "admin")
+	r := member(readerURI)
+	wall.SetRoles(t, "reader", "readWrite@"+db)
+	r.run("--library", "lab", "sync")
+	wall.SetRoles(t, "reader", "read@"+db)
+	// Offline (the same user, a server that does not answer) the scan
+	// goes by what it last knew.
+	configure(r, "mongodb://reader:reader-pw@127.0.0.1:1/?authSource=admin&serverSelectionTimeoutMS=300&connectTimeoutMS=300")
+	testutil.WritePDF(t, filepath.Join(labLib, "notes.pdf"), "reader's notes")
+	r.run("--library", "lab", "scan")
+	configure(r, readerURI)
 	if out := r.run("--library", "lab", "sync"); !strings.Contains(out, "read-only: your database user may only read "+db) {
 		t.Errorf("the reader's sync does not say it is read-only:\n%s", out)
 	}
-	// An edit on the reader's side that can never be sent: its index of
-	// a PDF it put in the shared folder (the scanner is no view write).
-	testutil.WritePDF(t, filepath.Join(labLib, "notes.pdf"), "reader's notes")
-	r.run("--library", "lab", "scan")
+	// Known read-only, its scans index nothing more: a new PDF is left
+	// for the members who may write, nothing is queued.
+	testutil.WritePDF(t, filepath.Join(labLib, "extra.pdf"), "another")
+	if out := r.run("--library", "lab", "scan"); !strings.Contains(out, "left for the members who may write") || !strings.Contains(out, "extra.pdf") {
+		t.Errorf("the reader's scan once read-only:\n%s", out)
+	}
 
 	m := startMount(t, r)
 	lab := filepath.Join(m.dir, "shared", "lab")
@@ -65,7 +84,7 @@ func TestMountReadOnlyMember(t *testing.T) {
 			st.Sync != nil && st.Sync.ReadOnly
 	})
 	if st.Papers != 2 {
-		t.Errorf("the reader's lab holds %d papers, want the writer's and its own", st.Papers)
+		t.Errorf("the reader's lab holds %d papers, want the writer's and the one it indexed before it knew", st.Papers)
 	}
 	if st.Sync.Pending == 0 || st.Sync.HeldPapers != 1 {
 		t.Errorf("held edits: pending %d, %d papers; want the reader's scan kept", st.Sync.Pending, st.Sync.HeldPapers)

@@ -150,6 +150,7 @@ func openAppWith(g *globalOptions, o appOptions) (*app, error) {
 	a.pool = extractPool(cfg.Import.OCR == nil || *cfg.Import.OCR, log)
 	a.lib, err = library.Open(libDir, a.store, poolExtractor(a.pool), log)
 	if err == nil {
+		a.lib.SetReadOnly(a.readOnly)
 		if perr := a.lib.SetNamePattern(cfg.Import.NamePattern); perr != nil {
 			err = fmt.Errorf("config %s: import.name_pattern: %w", configPath(), perr)
 		}

@@ -172,6 +172,12 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	for _, f := range rep.Renaming {
 		fmt.Fprintf(w, "  %q: another device renamed it to a portable name; the cloud drive renames it here\n", f)
 	}
+	if len(rep.Held) > 0 {
+		fmt.Fprintf(w, "%d new, moved or changed PDFs left for the members who may write this library (%v): their records arrive through sync\n", len(rep.Held), a.readOnly())
+		for _, f := range rep.Held {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "  error: %v\n", e)
 	}

@@ -18,17 +18,23 @@ import (
 // credentials). A variable so tests can stand in for an engine.
 var engineWritable = (*psync.Engine).Writable
 
-// readOnly is the view's Options.ReadOnly: why this device may not write
-// the library, or nil. Only a database user the server lets read and not
-// write makes a library read-only. A login the server refuses (a wrong
-// password, a removed user) stops sync, not the user: edits are kept here
-// as offline ones are, and sent once the login works again. Without a
-// server (or before sync started) nothing stops a write.
+// readOnly is the view's Options.ReadOnly and the library's check
+// (library.SetReadOnly): why this device may not write the library, or
+// nil. Only a database user the server lets read and not write makes a
+// library read-only, as the running engine knows it or, in a command with
+// no engine running, as the store recorded it. A login the server refuses
+// (a wrong password, a removed user) stops sync, not the user: edits are
+// kept here as offline ones are, and sent once the login works again.
+// Without a server nothing stops a write.
 func (a *app) readOnly() error {
+	var err error
 	if eng := a.syncing.Load(); eng != nil {
-		if err := engineWritable(eng); errors.Is(err, psync.ErrReadOnly) {
-			return err
-		}
+		err = engineWritable(eng)
+	} else if a.cfg != nil && a.store != nil && a.cfg.MongoDB.URI != "" {
+		err = psync.StoredWritable(a.store, psync.Config{URI: a.cfg.MongoDB.URI, Database: a.cfg.MongoDB.Database})
+	}
+	if errors.Is(err, psync.ErrReadOnly) {
+		return err
 	}
 	return nil
 }

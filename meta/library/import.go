@@ -75,6 +75,9 @@ var _ meta.DuplicateOf = (*DuplicateError)(nil)
 // either wholly imported (PDF in place, paper recorded) or not at all.
 func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions) (ImportReport, error) {
 	var rep ImportReport
+	if err := l.mayWrite(); err != nil {
+		return rep, err
+	}
 	var files []string
 	for _, p := range paths {
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -137,6 +140,9 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 // another file of a paper it has (same DOI or arXiv id): its caller drops
 // duplicates, and a file moved into the mount has no other copy.
 func (l *Library) ImportFile(ctx context.Context, src string, move bool, tags []string) (meta.Paper, error) {
+	if err := l.mayWrite(); err != nil {
+		return meta.Paper{}, err
+	}
 	in := l.prepare(ctx, src)
 	in.contentOnly = true
 	p, _, err := l.commit(ctx, in, move, tags)

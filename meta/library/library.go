@@ -69,6 +69,8 @@ type Library struct {
 	stateMu sync.Mutex  // protects the following
 	state   FolderState // whether the folder was there at the last scan
 
+	readOnly func() error // SetReadOnly's check; nil: writable
+
 	// unportable is the last Unportable answer and the store's
 	// FilesGeneration it was computed at: a mount's status asks every 5 s,
 	// and listing and checking 100k paths each time kept the collector
@@ -79,6 +81,26 @@ type Library struct {
 		gen   uint64
 		files []meta.FileRecord
 	}
+}
+
+// SetReadOnly sets the check that says why this device may not change the
+// library, or nil if it may: a shared library whose database user may only
+// read it. While it says so, imports are refused with its reason, and
+// scans index no new PDF and record no moved or changed one (they report
+// them as Held): nothing is queued that could never be sent. The members
+// who may write index them, and their records arrive through sync. Call
+// it before the library is used.
+func (l *Library) SetReadOnly(check func() error) { l.readOnly = check }
+
+// mayWrite is nil if the library may be changed, else why not, naming it.
+func (l *Library) mayWrite() error {
+	if l.readOnly == nil {
+		return nil
+	}
+	if err := l.readOnly(); err != nil {
+		return fmt.Errorf("library %s: %w", l.Root, err)
+	}
+	return nil
 }
 
 // Open checks that root is a usable library folder. extract may be nil: the

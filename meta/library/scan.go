@@ -29,6 +29,10 @@ type ScanReport struct {
 	// device trashed the paper (or a file put back by hand: restoring the
 	// paper is how to get it back).
 	InTrash []string
+	// Held are PDFs a read-only library leaves alone (SetReadOnly): new
+	// ones, and ones moved or changed, which only a member who may write
+	// records.
+	Held []string
 	// Merged counts papers merged into another: one PDF indexed on two
 	// devices before they synced (see MergeDuplicates).
 	Merged int
@@ -175,6 +179,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 		}
 	}
 	rep.Files = len(files)
+	readOnly := l.mayWrite()
 	stamps, err := l.store.FileStamps()
 	if err != nil {
 		return rep, err
@@ -210,6 +215,10 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 				// First seen by this version: its hash is taken as right.
 				newStamps[k.ID] = f.stamp()
 			}
+			continue
+		}
+		if readOnly != nil {
+			rep.Held = append(rep.Held, f.rel) // looked at again next time
 			continue
 		}
 		// Changed size, or rewritten in place (another modification time).
@@ -259,6 +268,15 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 		}
 	}
 
+	if readOnly != nil {
+		// Moves and new files are the writers' to record; papers whose
+		// file is gone are flagged missing here (a flag of this device's,
+		// never sent).
+		for _, f := range unknown {
+			rep.Held = append(rep.Held, f.rel)
+		}
+		unknown = nil
+	}
 	results, err := l.hashAll(ctx, unknown, sums)
 	if err != nil {
 		return rep, err
@@ -352,7 +370,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			progress(done, len(fresh))
 		}
 	})
-	if err != nil {
+	if err != nil || readOnly != nil {
 		return rep, err
 	}
 	rep.Merged, err = l.MergeDuplicates()
