@@ -108,6 +108,10 @@ func TestMountReadOnlyMember(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	// The held edit can be handed over; the writer's paper is not in it.
+	if out := r.run("--library", "lab", "export", "--held"); !strings.Contains(out, "notes") || strings.Contains(out, "attention") {
+		t.Errorf("export --held:\n%s", out)
+	}
 	if refused, _ := wall.Stats(t); refused != 0 {
 		t.Errorf("the reader's mount tried %d writes", refused)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +17,7 @@ import (
 type exportOptions struct {
 	Format string
 	Tag    string
+	Held   bool
 }
 
 func newExportCommand(g *globalOptions) *cobra.Command {
@@ -29,6 +32,7 @@ given when it was added and stored in its citekey field; it never changes
 unless you edit it in the paper's sidecar.`,
 		Example: `  paperfs export > library.bib
   paperfs export --tag thesis > thesis.bib
+  paperfs --library lab export --held > my-edits.bib
   paperfs export --format csl-json | pandoc --citeproc --bibliography=/dev/stdin ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +41,7 @@ unless you edit it in the paper's sidecar.`,
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "bibtex", "bibtex or csl-json")
 	cmd.Flags().StringVar(&opts.Tag, "tag", "", "only the papers with this tag")
+	cmd.Flags().BoolVar(&opts.Held, "held", false, "only the papers with changes this device has not sent (in a library it may only read, edits made before it knew): to hand them to a member who may write")
 	return cmd
 }
 
@@ -64,6 +69,20 @@ func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
 	}
 	if opts.Tag != "" && len(papers) == 0 {
 		return fmt.Errorf("no paper has the tag %q (see the tags/ folder of a mount for the tags there are)", opts.Tag)
+	}
+	if opts.Held {
+		ops, err := a.store.PendingOps(math.MaxInt)
+		if err != nil {
+			return err
+		}
+		held := map[string]bool{}
+		for _, op := range ops {
+			held[op.Paper] = true
+		}
+		papers = slices.DeleteFunc(papers, func(p meta.Paper) bool { return !held[p.ID] })
+		if len(papers) == 0 {
+			return errors.New("this device holds no unsent change of a paper outside the trash")
+		}
 	}
 	if opts.Format == "csl-json" {
 		return bibtex.WriteCSL(w, papers)
