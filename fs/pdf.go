@@ -18,6 +18,10 @@ type PDF struct {
 	ID string
 }
 
+// PDF is paper id's PDF in this view: what a frontend keeps per node is the
+// id alone (a mount holds a node for each of 100k PDFs).
+func (f *FS) PDF(id string) PDF { return PDF{fs: f, ID: id} }
+
 // ErrNoPDF says a paper has no PDF file on record.
 var ErrNoPDF = errors.New("paper has no PDF file")
 

@@ -6,7 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"sync"
+	"sync/atomic"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -23,13 +23,16 @@ func fileMode(m uint32) fs.FileMode { return fs.FileMode(m & 0o777) }
 // library folder, through kernel passthrough where the kernel allows it.
 type pdfNode struct {
 	gofs.Inode
-	fs  *FS
-	pdf pfs.PDF
-
-	mu     sync.Mutex // protects the following
-	opened fileState  // the PDF as of this inode's last open (see keepCache)
-	shown  shownAttr  // the real file's attributes its last getattr showed
+	fs *FS
+	id string // the paper's; the view's PDF is n.fs.view.PDF(n.id)
+	// seen is what this inode's opens and getattrs saw of the real file
+	// (pdfcache.go), nil until the first: a listing makes a node per
+	// PDF, and most are never opened. 160 bytes a node, as before the
+	// page cache was kept.
+	seen atomic.Pointer[pdfSeen]
 }
+
+func (n *pdfNode) pdf() pfs.PDF { return n.fs.view.PDF(n.id) }
 
 var (
 	_ = (gofs.NodeGetattrer)((*pdfNode)(nil))
@@ -39,8 +42,8 @@ var (
 	_ = (gofs.NodeOnForgetter)((*pdfNode)(nil))
 )
 
-func (n *pdfNode) OnAdd(ctx context.Context) { n.fs.trackPDF(n.pdf.ID, &n.Inode) }
-func (n *pdfNode) OnForget()                 { n.fs.untrackPDF(n.pdf.ID) }
+func (n *pdfNode) OnAdd(ctx context.Context) { n.fs.trackPDF(n.id, &n.Inode) }
+func (n *pdfNode) OnForget()                 { n.fs.untrackPDF(n.id) }
 
 func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.AttrOut) syscall.Errno {
 	if h := asPDFHandle(fh); h != nil {
@@ -53,9 +56,9 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 		}
 		return errno
 	}
-	a, err := n.pdf.Attr()
+	a, err := n.pdf().Attr()
 	if err != nil {
-		return n.fs.errno("getattr", err, "paper", n.pdf.ID)
+		return n.fs.errno("getattr", err, "paper", n.id)
 	}
 	n.fs.fillAttr(&out.Attr, a, n.StableAttr().Ino)
 	n.remember(out)
@@ -64,9 +67,9 @@ func (n *pdfNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *gofuse.A
 
 func (n *pdfNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	n.fs.Stats.OpensPDF.Add(1)
-	f, err := n.pdf.Open(int(flags))
+	f, err := n.pdf().Open(int(flags))
 	if err != nil {
-		return nil, 0, n.fs.errno("open", err, "paper", n.pdf.ID)
+		return nil, 0, n.fs.errno("open", err, "paper", n.id)
 	}
 	var fuseFlags uint32
 	if n.keepCache(f) {

@@ -22,15 +22,35 @@ import (
 // second read of an unchanged PDF from memory.
 func (n *pdfNode) keepCache(f *os.File) bool {
 	st, err := stateOf(f)
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	if err != nil {
-		n.opened = fileState{}
-		return false
+		st = fileState{}
 	}
-	keep := n.opened == st
-	n.opened = st
-	return keep
+	old := n.update(func(s *pdfSeen) { s.opened = st })
+	return err == nil && old.opened == st
+}
+
+// pdfSeen is what a PDF node's opens and getattrs saw of the real file.
+// A node's is replaced whole, never changed in place.
+type pdfSeen struct {
+	opened fileState // as of the last open (keepCache)
+	shown  shownAttr // the attributes the last getattr showed (remember)
+}
+
+// update replaces what the node saw by a copy changed by fn, and returns
+// what it was before (zero if nothing yet).
+func (n *pdfNode) update(fn func(s *pdfSeen)) pdfSeen {
+	for {
+		cur := n.seen.Load()
+		var old pdfSeen
+		if cur != nil {
+			old = *cur
+		}
+		next := old
+		fn(&next)
+		if n.seen.CompareAndSwap(cur, &next) {
+			return old
+		}
+	}
 }
 
 // fileState is what tells one version of a file from another.
@@ -64,9 +84,11 @@ func (n *pdfNode) remember(out *gofuse.AttrOut) {
 		out.SetTimeout(n.fs.opts.AttrTimeout)
 	}
 	a := &out.Attr
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.shown = shownAttr{true, a.Size, a.Mtime, a.Ctime, a.Mtimensec, a.Ctimensec}
+	shown := shownAttr{true, a.Size, a.Mtime, a.Ctime, a.Mtimensec, a.Ctimensec}
+	if cur := n.seen.Load(); cur != nil && cur.shown == shown {
+		return // the same again: no new copy
+	}
+	n.update(func(s *pdfSeen) { s.shown = shown })
 }
 
 // sameTimes gives a lookup or listing of a PDF the kernel already knows
@@ -86,9 +108,11 @@ func (f *FS) sameTimes(id string, out *gofuse.Attr) {
 	if !ok {
 		return
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if s := n.shown; s.set && s.size == out.Size {
+	seen := n.seen.Load()
+	if seen == nil {
+		return
+	}
+	if s := seen.shown; s.set && s.size == out.Size {
 		out.Mtime, out.Mtimensec, out.Ctime, out.Ctimensec = s.mtime, s.mtimeNs, s.ctime, s.ctimeNs
 	}
 }

@@ -125,7 +125,7 @@ func (f *FS) inode(ctx context.Context, parent *gofs.Inode, v *meta.View, n pfs.
 	var num uint64
 	switch t := n.(type) {
 	case pfs.PDF:
-		ops, num = &pdfNode{fs: f, pdf: t}, f.ino(pfs.ExtPDF, t.ID)
+		ops, num = &pdfNode{fs: f, id: t.ID}, f.ino(pfs.ExtPDF, t.ID)
 		if f.exactPDFs.Load() {
 			// Other users are let in: the kernel checks them against
 			// the real file's mode and owner, not the index's.
@@ -245,7 +245,7 @@ func (d *viewDir) Link(ctx context.Context, target gofs.InodeEmbedder, name stri
 	var n pfs.Node
 	switch t := target.(type) {
 	case *pdfNode:
-		n = t.pdf
+		n = t.pdf()
 	case *sidecarNode:
 		n = t.sc
 	default:
