@@ -73,7 +73,8 @@ func (l *Library) Unportable() ([]meta.FileRecord, error) {
 		return nil, err
 	}
 	files = slices.DeleteFunc(files, func(f meta.FileRecord) bool { return meta.CheckPortablePath(f.Path) == nil })
-	l.unportable.valid, l.unportable.gen, l.unportable.files = true, gen, slices.Clip(files)
+	// A copy: the listing of every path it was cut from is garbage.
+	l.unportable.valid, l.unportable.gen, l.unportable.files = true, gen, slices.Clone(files)
 	return slices.Clone(files), nil
 }
 
