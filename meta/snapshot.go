@@ -260,6 +260,12 @@ func (s *Store) MergeSnapshot(vector map[string]uint64, recs []SnapshotRecord) (
 // many times its papers' size in memory. A record that is invalid or an error from recs
 // aborts the commit, leaving the store as it was.
 func (s *Store) MergeSnapshotFrom(vector map[string]uint64, recs iter.Seq2[*SnapshotRecord, error]) (int, error) {
+	return s.mergeSnapshot(vector, recs, false)
+}
+
+// mergeSnapshot merges recs; heldOnly skips the records of papers this
+// store holds no record of (MergeSnapshotHeld).
+func (s *Store) mergeSnapshot(vector map[string]uint64, recs iter.Seq2[*SnapshotRecord, error], heldOnly bool) (int, error) {
 	for dev := range vector {
 		if !validID(dev) {
 			return 0, fmt.Errorf("merging a snapshot: bad device id %q in its vector", dev)
@@ -287,6 +293,9 @@ func (s *Store) MergeSnapshotFrom(vector map[string]uint64, recs iter.Seq2[*Snap
 			cur, err := getRecordForWrite(tx, sr.ID)
 			var before *Paper
 			if errors.Is(err, ErrNotFound) {
+				if heldOnly {
+					continue
+				}
 				cur = nil
 			} else if err != nil {
 				return err

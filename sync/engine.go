@@ -105,6 +105,10 @@ type Config struct {
 	// SnapshotChunkBytes bounds the records in one snapshot chunk
 	// document (default 2 MiB; MongoDB's limit is 16 MB).
 	SnapshotChunkBytes int
+	// Subscription, if not empty, makes this device hold only part of
+	// the library: the papers with one of its tags or in one of its
+	// folders (subset.go).
+	Subscription Subscription
 	// Progress, if set, is called while ops are downloaded with the number
 	// applied so far and an estimate of the total (from the devices
 	// collection), for a progress bar on a new device. A snapshot counts
@@ -138,6 +142,7 @@ func (c *Config) defaults(store *meta.Store) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.Subscription = c.Subscription.Normalized()
 	if c.DeviceName == "" {
 		if v := storedName(store); v != "" {
 			c.DeviceName = v
@@ -183,16 +188,17 @@ var ErrDiverged = errors.New("server holds a different op under the same id")
 // Engine syncs one store with one server. Once, Run and Status are safe to
 // call concurrently; rounds never overlap.
 type Engine struct {
-	store  *meta.Store // read-only after New
-	cfg    Config      // read-only after New
-	log    *slog.Logger
-	red    *redactor
-	client *mongo.Client
-	ops    *mongo.Collection
-	devs   *mongo.Collection
-	papers *mongo.Collection
-	snaps  *mongo.Collection // snapshot markers (snapshot.go)
-	chunks *mongo.Collection // snapshot chunks
+	store   *meta.Store // read-only after New
+	cfg     Config      // read-only after New
+	log     *slog.Logger
+	red     *redactor
+	client  *mongo.Client
+	ops     *mongo.Collection
+	devs    *mongo.Collection
+	papers  *mongo.Collection
+	snaps   *mongo.Collection // snapshot markers (snapshot.go)
+	chunks  *mongo.Collection // snapshot chunks
+	entries *mongo.Collection // snapshot per-paper entries (subset.go)
 
 	deleteBatch int // seqs per delete of compacted ops; 0: deleteBatch (tests set it)
 
@@ -239,6 +245,10 @@ type state struct {
 	// (ops at or below it may be gone from the server); nil until a
 	// round has read them.
 	floor map[string]uint64
+	// maxSeq is each device's maxSeq as the devices collection last
+	// said; subscribers says some device there has a subscription.
+	maxSeq      map[string]uint64
+	subscribers bool
 }
 
 // SyncState keys in the store.
@@ -289,7 +299,7 @@ func New(store *meta.Store, cfg Config) (*Engine, error) {
 	e := &Engine{
 		store: store, cfg: cfg, log: cfg.Logger, red: red, client: client,
 		ops: db.Collection(opsColl), devs: db.Collection(devicesColl), papers: db.Collection(papersColl),
-		snaps: db.Collection(snapsColl), chunks: db.Collection(chunksColl),
+		snaps: db.Collection(snapsColl), chunks: db.Collection(chunksColl), entries: db.Collection(entriesColl),
 		firstRound: make(chan struct{}),
 		rounds:     rounds{ended: make(chan struct{})},
 		kick:       make(chan struct{}, 1),
@@ -483,7 +493,15 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 			return rep, err
 		}
 	}
-	received, conflicts, err := e.pull(ctx, full)
+	subset := e.subsetMode()
+	var received int
+	var conflicts []meta.Conflict
+	var err error
+	if subset {
+		received, conflicts, err = e.pullSubset(ctx, full)
+	} else {
+		received, conflicts, err = e.pull(ctx, full)
+	}
 	rep.Received, rep.Conflicts = received, conflicts
 	if err != nil {
 		return rep, err
@@ -497,6 +515,13 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 	}
 	if lastSeq > 0 {
 		if err := e.store.MarkSent(lastSeq); err != nil {
+			return rep, err
+		}
+	}
+	if subset {
+		// After MarkSent: a paper that left the subscription goes once
+		// its local edits are on the server.
+		if err := e.dropOutside(); err != nil {
 			return rep, err
 		}
 	}
@@ -561,6 +586,16 @@ func (e *Engine) setup(ctx context.Context) error {
 		})
 		if err != nil && !e.refused("creating the ops index", err) {
 			return fmt.Errorf("creating the ops index: %w", err)
+		}
+		if e.subsetMode() {
+			// A subscriber asks for ops by paper.
+			_, err := e.ops.Indexes().CreateOne(ctx, mongo.IndexModel{
+				Keys:    bson.D{{Key: "paper", Value: 1}, {Key: "device", Value: 1}, {Key: "seq", Value: 1}},
+				Options: options.Index().SetName("paper_device_seq"),
+			})
+			if err != nil && !e.refused("creating the ops paper index", err) {
+				return fmt.Errorf("creating the ops paper index: %w", err)
+			}
 		}
 	}
 	e.ready = true
@@ -800,7 +835,7 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
 	cur, err := e.devs.Find(octx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "maxSeq", Value: 1}, {Key: "floor", Value: 1},
-		{Key: "name", Value: 1}, {Key: "clockOffsetMs", Value: 1}}))
+		{Key: "name", Value: 1}, {Key: "clockOffsetMs", Value: 1}, {Key: "subscription", Value: 1}}))
 	if err != nil {
 		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
 	}
@@ -810,6 +845,7 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 		Floor  *floorDoc `bson:"floor"`
 		Name   string    `bson:"name"`
 		Offset *int64    `bson:"clockOffsetMs"`
+		Sub    bson.Raw  `bson:"subscription"`
 	}
 	if err := cur.All(octx, &devs); err != nil {
 		return 0, nil, fmt.Errorf("reading the devices collection: %w", err)
@@ -818,7 +854,11 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	var floors []floorDoc
 	floor := map[string]uint64{}
 	peers := map[string]peer{}
+	maxSeq := map[string]uint64{}
+	subscribers := false
 	for _, d := range devs {
+		maxSeq[d.ID] = uint64(max(d.MaxSeq, 0))
+		subscribers = subscribers || len(d.Sub) > 0
 		peers[d.ID] = peer{Name: d.Name, OffsetMs: d.Offset}
 		if d.ID != e.store.Device() && uint64(d.MaxSeq) > vv[d.ID] {
 			total += int(uint64(d.MaxSeq) - vv[d.ID])
@@ -831,6 +871,8 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 	e.mu.Lock()
 	e.mu.floor = floor
 	e.mu.peers = peers
+	e.mu.maxSeq = maxSeq
+	e.mu.subscribers = subscribers
 	e.mu.Unlock()
 	return total, floors, nil
 }
@@ -1071,10 +1113,19 @@ func (e *Engine) writeDevice(ctx context.Context, maxSeq uint64) error {
 		set = append(set, bson.E{Key: "clockOffsetMs", Value: e.mu.clockOffset.Milliseconds()})
 	}
 	e.mu.Unlock()
-	_, err := e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, bson.D{
+	update := bson.D{
 		{Key: "$set", Value: set},
 		{Key: "$max", Value: bson.D{{Key: "maxSeq", Value: int64(maxSeq)}}},
-	}, options.UpdateOne().SetUpsert(true))
+	}
+	// Compacting devices write per-paper snapshot entries while some
+	// device says it has a subscription.
+	if sub := e.cfg.Subscription; !sub.All() {
+		set = append(set, bson.E{Key: "subscription", Value: bson.D{{Key: "tags", Value: nonNil(sub.Tags)}, {Key: "folders", Value: nonNil(sub.Folders)}}})
+		update[0].Value = set
+	} else {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "subscription", Value: ""}}})
+	}
+	_, err := e.devs.UpdateOne(octx, bson.D{{Key: "_id", Value: self}}, update, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("updating the devices collection: %w", err)
 	}

@@ -247,8 +247,8 @@ const compactRetry = time.Hour
 // in Run's goroutine, so never beside a round.
 func (e *Engine) maybeCompact(ctx context.Context) {
 	every := e.cfg.CompactEvery
-	if every <= 0 && e.cfg.CompactAfterOps <= 0 || e.isReadOnly() {
-		return
+	if every <= 0 && e.cfg.CompactAfterOps <= 0 || e.isReadOnly() || e.subsetMode() {
+		return // a device holding part of the library cannot take a snapshot
 	}
 	retry := compactRetry
 	if every > 0 {

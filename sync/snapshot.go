@@ -35,6 +35,10 @@ const (
 	snapsColl = "snapshots"
 	// chunksColl holds the snapshots' records, in chunks.
 	chunksColl = "snapshotChunks"
+	// entriesColl holds the same records one per document, with each
+	// paper's tags and folders, for devices holding part of the library
+	// (written only while one exists; subset.go).
+	entriesColl = "snapshotEntries"
 	// defaultChunkBytes bounds the records in one chunk document: far
 	// below MongoDB's 16 MB document limit, and small enough that one
 	// insert is a modest request on a free-tier cluster.
@@ -57,6 +61,9 @@ type snapDoc struct {
 	Papers  int        `bson:"papers"`
 	Bytes   int64      `bson:"bytes"`
 	Created time.Time  `bson:"created"`
+	// Entries is the number of per-paper entries written (0: none, the
+	// snapshot is read from its chunks only).
+	Entries int `bson:"entries,omitempty"`
 }
 
 // chunkDoc holds some of a snapshot's records, each the JSON of a
@@ -146,6 +153,9 @@ func (e *Engine) Snapshot(ctx context.Context) (SnapshotInfo, error) {
 }
 
 func (e *Engine) snapshot(ctx context.Context) (SnapshotInfo, error) {
+	if e.subsetMode() {
+		return SnapshotInfo{}, ErrSubset
+	}
 	if _, err := e.round(ctx, true, true); err != nil {
 		return SnapshotInfo{}, err
 	}
@@ -207,10 +217,19 @@ func (e *Engine) writeSnapshot(ctx context.Context, vv map[string]uint64, recs [
 	if err := flush(); err != nil {
 		return info, err
 	}
+	entries := 0
+	if e.subscribersSeen() {
+		n, err := e.writeEntries(ctx, id, recs)
+		if err != nil {
+			return info, err
+		}
+		entries = n
+	}
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
 	_, err := e.snaps.InsertOne(octx, snapDoc{ID: id, Device: self, Format: meta.SnapshotFormat, Vector: toVec(vv),
-		Chunks: info.Chunks, Papers: len(recs), Bytes: info.Bytes, Created: time.Now().UTC().Truncate(time.Millisecond)})
+		Chunks: info.Chunks, Papers: len(recs), Bytes: info.Bytes, Created: time.Now().UTC().Truncate(time.Millisecond),
+		Entries: entries})
 	if err != nil {
 		return info, fmt.Errorf("writing snapshot %s: %w", id, err)
 	}
@@ -422,7 +441,7 @@ func (e *Engine) CompactDue() (due bool, logOps int, err error) {
 	e.mu.Lock()
 	floor := maps.Clone(e.mu.floor)
 	e.mu.Unlock()
-	if e.cfg.CompactAfterOps <= 0 || floor == nil {
+	if e.cfg.CompactAfterOps <= 0 || floor == nil || e.subsetMode() {
 		return false, 0, nil
 	}
 	vv, err := e.store.Vector()
@@ -561,6 +580,9 @@ func (e *Engine) dropOldSnapshots(ctx context.Context, keep string) error {
 	if _, err := e.chunks.DeleteMany(octx, chunkFilter); err != nil {
 		return fmt.Errorf("deleting old snapshot chunks: %w", err)
 	}
+	if _, err := e.entries.DeleteMany(octx, chunkFilter); err != nil {
+		return fmt.Errorf("deleting old snapshot entries: %w", err)
+	}
 	return nil
 }
 
@@ -601,6 +623,9 @@ func (e *Engine) dropCoveredSnapshots(ctx context.Context, keep string, keepVV m
 		}
 		if _, err := e.chunks.DeleteMany(octx, bson.D{{Key: "snap", Value: d.ID}}); err != nil {
 			return fmt.Errorf("deleting the chunks of snapshot %s: %w", d.ID, err)
+		}
+		if _, err := e.entries.DeleteMany(octx, bson.D{{Key: "snap", Value: d.ID}}); err != nil {
+			return fmt.Errorf("deleting the entries of snapshot %s: %w", d.ID, err)
 		}
 		e.log.Info("sync: deleted another device's snapshot that this one covers", "snapshot", d.ID, "device", d.Device, "covered_by", keep)
 	}

@@ -1,0 +1,347 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+func subscribe(sub Subscription) func(*Config) {
+	return func(c *Config) { c.Subscription = sub }
+}
+
+// resubscribe gives d a new engine, on the same store, with subscription
+// sub: what `paperfs subscribe` and the next mount or sync do.
+func (d *device) resubscribe(sub Subscription, mod ...func(*Config)) {
+	d.t.Helper()
+	cfg := d.eng.cfg
+	cfg.Subscription = sub
+	cfg.StatusFile = "-"
+	for _, m := range mod {
+		m(&cfg)
+	}
+	d.eng.Close()
+	e, err := New(d.store, cfg)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { e.Close() })
+	d.eng = e
+}
+
+// exported is a store's exported snapshot as comparable JSON: its vector
+// without the device's own entry when it issued nothing (a fresh
+// device's), and its records.
+func exported(t testing.TB, s *meta.Store) (string, string) {
+	t.Helper()
+	vv, recs, err := s.ExportSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vv[s.Device()] == 0 {
+		delete(vv, s.Device())
+	}
+	v, _ := json.Marshal(vv)
+	r, _ := json.MarshalIndent(recs, "", " ")
+	return string(v), string(r)
+}
+
+// subsetOf is a whole library's exported records filtered to sub.
+func subsetOf(t testing.TB, full *meta.Store, sub Subscription) string {
+	t.Helper()
+	_, recs, err := full.ExportSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []meta.SnapshotRecord{}
+	for _, r := range recs {
+		p, err := full.Get(r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Matches(&p) {
+			out = append(out, r)
+		}
+	}
+	b, _ := json.MarshalIndent(out, "", " ")
+	return string(b)
+}
+
+// assertSame fails unless a and b hold the same exported state.
+func assertSame(t testing.TB, a, b *device) {
+	t.Helper()
+	av, ar := exported(t, a.store)
+	bv, br := exported(t, b.store)
+	if av != bv {
+		t.Fatalf("%s and %s have different vectors:\n%s\n%s", a.name, b.name, av, bv)
+	}
+	if ar != br {
+		t.Fatalf("%s and %s hold different records:\n%s", a.name, b.name, stateDiff(ar, br))
+	}
+}
+
+func heldIDs(t testing.TB, s *meta.Store) []string {
+	t.Helper()
+	ids, err := s.HeldIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestSubscriberHoldsSubset: a subscriber downloads exactly the papers of
+// its tags and folders, with their full state, and shows only them.
+func TestSubscriberHoldsSubset(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "devaaa", srv.URI, db)
+	for i := range 12 {
+		p := meta.Paper{Title: fmt.Sprintf("paper %d", i)}
+		switch i % 4 {
+		case 0:
+			p.Tags = []string{"ml"}
+		case 1:
+			p.Folders = []string{"reading"}
+		case 2:
+			p.Tags = []string{"other"}
+		}
+		p = a.create(p)
+		a.update(p.ID, func(p *meta.Paper) { p.Year = 2000 + i })
+	}
+	a.sync()
+	sub := Subscription{Tags: []string{"ml"}, Folders: []string{"reading"}}
+	s := newDevice(t, "devsss", srv.URI, db, subscribe(sub))
+	rep := s.sync()
+	if n, _ := s.store.Count(meta.View{Kind: meta.All}); n != 6 {
+		t.Fatalf("subscriber shows %d papers, want 6", n)
+	}
+	if _, got := exported(t, s.store); got != subsetOf(t, a.store, sub) {
+		t.Fatalf("subscriber's records differ from the subset:\n%s", stateDiff(got, subsetOf(t, a.store, sub)))
+	}
+	av, _ := exported(t, a.store)
+	if sv, _ := exported(t, s.store); sv != av {
+		t.Fatalf("subscriber's vector %s, want %s", sv, av)
+	}
+	if rep.Received == 0 {
+		t.Fatal("report says nothing received")
+	}
+	// A fresh subscriber with the same subscription holds the same.
+	f := newDevice(t, "devfff", srv.URI, db, subscribe(sub))
+	f.sync()
+	assertSame(t, s, f)
+	// A subscriber cannot take snapshots: it would miss the others.
+	if _, err := s.eng.Snapshot(t.Context()); err == nil || !strings.Contains(err.Error(), "part of the library") {
+		t.Fatalf("snapshot on a subscriber: %v", err)
+	}
+}
+
+// TestSubscriptionRetag: a paper retagged into the subscription on
+// another device arrives with its whole history; one retagged out of it
+// leaves after this device's edit to it is sent; nothing is lost.
+func TestSubscriptionRetag(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "devaaa", srv.URI, db)
+	sub := Subscription{Tags: []string{"ml"}}
+	s := newDevice(t, "devsss", srv.URI, db, subscribe(sub))
+	p := a.create(meta.Paper{Title: "outside"})
+	a.update(p.ID, func(p *meta.Paper) { p.Year = 1999; p.Note = "history" })
+	a.update(p.ID, func(p *meta.Paper) { p.Tags = []string{"x"} })
+	q := a.create(meta.Paper{Title: "inside", Tags: []string{"ml"}})
+	a.sync()
+	s.sync()
+	if got := heldIDs(t, s.store); !slices.Equal(got, []string{q.ID}) {
+		t.Fatalf("subscriber holds %v, want [%s]", got, q.ID)
+	}
+
+	// In: the paper comes with everything done to it before.
+	a.update(p.ID, func(p *meta.Paper) { p.Tags = append(p.Tags, "ml") })
+	a.sync()
+	s.sync()
+	got := s.get(p.ID)
+	if got.Year != 1999 || got.Note != "history" || !slices.Equal(got.Tags, []string{"ml", "x"}) {
+		t.Fatalf("paper entered without its history: %+v", got)
+	}
+	if _, rec := exported(t, s.store); rec != subsetOf(t, a.store, sub) {
+		t.Fatalf("after retag in:\n%s", stateDiff(rec, subsetOf(t, a.store, sub)))
+	}
+
+	// Out: a local edit made while another device untags the paper is
+	// sent first, then the paper goes.
+	s.update(q.ID, func(p *meta.Paper) { p.Note = "edited on the subscriber" })
+	a.update(q.ID, func(p *meta.Paper) { p.Tags = nil })
+	a.sync()
+	s.sync()
+	if _, err := s.store.Get(q.ID); err == nil {
+		t.Fatal("paper that left the subscription is still held")
+	}
+	if n, _ := s.store.PendingCount(); n != 0 {
+		t.Fatalf("%d local changes not sent", n)
+	}
+	a.sync()
+	if got := a.get(q.ID); got.Note != "edited on the subscriber" {
+		t.Fatalf("subscriber's edit lost: %+v", got)
+	}
+	// A local untag: the paper stays until its op is sent.
+	s.update(p.ID, func(p *meta.Paper) { p.Tags = []string{"x"} })
+	if _, err := s.store.Get(p.ID); err != nil {
+		t.Fatal("paper untagged locally went before its change was sent")
+	}
+	s.sync()
+	if ids := heldIDs(t, s.store); len(ids) != 0 {
+		t.Fatalf("subscriber still holds %v", ids)
+	}
+	a.sync()
+	if got := a.get(p.ID); !slices.Equal(got.Tags, []string{"x"}) {
+		t.Fatalf("subscriber's untag lost: %+v", got.Tags)
+	}
+	f := newDevice(t, "devfff", srv.URI, db, subscribe(sub))
+	f.sync()
+	assertSame(t, s, f)
+}
+
+// TestSubscriptionChange: changing the subscription, to another one and
+// to the whole library, converges to what a fresh device with the new one
+// holds, also over compacted history (snapshots read entry by entry, and
+// an older snapshot without entries read whole).
+func TestSubscriptionChange(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "devaaa", srv.URI, db)
+	mk := func(n int) {
+		for i := range n {
+			p := a.create(meta.Paper{Title: fmt.Sprintf("p%d", i), Tags: []string{[]string{"ml", "db", "os"}[i%3]},
+				Folders: []string{[]string{"f1", "f2"}[i%2]}})
+			a.update(p.ID, func(p *meta.Paper) { p.Note = "n" })
+		}
+		a.sync()
+	}
+	mk(9)
+	// Compacted before any subscriber existed: a snapshot without entries.
+	a.compact()
+	if n := countDocs(t, srv, db, entriesColl); n != 0 {
+		t.Fatalf("%d snapshot entries written with no subscriber", n)
+	}
+	ml := Subscription{Tags: []string{"ml"}}
+	s := newDevice(t, "devsss", srv.URI, db, subscribe(ml))
+	s.sync()
+	mk(6)
+	a.sync() // reads s's subscription
+	a.compact()
+	if n := countDocs(t, srv, db, entriesColl); n == 0 {
+		t.Fatal("no snapshot entries written with a subscriber")
+	}
+	s.update(heldIDs(t, s.store)[0], func(p *meta.Paper) { p.Rating = 3 })
+	s.sync()
+	a.sync()
+	for _, sub := range []Subscription{{Folders: []string{"f2"}}, {Tags: []string{"db"}, Folders: []string{"f1"}}, {}, ml} {
+		t.Run(sub.String(), func(t *testing.T) {
+			s.resubscribe(sub)
+			s.sync()
+			s.sync()
+			f := newDevice(t, fmt.Sprintf("fresh%d%d", len(sub.Tags), len(sub.Folders)), srv.URI, db, subscribe(sub))
+			f.sync()
+			assertSame(t, s, f)
+			if _, rec := exported(t, s.store); rec != subsetOf(t, a.store, sub) {
+				t.Fatalf("holds other than the subset:\n%s", stateDiff(rec, subsetOf(t, a.store, sub)))
+			}
+		})
+	}
+}
+
+// TestSubscriptionRandomized: full devices edit, retag and compact at
+// random while a subscriber edits what it holds and changes its
+// subscription with edits in flight. At the end the subscriber holds
+// exactly what a fresh device with its subscription holds, and the full
+// devices agree with a fresh full device (nothing the subscriber sent is
+// lost).
+func TestSubscriptionRandomized(t *testing.T) {
+	srv := synctest.Start(t)
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			subsetRandomRun(t, srv, seed, 120)
+		})
+	}
+}
+
+func subsetRandomRun(t *testing.T, srv *synctest.Server, seed uint64, steps int) {
+	rng := rand.New(rand.NewPCG(seed, 18))
+	db := dbName(t)
+	small := func(c *Config) { c.BatchSize = 5 }
+	words := []string{"alpha", "beta", "gamma", "delta"}
+	subs := []Subscription{{Tags: []string{"alpha"}}, {Tags: []string{"beta", "gamma"}}, {Folders: []string{"delta"}},
+		{Tags: []string{"delta"}, Folders: []string{"alpha"}}, {}}
+	sub := subs[0]
+	full := []*device{newDevice(t, "devfull1", srv.URI, db, small), newDevice(t, "devfull2", srv.URI, db, small)}
+	s := newDevice(t, "devsubsc", srv.URI, db, small, subscribe(sub))
+	all := append(slices.Clone(full), s)
+	changes, compactions := 0, 0
+	for step := range steps {
+		d := all[rng.IntN(len(all))]
+		var ids []string
+		d.store.ForEach(func(p meta.Paper) bool { ids = append(ids, p.ID); return true })
+		if len(ids) == 0 || rng.IntN(5) == 0 {
+			d.create(meta.Paper{Title: fmt.Sprintf("%s %d", d.name, step), Tags: []string{words[rng.IntN(4)]}})
+		} else {
+			id := ids[rng.IntN(len(ids))]
+			d.update(id, func(p *meta.Paper) {
+				switch rng.IntN(6) {
+				case 0:
+					p.Title = fmt.Sprintf("title %d by %s", step, d.name)
+				case 1:
+					p.Tags = append(p.Tags, words[rng.IntN(4)])
+				case 2:
+					if len(p.Tags) > 0 {
+						p.Tags = slices.Delete(p.Tags, 0, 1)
+					}
+				case 3:
+					p.Folders = []string{words[rng.IntN(4)]}
+				case 4:
+					p.Folders = nil
+				case 5:
+					p.Note = fmt.Sprintf("note %d", step)
+				}
+			})
+		}
+		switch r := rng.IntN(30); {
+		case r == 0:
+			// The subscription changes with the subscriber's edits
+			// still queued.
+			sub = subs[rng.IntN(len(subs))]
+			s.resubscribe(sub, small)
+			changes++
+		case r == 1:
+			f := full[rng.IntN(len(full))]
+			f.sync()
+			f.compact()
+			compactions++
+		case r < 12:
+			all[rng.IntN(len(all))].sync()
+		}
+	}
+	for range 3 {
+		for _, i := range rng.Perm(len(all)) {
+			all[i].sync()
+		}
+	}
+	s.sync()
+	fresh := newDevice(t, "freshs", srv.URI, db, small, subscribe(sub))
+	fresh.sync()
+	assertSame(t, s, fresh)
+	freshFull := newDevice(t, "freshf", srv.URI, db, small)
+	freshFull.sync()
+	assertConverged(t, full[0], full[1], freshFull)
+	if _, rec := exported(t, s.store); rec != subsetOf(t, full[0].store, sub) {
+		t.Fatalf("subscriber holds other than the subset of the library:\n%s", stateDiff(rec, subsetOf(t, full[0].store, sub)))
+	}
+	n, _ := full[0].store.Count(meta.View{Kind: meta.All})
+	t.Logf("%d papers, subscriber holds %d (%s), %d subscription changes, %d compactions: converged",
+		n, len(heldIDs(t, s.store)), sub, changes, compactions)
+}
