@@ -52,6 +52,11 @@ type Status struct {
 	AuthFailed bool        `json:"authFailed,omitempty"`
 	Held       []HeldPaper `json:"held,omitempty"`
 	HeldPapers int         `json:"heldPapers,omitempty"`
+
+	// Subscription is the part of the library this device holds (nil:
+	// all of it); SubscribedPapers is how many papers that is here.
+	Subscription     *Subscription `json:"subscription,omitempty"`
+	SubscribedPapers int           `json:"subscribedPapers,omitempty"`
 }
 
 // Round is what one sync round did, as Status reports it.
@@ -80,28 +85,37 @@ type ConflictRecord struct {
 // cheap and works offline.
 func (e *Engine) Status() Status {
 	pending, _ := e.store.PendingCount()
+	var sub *Subscription
+	subscribed := 0
+	if s := e.cfg.Subscription; !s.All() {
+		sub = &s
+		ids, _ := e.store.HeldIDs()
+		subscribed = len(ids)
+	}
 	// Outside the lock: listing held edits reads the store.
 	acc := Status{Pending: pending}
 	e.accessStatus(&acc)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := Status{
-		Access:     acc.Access,
-		ReadOnly:   acc.ReadOnly,
-		AuthFailed: acc.AuthFailed,
-		Held:       acc.Held,
-		HeldPapers: acc.HeldPapers,
-		Device:     e.store.Device(),
-		DeviceName: e.cfg.DeviceName,
-		Server:     Redact(e.cfg.URI),
-		Database:   e.cfg.Database,
-		Connected:  e.mu.connected,
-		Running:    e.mu.running,
-		Pending:    pending,
-		LastSync:   e.mu.lastSync,
-		LastError:  e.mu.lastErr,
-		Conflicts:  slices.Clone(e.mu.conflicts),
-		Updated:    time.Now().UTC(),
+		Access:           acc.Access,
+		ReadOnly:         acc.ReadOnly,
+		AuthFailed:       acc.AuthFailed,
+		Held:             acc.Held,
+		HeldPapers:       acc.HeldPapers,
+		Device:           e.store.Device(),
+		DeviceName:       e.cfg.DeviceName,
+		Server:           Redact(e.cfg.URI),
+		Database:         e.cfg.Database,
+		Connected:        e.mu.connected,
+		Running:          e.mu.running,
+		Pending:          pending,
+		LastSync:         e.mu.lastSync,
+		LastError:        e.mu.lastErr,
+		Conflicts:        slices.Clone(e.mu.conflicts),
+		Updated:          time.Now().UTC(),
+		Subscription:     sub,
+		SubscribedPapers: subscribed,
 	}
 	if e.mu.lastRound != nil {
 		r := *e.mu.lastRound

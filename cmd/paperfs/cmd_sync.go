@@ -94,13 +94,14 @@ func (a *app) newEngine(progress func(done, total int), inUse func() time.Time) 
 		return nil, nil
 	}
 	return psync.New(a.store, psync.Config{
-		URI:        a.cfg.MongoDB.URI,
-		Database:   a.cfg.MongoDB.Database,
-		Logger:     a.log,
-		Progress:   progress,
-		InUse:      inUse,
-		DeviceName: a.cfg.DeviceName,
-		Now:        a.now,
+		URI:          a.cfg.MongoDB.URI,
+		Database:     a.cfg.MongoDB.Database,
+		Logger:       a.log,
+		Progress:     progress,
+		InUse:        inUse,
+		DeviceName:   a.cfg.DeviceName,
+		Now:          a.now,
+		Subscription: a.cfg.Subscribe.subscription(),
 		// A running mount compacts the server's change log weekly, and
 		// it and `paperfs sync` do as soon as the log outgrows the library
 		// (an import), so the free tier's 512 MB and new devices'

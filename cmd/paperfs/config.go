@@ -34,7 +34,9 @@ type Config struct {
 	// Lookup configures online lookups; "lookup": false turns them off.
 	Lookup LookupConfig `json:"lookup"`
 	WebDAV WebDAVConfig `json:"webdav"`
-	Import struct {
+	// Subscribe is the part of the library this device holds (cmd_subscribe.go).
+	Subscribe SubscribeConfig `json:"subscribe"`
+	Import    struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".
 		NamePattern string `json:"name_pattern,omitempty"`

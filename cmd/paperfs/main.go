@@ -88,6 +88,6 @@ The library folder comes from --library, else $PAPERFS_LIBRARY, else
 	root.AddCommand(newMountCommand(g), newUnmountCommand(), newScanCommand(g), newImportCommand(g),
 		newStatusCommand(g), newSyncCommand(g), newTrashCommand(g), newMigrateCommand(g), newExportCommand(g),
 		newRestoreCommand(g), newLookupCommand(g), newDuplicatesCommand(g), newMergeCommand(g), newDocsCommand(),
-		newRenameCommand(g), newServeCommand(g), newLogCommand(g))
+		newRenameCommand(g), newServeCommand(g), newLogCommand(g), newSubscribeCommand(g))
 	return root
 }

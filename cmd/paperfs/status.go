@@ -290,6 +290,7 @@ func printSync(w io.Writer, st *Status) {
 	if sy.DeviceName != "" {
 		fmt.Fprintf(w, "  device:     %s (%s)\n", sy.DeviceName, sy.Device)
 	}
+	printSubscription(w, sy)
 	switch {
 	case sy.Running && sy.AuthFailed:
 		fmt.Fprintf(w, "  connection: the server refused this device's credentials; retrying with backoff (mount pid %d); edits are kept\n", sy.PID)

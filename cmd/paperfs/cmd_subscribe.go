@@ -1,0 +1,95 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	psync "github.com/paperfs/paperfs/sync"
+)
+
+// SubscribeConfig is the "subscribe" entry of the config file: the part
+// of the (shared) library this device holds. Empty: all of it.
+type SubscribeConfig struct {
+	Tags    []string `json:"tags,omitempty"`
+	Folders []string `json:"folders,omitempty"`
+}
+
+func (c SubscribeConfig) subscription() psync.Subscription {
+	return psync.Subscription{Tags: c.Tags, Folders: c.Folders}.Normalized()
+}
+
+type subscribeOptions struct {
+	Tags    []string
+	Folders []string
+	All     bool
+}
+
+func newSubscribeCommand(g *globalOptions) *cobra.Command {
+	var opts subscribeOptions
+	cmd := &cobra.Command{
+		Use:   "subscribe [--tag TAG]... [--folder FOLDER]... | --all",
+		Short: "See or choose the part of a shared library this device holds",
+		Long: `Hold only part of a large shared library on this device: the papers with any
+of the given tags or in any of the given folders. Sync then downloads only
+those papers' changes, the database holds only them, and the mount shows
+only them. A paper retagged into the subscription on another device arrives
+with its whole history; one retagged out of it leaves this device once your
+own edits to it are sent. Nothing is deleted on the server.
+
+Without flags, shows the current subscription. --all holds the whole
+library again (its other papers are downloaded at the next sync).
+
+The choice is saved in the config file ("subscribe") and takes effect at the
+next 'paperfs sync' or mount (a running mount: unmount and mount again).`,
+		Example: `  paperfs subscribe
+  paperfs subscribe --tag reading-group --folder thesis
+  paperfs subscribe --all`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			return runSubscribe(opts, f.Changed("tag") || f.Changed("folder") || f.Changed("all"), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.Tags, "tag", nil, "hold the papers with this tag (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.Folders, "folder", nil, "hold the papers in this folder (repeatable)")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "hold the whole library")
+	return cmd
+}
+
+func runSubscribe(opts subscribeOptions, change bool, w io.Writer) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if !change {
+		fmt.Fprintf(w, "this device holds %s\n", cfg.Subscribe.subscription())
+		return nil
+	}
+	sub := psync.Subscription{Tags: opts.Tags, Folders: opts.Folders}.Normalized()
+	switch {
+	case opts.All && !sub.All():
+		return fmt.Errorf("%w: --all holds the whole library; leave out --tag and --folder", errUsage)
+	case !opts.All && sub.All():
+		return fmt.Errorf("%w: name a --tag or a --folder (or --all for the whole library)", errUsage)
+	}
+	path := configPath()
+	if path == "" {
+		return errors.New("no config file location: set PAPERFS_CONFIG or HOME")
+	}
+	if err := setConfigKey(path, "subscribe", SubscribeConfig{Tags: sub.Tags, Folders: sub.Folders}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "this device will hold %s (saved in %s); it takes effect at the next 'paperfs sync' or mount\n", sub, path)
+	return nil
+}
+
+// printSubscription is status's line about the subscription.
+func printSubscription(w io.Writer, sy *psync.Status) {
+	if sy.Subscription == nil {
+		return
+	}
+	fmt.Fprintf(w, "  subscribed: %s (%d papers held here)\n", sy.Subscription, sy.SubscribedPapers)
+}

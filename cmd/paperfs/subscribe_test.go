@@ -1,0 +1,89 @@
+//go:build !windows
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperfs/paperfs/meta"
+	psync "github.com/paperfs/paperfs/sync"
+	"github.com/paperfs/paperfs/sync/synctest"
+)
+
+// TestSubscribeCommand: `paperfs subscribe` saves the subscription in the
+// config, `paperfs sync` then holds only its papers, `status` shows it,
+// and `--all` brings the whole library back.
+func TestSubscribeCommand(t *testing.T) {
+	srv := synctest.Start(t)
+	db := fmt.Sprintf("subscribe%d", time.Now().UnixNano()%1e6)
+	// Another member's device, holding the whole library.
+	other, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"), meta.Options{Device: "memberone", NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 10 {
+		p := meta.Paper{Title: fmt.Sprintf("paper %d", i)}
+		if i%5 == 0 {
+			p.Tags = []string{"reading-group"}
+		}
+		if _, err := other.Create(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng, err := psync.New(other, psync.Config{URI: srv.URI, Database: db, StatusFile: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := eng.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	d := newDevice(t, "subscriber", srv.URI, db)
+	if out := d.run("subscribe"); !strings.Contains(out, "the whole library") {
+		t.Fatalf("subscribe shows %q", out)
+	}
+	if out := d.run("subscribe", "--tag", "reading-group"); !strings.Contains(out, "tags reading-group") {
+		t.Fatalf("subscribe says %q", out)
+	}
+	if out, err := d.cmd("subscribe", "--all", "--tag", "x").CombinedOutput(); err == nil {
+		t.Fatalf("--all with --tag accepted: %s", out)
+	}
+	d.run("sync")
+	st := stdoutStatus(t, d)
+	if st.Papers != 2 || st.Sync == nil || st.Sync.Subscription == nil || st.Sync.SubscribedPapers != 2 {
+		t.Fatalf("after subscribing: %d papers, sync status %+v", st.Papers, st.Sync)
+	}
+	if out := d.run("status"); !strings.Contains(out, "subscribed: papers with tags reading-group (2 papers held here)") {
+		t.Fatalf("status does not show the subscription:\n%s", out)
+	}
+	d.run("subscribe", "--all")
+	d.run("sync")
+	if st := stdoutStatus(t, d); st.Papers != 10 || st.Sync.Subscription != nil {
+		t.Fatalf("after --all: %d papers, subscription %+v", st.Papers, st.Sync.Subscription)
+	}
+}
+
+// stdoutStatus is `status --json` read from stdout alone (the store's
+// opening may log on stderr).
+func stdoutStatus(t *testing.T, d *device) Status {
+	t.Helper()
+	out, err := d.cmd("status", "--json").Output()
+	if err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	var st Status
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	return st
+}
