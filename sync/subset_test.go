@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paperfs/paperfs/meta"
 	"github.com/paperfs/paperfs/sync/synctest"
@@ -344,4 +345,40 @@ func subsetRandomRun(t *testing.T, srv *synctest.Server, seed uint64, steps int)
 	n, _ := full[0].store.Count(meta.View{Kind: meta.All})
 	t.Logf("%d papers, subscriber holds %d (%s), %d subscription changes, %d compactions: converged",
 		n, len(heldIDs(t, s.store)), sub, changes, compactions)
+}
+
+// TestSubscriberRunning: with both engines running (two mounts), a paper
+// retagged into the subscription appears on the subscriber, and one
+// retagged out of it while the subscriber edits it disappears there (the
+// views are told, as for a deleted paper) once the edit has reached the
+// other device.
+func TestSubscriberRunning(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "devrun1", srv.URI, db)
+	s := newDevice(t, "devrun2", srv.URI, db, subscribe(Subscription{Folders: []string{"lab"}}))
+	feed := s.store.Subscribe()
+	defer feed.Close()
+	a.run(t)
+	s.run(t)
+	p := a.create(meta.Paper{Title: "elsewhere"})
+	a.update(p.ID, func(p *meta.Paper) { p.Note = "before it was shared" })
+	waitFor(t, 10*time.Second, "a's paper uploaded", pending(a))
+	a.update(p.ID, func(p *meta.Paper) { p.Folders = []string{"lab"} })
+	waitFor(t, 10*time.Second, "the paper to enter the subscription with its history",
+		s.has(p.ID, func(p meta.Paper) bool { return p.Note == "before it was shared" }))
+	s.update(p.ID, func(p *meta.Paper) { p.Rating = 4 })
+	a.update(p.ID, func(p *meta.Paper) { p.Folders = nil })
+	waitFor(t, 10*time.Second, "the subscriber's edit to reach a", a.has(p.ID, func(p meta.Paper) bool { return p.Rating == 4 }))
+	waitFor(t, 10*time.Second, "the paper to leave the subscriber", func() bool { _, err := s.store.Get(p.ID); return err != nil })
+	for {
+		select {
+		case ch := <-feed.C:
+			if ch.ID == p.ID && ch.After == nil {
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the views were not told the paper left")
+		}
+	}
 }
