@@ -202,12 +202,13 @@ type Engine struct {
 
 	deleteBatch int // seqs per delete of compacted ops; 0: deleteBatch (tests set it)
 
-	snapMu     gosync.Mutex // serialises Snapshot and Compact
-	roundMu    gosync.Mutex // serialises rounds; protects the following
-	ready      bool         // indexes created
-	lastFull   time.Time    // last pull that queried the ops collection
-	compactTry time.Time    // last scheduled compaction attempt (Run's goroutine only)
-	lastPapers time.Time    // last write of the papers documents
+	snapMu      gosync.Mutex // serialises Snapshot and Compact
+	roundMu     gosync.Mutex // serialises rounds; protects the following
+	ready       bool         // indexes created
+	lastFull    time.Time    // last pull that queried the ops collection
+	compactTry  time.Time    // last scheduled compaction attempt (Run's goroutine only)
+	lastPapers  time.Time    // last write of the papers documents
+	droppedOnce bool         // dropOutside has run (subset.go)
 
 	mu  state  // has its own lock
 	acc access // what the database user may do (access.go); has its own lock
@@ -518,24 +519,26 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 			return rep, err
 		}
 	}
-	if subset {
-		// After MarkSent: a paper that left the subscription goes once
-		// its local edits are on the server.
-		if err := e.dropOutside(); err != nil {
-			return rep, err
-		}
-	}
-	if e.isReadOnly() {
-		// The papers documents and this device's document are writes
-		// too: left to the members who may write.
-		return rep, nil
-	}
-	if flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval {
+	readOnly := e.isReadOnly()
+	flushed := false
+	// A device whose user may only read writes neither the papers
+	// documents nor its own: left to the members who may write.
+	if !readOnly && (flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval) {
 		if err := e.flushPapers(ctx); err != nil && !e.refused("writing papers", err) {
 			return rep, err
 		}
+		flushed = true
 	}
-	if sent == 0 && !e.isReadOnly() && e.deviceDocStale() {
+	if subset && (flushed || !e.droppedOnce) {
+		// After MarkSent and the papers documents: a paper that left
+		// the subscription goes once its local edits are on the server
+		// and its readable document shows them.
+		if err := e.dropOutside(); err != nil {
+			return rep, err
+		}
+		e.droppedOnce = true
+	}
+	if sent == 0 && !readOnly && e.deviceDocStale() {
 		// Also repairs a maxSeq left behind by a crash after an upload.
 		up, err := e.uploaded()
 		if err != nil {

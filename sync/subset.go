@@ -61,9 +61,6 @@ func (e *Engine) subsetMode() bool {
 	return v != ""
 }
 
-// Subscription is the configured subscription, normalized.
-func (e *Engine) Subscription() Subscription { return e.cfg.Subscription }
-
 // pullSubset is pull for a subset device.
 func (e *Engine) pullSubset(ctx context.Context, full bool) (received int, conflicts []meta.Conflict, err error) {
 	sub := e.cfg.Subscription
@@ -347,9 +344,9 @@ func (e *Engine) scanSubset(ctx context.Context, sub Subscription, vv, floorVV m
 	if err != nil {
 		return 0, err
 	}
-	if err := e.markDirty(sliceSet(res.Adopted)); err != nil {
-		return 0, err
-	}
+	// The adopted papers' readable documents are not rewritten: every
+	// op adopted was applied, and its paper's document rewritten, by the
+	// devices holding the paper, which flush before they drop a paper.
 	e.log.Info("sync: adopted the subscription's papers", "subscription", sub.String(), "papers", len(res.Adopted))
 	return len(res.Adopted), nil
 }
@@ -647,9 +644,11 @@ func (e *Engine) catchUpHeld(ctx context.Context, vv map[string]uint64, floors [
 		if !meta.ReadsSnapshotFormat(sd.Format) {
 			return total, fmt.Errorf("snapshot %s has format %d, this paperfs reads up to %d: upgrade paperfs", sd.ID, sd.Format, meta.SnapshotFormat)
 		}
-		recs, err := e.snapshotRecords(ctx, sd, e.cfg.Subscription, sliceSet(held), nil)
-		if err != nil {
-			return total, err
+		var recs []meta.SnapshotRecord
+		if len(held) > 0 { // else only the vector moves (a new subscriber)
+			if recs, err = e.snapshotRecords(ctx, sd, e.cfg.Subscription, sliceSet(held), nil); err != nil {
+				return total, err
+			}
 		}
 		overlap := map[string]bool{}
 		for i := range recs {
@@ -675,7 +674,10 @@ func (e *Engine) dropOutside() error {
 	if sub.All() {
 		return nil
 	}
-	dropped, err := e.store.DropUnless(sub.Matches)
+	// A paper whose readable document is due stays until it is written:
+	// this device may be the only one with its last ops.
+	due := e.dirty()
+	dropped, err := e.store.DropUnless(func(p *meta.Paper) bool { return due[p.ID] || sub.Matches(p) })
 	if err != nil {
 		return err
 	}
