@@ -58,7 +58,7 @@ func BenchmarkSubscription(b *testing.B) {
 	srv := synctest.Start(b)
 	db := dbName(b)
 	n := benchPapers()
-	src := newDevice(b, "benchsrc", srv.URI, db, func(c *Config) { c.StatusFile = "-" })
+	src := newDevice(b, "benchsrc", srv.URI, db, func(c *Config) { c.StatusFile, c.OpTimeout = "-", time.Minute })
 	ps := make([]meta.Paper, n)
 	for i := range ps {
 		ps[i] = meta.Paper{Title: fmt.Sprintf("A study of things, part %d", i), Authors: []string{"Ada Lovelace", "Alan Turing"},
@@ -85,7 +85,9 @@ func BenchmarkSubscription(b *testing.B) {
 	sub := Subscription{Tags: []string{"reading-group"}}
 	measure := func(b *testing.B, name string, s Subscription) (*wireCost, *device, time.Duration) {
 		w := &wireCost{}
-		d := newDevice(b, name, srv.URI, db, func(c *Config) { c.StatusFile, c.Subscription, c.Monitor = "-", s, w.monitor() })
+		d := newDevice(b, name, srv.URI, db, func(c *Config) {
+			c.StatusFile, c.Subscription, c.Monitor, c.OpTimeout = "-", s, w.monitor(), time.Minute
+		})
 		start := time.Now()
 		d.sync()
 		return w, d, time.Since(start)
