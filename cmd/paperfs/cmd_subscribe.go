@@ -1,17 +1,21 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	psync "github.com/paperfs/paperfs/sync"
 )
 
-// SubscribeConfig is the "subscribe" entry of the config file: the part
-// of the (shared) library this device holds. Empty: all of it.
+// SubscribeConfig is a "subscribe" entry of the config file: the part of
+// a library this device holds (the personal library's at the top level, a
+// shared library's in its "libraries" entry). Empty: all of it.
 type SubscribeConfig struct {
 	Tags    []string `json:"tags,omitempty"`
 	Folders []string `json:"folders,omitempty"`
@@ -42,15 +46,17 @@ own edits to it are sent. Nothing is deleted on the server.
 Without flags, shows the current subscription. --all holds the whole
 library again (its other papers are downloaded at the next sync).
 
-The choice is saved in the config file ("subscribe") and takes effect at the
-next 'paperfs sync' or mount (a running mount: unmount and mount again).`,
-		Example: `  paperfs subscribe
-  paperfs subscribe --tag reading-group --folder thesis
-  paperfs subscribe --all`,
+With --library NAME it is about that shared library, otherwise about the
+personal one. The choice is saved in the config file (the library's
+"subscribe" entry) and takes effect at the next 'paperfs sync' or mount (a
+running mount: unmount and mount again).`,
+		Example: `  paperfs subscribe --library lab
+  paperfs subscribe --library lab --tag reading-group --folder thesis
+  paperfs subscribe --library lab --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
-			return runSubscribe(opts, f.Changed("tag") || f.Changed("folder") || f.Changed("all"), cmd.OutOrStdout())
+			return runSubscribe(g, opts, f.Changed("tag") || f.Changed("folder") || f.Changed("all"), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Tags, "tag", nil, "hold the papers with this tag (repeatable)")
@@ -59,13 +65,22 @@ next 'paperfs sync' or mount (a running mount: unmount and mount again).`,
 	return cmd
 }
 
-func runSubscribe(opts subscribeOptions, change bool, w io.Writer) error {
+func runSubscribe(g *globalOptions, opts subscribeOptions, change bool, w io.Writer) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
+	what, current := "the personal library", cfg.Subscribe
+	var shared *LibraryConfig
+	if g.Library != "" {
+		// A name or folder of the "libraries" list; any other folder is
+		// the personal library's.
+		if shared = cfg.library(g.Library); shared != nil {
+			what, current = "the library "+shared.Name, shared.Subscribe
+		}
+	}
 	if !change {
-		fmt.Fprintf(w, "this device holds %s\n", cfg.Subscribe.subscription())
+		fmt.Fprintf(w, "of %s, this device holds %s\n", what, current.subscription())
 		return nil
 	}
 	sub := psync.Subscription{Tags: opts.Tags, Folders: opts.Folders}.Normalized()
@@ -79,11 +94,44 @@ func runSubscribe(opts subscribeOptions, change bool, w io.Writer) error {
 	if path == "" {
 		return errors.New("no config file location: set PAPERFS_CONFIG or HOME")
 	}
-	if err := setConfigKey(path, "subscribe", SubscribeConfig{Tags: sub.Tags, Folders: sub.Folders}); err != nil {
+	val := SubscribeConfig{Tags: sub.Tags, Folders: sub.Folders}
+	if shared != nil {
+		err = setLibraryKey(path, shared.Name, "subscribe", val)
+	} else {
+		err = setConfigKey(path, "subscribe", val)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "this device will hold %s (saved in %s); it takes effect at the next 'paperfs sync' or mount\n", sub, path)
+	fmt.Fprintf(w, "of %s, this device will hold %s (saved in %s); it takes effect at the next 'paperfs sync' or mount\n", what, sub, path)
 	return nil
+}
+
+// setLibraryKey sets key in the "libraries" entry named name of the config
+// file at path, keeping everything else as written.
+func setLibraryKey(path, name, key string, value any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var top struct {
+		Libraries []map[string]json.RawMessage `json:"libraries"`
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	v, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	for _, l := range top.Libraries {
+		var n string
+		if json.Unmarshal(l["name"], &n) == nil && strings.EqualFold(n, name) {
+			l[key] = v
+			return setConfigKey(path, "libraries", top.Libraries)
+		}
+	}
+	return fmt.Errorf("config %s: no library %q in \"libraries\"", path, name)
 }
 
 // printSubscription is status's line about the subscription.

@@ -34,8 +34,9 @@ type Config struct {
 	// Lookup configures online lookups; "lookup": false turns them off.
 	Lookup LookupConfig `json:"lookup"`
 	WebDAV WebDAVConfig `json:"webdav"`
-	// Subscribe is the part of the library this device holds (cmd_subscribe.go).
-	Subscribe SubscribeConfig `json:"subscribe"`
+	// Subscribe is the part of the personal library this device holds
+	// (cmd_subscribe.go); a shared library's is in its entry.
+	Subscribe SubscribeConfig `json:"subscribe,omitzero"`
 	Import    struct {
 		// NamePattern names imported PDFs in the library folder
 		// (library.FileName), e.g. "{year}/{author} - {title}".

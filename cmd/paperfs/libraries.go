@@ -35,6 +35,9 @@ type LibraryConfig struct {
 	// Member is the name this device's changes are shown under to the
 	// others (default: the database user).
 	Member string `json:"member,omitempty"`
+	// Subscribe is the part of this library the device holds
+	// (cmd_subscribe.go).
+	Subscribe SubscribeConfig `json:"subscribe,omitzero"`
 }
 
 var libraryName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -92,6 +95,7 @@ func (c *Config) forLibrary(l *LibraryConfig) *Config {
 	out := *c
 	out.shared = l
 	out.Library = l.Library
+	out.Subscribe = l.Subscribe
 	out.MongoDB.URI, out.MongoDB.Database = l.MongoDB.URI, l.MongoDB.Database
 	out.Member = l.Member // the personal library's display name is for it alone
 	if out.MongoDB.Database == "" {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,6 +71,34 @@ func TestSubscribeCommand(t *testing.T) {
 	d.run("sync")
 	if st := stdoutStatus(t, d); st.Papers != 10 || st.Sync.Subscription != nil {
 		t.Fatalf("after --all: %d papers, subscription %+v", st.Papers, st.Sync.Subscription)
+	}
+
+	// The same library as a shared one in the "libraries" list: its own
+	// entry holds its subscription; the rest of the entry stays.
+	shared := newDevice(t, "member", "", "")
+	conf := filepath.Join(shared.dat, "none.json")
+	lab := filepath.Join(t.TempDir(), "lab")
+	os.MkdirAll(lab, 0o755)
+	entry := fmt.Sprintf(`{"libraries": [{"name": "lab", "library": %q, "mongodb": {"uri": %q, "database": %q}, "member": "Ada"}]}`, lab, srv.URI, db)
+	os.MkdirAll(shared.dat, 0o700)
+	if err := os.WriteFile(conf, []byte(entry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := shared.run("--library", "lab", "subscribe", "--folder", "none", "--tag", "reading-group"); !strings.Contains(out, "of the library lab") {
+		t.Fatalf("subscribe --library lab says %q", out)
+	}
+	shared.run("--library", "lab", "sync")
+	out, err := shared.cmd("--library", "lab", "status", "--json").Output()
+	var st2 Status
+	if err != nil || json.Unmarshal(out, &st2) != nil || st2.Papers != 2 || st2.Sync == nil || st2.Sync.Held != 2 {
+		t.Fatalf("shared library after subscribing (%v): %s", err, out)
+	}
+	b, _ := os.ReadFile(conf)
+	if !strings.Contains(string(b), `"member": "Ada"`) || !strings.Contains(string(b), `"reading-group"`) {
+		t.Fatalf("config after subscribe --library:\n%s", b)
+	}
+	if out := shared.run("subscribe"); !strings.Contains(out, "of the personal library, this device holds the whole library") {
+		t.Fatalf("the personal library's subscription: %q", out)
 	}
 }
 
