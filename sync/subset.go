@@ -451,7 +451,9 @@ func (e *Engine) chooseSnapshots(ctx context.Context, target, floorVV map[string
 		}
 	}
 	if !dominates(covered, floorVV, "") {
-		return nil, nil, fmt.Errorf("no snapshot on the server covers the compacted changes: %w", errFloorMoved)
+		// A snapshot deleted under us (the next round reads the floor
+		// that replaced it), or one this paperfs cannot read: say so.
+		return nil, nil, errors.New("no snapshot on the server that this device can read covers the compacted changes")
 	}
 	return chosen, covered, nil
 }
