@@ -66,6 +66,8 @@ type Library struct {
 	// index it twice.
 	scanMu sync.Mutex
 
+	outside outsideHook // PDFs of papers this device does not hold (outside.go)
+
 	stateMu sync.Mutex  // protects the following
 	state   FolderState // whether the folder was there at the last scan
 

@@ -43,7 +43,10 @@ type ScanReport struct {
 	// RenamePortable) that the cloud drive has yet to rename here; left
 	// alone, so the rename is not undone.
 	Renaming []string
-	Errors   []error // files that could not be read
+	// Outside are PDFs of papers this device does not hold (it subscribes
+	// to part of a shared library, see SetOutside), left alone.
+	Outside int
+	Errors  []error // files that could not be read
 }
 
 type found struct {
@@ -162,6 +165,7 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 	}
 	l.available()
 	files := append(ls.files, l.cleanLeftovers(ctx, ls, &rep)...)
+	files, outside := l.leaveOutside(ctx, files, known)
 	sums := map[string]hashed{}
 	if beforeNew != nil {
 		fresh, err := l.anyFresh(ctx, files, sums)
@@ -176,9 +180,11 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			if known, err = l.store.Files(); err != nil {
 				return rep, err
 			}
+			files, outside = takeBack(files, outside, known)
 		}
 	}
-	rep.Files = len(files)
+	rep.Outside = len(outside)
+	rep.Files = len(files) + len(outside)
 	readOnly := l.mayWrite()
 	stamps, err := l.store.FileStamps()
 	if err != nil {
