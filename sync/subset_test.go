@@ -1,7 +1,9 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -432,5 +434,36 @@ func TestSubscriberRunning(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("the views were not told the paper left")
 		}
+	}
+}
+
+// TestOutside: a subscriber tells the scan of the shared PDF folder which
+// PDFs are other papers' (by their readable documents), remembers them,
+// and offline takes every unknown PDF for someone else's.
+func TestOutside(t *testing.T) {
+	srv := synctest.Start(t)
+	db := dbName(t)
+	a := newDevice(t, "devout1", srv.URI, db)
+	a.create(meta.Paper{Title: "in", Tags: []string{"ml"}, File: meta.File{Path: "x/a.pdf", Size: 1}})
+	a.create(meta.Paper{Title: "out", File: meta.File{Path: "x/b.pdf", Size: 2}})
+	a.sync()
+	if got := a.eng.Outside(t.Context(), []string{"x/b.pdf"}); got != nil {
+		t.Fatalf("a whole-library device has outside PDFs: %v", got)
+	}
+	s := newDevice(t, "devout2", srv.URI, db, subscribe(Subscription{Tags: []string{"ml"}}))
+	s.sync()
+	got := s.eng.Outside(t.Context(), []string{"x/b.pdf", "x/new.pdf"})
+	if !maps.Equal(got, map[string]bool{"x/b.pdf": true}) {
+		t.Fatalf("outside: %v", got)
+	}
+	offline, cancel := context.WithCancel(t.Context())
+	cancel()
+	got = s.eng.Outside(offline, []string{"x/b.pdf", "x/new.pdf"})
+	if !maps.Equal(got, map[string]bool{"x/b.pdf": true, "x/new.pdf": true}) {
+		t.Fatalf("offline: %v", got)
+	}
+	// Remembered: known without the server.
+	if v, _ := s.store.SyncState(stOutside); v != `["x/b.pdf"]` {
+		t.Fatalf("remembered %s", v)
 	}
 }

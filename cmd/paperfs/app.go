@@ -50,6 +50,9 @@ type app struct {
 	// engine is the sync engine running in a serving process (nil while
 	// none runs, or without a server).
 	engine *psync.Engine
+	// outsideEng answers a subscriber's scan which PDFs are other
+	// members' (pullFirst); closed with the app.
+	outsideEng *psync.Engine
 	// syncing is engine for the view's read-only check, which FUSE
 	// handlers make while runLibrary starts it (see readOnly).
 	syncing atomic.Pointer[psync.Engine]
@@ -177,6 +180,9 @@ func (a *app) close() error {
 		return nil
 	}
 	a.pool.Close()
+	if a.outsideEng != nil {
+		a.outsideEng.Close()
+	}
 	return a.store.Close()
 }
 

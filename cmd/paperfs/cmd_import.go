@@ -166,6 +166,9 @@ func runScan(ctx context.Context, g *globalOptions, w, errw io.Writer) error {
 	if rep.Merged > 0 {
 		fmt.Fprintf(w, "merged %d papers that another device had indexed too (same PDF, same path)\n", rep.Merged)
 	}
+	if rep.Outside > 0 {
+		fmt.Fprintf(w, "%d PDFs of papers outside this device's subscription left alone ('paperfs subscribe')\n", rep.Outside)
+	}
 	for _, f := range rep.InTrash {
 		fmt.Fprintf(w, "  %s: the PDF of a paper in the trash, left alone (after a trash on another device the cloud drive moves it; 'paperfs trash restore' brings the paper back)\n", f)
 	}

@@ -359,7 +359,12 @@ func (a *app) pullFirst(ctx context.Context, errw io.Writer) {
 	rctx, cancel := context.WithTimeout(ctx, pullFirstTimeout)
 	defer cancel()
 	rep, err := eng.Once(rctx)
-	if cerr := eng.Close(); cerr != nil {
+	if eng.HoldsPart() {
+		// The scan asks it which PDFs are other members' papers; it is
+		// closed with the app.
+		a.lib.SetOutside(eng.Outside)
+		a.outsideEng = eng
+	} else if cerr := eng.Close(); cerr != nil {
 		a.log.Debug("sync: disconnecting", "err", cerr)
 	}
 	server := psync.Redact(a.cfg.MongoDB.URI)

@@ -32,6 +32,8 @@ func (a *app) runLibrary(bg context.Context, wg *sync.WaitGroup, g *globalOption
 	wopts := library.WatchOptions{OnScan: func(library.ScanReport, error) { a.scans.Add(1) }}
 	if eng != nil {
 		wopts.BeforeNew = func(ctx context.Context) { waitBeforeIndexing(ctx, a, eng) }
+		// A subscriber's scans leave the other members' PDFs alone.
+		a.lib.SetOutside(eng.Outside)
 	}
 	wg.Add(2)
 	go func() {

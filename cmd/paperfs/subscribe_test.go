@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paperfs/paperfs/meta"
+	"github.com/paperfs/paperfs/meta/testutil"
 	psync "github.com/paperfs/paperfs/sync"
 	"github.com/paperfs/paperfs/sync/synctest"
 )
@@ -30,7 +31,7 @@ func TestSubscribeCommand(t *testing.T) {
 	}
 	defer other.Close()
 	for i := range 10 {
-		p := meta.Paper{Title: fmt.Sprintf("paper %d", i)}
+		p := meta.Paper{Title: fmt.Sprintf("paper %d", i), File: meta.File{Path: fmt.Sprintf("shared/p%d.pdf", i), Size: 1}}
 		if i%5 == 0 {
 			p.Tags = []string{"reading-group"}
 		}
@@ -50,6 +51,9 @@ func TestSubscribeCommand(t *testing.T) {
 	}
 
 	d := newDevice(t, "subscriber", srv.URI, db)
+	for i := range 10 {
+		testutil.WritePDF(t, filepath.Join(d.lib, "shared", fmt.Sprintf("p%d.pdf", i)), fmt.Sprintf("paper %d", i))
+	}
 	if out := d.run("subscribe"); !strings.Contains(out, "the whole library") {
 		t.Fatalf("subscribe shows %q", out)
 	}
@@ -67,9 +71,15 @@ func TestSubscribeCommand(t *testing.T) {
 	if out := d.run("status"); !strings.Contains(out, "subscribed: papers with tags reading-group (2 papers held here)") {
 		t.Fatalf("status does not show the subscription:\n%s", out)
 	}
+	// The shared folder holds everyone's PDFs: a scan indexes only the
+	// one that is nobody's paper yet.
+	testutil.WritePDF(t, filepath.Join(d.lib, "mine.pdf"), "mine")
+	if out := d.run("scan"); !strings.Contains(out, "11 PDFs: 1 new") || !strings.Contains(out, "8 PDFs of papers outside this device's subscription left alone") {
+		t.Fatalf("scan of the shared folder:\n%s", out)
+	}
 	d.run("subscribe", "--all")
 	d.run("sync")
-	if st := stdoutStatus(t, d); st.Papers != 10 || st.Sync.Subscription != nil {
+	if st := stdoutStatus(t, d); st.Papers != 11 || st.Sync.Subscription != nil {
 		t.Fatalf("after --all: %d papers, subscription %+v", st.Papers, st.Sync.Subscription)
 	}
 
@@ -90,7 +100,7 @@ func TestSubscribeCommand(t *testing.T) {
 	shared.run("--library", "lab", "sync")
 	out, err := shared.cmd("--library", "lab", "status", "--json").Output()
 	var st2 Status
-	if err != nil || json.Unmarshal(out, &st2) != nil || st2.Papers != 2 || st2.Sync == nil || st2.Sync.Held != 2 {
+	if err != nil || json.Unmarshal(out, &st2) != nil || st2.Sync == nil || st2.Sync.Held != 2 {
 		t.Fatalf("shared library after subscribing (%v): %s", err, out)
 	}
 	b, _ := os.ReadFile(conf)
