@@ -3,8 +3,8 @@ package sync
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
