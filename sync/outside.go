@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/paperfs/paperfs/meta"
@@ -76,36 +78,44 @@ func (e *Engine) Outside(ctx context.Context, paths []string) map[string]bool {
 	return out
 }
 
-// outsideOnServer is the subset of paths that papers documents name and
-// whose papers this device does not hold.
+// outsideOnServer is the subset of paths that some paper this device
+// does not hold has (or had) on the server: an op setting its file there
+// (uploaded before its paper's readable document is written), or its
+// readable document (which outlives compacted ops).
 func (e *Engine) outsideOnServer(ctx context.Context, paths []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for chunk := range slices.Chunk(paths, e.cfg.BatchSize) {
-		octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
-		cur, err := e.papers.Find(octx, bson.D{{Key: "file.path", Value: bson.D{{Key: "$in", Value: chunk}}}},
-			options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "file.path", Value: 1}}))
-		if err != nil {
+		for _, q := range []struct {
+			what, paper, path string
+			find              func(context.Context, any, ...options.Lister[options.FindOptions]) (*mongo.Cursor, error)
+		}{
+			{"ops", "paper", "set.file.path", e.ops.Find},
+			{"papers", "_id", "file.path", e.papers.Find},
+		} {
+			octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
+			cur, err := q.find(octx, bson.D{{Key: q.path, Value: bson.D{{Key: "$in", Value: chunk}}}},
+				options.Find().SetProjection(bson.D{{Key: q.paper, Value: 1}, {Key: q.path, Value: 1}}))
+			var docs []bson.Raw
+			if err == nil {
+				err = cur.All(octx, &docs)
+			}
 			cancel()
-			return nil, fmt.Errorf("looking up PDFs in the papers collection: %w", err)
-		}
-		var docs []struct {
-			ID   string `bson:"_id"`
-			File struct {
-				Path string `bson:"path"`
-			} `bson:"file"`
-		}
-		err = cur.All(octx, &docs)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("looking up PDFs in the papers collection: %w", err)
-		}
-		for _, d := range docs {
-			_, err := e.store.Get(d.ID)
-			switch {
-			case errors.Is(err, meta.ErrNotFound):
-				out[d.File.Path] = true
-			case err != nil:
-				return nil, err
+			if err != nil {
+				return nil, fmt.Errorf("looking up PDFs in the %s collection: %w", q.what, err)
+			}
+			for _, d := range docs {
+				id, _ := d.Lookup(q.paper).StringValueOK()
+				path, _ := d.Lookup(strings.Split(q.path, ".")...).StringValueOK()
+				if id == "" || path == "" || out[path] {
+					continue
+				}
+				_, err := e.store.Get(id)
+				switch {
+				case errors.Is(err, meta.ErrNotFound):
+					out[path] = true
+				case err != nil:
+					return nil, err
+				}
 			}
 		}
 	}

@@ -181,6 +181,11 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 				return rep, err
 			}
 			files, outside = takeBack(files, outside, known)
+			// Ask again about PDFs still unknown: the round may have
+			// brought the op that makes one someone else's.
+			var more []found
+			files, more = l.leaveOutside(ctx, files, known)
+			outside = append(outside, more...)
 		}
 	}
 	rep.Outside = len(outside)
