@@ -92,8 +92,13 @@ func (e *Engine) outsideOnServer(ctx context.Context, paths []string) (map[strin
 			{"ops", "paper", "set.file.path", e.ops.Find},
 			{"papers", "_id", "file.path", e.papers.Find},
 		} {
+			// Only the documents of paths the ops did not settle.
+			ask := slices.DeleteFunc(slices.Clone(chunk), func(p string) bool { return out[p] })
+			if len(ask) == 0 {
+				break
+			}
 			octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
-			cur, err := q.find(octx, bson.D{{Key: q.path, Value: bson.D{{Key: "$in", Value: chunk}}}},
+			cur, err := q.find(octx, bson.D{{Key: q.path, Value: bson.D{{Key: "$in", Value: ask}}}},
 				options.Find().SetProjection(bson.D{{Key: q.paper, Value: 1}, {Key: q.path, Value: 1}}))
 			var docs []bson.Raw
 			if err == nil {

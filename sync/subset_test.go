@@ -466,4 +466,15 @@ func TestOutside(t *testing.T) {
 	if v, _ := s.store.SyncState(stOutside); v != `["x/b.pdf"]` {
 		t.Fatalf("remembered %s", v)
 	}
+	// Compacted: the readable documents still say whose a PDF is.
+	a.create(meta.Paper{Title: "compacted", File: meta.File{Path: "x/c.pdf", Size: 3}})
+	a.sync()
+	a.compact()
+	if n := countDocs(t, srv, db, opsColl); n != 0 {
+		t.Fatalf("%d ops left after the compaction", n)
+	}
+	s.sync()
+	if got := s.eng.Outside(t.Context(), []string{"x/c.pdf", "x/b.pdf"}); !maps.Equal(got, map[string]bool{"x/b.pdf": true, "x/c.pdf": true}) {
+		t.Fatalf("after the compaction: %v", got)
+	}
 }
