@@ -51,7 +51,9 @@ func (w *wireCost) monitor() *event.CommandMonitor {
 // (one per 4 KB of each document), and read commands, from the driver's
 // command monitor. First with the whole op log on the server, then after a
 // compaction (the snapshot read entry by entry). Target: the subscriber
-// costs at most 5% of the full sync.
+// costs at most 5% of the full sync. Also reported: what the subscriber's
+// first scan of the shared folder then downloads to learn which of the
+// other PDFs are other papers' (Engine.Outside).
 //
 //	go test -run '^$' -bench Subscription -benchtime 1x ./sync   # PAPERFS_BENCH_PAPERS=10000
 func BenchmarkSubscription(b *testing.B) {
@@ -125,6 +127,20 @@ func BenchmarkSubscription(b *testing.B) {
 			b.ReportMetric(ratio(&sw.reads, &fw.reads), "read-cmds-ratio")
 			b.ReportMetric(ft.Seconds(), "full-s")
 			b.ReportMetric(st.Seconds(), "sub-s")
+			// The subscriber's first scan of the shared folder asks which
+			// of the other PDFs are other papers' (once; remembered).
+			var paths []string
+			isHeld := sliceSet(held)
+			for _, p := range created {
+				if !isHeld[p.ID] {
+					paths = append(paths, p.File.Path)
+				}
+			}
+			before := sw.bytes.Load()
+			if got := sd.eng.Outside(b.Context(), paths); len(got) != len(paths) {
+				b.Fatalf("%d of %d other PDFs found outside", len(got), len(paths))
+			}
+			b.ReportMetric(float64(sw.bytes.Load()-before), "first-scan-bytes")
 		})
 	}
 }
