@@ -524,16 +524,19 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 	// A device whose user may only read writes neither the papers
 	// documents nor its own: left to the members who may write.
 	if !readOnly && (flushPapers || time.Since(e.lastPapers) >= e.cfg.PapersInterval) {
+		flushed = subset && len(e.dirty()) > 0
 		if err := e.flushPapers(ctx); err != nil && !e.refused("writing papers", err) {
 			return rep, err
 		}
-		flushed = true
 	}
-	if subset && (flushed || !e.droppedOnce) {
+	if subset && (sent > 0 || received > 0 || flushed || !e.droppedOnce) {
 		// After MarkSent and the papers documents: a paper that left
 		// the subscription goes once its local edits are on the server
-		// and its readable document shows them.
-		if err := e.dropOutside(); err != nil {
+		// and its readable document shows them (dropOutside keeps one
+		// whose document is still due). Only a change can make one
+		// leave: an edit sent or received, a document written, or a
+		// new subscription (a new engine).
+		if err := e.dropOutside(!readOnly); err != nil {
 			return rep, err
 		}
 		e.droppedOnce = true

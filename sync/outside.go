@@ -99,7 +99,7 @@ func (e *Engine) outsideOnServer(ctx context.Context, paths []string) (map[strin
 			}
 			octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 			cur, err := q.find(octx, bson.D{{Key: q.path, Value: bson.D{{Key: "$in", Value: ask}}}},
-				options.Find().SetProjection(bson.D{{Key: q.paper, Value: 1}, {Key: q.path, Value: 1}}))
+				options.Find().SetProjection(projection(q.paper, q.path)))
 			var docs []bson.Raw
 			if err == nil {
 				err = cur.All(octx, &docs)
@@ -125,4 +125,13 @@ func (e *Engine) outsideOnServer(ctx context.Context, paths []string) (map[strin
 		}
 	}
 	return out, nil
+}
+
+// projection keeps only the fields paper and path of a document.
+func projection(paper, path string) bson.D {
+	p := bson.D{{Key: paper, Value: 1}, {Key: path, Value: 1}}
+	if paper != "_id" {
+		p = append(p, bson.E{Key: "_id", Value: 0})
+	}
+	return p
 }
