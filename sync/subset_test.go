@@ -478,3 +478,37 @@ func TestOutside(t *testing.T) {
 		t.Fatalf("after the compaction: %v", got)
 	}
 }
+
+// TestReadOnlySubscriber: a member who may only read subscribes to a tag:
+// it holds only those papers, lets go of one untagged elsewhere (it never
+// writes the readable documents, so none is due from it), and keeps one
+// it edited (its edit can never be sent) rather than lose the edit.
+func TestReadOnlySubscriber(t *testing.T) {
+	l := newLab(t, "writer", "reader")
+	wall := synctest.RoleWall(t, l.srv, "writer=readWrite@"+l.db, "reader=read@"+l.db)
+	w := newDevice(t, "devw02", wall.UserURI("writer", "writer-pw", "admin"), l.db)
+	r := newDevice(t, "devr02", wall.UserURI("reader", "reader-pw", "admin"), l.db, subscribe(Subscription{Tags: []string{"ml"}}))
+	p := w.create(meta.Paper{Title: "p", Tags: []string{"ml"}})
+	q := w.create(meta.Paper{Title: "q", Tags: []string{"ml"}})
+	w.create(meta.Paper{Title: "other"})
+	w.sync()
+	r.sync()
+	if got := heldIDs(t, r.store); len(got) != 2 {
+		t.Fatalf("reader holds %v", got)
+	}
+	r.update(q.ID, func(p *meta.Paper) { p.Note = "the reader's note" })
+	for _, id := range []string{p.ID, q.ID} {
+		w.update(id, func(p *meta.Paper) { p.Tags = nil })
+	}
+	w.sync()
+	r.sync()
+	if _, err := r.store.Get(p.ID); err == nil {
+		t.Fatal("the paper untagged elsewhere is still held")
+	}
+	if got := r.get(q.ID); got.Note != "the reader's note" {
+		t.Fatalf("the reader's unsent edit was lost: %+v", got)
+	}
+	if refused, _ := wall.Stats(t); refused != 0 {
+		t.Fatalf("the reader tried %d writes", refused)
+	}
+}

@@ -100,7 +100,7 @@ func TestSubscribeCommand(t *testing.T) {
 	shared.run("--library", "lab", "sync")
 	out, err := shared.cmd("--library", "lab", "status", "--json").Output()
 	var st2 Status
-	if err != nil || json.Unmarshal(out, &st2) != nil || st2.Sync == nil || st2.Sync.Held != 2 {
+	if err != nil || json.Unmarshal(out, &st2) != nil || st2.Sync == nil || st2.Sync.SubscribedPapers != 2 {
 		t.Fatalf("shared library after subscribing (%v): %s", err, out)
 	}
 	b, _ := os.ReadFile(conf)
