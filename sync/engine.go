@@ -536,7 +536,7 @@ func (e *Engine) once(ctx context.Context, full, flushPapers bool) (Report, erro
 		// whose document is still due). Only a change can make one
 		// leave: an edit sent or received, a document written, or a
 		// new subscription (a new engine).
-		if err := e.dropOutside(!readOnly); err != nil {
+		if err := e.dropOutside(); err != nil {
 			return rep, err
 		}
 		e.droppedOnce = true

@@ -670,20 +670,16 @@ func (e *Engine) catchUpHeld(ctx context.Context, vv map[string]uint64, floors [
 }
 
 // dropOutside lets go of the held papers that left the subscription and
-// have no local op waiting to be sent. keepDue keeps those whose readable
-// document is still to be written (false on a device that may not write
-// it).
-func (e *Engine) dropOutside(keepDue bool) error {
+// have no local op waiting to be sent.
+func (e *Engine) dropOutside() error {
 	sub := e.cfg.Subscription
 	if sub.All() {
 		return nil
 	}
 	// A paper whose readable document is due stays until it is written:
 	// this device may be the only one with its last ops.
-	due := map[string]bool{}
-	if keepDue {
-		due = e.dirty()
-	}
+	// (A device that may only read has none due: markDirty.)
+	due := e.dirty()
 	dropped, err := e.store.DropUnless(func(p *meta.Paper) bool { return due[p.ID] || sub.Matches(p) })
 	if err != nil {
 		return err
