@@ -116,3 +116,58 @@ func TestMountReadOnlyMember(t *testing.T) {
 		t.Errorf("the reader's mount tried %d writes", refused)
 	}
 }
+
+// TestMountAuthFailureIsolated: one mount serves the personal library and
+// a lab library whose password is wrong. The lab's sync stops with a
+// message that says so (never the password), its views stay writable
+// (a login problem is not a read-only role: the edit is kept, held like
+// an offline one), and the personal library keeps syncing: a paper
+// another device adds arrives.
+func TestMountAuthFailureIsolated(t *testing.T) {
+	testutil.SkipWithoutFUSE(t)
+	srv := synctest.StartAuth(t)
+	srv.CreateUser(t, "admin", "ada", "right-pw")
+	labLib := filepath.Join(t.TempDir(), "Lab papers")
+	os.MkdirAll(labLib, 0o755)
+	personal := map[string]string{"uri": srv.UserURI("ada", "right-pw", "admin"), "database": "ada"}
+
+	other := newEnv(t)
+	os.MkdirAll(other.dat, 0o700)
+	otherCfg, _ := json.Marshal(map[string]any{"mongodb": personal})
+	if err := os.WriteFile(filepath.Join(other.dat, "none.json"), otherCfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	e := newEnv(t)
+	os.MkdirAll(e.dat, 0o700)
+	cfg, _ := json.Marshal(map[string]any{"mongodb": personal, "libraries": []map[string]any{{"name": "lab", "library": labLib,
+		"mongodb": map[string]string{"uri": srv.UserURI("ada", "wrong-pw", "admin"), "database": "lab"}}}})
+	if err := os.WriteFile(filepath.Join(e.dat, "none.json"), cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := startMount(t, e)
+	lab := filepath.Join(m.dir, "shared", "lab")
+	var st Status
+	testutil.Eventually(t, 100*time.Millisecond, 30*time.Second, "the lab's sync to report the refused login", m.log, func() bool {
+		st = Status{}
+		return json.Unmarshal([]byte(e.run("--library", "lab", "status", "--json")), &st) == nil &&
+			st.Sync != nil && st.Sync.AuthFailed && strings.Contains(st.Sync.Access, "authentication failed")
+	})
+	if strings.Contains(m.log(), "wrong-pw") || strings.Contains(e.run("--library", "lab", "status"), "wrong-pw") {
+		t.Errorf("the password shows in the log or status")
+	}
+	// Still writable: the edit is kept here.
+	if err := os.Mkdir(filepath.Join(lab, "tags", "kept"), 0o755); err != nil {
+		t.Errorf("mkdir in the lab whose login failed: %v, want it kept as an offline edit", err)
+	}
+
+	// The personal library syncs on: another device's paper arrives.
+	testutil.WritePDF(t, filepath.Join(other.lib, "arrives.pdf"), "arrives")
+	other.run("scan")
+	other.run("sync")
+	testutil.Eventually(t, 100*time.Millisecond, 30*time.Second, "the other device's paper in the personal library", m.log, func() bool {
+		var mine Status
+		// Its PDF is in the other device's folder: here it is missing.
+		return json.Unmarshal([]byte(e.run("status", "--json")), &mine) == nil && len(mine.Missing) == 1 && mine.Missing[0].Path == "arrives.pdf"
+	})
+}
