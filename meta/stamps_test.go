@@ -1,7 +1,9 @@
 package meta
 
 import (
+	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -63,5 +65,41 @@ func TestFileStamps(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("%d stamp keys, want 1 bucket (the old key replaced, the emptied bucket gone)", n)
+	}
+}
+
+// TestLegacyStampsShrink: moving many first-version stamp keys into
+// buckets rewrites the file, so opens no longer read a set and a delete
+// of each old key.
+func TestLegacyStampsShrink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stamps := map[string]string{}
+	if err := s.write(func(tx *buntdb.Tx, _ *writer) error {
+		for i := range 2 * legacyStampsShrink {
+			id := fmt.Sprintf("id%010d", i)
+			stamps[id] = "1700000000 4096"
+			if _, _, err := tx.Set(pStamp+id, "1 2", nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(path)
+	if err := s.SetFileStamps(stamps); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(path)
+	if after.Size() >= before.Size() {
+		t.Errorf("file %d bytes after moving %d stamps into buckets, %d before: not rewritten", after.Size(), len(stamps), before.Size())
+	}
+	if got, err := s.FileStamps(); err != nil || !maps.Equal(got, stamps) {
+		t.Errorf("stamps after the rewrite: %d, %v", len(got), err)
 	}
 }
