@@ -21,7 +21,8 @@ import (
 // mounts it: the other's paper is there, every write in shared/lab/
 // answers EROFS with the reason in .paperfs/errors, the personal library
 // stays writable, and status says read-only and lists the reader's own
-// edit, kept and not sent. The server is FerretDB with SCRAM behind the role wall.
+// edit, kept and not sent; the writer's edits through its own mount reach
+// the reader's. The server is FerretDB with SCRAM behind the role wall.
 func TestMountReadOnlyMember(t *testing.T) {
 	testutil.SkipWithoutFUSE(t)
 	srv := synctest.StartAuth(t)
@@ -108,6 +109,20 @@ func TestMountReadOnlyMember(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	// The writer works through a mount of its own, its personal library
+	// beside the lab: an edit of a sidecar there reaches the reader's
+	// mount.
+	wm := startMount(t, w)
+	// (Its mount indexes the PDFs the reader left in the shared folder:
+	// it may write.)
+	editSidecar(t, filepath.Join(wm.dir, "shared", "lab", "all", "attention.json"), map[string]any{"note": "read this before Friday"})
+	readerSide := filepath.Join(lab, "all", "attention.json")
+	testutil.Eventually(t, 100*time.Millisecond, 30*time.Second, "the writer's note in the reader's mount", m.log, func() bool {
+		b, err := os.ReadFile(readerSide)
+		var got map[string]any
+		return err == nil && json.Unmarshal(b, &got) == nil && got["note"] == "read this before Friday"
+	})
+
 	// The held edit can be handed over; the writer's paper is not in it.
 	if out := r.run("--library", "lab", "export", "--held"); !strings.Contains(out, "notes") || strings.Contains(out, "attention") {
 		t.Errorf("export --held:\n%s", out)
