@@ -218,6 +218,7 @@ type Engine struct {
 
 	rounds rounds        // counts rounds, for WaitRound
 	kick   chan struct{} // asks Run for a round now (WaitRound)
+	subMu  gosync.Mutex  // guards cfg.Subscription, which SetSubscription changes
 
 	statusMu   gosync.Mutex // orders status file writes; protects statusLast
 	statusLast string       // status file content last written, without its time
@@ -1125,7 +1126,7 @@ func (e *Engine) writeDevice(ctx context.Context, maxSeq uint64) error {
 	}
 	// Compacting devices write per-paper snapshot entries while some
 	// device says it has a subscription.
-	if sub := e.cfg.Subscription; !sub.All() {
+	if sub := e.subscription(); !sub.All() {
 		set = append(set, bson.E{Key: "subscription", Value: bson.D{{Key: "tags", Value: nonNil(sub.Tags)}, {Key: "folders", Value: nonNil(sub.Folders)}}})
 		update[0].Value = set
 	} else {

@@ -87,7 +87,7 @@ func (e *Engine) Status() Status {
 	pending, _ := e.store.PendingCount()
 	var sub *Subscription
 	subscribed := 0
-	if s := e.cfg.Subscription; !s.All() {
+	if s := e.subscription(); !s.All() {
 		sub = &s
 		ids, _ := e.store.HeldIDs()
 		subscribed = len(ids)

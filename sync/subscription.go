@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/paperfs/paperfs/meta"
 )
@@ -94,4 +95,32 @@ func (s Subscription) key() string {
 	}
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// subscription is the part of the library the engine holds now;
+// SetSubscription may change it while Run runs.
+func (e *Engine) subscription() Subscription {
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	return e.cfg.Subscription
+}
+
+// SetSubscription changes the part of the library this device holds, for
+// an engine that is running (paperfs subscribe beside a mount): the next
+// round, which it asks for, adopts the papers that enter it with their
+// history and lets go of those that leave once their edits are sent, as
+// an engine started with it would, and this device's document on the
+// server says so.
+func (e *Engine) SetSubscription(sub Subscription) {
+	sub = sub.Normalized()
+	e.subMu.Lock()
+	e.cfg.Subscription = sub
+	e.subMu.Unlock()
+	e.mu.Lock()
+	e.mu.lastDev = time.Time{} // advertise it in the next round
+	e.mu.Unlock()
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
 }

@@ -54,7 +54,7 @@ var errFloorMoved = errors.New("a compaction started during the pull")
 // configured, or the store's vector is still a subset's (a subscription
 // just removed: its papers are adopted before full pulls resume).
 func (e *Engine) subsetMode() bool {
-	if !e.cfg.Subscription.All() {
+	if !e.subscription().All() {
 		return true
 	}
 	v, _ := e.store.SyncState(stSubset)
@@ -63,7 +63,7 @@ func (e *Engine) subsetMode() bool {
 
 // pullSubset is pull for a subset device.
 func (e *Engine) pullSubset(ctx context.Context, full bool) (received int, conflicts []meta.Conflict, err error) {
-	sub := e.cfg.Subscription
+	sub := e.subscription()
 	key := sub.key()
 	scanKey := key
 	if key == "" {
@@ -648,7 +648,7 @@ func (e *Engine) catchUpHeld(ctx context.Context, vv map[string]uint64, floors [
 		}
 		var recs []meta.SnapshotRecord
 		if len(held) > 0 { // else only the vector moves (a new subscriber)
-			if recs, err = e.snapshotRecords(ctx, sd, e.cfg.Subscription, sliceSet(held), nil); err != nil {
+			if recs, err = e.snapshotRecords(ctx, sd, e.subscription(), sliceSet(held), nil); err != nil {
 				return total, err
 			}
 		}
@@ -672,7 +672,7 @@ func (e *Engine) catchUpHeld(ctx context.Context, vv map[string]uint64, floors [
 // dropOutside lets go of the held papers that left the subscription and
 // have no local op waiting to be sent.
 func (e *Engine) dropOutside() error {
-	sub := e.cfg.Subscription
+	sub := e.subscription()
 	if sub.All() {
 		return nil
 	}

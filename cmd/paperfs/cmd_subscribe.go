@@ -48,8 +48,8 @@ library again (its other papers are downloaded at the next sync).
 
 With --library NAME it is about that shared library, otherwise about the
 personal one. The choice is saved in the config file (the library's
-"subscribe" entry) and takes effect at the next 'paperfs sync' or mount (a
-running mount: unmount and mount again).`,
+"subscribe" entry) and takes effect at once in a running mount of the
+library, else at the next 'paperfs sync' or mount.`,
 		Example: `  paperfs subscribe --library lab
   paperfs subscribe --library lab --tag reading-group --folder thesis
   paperfs subscribe --library lab --all`,
@@ -102,6 +102,15 @@ func runSubscribe(g *globalOptions, opts subscribeOptions, change bool, w io.Wri
 	}
 	if err != nil {
 		return err
+	}
+	if g.remote != nil {
+		// Run in the process serving the library: its engine takes the
+		// subscription from its next round, which it starts now.
+		if eng := g.remote.borrow(g).engine; eng != nil {
+			eng.SetSubscription(sub)
+			fmt.Fprintf(w, "of %s, this device now holds %s (saved in %s); the running mount follows from its next round\n", what, sub, path)
+			return nil
+		}
 	}
 	fmt.Fprintf(w, "of %s, this device will hold %s (saved in %s); it takes effect at the next 'paperfs sync' or mount\n", what, sub, path)
 	return nil

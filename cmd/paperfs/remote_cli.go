@@ -29,6 +29,7 @@ import (
 var remoteCommands = []string{
 	"import", "scan", "export", "lookup", "duplicates", "merge", "rename", "sync",
 	"trash list", "trash restore", "migrate paperlib", "migrate bibtex", "log",
+	"subscribe",
 }
 
 // remoteEnv are the variables a command run for a caller reads from the

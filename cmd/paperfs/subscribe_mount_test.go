@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,18 @@ func TestSubscriberMount(t *testing.T) {
 	}
 	eventually(ms, "x to leave S's mount", func() bool {
 		return slices.Equal(names(filepath.Join(ms.dir, "all")), []string{"y.json", "y.pdf"})
+	})
+	// S changes its subscription beside its running mount: no remount,
+	// x (now in done) comes back and y leaves.
+	if out := s.run("subscribe", "--tag", "done"); !strings.Contains(out, "the running mount follows") {
+		t.Errorf("subscribe beside the mount: %s", out)
+	}
+	eventually(ms, "the running mount to follow the new subscription", func() bool {
+		return slices.Equal(names(filepath.Join(ms.dir, "all")), []string{"x.json", "x.pdf"})
+	})
+	s.run("subscribe", "--all")
+	eventually(ms, "the running mount to hold the whole library again", func() bool {
+		return len(names(filepath.Join(ms.dir, "all"))) == 4
 	})
 	// Nothing of S's went to the server as a paper of its own.
 	if st := a.status(); st.Papers != 2 {
