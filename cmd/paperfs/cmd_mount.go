@@ -172,8 +172,25 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	}
 	m, err := fsys.Mount(dir, fuse.MountOptions{Debug: g.Debug, AllowOther: opts.AllowOther || cfg.Mount.AllowOther})
 	err = withMountHint(err, opts.AllowOther || cfg.Mount.AllowOther)
-	_, bound := fsys.Inodes()
-	limiter := newHeapLimiter(bound, func() int { held, _ := fsys.Inodes(); return held })
+	// Every library of the mount holds up to the bound's inodes, all in
+	// this process's heap: the limiter budgets for them all.
+	served := []*fuse.FS{fsys}
+	for _, l := range libs {
+		served = append(served, sharedFS[l])
+	}
+	bound := 0
+	for _, f := range served {
+		_, b := f.Inodes()
+		bound += b
+	}
+	limiter := newHeapLimiter(bound, func() int {
+		held := 0
+		for _, f := range served {
+			h, _ := f.Inodes()
+			held += h
+		}
+		return held
+	})
 	if gcDefault && limiter.active() {
 		gc = 100
 	}
