@@ -243,6 +243,7 @@ type state struct {
 	clockAt     time.Time
 	clockTried  time.Time
 	peers       map[string]peer
+	peerNames   string // the names of peers last saved (stPeerNames), as JSON
 	// floor is the pointwise maximum of the advertised compaction floors
 	// (ops at or below it may be gone from the server); nil until a
 	// round has read them.
@@ -262,6 +263,7 @@ const (
 	stDirty       = "dirtyPapers"
 	stDeviceName  = "deviceName"
 	stLastRound   = "lastRound"
+	stPeerNames   = "peerNames"
 )
 
 // fullPullInterval is how often Run queries the ops collection even when
@@ -875,6 +877,7 @@ func (e *Engine) estimate(ctx context.Context, vv map[string]uint64) (int, []flo
 			raiseFloor(floor, d.Floor.Vector)
 		}
 	}
+	e.savePeerNames(peers)
 	e.mu.Lock()
 	e.mu.floor = floor
 	e.mu.peers = peers

@@ -273,3 +273,41 @@ func (e *Engine) writeStatusFile() {
 
 // statusRefresh bounds how stale the status file's LastSync may be.
 const statusRefresh = 30 * time.Second
+
+// savePeerNames keeps the devices' names, as the devices collection gave
+// them, in the store when they changed: commands with no engine running
+// (paperfs log) then name other devices too.
+func (e *Engine) savePeerNames(peers map[string]peer) {
+	names := map[string]string{}
+	for id, p := range peers {
+		// Another device's words: cleaned as a member's name is, so
+		// a terminal only ever prints text.
+		if n := meta.CleanMember(p.Name); n != "" && id != e.store.Device() {
+			names[id] = n
+		}
+	}
+	b, _ := json.Marshal(names) // sorted keys: the same names give the same text
+	e.mu.Lock()
+	same := e.mu.peerNames == string(b)
+	e.mu.peerNames = string(b)
+	e.mu.Unlock()
+	if same {
+		return
+	}
+	if v, _ := e.store.SyncState(stPeerNames); v == string(b) {
+		return
+	}
+	if err := e.store.SetSyncState(stPeerNames, string(b)); err != nil {
+		e.log.Debug("sync: saving the devices' names", "err", err)
+	}
+}
+
+// PeerNames are the other devices' names by device id, as the last sync
+// round read them from the devices collection (empty before one).
+func PeerNames(store *meta.Store) map[string]string {
+	out := map[string]string{}
+	if v, _ := store.SyncState(stPeerNames); v != "" {
+		json.Unmarshal([]byte(v), &out)
+	}
+	return out
+}

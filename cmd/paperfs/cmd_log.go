@@ -170,8 +170,9 @@ func runLog(g *globalOptions, opts logOptions, args []string, w io.Writer) error
 	}
 	loc := logLocation(g)
 	self := a.store.Device()
+	names := psync.PeerNames(a.store)
 	for _, e := range out {
-		writeLogEntry(w, e, len(args) == 0, self, loc)
+		writeLogEntry(w, e, len(args) == 0, self, names, loc)
 	}
 	return nil
 }
@@ -189,12 +190,17 @@ func logLocation(g *globalOptions) *time.Location {
 	return time.Local
 }
 
-func writeLogEntry(w io.Writer, e logEntry, withPaper bool, self string, loc *time.Location) {
+// writeLogEntry writes one change; names are other devices' names by id
+// (psync.PeerNames).
+func writeLogEntry(w io.Writer, e logEntry, withPaper bool, self string, names map[string]string, loc *time.Location) {
 	who := e.Member
 	if who == "" {
 		who = "(no member recorded)"
 	}
 	dev := "device " + e.Device
+	if n := names[e.Device]; n != "" {
+		dev = "device " + n + ", " + e.Device
+	}
 	if e.Device == self {
 		dev = "this device, " + e.Device
 	}

@@ -32,6 +32,7 @@ func TestLogThroughServer(t *testing.T) {
 			testutil.WritePDF(t, filepath.Join(d.lib, n+".pdf"), n)
 		}
 	}
+	a.run("sync", "--device-name", "ada-desktop")
 	a.run("scan")
 	two := mergedID(t, a.run("merge", "--force", filepath.Join(a.lib, "one.pdf"), filepath.Join(a.lib, "two.pdf")))
 	a.run("sync")
@@ -43,7 +44,7 @@ func TestLogThroughServer(t *testing.T) {
 	for _, c := range []struct {
 		d        *device
 		ada, bob string // how the log names each member's changes on d
-	}{{a, "Ada Lovelace (this device, ", "bob-laptop (device "}, {b, "Ada Lovelace (device ", "bob-laptop (this device, "}} {
+	}{{a, "Ada Lovelace (this device, ", "bob-laptop (device bob-laptop, "}, {b, "Ada Lovelace (device ada-desktop, ", "bob-laptop (this device, "}} {
 		merged := "    merged_into: (none) -> \""
 		out := c.d.run("log", two)
 		if !strings.Contains(out, c.ada) || strings.Contains(out, "bob-laptop") || !strings.Contains(out, merged) || !addedBy(out, c.ada) {

@@ -170,7 +170,7 @@ func TestLogEntryText(t *testing.T) {
 			LocalClock: meta.HLC{Wall: at.Add(-time.Minute).UnixMilli(), Device: "deva01"}, RemoteOp: "devb01:4"}},
 	}
 	var b strings.Builder
-	writeLogEntry(&b, e, false, "deva01", time.UTC)
+	writeLogEntry(&b, e, false, "deva01", nil, time.UTC)
 	want := `2026-03-01 09:30:00 UTC  bob (device devb01)
     title: "Mine" -> "Theirs" (not applied: a later change holds the field)
     abstract: (none) -> "long (cut: long values are kept in part)
