@@ -29,6 +29,28 @@ func (s *Store) PendingOps(limit int) ([]Op, error) {
 	return ops, err
 }
 
+// PendingPapers counts this device's ops not yet confirmed sent, by paper:
+// the papers with edits held here (status, export --held, and a subset
+// device's check before it lets a paper go).
+func (s *Store) PendingPapers() (map[string]int, error) {
+	var out map[string]int
+	err := s.db.View(func(tx *buntdb.Tx) (err error) {
+		out, err = queuedPapers(tx, s.device)
+		return err
+	})
+	return out, err
+}
+
+// queuedPapers counts the device's queued ops by paper.
+func queuedPapers(tx *buntdb.Tx, device string) (map[string]int, error) {
+	out := map[string]int{}
+	err := eachQueuedOp(tx, device, func(op Op) bool {
+		out[op.Paper]++
+		return true
+	})
+	return out, err
+}
+
 // PendingCount is the number of local ops not yet confirmed sent.
 func (s *Store) PendingCount() (int, error) {
 	n := 0

@@ -250,17 +250,14 @@ func (s *Store) DropUnless(keep func(*Paper) bool) ([]string, error) {
 	var dropped []string
 	var changes []Change
 	err := s.write(func(tx *buntdb.Tx, w *writer) error {
-		queued := map[string]bool{}
-		if err := eachQueuedOp(tx, s.device, func(op Op) bool {
-			queued[op.Paper] = true
-			return true
-		}); err != nil {
+		queued, err := queuedPapers(tx, s.device)
+		if err != nil {
 			return err
 		}
 		var ids []string
 		var perr error
-		err := ascendPrefix(tx, pRecord, func(id, v string) bool {
-			if queued[id] {
+		err = ascendPrefix(tx, pRecord, func(id, v string) bool {
+			if queued[id] > 0 {
 				return true
 			}
 			r, err := parseRecord(id, v)

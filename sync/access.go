@@ -399,23 +399,15 @@ type HeldPaper struct {
 	Ops   int    `json:"ops"`
 }
 
-// heldScan bounds the queued ops Status reads to list held papers;
-// heldList bounds the papers it lists.
-const (
-	heldScan = 100_000
-	heldList = 50
-)
+// heldList bounds the papers Status lists as held.
+const heldList = 50
 
 // held lists the papers of the queued local ops, most edited first, at
 // most heldList of them, and how many papers there are in all.
 func (e *Engine) held() ([]HeldPaper, int) {
-	ops, err := e.store.PendingOps(heldScan)
-	if err != nil || len(ops) == 0 {
+	count, err := e.store.PendingPapers()
+	if err != nil || len(count) == 0 {
 		return nil, 0
-	}
-	count := map[string]int{}
-	for i := range ops {
-		count[ops[i].Paper]++
 	}
 	out := make([]HeldPaper, 0, len(count))
 	for id, n := range count {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -71,15 +70,11 @@ func runExport(g *globalOptions, opts exportOptions, w io.Writer) error {
 		return fmt.Errorf("no paper has the tag %q (see the tags/ folder of a mount for the tags there are)", opts.Tag)
 	}
 	if opts.Held {
-		ops, err := a.store.PendingOps(math.MaxInt)
+		held, err := a.store.PendingPapers()
 		if err != nil {
 			return err
 		}
-		held := map[string]bool{}
-		for _, op := range ops {
-			held[op.Paper] = true
-		}
-		papers = slices.DeleteFunc(papers, func(p meta.Paper) bool { return !held[p.ID] })
+		papers = slices.DeleteFunc(papers, func(p meta.Paper) bool { return held[p.ID] == 0 })
 		if len(papers) == 0 {
 			return errors.New("this device holds no unsent change of a paper outside the trash")
 		}
