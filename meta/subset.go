@@ -1,9 +1,11 @@
 package meta
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/tidwall/buntdb"
@@ -131,10 +133,7 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 		}
 		ops := slices.Clone(u.Ops)
 		slices.SortFunc(ops, func(a, b Op) int {
-			if a.Device != b.Device {
-				return compareStrings(a.Device, b.Device)
-			}
-			return compareUint(a.Seq, b.Seq)
+			return cmp.Or(cmp.Compare(a.Device, b.Device), cmp.Compare(a.Seq, b.Seq))
 		})
 		for i := range ops {
 			op := &ops[i]
@@ -210,37 +209,20 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 	return res, nil
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // HeldIDs is the id of every paper this store holds a record of,
-// merged duplicates and trashed papers included.
+// merged duplicates and trashed papers included: the index's papers,
+// read from memory (a subset pull asks once per batch).
 func (s *Store) HeldIDs() ([]string, error) {
-	var ids []string
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		return tx.AscendKeys(pRecord+"*", func(k, _ string) bool {
-			ids = append(ids, k[len(pRecord):])
-			return true
-		})
-	})
-	return ids, err
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Collect(maps.Keys(s.idx.papers)), nil
+}
+
+// HeldCount is len(HeldIDs()), without the list.
+func (s *Store) HeldCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.idx.papers)
 }
 
 // DropUnless forgets, in one commit, every paper keep rejects that has no

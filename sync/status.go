@@ -89,8 +89,7 @@ func (e *Engine) Status() Status {
 	subscribed := 0
 	if s := e.subscription(); !s.All() {
 		sub = &s
-		ids, _ := e.store.HeldIDs()
-		subscribed = len(ids)
+		subscribed = e.store.HeldCount()
 	}
 	// Outside the lock: listing held edits reads the store.
 	acc := Status{Pending: pending}

@@ -219,10 +219,7 @@ func (e *Engine) fetchSubset(ctx context.Context, sub Subscription, maxSeq, floo
 	if err != nil {
 		return 0, nil, false, err
 	}
-	isHeld := map[string]bool{}
-	for _, id := range held {
-		isHeld[id] = true
-	}
+	isHeld := sliceSet(held)
 	touched := map[string]bool{}
 	adopt := map[string]bool{}
 	for i := range ops {
@@ -299,10 +296,7 @@ func (e *Engine) scanSubset(ctx context.Context, sub Subscription, vv, floorVV m
 	if err != nil {
 		return 0, err
 	}
-	isHeld := map[string]bool{}
-	for _, id := range held {
-		isHeld[id] = true
-	}
+	isHeld := sliceSet(held)
 	// Papers with an op adding a subscribed tag or folder (or, for the
 	// whole library, any op) still on the server.
 	filter := bson.D{}
