@@ -99,11 +99,7 @@ type dupCache struct {
 // dupGroups is the groups as they are now: those last found, or found
 // again if the store changed since.
 func (f *FS) dupGroups() ([]dupGroup, error) {
-	src, ok := f.store.(BibSource)
-	if !ok {
-		return nil, fmt.Errorf("%s: the store cannot list every paper", Duplicates)
-	}
-	stamp, err := storeStamp(src)
+	stamp, err := storeStamp(f.store)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +112,7 @@ func (f *FS) dupGroups() ([]dupGroup, error) {
 	if gs, ok := c.cached(stamp); ok { // found by the search this one waited for
 		return gs, nil
 	}
-	ds, err := library.ProbableDuplicates(src)
+	ds, err := library.ProbableDuplicates(f.store)
 	if err != nil {
 		return nil, fmt.Errorf("finding probable duplicates: %w", err)
 	}
@@ -129,7 +125,7 @@ func (f *FS) dupGroups() ([]dupGroup, error) {
 	// not have reached duplicatesChanged yet.
 	gone := map[dirName]bool{}
 	eachDupName(shown, func(v meta.View, name string) { gone[dirName{v, name}] = true })
-	if now, err := storeStamp(src); err != nil || now != stamp {
+	if now, err := storeStamp(f.store); err != nil || now != stamp {
 		// The store changed during the search, maybe after its change
 		// event went: frontends must drop these names too.
 		eachDupName(gs, func(v meta.View, name string) { gone[dirName{v, name}] = true })
@@ -224,13 +220,10 @@ func (f *FS) DuplicateReasons(name string) ([]string, error) {
 }
 
 // dupEntry is the entry of a paper named name in a folder of duplicates/,
-// with its files' sizes as they are now.
+// with its files' sizes as they are now (the store's own entry: a paper
+// with no PDF shows only its sidecar, as in every view).
 func (f *FS) dupEntry(id, name string) (meta.Entry, error) {
-	p, err := f.store.Get(id)
-	if err != nil {
-		return meta.Entry{}, err
-	}
-	return meta.Entry{ID: id, Name: name, SidecarSize: len(meta.EncodeSidecar(&p)), PDFSize: p.File.Size, Modified: p.Modified}, nil
+	return f.store.EntryOf(id, name)
 }
 
 // listDuplicates lists the folder of duplicates/ v stands for, in name

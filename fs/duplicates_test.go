@@ -173,3 +173,30 @@ func TestDuplicatesView(t *testing.T) {
 		t.Errorf("the gone group lists: %v", err)
 	}
 }
+
+// A paper with no PDF (one from a .bib) in a group of duplicates shows its
+// sidecar only, as in every view: no .pdf that cannot be opened.
+func TestDuplicatesWithoutPDF(t *testing.T) {
+	tv := newTestView(t)
+	a := tv.add(t, meta.Paper{Title: "Paxos Made Simple", Authors: []string{"Leslie Lamport"}, Year: 2001, Added: time.Now().Add(-time.Hour)})
+	b, err := tv.store.Create(meta.Paper{Title: "Paxos made simple", Authors: []string{"Leslie Lamport"}, Year: 2001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := tv.Groups(Duplicates)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("duplicates/ lists %+v, %v; want one group", gs, err)
+	}
+	es, err := tv.Dir(dupDir(gs[0].Name)).List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if got, want := Shows(e, ExtPDF), e.ID == a.ID; got != want {
+			t.Errorf("%s (%s) shows a PDF: %v, want %v", e.Name, e.ID, got, want)
+		}
+	}
+	if len(es) != 2 || !slices.ContainsFunc(es, func(e meta.Entry) bool { return e.ID == b.ID }) {
+		t.Errorf("the group lists %+v, want both papers", es)
+	}
+}

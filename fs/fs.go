@@ -37,6 +37,7 @@ type Store interface {
 	RenameGroup(k meta.Kind, from, to string) (int, error)
 	List(v meta.View) ([]meta.Entry, error)
 	Lookup(v meta.View, name string) (meta.Entry, error)
+	EntryOf(id, name string) (meta.Entry, error)
 	Groups(k meta.Kind) ([]meta.Group, error)
 	HasGroup(k meta.Kind, name string) (bool, error)
 	// Join puts a paper into the tag or folder a view stands for, or

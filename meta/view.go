@@ -261,6 +261,19 @@ func (s *Store) ByPath(rel string) (string, error) {
 	return "", fmt.Errorf("%s: %w", rel, ErrNotFound)
 }
 
+// EntryOf is paper id's entry under name, as a view lists it, from the
+// index in memory: for views whose names the store does not keep (the
+// duplicates/ folders).
+func (s *Store) EntryOf(id, name string) (Entry, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.idx.papers[id]
+	if e == nil {
+		return Entry{}, fmt.Errorf("paper %s: %w", id, ErrNotFound)
+	}
+	return e.entry(name), nil
+}
+
 // FilesGeneration moves whenever a paper's PDF path is added or removed:
 // while it does not, Files lists the same paths, so a caller that derives
 // something from all of them (Library.Unportable, every few seconds for a
