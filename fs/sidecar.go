@@ -187,7 +187,7 @@ func (n *Sidecar) AttrOf(h *SidecarHandle) (Attr, error) {
 // or, with none open, to the next writable open (the kernel sends
 // O_TRUNC and ftruncate without a handle).
 func (n *Sidecar) Truncate(h *SidecarHandle, size int64) error {
-	if err := n.fs.writable(n.displayName()); err != nil {
+	if err := n.writable(); err != nil {
 		return err
 	}
 	handle := h
@@ -265,11 +265,20 @@ func resize(b []byte, size int) []byte {
 	return append(b, make([]byte, size-len(b))...)
 }
 
+// writable is FS.writable for this file, its name made only when a
+// write is refused: Write asks on every write(2).
+func (n *Sidecar) writable() error {
+	if n.fs.ReadOnly() == nil {
+		return nil
+	}
+	return n.fs.writable(n.displayName())
+}
+
 // Open opens the file; flags are os.OpenFile's.
 func (n *Sidecar) Open(flags int) (*SidecarHandle, error) {
 	h := &SidecarHandle{node: n, writable: flags&(os.O_WRONLY|os.O_RDWR) != 0}
 	if h.writable || flags&os.O_TRUNC != 0 {
-		if err := n.fs.writable(n.displayName()); err != nil {
+		if err := n.writable(); err != nil {
 			return nil, err
 		}
 	}
@@ -373,14 +382,16 @@ func (h *SidecarHandle) Read(buf []byte, off int64) ([]byte, error) {
 
 // Write writes data at off.
 func (h *SidecarHandle) Write(data []byte, off int64) (int, error) {
-	if err := h.node.fs.writable(h.node.displayName()); err != nil {
+	if err := h.node.writable(); err != nil {
 		return 0, err
 	}
 	if h.id == "" {
 		h.node.mu.Lock()
-		err := h.node.tooLargeLocked()
+		var err error
 		if off+int64(len(data)) <= h.node.fs.maxScratch() {
 			err = h.node.scratch().writeAt(h.node.fs, data, off)
+		} else {
+			err = h.node.tooLargeLocked()
 		}
 		h.node.mu.Unlock()
 		if err != nil {

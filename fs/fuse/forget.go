@@ -49,13 +49,9 @@ const underMax = 0.75
 // in use (a listing going on) by a pass over the bound.
 const inUseWindow = time.Second
 
-// now is the filesystem's clock (Options.Now).
-func (f *FS) now() time.Time {
-	if f.opts.Now == nil {
-		return time.Now()
-	}
-	return f.opts.Now()
-}
+// now is the filesystem's clock (Options.Now, time.Now unless a test set
+// it; New fills it in).
+func (f *FS) now() time.Time { return f.opts.Now() }
 
 // touch records a use of the directory.
 func (d *viewDir) touch() { d.used.Store(d.fs.now().UnixNano()) }
