@@ -47,14 +47,13 @@ type app struct {
 	pool    *extract.Pool    // extraction worker processes, stopped by close
 	now     func() time.Time // the clock of the store and sync; nil: time.Now (see testClock)
 	scans   atomic.Int64     // scans of the library folder done while served (status)
-	// engine is the sync engine running in a serving process (nil while
-	// none runs, or without a server).
-	engine *psync.Engine
 	// outsideEng answers a subscriber's scan which PDFs are other
 	// members' (pullFirst); closed with the app.
 	outsideEng *psync.Engine
-	// syncing is engine for the view's read-only check, which FUSE
-	// handlers make while runLibrary starts it (see readOnly).
+	// syncing is the sync engine running in a serving process (nil while
+	// none runs, or without a server): for a sync command run in this
+	// process and the view's read-only check, which FUSE handlers make
+	// while runLibrary starts it (see readOnly).
 	syncing atomic.Pointer[psync.Engine]
 	// borrowed: the app of the process serving the library, lent to a
 	// command run for another process; close leaves it open.

@@ -198,9 +198,6 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 	if err != nil {
 		return err
 	}
-	// Commands run beside the mount run in it (remote_cli.go).
-	stopCLI := a.serveCLI()
-	defer stopCLI()
 	a.log.Info("mounted", "mountpoint", dir, "library", a.lib.Root, "database", a.store.Path(),
 		"store_open", opened.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 
@@ -214,6 +211,10 @@ func runMount(ctx context.Context, g *globalOptions, opts mountOptions, args []s
 		m.Unmount()
 		return err
 	}
+	// Commands run beside the mount run in it (remote_cli.go); from now
+	// on, so a sync command finds the engine running.
+	stopCLI := a.serveCLI()
+	defer stopCLI()
 	mounted := time.Now()
 	stopShared := serveShared(bg, g, libs,
 		func(l *servedLibrary) *mountInfo {

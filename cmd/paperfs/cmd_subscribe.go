@@ -106,7 +106,7 @@ func runSubscribe(g *globalOptions, opts subscribeOptions, change bool, w io.Wri
 	if g.remote != nil {
 		// Run in the process serving the library: its engine takes the
 		// subscription from its next round, which it starts now.
-		if eng := g.remote.borrow(g).engine; eng != nil {
+		if eng := g.remote.app.syncing.Load(); eng != nil {
 			eng.SetSubscription(sub)
 			fmt.Fprintf(w, "of %s, this device now holds %s (saved in %s); the running mount follows from its next round\n", what, sub, path)
 			return nil

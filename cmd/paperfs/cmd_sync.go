@@ -119,10 +119,10 @@ var errServingNoSync = errors.New("the paperfs process serving the library does 
 // release closes.
 func (a *app) roundEngine(progress func(done, total int)) (eng *psync.Engine, release func() error, err error) {
 	if a.borrowed {
-		if a.engine == nil {
+		if eng = a.syncing.Load(); eng == nil {
 			return nil, nil, errServingNoSync
 		}
-		return a.engine, func() error { return nil }, nil
+		return eng, func() error { return nil }, nil
 	}
 	if eng, err = a.newEngine(progress, nil); err != nil {
 		return nil, nil, err

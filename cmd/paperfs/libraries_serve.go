@@ -124,12 +124,12 @@ func serveShared(bg context.Context, g *globalOptions, libs []*servedLibrary, mi
 	var wg sync.WaitGroup
 	var stops []func()
 	for _, l := range libs {
-		stopCLI := l.app.serveCLI()
 		stopSync, err := l.app.runLibrary(bg, &wg, g, inUse(l))
 		if err != nil {
 			l.app.log.Error("the shared library is served without sync", "err", err)
 			stopSync = func() error { return nil }
 		}
+		stopCLI := l.app.serveCLI() // after runLibrary: a sync command finds the engine
 		if mi != nil {
 			wg.Add(1)
 			go func() {

@@ -66,8 +66,10 @@ type remoteCall struct {
 // caller's stderr.
 func (r *remoteCall) borrow(g *globalOptions) *app {
 	cfg := *r.app.cfg
-	return &app{cfg: &cfg, log: newLoggerTo(r.stderr, g.Debug), dataDir: r.app.dataDir,
-		store: r.app.store, lib: r.app.lib, pool: r.app.pool, engine: r.app.engine, borrowed: true}
+	b := &app{cfg: &cfg, log: newLoggerTo(r.stderr, g.Debug), dataDir: r.app.dataDir,
+		store: r.app.store, lib: r.app.lib, pool: r.app.pool, borrowed: true}
+	b.syncing.Store(r.app.syncing.Load())
+	return b
 }
 
 // path resolves a path the user typed against the caller's working

@@ -22,8 +22,7 @@ func (a *app) runLibrary(bg context.Context, wg *sync.WaitGroup, g *globalOption
 	if err != nil {
 		return nil, err
 	}
-	a.engine = eng // a sync command run in this process uses it
-	a.syncing.Store(eng)
+	a.syncing.Store(eng) // a sync command run in this process uses it
 	stopSync = func() error { return nil }
 	if eng != nil {
 		stopSync = eng.Start(bg)
