@@ -275,8 +275,8 @@ type index struct {
 	hashes  multi[string]             // SHA-256 -> papers
 	idents  map[string]*multi[string] // "doi", "arxiv", "citekey" -> value -> papers
 	loading bool                      // in load: view sets stay slices, made sets at the end
-	// pathGen counts the PDF paths added to or removed from paths: what
-	// Files lists is the same while it does not move.
+	// pathGen counts the changes of papers' PDF paths (put): what Files
+	// lists is the same paths while it does not move.
 	pathGen uint64
 }
 
@@ -344,21 +344,31 @@ func (x *index) load(each func(fn func(id, val string) bool) error, bad func(id 
 // put replaces paper id's part of the index by the one val describes ("":
 // none) and returns the value it replaced.
 func (x *index) put(id, val string) (string, error) {
-	prev := ""
+	prev, oldPath := "", ""
 	if old := x.papers[id]; old != nil {
 		// Relinked even when val is the same text: val is part of the
 		// stored value, and the old one must not stay referenced.
 		prev = old.val
 		f, _ := splitEntry(old.val) // it parsed when it went in
+		oldPath = f.path
 		x.link(old, f, false)
 		delete(x.papers, id)
 	}
 	if val == "" {
+		if oldPath != "" {
+			x.pathGen++
+		}
 		return prev, nil
 	}
 	e, f, err := parseIndexed(id, val)
 	if err != nil {
+		if oldPath != "" {
+			x.pathGen++
+		}
 		return prev, err
+	}
+	if f.path != oldPath {
+		x.pathGen++
 	}
 	x.papers[id] = e
 	x.link(e, f, true)
@@ -442,9 +452,6 @@ func (x *index) linkViews(e *indexed, f entryFields, add bool) {
 func (x *index) linkKeys(e *indexed, f entryFields, add bool) {
 	op := multiOp[string](add)
 	op(&x.paths, f.path, e)
-	if f.path != "" {
-		x.pathGen++
-	}
 	op(&x.hashes, f.sha, e)
 	op(x.idents["doi"], f.doi, e)
 	op(x.idents["arxiv"], f.arxiv, e)

@@ -59,8 +59,9 @@ func PathProblem(rel string) string {
 
 // Unportable lists the papers' PDF paths a cloud drive would refuse (see
 // meta.CheckPortablePath), from the store alone: cheap enough for status.
-// The answer is kept until a path is added or removed, so a record's Size
-// and Missing are as they were when the list was made.
+// The answer is kept until a paper's PDF path changes (a mount's status
+// asks every 5 s), so a record's Size and Missing are as they were when
+// the list was made.
 func (l *Library) Unportable() ([]meta.FileRecord, error) {
 	gen := l.store.FilesGeneration()
 	l.unportableMu.Lock()
@@ -68,14 +69,22 @@ func (l *Library) Unportable() ([]meta.FileRecord, error) {
 	if l.unportable.valid && l.unportable.gen == gen {
 		return slices.Clone(l.unportable.files), nil
 	}
+	files, err := l.unportableNow()
+	if err != nil {
+		return nil, err
+	}
+	l.unportable.valid, l.unportable.gen, l.unportable.files = true, gen, files
+	return slices.Clone(files), nil
+}
+
+// unportableNow is Unportable's list made now, Missing flags current.
+func (l *Library) unportableNow() ([]meta.FileRecord, error) {
 	files, err := l.store.Files()
 	if err != nil {
 		return nil, err
 	}
-	files = slices.DeleteFunc(files, func(f meta.FileRecord) bool { return meta.CheckPortablePath(f.Path) == nil })
 	// A copy: the listing of every path it was cut from is garbage.
-	l.unportable.valid, l.unportable.gen, l.unportable.files = true, gen, slices.Clone(files)
-	return slices.Clone(files), nil
+	return slices.Clone(slices.DeleteFunc(files, func(f meta.FileRecord) bool { return meta.CheckPortablePath(f.Path) == nil })), nil
 }
 
 // PortableRenames lists the papers' PDFs in this library folder whose path
@@ -83,7 +92,7 @@ func (l *Library) Unportable() ([]meta.FileRecord, error) {
 // its PortablePath, numbered if a file has that name in any case. It
 // changes nothing.
 func (l *Library) PortableRenames() ([]Rename, error) {
-	files, err := l.Unportable()
+	files, err := l.unportableNow() // Missing as it is now
 	if err != nil {
 		return nil, err
 	}

@@ -252,6 +252,14 @@ func TestUnportableFollowsPaths(t *testing.T) {
 	if again := paths(); !slices.Equal(again, first) || s.FilesGeneration() != gen {
 		t.Errorf("asked again: %q (generation %d -> %d)", again, gen, s.FilesGeneration())
 	}
+	// An edit that leaves every path as it was keeps the answer.
+	id := must(s.ByPath("fine.pdf"))
+	if _, err := s.Update(id, func(p *meta.Paper) error { p.Tags = append(p.Tags, "read"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s.FilesGeneration() != gen {
+		t.Errorf("a tag edit moved the paths' generation %d -> %d", gen, s.FilesGeneration())
+	}
 	if _, err := l.RenamePortable(ctx); err != nil {
 		t.Fatal(err)
 	}
