@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -411,23 +412,19 @@ func (e *Engine) held() ([]HeldPaper, int) {
 	}
 	out := make([]HeldPaper, 0, len(count))
 	for id, n := range count {
-		h := HeldPaper{ID: id, Ops: n}
-		if p, err := e.store.Get(id); err == nil {
-			h.Title = p.Title
-		} else if !errors.Is(err, meta.ErrNotFound) {
-			continue
-		}
-		out = append(out, h)
+		out = append(out, HeldPaper{ID: id, Ops: n})
 	}
 	slices.SortFunc(out, func(a, b HeldPaper) int {
-		if a.Ops != b.Ops {
-			return b.Ops - a.Ops
-		}
-		return strings.Compare(a.ID, b.ID)
+		return cmp.Or(cmp.Compare(b.Ops, a.Ops), strings.Compare(a.ID, b.ID))
 	})
 	total := len(out)
-	if len(out) > heldList {
-		out = out[:heldList]
+	out = out[:min(len(out), heldList)]
+	// Titles of the papers listed only: a device that may only read can
+	// hold edits to thousands.
+	for i := range out {
+		if p, err := e.store.Get(out[i].ID); err == nil {
+			out[i].Title = p.Title
+		}
 	}
 	return out, total
 }
