@@ -29,6 +29,23 @@ func (s *Store) PendingOps(limit int) ([]Op, error) {
 	return ops, err
 }
 
+// recheckMissing sets r's missing flag from the library folder when its
+// PDF's path is new here or changed since before (nil: a paper new to
+// this store): a remote op, a snapshot or an adopted paper that moves
+// the PDF. A path that stays keeps the flag this device's scans set.
+func (s *Store) recheckMissing(r *record, before *Paper) {
+	if s.exists == nil {
+		return
+	}
+	var f struct {
+		Path string `json:"path"`
+	}
+	_ = json.Unmarshal(r.Values["file"], &f)
+	if f.Path != "" && (before == nil || before.File.Path != f.Path) {
+		r.Missing = !s.exists(f.Path)
+	}
+}
+
 // PendingPapers counts this device's ops not yet confirmed sent, by paper:
 // the papers with edits held here (status, export --held, and a subset
 // device's check before it lets a paper go).
@@ -152,14 +169,7 @@ func (s *Store) ApplyRemote(ops []Op) (int, []Conflict, error) {
 			}
 		}
 		for _, id := range order {
-			if s.exists != nil {
-				var f File
-				_ = json.Unmarshal(recs[id].Values["file"], &f)
-				path := f.Path
-				if b := befores[id]; path != "" && (b == nil || b.File.Path != path) {
-					recs[id].Missing = !s.exists(path)
-				}
-			}
+			s.recheckMissing(recs[id], befores[id])
 			after, err := recs[id].paper(id)
 			if err != nil {
 				return err

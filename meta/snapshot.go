@@ -316,15 +316,7 @@ func (s *Store) mergeSnapshot(vector map[string]uint64, recs iter.Seq2[*Snapshot
 			if cur != nil {
 				merged.Missing = cur.Missing
 			}
-			if s.exists != nil {
-				var path string
-				_ = json.Unmarshal(merged.Values["file"], &struct {
-					Path *string `json:"path"`
-				}{&path})
-				if path != "" && (before == nil || before.File.Path != path) {
-					merged.Missing = !s.exists(path)
-				}
-			}
+			s.recheckMissing(merged, before)
 			after, err := merged.paper(sr.ID)
 			if err != nil {
 				return err

@@ -2,7 +2,6 @@ package meta
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -178,13 +177,7 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 			if !held[id] && !r.Latest.IsZero() {
 				s.clock.observeRemote(r.Latest)
 			}
-			if s.exists != nil {
-				var f File
-				_ = json.Unmarshal(r.Values["file"], &f)
-				if b := befores[id]; f.Path != "" && (b == nil || b.File.Path != f.Path) {
-					r.Missing = !s.exists(f.Path)
-				}
-			}
+			s.recheckMissing(r, befores[id])
 			after, err := r.paper(id)
 			if err != nil {
 				return err
