@@ -86,6 +86,7 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 		recs := map[string]*record{}
 		held := map[string]bool{}
 		befores := map[string]*Paper{}
+		hist := map[string][]HistoryEntry{}
 		var order []string
 		load := func(id string) (*record, error) {
 			if r, ok := recs[id]; ok {
@@ -159,7 +160,11 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 				r = newRecord()
 				recs[op.Paper] = r
 			}
-			r.apply(op)
+			// Logged as ApplyRemote logs: a subset device's paperfs log
+			// shows the other devices' edits too.
+			if h, ok := r.applyLogged(op, true); ok {
+				hist[op.Paper] = append(hist[op.Paper], h)
+			}
 			s.clock.observeRemote(op.Clock)
 		}
 		for d, n := range next {
@@ -189,6 +194,9 @@ func (s *Store) ApplySubset(u SubsetUpdate) (SubsetResult, error) {
 				res.Adopted = append(res.Adopted, id)
 			}
 			if err := w.store(tx, id, r, &after); err != nil {
+				return err
+			}
+			if err := logHistory(tx, id, hist[id]); err != nil {
 				return err
 			}
 			changes = append(changes, Change{ID: id, Before: befores[id], After: &after, Remote: true})

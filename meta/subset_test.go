@@ -53,6 +53,12 @@ func TestApplySubset(t *testing.T) {
 	if got, _ := sub.Get(a.ID); got.Note != "later" {
 		t.Fatalf("a's later op not applied: %+v", got)
 	}
+	// ... and logged, as ApplyRemote logs: paperfs log shows it here too.
+	if h, err := sub.History(a.ID); err != nil || !slices.ContainsFunc(h, func(e HistoryEntry) bool {
+		return e.Remote && len(e.Changes) == 1 && e.Changes[0].Field == "note" && e.Changes[0].New == `"later"`
+	}) {
+		t.Fatalf("a's history on the subset device: %+v, %v", h, err)
+	}
 	if _, err := sub.Get(c.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("c held: %v", err)
 	}
