@@ -373,13 +373,7 @@ func writeHeapProfile(a *app) {
 // cloud drive would upload every view, and paperfs would index its own
 // files) or one holding the library or the database.
 func checkMountpointPlace(dir, lib, dataDir string) error {
-	real := func(p string) string {
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			return r
-		}
-		return absPath(p)
-	}
-	mnt, libDir, data := real(dir), real(lib), real(dataDir)
+	mnt, libDir, data := realPath(dir), realPath(lib), realPath(dataDir)
 	switch {
 	case inside(mnt, libDir):
 		return fmt.Errorf("mountpoint %s is inside the library folder %s: the cloud drive would sync the mount's views and paperfs would index its own files; mount outside it (e.g. ~/papers)", dir, lib)

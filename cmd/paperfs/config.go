@@ -212,6 +212,15 @@ func absPath(p string) string {
 	return p
 }
 
+// realPath is p with symlinks resolved, or absolute if it cannot be (it
+// does not exist yet): what two paths are compared by.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return absPath(p)
+}
+
 // LookupConfig is the "lookup" entry of the config file: false (no online
 // lookups), true or absent (the defaults), or an object.
 type LookupConfig struct {

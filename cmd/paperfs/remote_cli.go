@@ -250,12 +250,4 @@ func (a *app) runRemote(ctx context.Context, req remoteRequest, stdout, stderr i
 	return exitStatus(stderr, root.ExecuteContext(ctx))
 }
 
-func sameDir(a, b string) bool {
-	real := func(p string) string {
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			return r
-		}
-		return absPath(p)
-	}
-	return real(a) == real(b)
-}
+func sameDir(a, b string) bool { return realPath(a) == realPath(b) }
