@@ -295,7 +295,7 @@ type RenameFlags struct {
 func (d Dir) Rename(name string, n Node, to Dir, newName string, flags RenameFlags) error {
 	file := d.path(name)
 	if to.fs != d.fs {
-		return crossLibrary(file, to.path(newName))
+		return CrossLibrary(file, to.path(newName))
 	}
 	if err := d.fs.writable(file); err != nil {
 		return err

@@ -13,9 +13,9 @@ import (
 // into another library's view is imported there. EXDEV, 502.
 var ErrCrossLibrary = errors.New("between two libraries")
 
-// crossLibrary is the error of a rename from one library's view into
-// another's.
-func crossLibrary(from, to string) error {
+// CrossLibrary is the error of a rename from one library's view into
+// another's, for every frontend.
+func CrossLibrary(from, to string) error {
 	return fmt.Errorf("moving %s to %s: %w (a paper is copied into another library, not moved)", from, to, ErrCrossLibrary)
 }
 

@@ -93,7 +93,7 @@ func (fsys *fileSystem) renameRouted(ctx context.Context, oldName, newName strin
 	from, to := fsys.route(oldName), fsys.route(newName)
 	switch {
 	case from != to:
-		return true, fmt.Errorf("moving %s to %s: %w (a paper is copied into another library, not moved)", oldName, newName, pfs.ErrCrossLibrary)
+		return true, pfs.CrossLibrary(oldName, newName)
 	case from != fsys:
 		return true, from.Rename(ctx, oldName, newName)
 	}
