@@ -45,13 +45,24 @@ func (f *FS) readOnlyGroup(k meta.Kind, name string) error {
 	return f.refuse(string(k)+"/"+name, string(k)+" come from the papers' metadata; edit a paper's .json to change them", ErrNotPermitted)
 }
 
-// Mkdir creates an empty tag or folder.
-func (f *FS) Mkdir(k meta.Kind, name string) error {
-	if err := f.writable(string(k) + "/" + name); err != nil {
+// mayChangeGroup refuses a change to the group directory k/name of a
+// library this device may only read, and any to duplicates/ (found, not
+// made).
+func (f *FS) mayChangeGroup(k meta.Kind, name string) error {
+	file := string(k) + "/" + name
+	if err := f.writable(file); err != nil {
 		return err
 	}
 	if k == Duplicates {
-		return f.duplicatesRefusal(string(k) + "/" + name)
+		return f.duplicatesRefusal(file)
+	}
+	return nil
+}
+
+// Mkdir creates an empty tag or folder.
+func (f *FS) Mkdir(k meta.Kind, name string) error {
+	if err := f.mayChangeGroup(k, name); err != nil {
+		return err
 	}
 	err := f.store.CreateGroup(k, name)
 	if errors.Is(err, meta.ErrReadOnly) {
@@ -65,11 +76,8 @@ func (f *FS) Mkdir(k meta.Kind, name string) error {
 
 // Rmdir removes an empty tag or folder.
 func (f *FS) Rmdir(k meta.Kind, name string) error {
-	if err := f.writable(string(k) + "/" + name); err != nil {
+	if err := f.mayChangeGroup(k, name); err != nil {
 		return err
-	}
-	if k == Duplicates {
-		return f.duplicatesRefusal(string(k) + "/" + name)
 	}
 	err := f.store.RemoveGroup(k, name)
 	if errors.Is(err, meta.ErrReadOnly) {
@@ -85,11 +93,8 @@ func (f *FS) Rmdir(k meta.Kind, name string) error {
 // never merges two: renaming onto an existing one fails (move the papers
 // instead).
 func (f *FS) RenameGroup(k meta.Kind, from, to string) error {
-	if err := f.writable(string(k) + "/" + from); err != nil {
+	if err := f.mayChangeGroup(k, from); err != nil {
 		return err
-	}
-	if k == Duplicates {
-		return f.duplicatesRefusal(string(k) + "/" + from)
 	}
 	if ok, _ := f.store.HasGroup(k, to); ok {
 		return fmt.Errorf("%s/%s: %w (move the papers instead of merging two %s by a rename)", k, to, meta.ErrExists, k)
