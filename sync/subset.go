@@ -262,12 +262,19 @@ func (e *Engine) fetchSubset(ctx context.Context, sub Subscription, maxSeq, floo
 // wanted is the filter of a subset's ops: of held papers, or adding a
 // subscribed tag or folder.
 func wanted(sub Subscription, held []string) bson.A {
-	or := bson.A{bson.D{{Key: "paper", Value: bson.D{{Key: "$in", Value: nonNil(held)}}}}}
+	return append(bson.A{bson.D{{Key: "paper", Value: bson.D{{Key: "$in", Value: nonNil(held)}}}}}, inSubscription(sub, "add.")...)
+}
+
+// inSubscription is the $or clauses that match the subscription's tags
+// and folders in fields prefix+"tags" and prefix+"folders" ("add." for an
+// op adding them, "" for a snapshot entry holding them).
+func inSubscription(sub Subscription, prefix string) bson.A {
+	var or bson.A
 	if len(sub.Tags) > 0 {
-		or = append(or, bson.D{{Key: "add.tags", Value: bson.D{{Key: "$in", Value: sub.Tags}}}})
+		or = append(or, bson.D{{Key: prefix + "tags", Value: bson.D{{Key: "$in", Value: sub.Tags}}}})
 	}
 	if len(sub.Folders) > 0 {
-		or = append(or, bson.D{{Key: "add.folders", Value: bson.D{{Key: "$in", Value: sub.Folders}}}})
+		or = append(or, bson.D{{Key: prefix + "folders", Value: bson.D{{Key: "$in", Value: sub.Folders}}}})
 	}
 	return or
 }
@@ -301,7 +308,7 @@ func (e *Engine) scanSubset(ctx context.Context, sub Subscription, vv, floorVV m
 	// whole library, any op) still on the server.
 	filter := bson.D{}
 	if !sub.All() {
-		or := wanted(sub, nil)[1:]
+		or := inSubscription(sub, "add.")
 		filter = bson.D{{Key: "$or", Value: or}}
 	}
 	octx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
@@ -582,14 +589,7 @@ func (e *Engine) entryRecords(ctx context.Context, snap string, sub Subscription
 	if discover != nil {
 		filter := bson.D{{Key: "snap", Value: snap}}
 		if !sub.All() {
-			var or bson.A
-			if len(sub.Tags) > 0 {
-				or = append(or, bson.D{{Key: "tags", Value: bson.D{{Key: "$in", Value: sub.Tags}}}})
-			}
-			if len(sub.Folders) > 0 {
-				or = append(or, bson.D{{Key: "folders", Value: bson.D{{Key: "$in", Value: sub.Folders}}}})
-			}
-			filter = append(filter, bson.E{Key: "$or", Value: or})
+			filter = append(filter, bson.E{Key: "$or", Value: inSubscription(sub, "")})
 		}
 		if err := read(filter); err != nil {
 			return nil, err
