@@ -77,6 +77,10 @@ type SnapshotElem struct {
 	Removed []string `json:"r,omitempty"`
 }
 
+// Live says the element is in the set: an add no remove has seen (the
+// rule of the records' sets, setState.live).
+func (el SnapshotElem) Live() bool { return (&setState{Adds: el.Adds, Removed: el.Removed}).live() }
+
 // ErrPendingOps means a snapshot was asked for while local ops are still
 // queued for upload: a snapshot may only reflect ops the server has.
 var ErrPendingOps = errors.New("local changes not yet uploaded")

@@ -46,7 +46,7 @@ func (s Subscription) matchesRecord(r *meta.SnapshotRecord) bool {
 	}
 	live := func(field string, names []string) bool {
 		for _, n := range names {
-			if el, ok := r.Sets[field][n]; ok && slices.ContainsFunc(el.Adds, func(d string) bool { return !slices.Contains(el.Removed, d) }) {
+			if el, ok := r.Sets[field][n]; ok && el.Live() {
 				return true
 			}
 		}

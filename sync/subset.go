@@ -704,7 +704,7 @@ func liveNames(r *meta.SnapshotRecord, field string) []string {
 	out := []string{}
 	for _, n := range sortedKeys(r.Sets[field]) {
 		el := r.Sets[field][n]
-		if slices.ContainsFunc(el.Adds, func(d string) bool { return !slices.Contains(el.Removed, d) }) {
+		if el.Live() {
 			out = append(out, n)
 		}
 	}
