@@ -36,7 +36,7 @@ func runStatus(g *globalOptions, opts statusOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if st.Libraries, err = listLibraries(g); err != nil {
+	if st.Libraries, err = listLibraries(g, st); err != nil {
 		return err
 	}
 	if opts.JSON {

@@ -23,8 +23,10 @@ type LibraryLine struct {
 }
 
 // listLibraries is every library of the config, the personal one first;
-// nil when the config names no shared library.
-func listLibraries(g *globalOptions) ([]LibraryLine, error) {
+// nil when the config names no shared library. known is the status of
+// the library g names, already read: its line takes it rather than
+// loading that library's store again.
+func listLibraries(g *globalOptions, known *Status) ([]LibraryLine, error) {
 	cfg, err := loadConfig()
 	if err != nil || len(cfg.Libraries) == 0 {
 		return nil, err
@@ -50,7 +52,10 @@ func listLibraries(g *globalOptions) ([]LibraryLine, error) {
 			if lc.MongoDB.URI != "" {
 				line.Server, line.Database = psync.Redact(lc.MongoDB.URI), lc.MongoDB.Database
 			}
-			st, err := libraryStatus(lg)
+			st, err := known, error(nil)
+			if known == nil || known.Library != lib {
+				st, err = libraryStatus(lg)
+			}
 			if err != nil {
 				line.Problem = err.Error()
 			} else {
