@@ -64,24 +64,3 @@ func (l *Library) leaveOutside(ctx context.Context, files []found, known []meta.
 	}
 	return kept, outside
 }
-
-// takeBack returns to files the outside PDFs that are now a held paper's
-// (a sync round during the scan brought the paper into the subset).
-func takeBack(files, outside []found, known []meta.FileRecord) ([]found, []found) {
-	if len(outside) == 0 {
-		return files, nil
-	}
-	paths := make(map[string]bool, len(known))
-	for _, k := range known {
-		paths[k.Path] = true
-	}
-	var still []found
-	for _, f := range outside {
-		if paths[f.rel] {
-			files = append(files, f)
-		} else {
-			still = append(still, f)
-		}
-	}
-	return files, still
-}

@@ -180,12 +180,10 @@ func (l *Library) scan(ctx context.Context, progress func(done, total int), befo
 			if known, err = l.store.Files(); err != nil {
 				return rep, err
 			}
-			files, outside = takeBack(files, outside, known)
-			// Ask again about PDFs still unknown: the round may have
-			// brought the op that makes one someone else's.
-			var more []found
-			files, more = l.leaveOutside(ctx, files, known)
-			outside = append(outside, more...)
+			// Split again: the round may have brought a paper of an
+			// outside PDF into the subset (it is known now), or the op
+			// that makes an unknown one someone else's.
+			files, outside = l.leaveOutside(ctx, append(files, outside...), known)
 		}
 	}
 	rep.Outside = len(outside)
