@@ -116,11 +116,14 @@ func (o *OCR) Page1(ctx context.Context, data []byte, name string) (Result, erro
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var image, errs bytes.Buffer
+	var image bytes.Buffer
+	// The programs' messages, the first 4 KiB: a PDF full of warnings
+	// must not fail the run for its chatter (limitedBuffer never fails).
+	errs := &limitedBuffer{max: 4 << 10}
 	render := exec.CommandContext(ctx, o.Render, "-f", "1", "-l", "1", "-r", strconv.Itoa(dpi), "-gray", "-")
 	render.Stdin = bytes.NewReader(data)
 	render.Stdout = &limitWriter{w: &image, n: 256 << 20}
-	render.Stderr = &limitWriter{w: &errs, n: 4 << 10}
+	render.Stderr = errs
 	if err := render.Run(); err != nil {
 		return Result{}, fmt.Errorf("%s: rendering page 1: %v%s", name, err, lastLine(errs.String()))
 	}
@@ -128,11 +131,11 @@ func (o *OCR) Page1(ctx context.Context, data []byte, name string) (Result, erro
 		return Result{}, fmt.Errorf("%s: rendering page 1 gave no image", name)
 	}
 	var tsv bytes.Buffer
-	errs.Reset()
+	errs = &limitedBuffer{max: 4 << 10}
 	recog := exec.CommandContext(ctx, o.Recognise, "stdin", "stdout", "-l", lang, "tsv")
 	recog.Stdin = &image
 	recog.Stdout = &limitWriter{w: &tsv, n: 16 << 20}
-	recog.Stderr = &limitWriter{w: &errs, n: 4 << 10}
+	recog.Stderr = errs
 	// One thread: a second would only compete with the mount and the
 	// other imports on a small machine.
 	recog.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
@@ -237,7 +240,8 @@ func ocrPage(r io.Reader, dpi float64) (*pageInfo, error) {
 }
 
 // limitWriter keeps at most n bytes and fails past them, so a runaway
-// program's output cannot fill memory.
+// program's output cannot fill memory (the output read; its messages go
+// to a limitedBuffer, which keeps the first bytes and never fails).
 type limitWriter struct {
 	w io.Writer
 	n int64
